@@ -1,0 +1,1 @@
+"""Walk-forward backtesting and evaluation."""

@@ -1,0 +1,1 @@
+"""Benchmarks behind `betfolio bench …`; each prints machine-readable JSON."""

@@ -1,0 +1,34 @@
+"""The canonical data model: the only language spoken downstream of the provider adapters."""
+
+from betfolio.canonical.competition import League, Team, normalise_season, season_start_year
+from betfolio.canonical.coverage import COVERAGE_FLAGS, Coverage
+from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, MatchStatus, Phase, Selection
+from betfolio.canonical.features import STALENESS_SCALE_SECONDS, FeatureVector, normalised_staleness
+from betfolio.canonical.live import LiveMatchState
+from betfolio.canonical.match import Match
+from betfolio.canonical.odds import OddsQuote
+from betfolio.canonical.people import Injury, Player, PlayerSeason
+
+__all__ = [
+    "COVERAGE_FLAGS",
+    "LINE_MARKETS",
+    "MARKET_SELECTIONS",
+    "STALENESS_SCALE_SECONDS",
+    "Coverage",
+    "FeatureVector",
+    "Injury",
+    "League",
+    "LiveMatchState",
+    "Market",
+    "Match",
+    "MatchStatus",
+    "OddsQuote",
+    "Phase",
+    "Player",
+    "PlayerSeason",
+    "Selection",
+    "Team",
+    "normalise_season",
+    "normalised_staleness",
+    "season_start_year",
+]

@@ -1,0 +1,43 @@
+"""Shared base for canonical records.
+
+Records are immutable pydantic models: once a provider payload has been mapped, nothing downstream may
+quietly edit it. Every record carries a ``kind`` so a stream of mixed records (``betfolio parse``) stays
+self-describing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class CanonicalRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    kind: ClassVar[str] = "record"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the record kind first (used by `betfolio parse`)."""
+        return {"kind": self.kind, **self.model_dump(mode="json")}
+
+
+def ensure_utc(value: datetime | None) -> datetime | None:
+    """Naive datetimes are ambiguous across providers, so they are refused rather than guessed."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must be timezone-aware (provider time zone unknown)")
+    return value.astimezone(UTC)
+
+
+class TimestampedRecord(CanonicalRecord):
+    """Base for records whose datetime fields must be timezone-aware and are normalised to UTC."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return ensure_utc(value)
+        return value

@@ -1,0 +1,116 @@
+"""`betfolio demo`: the main job end to end on the bundled real sample.
+
+Migrates the database, ingests the bundled football-data.co.uk seasons, prints a per-league market summary
+and writes an HTML + JSON report. Later stages (backtest, training) extend this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import Engine
+
+from betfolio.backtest.market_report import LeagueSummary, league_summaries
+from betfolio.providers.football_data.ingest import IngestSummary, discover, ingest_files
+from betfolio.store.engine import describe
+from betfolio.store.migrate import upgrade
+
+
+@contextmanager
+def bundled_sample() -> Iterator[Path]:
+    """The sample folder shipped inside the package (a real path even from a zipped install)."""
+    with resources.as_file(resources.files("betfolio.data").joinpath("sample", "football-data")) as path:
+        yield path
+
+
+def ingest_with_progress(engine: Engine, paths: list[Path], console: Console, *, force: bool = False) -> IngestSummary:
+    files, problems = discover(paths)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+
+        def advance(path: Path, _result: object) -> None:
+            progress.update(task, advance=1, description=f"ingesting {path.parent.name}/{path.name}")
+
+        summary = ingest_files(engine, files, force=force, on_file=advance)
+    summary.errors[:0] = problems
+    return summary
+
+
+def summary_table(summaries: list[LeagueSummary]) -> Table:
+    table = Table(title="Markets in the store (1X2)")
+    for column in (
+        "league",
+        "seasons",
+        "matches",
+        "quotes",
+        "books",
+        "Pinnacle margin",
+        "avg margin",
+        "closing RPS",
+        "closing log-loss",
+        "base-rate RPS",
+    ):
+        table.add_column(column, justify="right" if column not in ("league", "seasons") else "left")
+    for s in summaries:
+        scores = {x.source: x for x in s.scores}
+        closing = scores.get("pinnacle closing")
+        base = scores.get("base rates (in-sample)")
+        books = [v for b, v in s.margins.items()]
+        table.add_row(
+            s.league,
+            f"{s.seasons[0]}…{s.seasons[-1]}" if len(s.seasons) > 1 else s.seasons[0],
+            str(s.matches),
+            f"{s.quotes:,}",
+            str(s.bookmakers),
+            f"{s.margins['pinnacle']:.2%}" if "pinnacle" in s.margins else "—",
+            f"{sum(books) / len(books):.2%}" if books else "—",
+            f"{closing.rps:.4f}" if closing else "—",
+            f"{closing.log_loss:.4f}" if closing else "—",
+            f"{base.rps:.4f}" if base else "—",
+        )
+    return table
+
+
+def write_report(report_dir: Path, payload: dict[str, Any]) -> Path:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "demo.json").write_text(json.dumps(payload, indent=2, default=str))
+    env = Environment(loader=PackageLoader("betfolio", "templates"), autoescape=select_autoescape())
+    html = env.get_template("demo_report.html").render(**payload)
+    path = report_dir / "demo.html"
+    path.write_text(html)
+    return path
+
+
+def run_demo(engine: Engine, report_dir: Path, console: Console) -> dict[str, Any]:
+    console.print(f"[bold]Betfolio demo[/bold] — database: {describe(engine)}")
+    revision = upgrade(engine)
+    console.print(f"schema at revision {revision}")
+    with bundled_sample() as sample:
+        ingest = ingest_with_progress(engine, [sample], console)
+    console.print(
+        f"ingested {len(ingest.files)} files: {ingest.matches} matches ({ingest.matches_added} new), "
+        f"{ingest.quotes:,} odds quotes ({ingest.quotes_added:,} new), {len(ingest.rejects)} rejected"
+    )
+    for error in ingest.errors:
+        console.print(f"[red]error[/red] {error}")
+    with engine.connect() as conn:
+        summaries = league_summaries(conn)
+    console.print(summary_table(summaries))
+    payload = {
+        "database": describe(engine),
+        "ingest": ingest.as_dict(),
+        "leagues": [s.as_dict() for s in summaries],
+        "credit": "Data: football-data.co.uk",
+    }
+    path = write_report(report_dir, payload)
+    console.print(f"report written to {path}")
+    return payload

@@ -1,0 +1,1 @@
+"""Odds maths: implied probabilities, margins, settlement, staking, closing line value."""

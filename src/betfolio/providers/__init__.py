@@ -1,0 +1,1 @@
+"""Provider adapters: everything that knows a provider's vocabulary lives below this package."""

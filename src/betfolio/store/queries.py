@@ -1,0 +1,145 @@
+"""Read side of the store: the questions backtests, agents and the app ask.
+
+Every odds read is "as of" a moment: a decision at time t may only see quotes stamped at or before t.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy.orm import aliased
+
+from betfolio.store.tables import daily_betting_lines as dbl
+from betfolio.store.tables import matches_master as mm
+from betfolio.store.tables import teams
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRow:
+    bookmaker: str
+    market: str
+    selection: str
+    line: float | None
+    odds: float
+    quoted_at: datetime
+    is_closing: bool
+    provider: str
+
+
+def _quote(row: Any) -> QuoteRow:
+    return QuoteRow(
+        bookmaker=row.bookmaker,
+        market=row.market,
+        selection=row.selection,
+        line=row.line,
+        odds=row.odds,
+        quoted_at=row.quoted_at,
+        is_closing=row.is_closing,
+        provider=row.provider,
+    )
+
+
+def odds_as_of(
+    conn: Connection,
+    match_id: int,
+    as_of: datetime,
+    *,
+    market: str | None = None,
+    bookmakers: Sequence[str] | None = None,
+    include_closing: bool = False,
+) -> list[QuoteRow]:
+    """Latest quote per (bookmaker, market, selection, line) stamped at or before ``as_of``.
+
+    Closing quotes are excluded unless asked for: they exist for evaluation (CLV), and a decision that reads
+    them has looked at the future of the market even when the timestamp allows it.
+    """
+    conditions = [dbl.c.match_id == match_id, dbl.c.quoted_at <= as_of]
+    if market is not None:
+        conditions.append(dbl.c.market == market)
+    if bookmakers:
+        conditions.append(dbl.c.bookmaker.in_(list(bookmakers)))
+    if not include_closing:
+        conditions.append(dbl.c.is_closing.is_(False))
+    ranked = (
+        select(
+            dbl,
+            func.row_number()
+            .over(
+                partition_by=(dbl.c.provider, dbl.c.bookmaker, dbl.c.market, dbl.c.selection, dbl.c.line),
+                order_by=(dbl.c.quoted_at.desc(), dbl.c.is_closing.desc(), dbl.c.ingested_at.desc()),
+            )
+            .label("rank"),
+        )
+        .where(and_(*conditions))
+        .subquery()
+    )
+    stmt = (
+        select(ranked)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.market, ranked.c.bookmaker, ranked.c.line, ranked.c.selection)
+    )
+    return [_quote(r) for r in conn.execute(stmt)]
+
+
+def line_movement(
+    conn: Connection,
+    match_id: int,
+    *,
+    market: str | None = None,
+    selection: str | None = None,
+    bookmakers: Sequence[str] | None = None,
+) -> list[QuoteRow]:
+    """Every stored price for a match in time order (opening → closing), for charts and CLV."""
+    stmt = select(dbl).where(dbl.c.match_id == match_id)
+    if market is not None:
+        stmt = stmt.where(dbl.c.market == market)
+    if selection is not None:
+        stmt = stmt.where(dbl.c.selection == selection)
+    if bookmakers:
+        stmt = stmt.where(dbl.c.bookmaker.in_(list(bookmakers)))
+    stmt = stmt.order_by(dbl.c.bookmaker, dbl.c.market, dbl.c.line, dbl.c.selection, dbl.c.quoted_at, dbl.c.is_closing)
+    return [_quote(r) for r in conn.execute(stmt)]
+
+
+def matches_query(
+    *,
+    leagues: Sequence[str] | None = None,
+    seasons: Sequence[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    statuses: Sequence[str] | None = None,
+) -> Select[Any]:
+    """Matches with team names, filtered, in kick-off order (a Select so callers can page or count it)."""
+    home, away = aliased(teams, name="home"), aliased(teams, name="away")
+    stmt = (
+        select(mm, home.c.name.label("home_team"), away.c.name.label("away_team"))
+        .join(home, home.c.team_id == mm.c.home_team_id)
+        .join(away, away.c.team_id == mm.c.away_team_id)
+    )
+    if leagues:
+        stmt = stmt.where(mm.c.league.in_(list(leagues)))
+    if seasons:
+        stmt = stmt.where(mm.c.season.in_(list(seasons)))
+    if date_from is not None:
+        stmt = stmt.where(mm.c.match_date >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(mm.c.match_date <= date_to)
+    if statuses:
+        stmt = stmt.where(mm.c.status.in_(list(statuses)))
+    return stmt.order_by(mm.c.kickoff_utc, mm.c.match_id)
+
+
+def matches(conn: Connection, **filters: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(matches_query(**filters)).mappings()]
+
+
+def find_match(conn: Connection, league: str, season: str, home_team: str, away_team: str) -> dict[str, Any] | None:
+    """A match by team display names (as stored in ``teams``), mostly for tests and the CLI."""
+    for row in matches(conn, leagues=[league], seasons=[season]):
+        if row["home_team"] == home_team and row["away_team"] == away_team:
+            return row
+    return None

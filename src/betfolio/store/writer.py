@@ -1,0 +1,250 @@
+"""Writing canonical records: idempotent upserts inside the caller's transaction.
+
+The caller owns the transaction (one per provider payload / file), so a failure anywhere leaves nothing
+half-written, and a re-run adds nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, tuple_, update
+
+from betfolio.canonical import Coverage, Match, OddsQuote
+from betfolio.providers.identity import TeamResolver, UnresolvedTeamError
+from betfolio.store.bulk import insert_ignore
+from betfolio.store.tables import coverage, daily_betting_lines, identity_map, leagues, matches_master, raw_payloads
+
+FIXTURE = "fixture"
+
+
+@cache
+def league_catalogue() -> dict[str, tuple[str, str]]:
+    ref = resources.files("betfolio.data").joinpath("leagues.csv")
+    with ref.open(newline="", encoding="utf-8") as fh:
+        return {r["code"]: (r["name"], r["country"]) for r in csv.DictReader(fh)}
+
+
+@dataclass
+class WriteResult:
+    matches: int = 0
+    matches_added: int = 0
+    matches_updated: int = 0
+    quotes: int = 0
+    quotes_added: int = 0
+    unresolved: list[str] | None = None
+
+
+def ensure_leagues(conn: Connection, codes: Iterable[str]) -> None:
+    wanted = set(codes)
+    if not wanted:
+        return
+    present = set(conn.execute(select(leagues.c.code).where(leagues.c.code.in_(wanted))).scalars())
+    catalogue = league_catalogue()
+    for code in sorted(wanted - present):
+        name, country = catalogue.get(code, (code, None))
+        conn.execute(insert(leagues).values(code=code, name=name, country=country))
+
+
+def archive_payload(
+    conn: Connection, *, provider: str, endpoint: str, source: str, content: bytes, params: dict[str, Any] | None = None
+) -> tuple[str, bool]:
+    """Keep the raw bytes (zlib-compressed), so a better mapper can replay history. Returns (sha256, is_new)."""
+    digest = hashlib.sha256(content).hexdigest()
+    exists = conn.execute(select(raw_payloads.c.payload_id).where(raw_payloads.c.sha256 == digest)).first()
+    if exists is None:
+        conn.execute(
+            insert(raw_payloads).values(
+                provider=provider,
+                endpoint=endpoint,
+                source=source,
+                sha256=digest,
+                content=zlib.compress(content, 6),
+                encoding="zlib",
+                params=params or {},
+                fetched_at=datetime.now(UTC),
+            )
+        )
+    return digest, exists is None
+
+
+def upsert_coverage(conn: Connection, record: Coverage) -> None:
+    key = and_(
+        coverage.c.provider == record.provider, coverage.c.league == record.league, coverage.c.season == record.season
+    )
+    values = {"flags": record.flags, "statistics": list(record.statistics), "updated_at": datetime.now(UTC)}
+    if conn.execute(select(coverage.c.provider).where(key)).first() is None:
+        conn.execute(
+            insert(coverage).values(provider=record.provider, league=record.league, season=record.season, **values)
+        )
+    else:
+        conn.execute(update(coverage).where(key).values(**values))
+
+
+_MATCH_FIELDS = (
+    "status",
+    "home_goals",
+    "away_goals",
+    "ht_home_goals",
+    "ht_away_goals",
+    "et_home_goals",
+    "et_away_goals",
+    "pen_home_goals",
+    "pen_away_goals",
+    "referee",
+    "venue",
+)
+
+
+def _merged_statistics(old: dict[str, dict[str, float]], new: dict[str, dict[str, float]]) -> dict[str, Any]:
+    return {side: {**(old or {}).get(side, {}), **new.get(side, {})} for side in ("home", "away")}
+
+
+def upsert_matches(
+    conn: Connection, records: Sequence[Match], resolver: TeamResolver, *, create_teams: bool
+) -> tuple[dict[str, int], WriteResult]:
+    """Insert new matches, fill in what changed on known ones; returns provider_match_id → match_id."""
+    result = WriteResult(matches=len(records), unresolved=[])
+    ensure_leagues(conn, {m.league for m in records})
+    resolved: list[tuple[Match, int, int]] = []
+    for record in records:
+        try:
+            home = resolver.resolve(record.provider, record.home_team, create=create_teams)
+            away = resolver.resolve(record.provider, record.away_team, create=create_teams)
+        except UnresolvedTeamError as exc:
+            result.unresolved.append(str(exc))
+            continue
+        resolved.append((record, home, away))
+
+    keys = {(m.league, m.season) for m, _, _ in resolved}
+    existing: dict[tuple[Any, ...], Any] = {}
+    if keys:
+        rows = conn.execute(
+            select(matches_master).where(tuple_(matches_master.c.league, matches_master.c.season).in_(list(keys)))
+        ).mappings()
+        for row in rows:
+            natural = (row["league"], row["season"], row["home_team_id"], row["away_team_id"], row["match_date"])
+            existing[natural] = row
+
+    now = datetime.now(UTC)
+    ids: dict[str, int] = {}
+    for record, home, away in resolved:
+        natural = (record.league, record.season, home, away, record.kickoff.date())
+        row = existing.get(natural)
+        values = {f: getattr(record, f) for f in _MATCH_FIELDS}
+        values["status"] = record.status.value
+        if row is None:
+            match_id = conn.execute(
+                insert(matches_master).values(
+                    league=record.league,
+                    season=record.season,
+                    match_date=record.kickoff.date(),
+                    kickoff_utc=record.kickoff,
+                    kickoff_time_known=record.kickoff_time_known,
+                    home_team_id=home,
+                    away_team_id=away,
+                    statistics=record.statistics,
+                    lineups=record.lineups,
+                    detail=record.detail,
+                    source_provider=record.provider,
+                    updated_at=now,
+                    **values,
+                )
+            ).inserted_primary_key[0]
+            existing[natural] = {"match_id": match_id, **values, "statistics": record.statistics}
+            result.matches_added += 1
+        else:
+            match_id = row["match_id"]
+            changes = {k: v for k, v in values.items() if v is not None and row[k] != v}
+            stats = _merged_statistics(row["statistics"], record.statistics)
+            if stats != row["statistics"]:
+                changes["statistics"] = stats
+            if record.lineups and record.lineups != row.get("lineups"):
+                changes["lineups"] = record.lineups
+            if changes:
+                conn.execute(
+                    update(matches_master)
+                    .where(matches_master.c.match_id == match_id)
+                    .values(**changes, updated_at=now)
+                )
+                result.matches_updated += 1
+        ids[record.provider_match_id] = match_id
+    link_fixtures(conn, {(r.provider, r.provider_match_id): ids[r.provider_match_id] for r, _, _ in resolved})
+    return ids, result
+
+
+def link_fixtures(conn: Connection, links: dict[tuple[str, str], int]) -> None:
+    """Remember which canonical match a provider's fixture id is (idempotent)."""
+    if not links:
+        return
+    rows = [
+        {"provider": p, "entity": FIXTURE, "external_id": ext, "canonical_id": str(mid)}
+        for (p, ext), mid in links.items()
+    ]
+    insert_ignore(conn, identity_map, rows)
+
+
+def fixture_ids(conn: Connection, provider: str, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = list(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = select(identity_map.c.external_id, identity_map.c.canonical_id).where(
+            identity_map.c.provider == provider,
+            identity_map.c.entity == FIXTURE,
+            identity_map.c.external_id.in_(chunk),
+        )
+        found.update({ext: int(cid) for ext, cid in conn.execute(stmt)})
+    return found
+
+
+QUOTE_COLUMNS = (
+    "match_id",
+    "provider",
+    "bookmaker",
+    "market",
+    "selection",
+    "line",
+    "odds",
+    "quoted_at",
+    "ingested_at",
+    "is_closing",
+    "in_play",
+)
+
+
+def insert_quotes(conn: Connection, records: Sequence[OddsQuote], match_ids: dict[str, int]) -> tuple[int, list[str]]:
+    """Bulk insert quotes whose match is known; duplicates are ignored. Returns (rows added, problems)."""
+    rows: list[tuple[Any, ...]] = []
+    missing: set[str] = set()
+    for q in records:
+        match_id = match_ids.get(q.provider_match_id)
+        if match_id is None:
+            missing.add(q.provider_match_id)
+            continue
+        rows.append(
+            (
+                match_id,
+                q.provider,
+                q.bookmaker,
+                q.market.value,
+                q.selection.value,
+                q.line,
+                q.odds,
+                q.quoted_at,
+                q.ingested_at,
+                q.is_closing,
+                q.in_play,
+            )
+        )
+    added = insert_ignore(conn, daily_betting_lines, rows, columns=QUOTE_COLUMNS)
+    problems = [f"quotes for unknown fixture {pid!r} skipped" for pid in sorted(missing)]
+    return added, problems

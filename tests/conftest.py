@@ -1,0 +1,108 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL database per test session, real Redis.
+
+On a machine without PostgreSQL/Redis the tests that need them skip with the reason; with
+BETFOLIO_REQUIRE_SERVICES=1 (CI) an unreachable service is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from betfolio.store.engine import make_engine
+from betfolio.store.migrate import upgrade
+from betfolio.store.tables import metadata
+
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+FOOTBALL_DATA = SHARED_DATA / "football-data"
+PG_SERVER_URL = os.environ.get("BETFOLIO_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BETFOLIO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def services_required() -> bool:
+    return os.environ.get("BETFOLIO_REQUIRE_SERVICES") == "1"
+
+
+def service_unavailable(reason: str) -> None:
+    if services_required():
+        pytest.fail(f"{reason} (BETFOLIO_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real data dir or database from a test."""
+    monkeypatch.setenv("BETFOLIO_DATA_DIR", str(tmp_path_factory.mktemp("datadir")))
+    monkeypatch.delenv("BETFOLIO_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.sqlite'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once, dropped at the end."""
+    name = f"betfolio_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        service_unavailable(f"PostgreSQL not reachable at {PG_SERVER_URL}: {exc.__class__.__name__}")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_database_url)
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """Each test using this runs against both backends."""
+    return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+@pytest.fixture
+def redis_client() -> Iterator[object]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
