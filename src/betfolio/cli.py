@@ -14,7 +14,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from betfolio.agents.cli import train_command
+from betfolio.app.cli import app_command
+from betfolio.backtest.cli import backtest_command
 from betfolio.bench.cli import bench_app
+from betfolio.providers.cli import ingest_api_football, ingest_odds_api, parse_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
@@ -22,6 +26,12 @@ ingest_app = typer.Typer(help="Load provider data into the store.", no_args_is_h
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(bench_app, name="bench")
+app.command("parse")(parse_command)
+app.command("backtest")(backtest_command)
+app.command("train")(train_command)
+app.command("app")(app_command)
+ingest_app.command("api-football")(ingest_api_football)
+ingest_app.command("odds-api")(ingest_odds_api)
 
 # Tables stay legible when output is piped (rich would otherwise assume 80 columns).
 console = Console(width=None if sys.stdout.isatty() else 160)

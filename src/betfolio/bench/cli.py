@@ -34,3 +34,15 @@ def bench_ingest(
     from betfolio.bench.ingest import run
 
     emit(run(data_dir, postgres), as_json)
+
+
+def _register_area_benchmarks() -> None:
+    """Each area owns its benchmark module; importing them here keeps `betfolio bench --help` complete."""
+    from betfolio.bench import app as app_bench
+    from betfolio.bench import backtest, parse, sim, train
+
+    for module in (parse, backtest, sim, train, app_bench):
+        module.register(bench_app)
+
+
+_register_area_benchmarks()

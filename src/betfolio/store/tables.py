@@ -212,3 +212,75 @@ ingest_runs = Table(
     Column("rejected", Integer, nullable=False),
     Column("rejects", JsonColumn, nullable=False),
 )
+
+#: A backtest, a training run, an evaluation: what was run, with which settings, and what came out.
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", IdType, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # backtest | train | evaluate | live
+    Column("name", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # running | finished | failed | cancelled
+    Column("config", JsonColumn, nullable=False),
+    Column("metrics", JsonColumn, nullable=False),
+    Column("report_path", Text),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Index("ix_runs_kind_started", "kind", "started_at"),
+)
+
+#: Every bet any strategy or agent placed (simulated or real), settled in place.
+bet_ledger = Table(
+    "bet_ledger",
+    metadata,
+    Column("bet_id", IdType, primary_key=True, autoincrement=True),
+    Column("run_id", IdType, ForeignKey("runs.run_id", ondelete="CASCADE")),
+    Column("agent", String(64), nullable=False),
+    Column("match_id", IdType, ForeignKey("matches_master.match_id"), nullable=False),
+    Column("market", String(24), nullable=False),
+    Column("selection", String(16), nullable=False),
+    Column("line", Float),
+    Column("odds", Float, nullable=False),
+    Column("stake", Float, nullable=False),
+    Column("bookmaker", String(32)),
+    Column("placed_at", UTCDateTime, nullable=False),
+    Column("in_play", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # open | won | half_won | push | half_lost | lost | void
+    Column("payout", Float),
+    Column("settled_at", UTCDateTime),
+    Column("closing_odds", Float),
+    Column("clv", Float),
+    Column("detail", JsonColumn, nullable=False),
+    Index("ix_bet_ledger_run_placed", "run_id", "placed_at"),
+    Index("ix_bet_ledger_match", "match_id"),
+)
+
+#: Minute-by-minute live (or replayed) match states, as the live feed delivered them.
+live_states = Table(
+    "live_states",
+    metadata,
+    Column("match_id", IdType, ForeignKey("matches_master.match_id"), primary_key=True),
+    Column("provider", String(32), primary_key=True),
+    Column("observed_at", UTCDateTime, primary_key=True),
+    Column("minute", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("home_goals", Integer, nullable=False),
+    Column("away_goals", Integer, nullable=False),
+    Column("statistics", JsonColumn, nullable=False),
+    Column("data_staleness", Float, nullable=False),
+    Column("ingested_at", UTCDateTime, nullable=False),
+)
+
+#: Health of each provider connection: circuit breaker state, quota, last success — for the app and metrics.
+provider_status = Table(
+    "provider_status",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("circuit_state", String(16), nullable=False),  # closed | open | half_open
+    Column("last_success_at", UTCDateTime),
+    Column("last_failure_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("quota_remaining_day", Integer),
+    Column("quota_remaining_minute", Integer),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Hierarchical RL agents: UCB manager, pre-match and live workers, baselines."""

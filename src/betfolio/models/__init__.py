@@ -1,0 +1,1 @@
+"""Probability models producing scoreline grids (Dixon-Coles, Poisson, ratings)."""

@@ -1,0 +1,1 @@
+"""Adapter micro-service, live loop, metrics exporter."""

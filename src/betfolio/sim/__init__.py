@@ -1,0 +1,1 @@
+"""Match replay, in-play market, fault injection, Gymnasium environments, reward."""
