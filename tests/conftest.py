@@ -18,7 +18,22 @@ from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 from betfolio.store.tables import metadata
 
-SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+def _shared_data() -> Path:
+    """The shared real-data folder: $BETFOLIO_SHARED_DATA, else ../shared/data beside the checkout, else
+    /work/shared/data (where CI's clone may not sit beside it)."""
+    candidates = [
+        os.environ.get("BETFOLIO_SHARED_DATA"),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        "/work/shared/data",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
 FOOTBALL_DATA = SHARED_DATA / "football-data"
 PG_SERVER_URL = os.environ.get("BETFOLIO_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BETFOLIO_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -37,7 +52,7 @@ def service_unavailable(reason: str) -> None:
 def shared_file(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared data not available: {path}")
+        service_unavailable(f"shared data not available: {path}")
     return path
 
 

@@ -20,12 +20,17 @@ from betfolio.store.migrate import upgrade
 from betfolio.store.queries import odds_as_of
 from betfolio.store.tables import matches_master
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "football-data"
+SHARED_DATA_CANDIDATES = (
+    Path(__file__).resolve().parents[4] / "shared" / "data" / "football-data",
+    Path("/work/shared/data/football-data"),
+)
 
 
 def default_data_dir() -> Path:
-    if SHARED_DATA.is_dir():
-        return SHARED_DATA.resolve()
+    """The full shared football-data folder when it is beside the checkout, else the bundled sample."""
+    for candidate in SHARED_DATA_CANDIDATES:
+        if candidate.is_dir():
+            return candidate
     from betfolio.demo import bundled_sample
 
     with bundled_sample() as path:
