@@ -93,6 +93,8 @@ def ingest_football_data(
         )
         for reject in summary.rejects:
             console.print(f"  [yellow]rejected[/yellow] {reject}")
+        for warning in summary.warnings:
+            console.print(f"  [yellow]warning[/yellow] {warning}")
         for error in summary.errors:
             err_console.print(f"[red]error[/red] {error}")
     if summary.errors:

@@ -186,3 +186,17 @@ def test_kill_mid_ingest_and_rerun_is_consistent_and_complete(tmp_path):
     for table in (matches_master, daily_betting_lines, raw_payloads, teams):
         assert count(killed, table) == count(clean, table), table.name
     assert count(killed, ingest_runs) == 20
+
+
+def test_match_listed_twice_is_stored_once_and_reported(engine, tmp_path):
+    header = "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,B365H,B365D,B365A\n"
+    row = "E0,05/08/2022,20:00,Crystal Palace,Arsenal,0,2,A,0,1,4.2,3.6,1.85\n"
+    other = "E0,06/08/2022,15:00,Leeds,Wolves,2,1,H,1,1,2.1,3.3,3.2\n"
+    (tmp_path / "2022-23").mkdir()
+    path = tmp_path / "2022-23" / "E0.csv"
+    path.write_text(header + row + other + row)
+    summary = ingest_paths(engine, [path])
+    assert summary.matches_added == 2
+    assert summary.quotes_added == 6
+    assert any("listed twice" in w for w in summary.warnings)
+    assert count(engine, matches_master) == 2

@@ -8,9 +8,9 @@ self-describing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 
 class CanonicalRecord(BaseModel):
@@ -27,13 +27,19 @@ def ensure_utc(value: datetime | None) -> datetime | None:
     """Naive datetimes are ambiguous across providers, so they are refused rather than guessed."""
     if value is None:
         return None
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware (provider time zone unknown)")
     return value.astimezone(UTC)
 
 
+#: A timezone-aware timestamp normalised to UTC. Use it for every datetime field of a canonical record.
+UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
+
+
 class TimestampedRecord(CanonicalRecord):
-    """Base for records whose datetime fields must be timezone-aware and are normalised to UTC."""
+    """Base that checks *every* field for datetimes; prefer plain ``UtcDatetime`` fields (cheaper on hot paths)."""
 
     @field_validator("*", mode="after")
     @classmethod

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field, model_validator
 
-from betfolio.canonical.base import TimestampedRecord
+from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 from betfolio.canonical.coverage import Coverage
 from betfolio.canonical.enums import MatchStatus
 from betfolio.canonical.features import FeatureVector, normalised_staleness
 from betfolio.canonical.statistics import ALL_STATS, TeamStatistics, empty_statistics
 
 
-class LiveMatchState(TimestampedRecord):
+class LiveMatchState(CanonicalRecord):
     """``data_staleness`` is the number of seconds since the provider's data was last fresh.
 
     When a provider is down the last valid state is served again with a growing staleness, so a consumer can
@@ -32,7 +30,7 @@ class LiveMatchState(TimestampedRecord):
     home_red_cards: int | None = Field(default=None, ge=0)
     away_red_cards: int | None = Field(default=None, ge=0)
     statistics: TeamStatistics = Field(default_factory=empty_statistics)
-    observed_at: datetime
+    observed_at: UtcDatetime
     data_staleness: float = Field(default=0.0, ge=0.0)
 
     @model_validator(mode="after")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from betfolio.canonical.base import TimestampedRecord
+from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 from betfolio.canonical.competition import normalise_season
 from betfolio.canonical.enums import MatchStatus
 from betfolio.canonical.statistics import TeamStatistics, empty_statistics
 
 
-class Match(TimestampedRecord):
+class Match(CanonicalRecord):
     """One fixture as a provider reported it.
 
     ``home_goals``/``away_goals`` are the score after regular time (90 minutes plus stoppage), the score
@@ -26,7 +25,7 @@ class Match(TimestampedRecord):
     provider_match_id: str
     league: str
     season: str
-    kickoff: datetime
+    kickoff: UtcDatetime
     kickoff_time_known: bool = True
     home_team: str
     away_team: str

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from pydantic import field_validator, model_validator
 
-from betfolio.canonical.base import TimestampedRecord
+from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, Selection
 
 
-class OddsQuote(TimestampedRecord):
+class OddsQuote(CanonicalRecord):
     """A decimal price.
 
     ``line`` is read from the selection's own side: Asian handicap ``home -0.75`` and ``away +0.75`` are the
@@ -29,8 +28,8 @@ class OddsQuote(TimestampedRecord):
     selection: Selection
     line: float | None = None
     odds: float
-    quoted_at: datetime
-    ingested_at: datetime
+    quoted_at: UtcDatetime
+    ingested_at: UtcDatetime
     is_closing: bool = False
     in_play: bool = False
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from betfolio.canonical.base import TimestampedRecord
+from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 from betfolio.canonical.competition import normalise_season
 
 
-class Player(TimestampedRecord):
+class Player(CanonicalRecord):
     kind = "player"
 
     provider: str
@@ -23,7 +23,7 @@ class Player(TimestampedRecord):
     position: str | None = None
 
 
-class PlayerSeason(TimestampedRecord):
+class PlayerSeason(CanonicalRecord):
     """A player's performance over one league season (or one match when ``provider_match_id`` is set)."""
 
     kind = "player_season"
@@ -43,7 +43,7 @@ class PlayerSeason(TimestampedRecord):
         return normalise_season(value)
 
 
-class Injury(TimestampedRecord):
+class Injury(CanonicalRecord):
     kind = "injury"
 
     provider: str
@@ -55,5 +55,5 @@ class Injury(TimestampedRecord):
     provider_match_id: str | None = None
     injury_type: str | None = None
     reason: str | None = None
-    reported_at: datetime | None = None
+    reported_at: UtcDatetime | None = None
     on_date: date | None = None

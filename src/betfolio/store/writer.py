@@ -10,7 +10,7 @@ import csv
 import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -40,7 +40,8 @@ class WriteResult:
     matches_updated: int = 0
     quotes: int = 0
     quotes_added: int = 0
-    unresolved: list[str] | None = None
+    unresolved: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
 
 
 def ensure_leagues(conn: Connection, codes: Iterable[str]) -> None:
@@ -112,7 +113,7 @@ def upsert_matches(
     conn: Connection, records: Sequence[Match], resolver: TeamResolver, *, create_teams: bool
 ) -> tuple[dict[str, int], WriteResult]:
     """Insert new matches, fill in what changed on known ones; returns provider_match_id → match_id."""
-    result = WriteResult(matches=len(records), unresolved=[])
+    result = WriteResult(matches=len(records))
     ensure_leagues(conn, {m.league for m in records})
     resolved: list[tuple[Match, int, int]] = []
     for record in records:
@@ -136,14 +137,21 @@ def upsert_matches(
 
     now = datetime.now(UTC)
     ids: dict[str, int] = {}
+    new_rows: list[dict[str, Any]] = []
+    new_ids: dict[tuple[Any, ...], list[str]] = {}  # natural key → provider ids waiting for the new match id
     for record, home, away in resolved:
         natural = (record.league, record.season, home, away, record.kickoff.date())
         row = existing.get(natural)
         values = {f: getattr(record, f) for f in _MATCH_FIELDS}
         values["status"] = record.status.value
         if row is None:
-            match_id = conn.execute(
-                insert(matches_master).values(
+            if natural in new_ids:
+                result.duplicates.append(f"{record.provider_match_id}: listed twice, first occurrence kept")
+                new_ids[natural].append(record.provider_match_id)
+                continue
+            new_ids[natural] = [record.provider_match_id]
+            new_rows.append(
+                dict(
                     league=record.league,
                     season=record.season,
                     match_date=record.kickoff.date(),
@@ -158,9 +166,7 @@ def upsert_matches(
                     updated_at=now,
                     **values,
                 )
-            ).inserted_primary_key[0]
-            existing[natural] = {"match_id": match_id, **values, "statistics": record.statistics}
-            result.matches_added += 1
+            )
         else:
             match_id = row["match_id"]
             changes = {k: v for k, v in values.items() if v is not None and row[k] != v}
@@ -176,7 +182,15 @@ def upsert_matches(
                     .values(**changes, updated_at=now)
                 )
                 result.matches_updated += 1
-        ids[record.provider_match_id] = match_id
+            ids[record.provider_match_id] = match_id
+    if new_rows:
+        # One multi-row INSERT … RETURNING, ids in parameter order.
+        inserted = conn.execute(
+            insert(matches_master).returning(matches_master.c.match_id, sort_by_parameter_order=True), new_rows
+        ).scalars()
+        for provider_ids, match_id in zip(new_ids.values(), inserted, strict=True):
+            ids.update(dict.fromkeys(provider_ids, match_id))
+        result.matches_added += len(new_rows)
     link_fixtures(conn, {(r.provider, r.provider_match_id): ids[r.provider_match_id] for r, _, _ in resolved})
     return ids, result
 

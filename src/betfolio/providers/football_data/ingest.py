@@ -36,6 +36,7 @@ class FileResult:
     quotes_added: int
     rejects: list[RowReject]
     unchanged: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +64,10 @@ class IngestSummary:
     def rejects(self) -> list[RowReject]:
         return [r for f in self.files for r in f.rejects]
 
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{f.source}: {w}" for f in self.files for w in f.warnings]
+
     def as_dict(self) -> dict[str, object]:
         return {
             "files": len(self.files),
@@ -71,6 +76,7 @@ class IngestSummary:
             "quotes": self.quotes,
             "quotes_added": self.quotes_added,
             "rejected": [str(r) for r in self.rejects],
+            "warnings": self.warnings,
             "errors": self.errors,
         }
 
@@ -148,6 +154,7 @@ def store_parsed(engine: Engine, parsed: ParsedFile, content: bytes, *, started_
         quotes=len(parsed.quotes),
         quotes_added=quotes_added,
         rejects=parsed.rejects,
+        warnings=written.duplicates + written.unresolved,
     )
 
 
