@@ -1,0 +1,136 @@
+"""A scoreline probability grid: one matrix that prices every goals market of a match.
+
+``probabilities[h, a]`` is the probability of the final score h–a (truncated at ``max_goals`` per side and
+renormalised). Line markets are priced by running the *settlement kernel* over every cell, so a quarter-line
+price here and the settlement of that bet later can never disagree: the expected win and refund fractions
+give the fair price ``(1 - refund) / win`` directly (a push-heavy line is priced correctly, not as a
+two-way market with the pushes thrown away).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from betfolio.canonical.enums import Market, Selection
+from betfolio.markets.settlement import settle_fractions
+
+
+@dataclass(frozen=True)
+class SidePrice:
+    """Expected settlement of one unit stake on one side of a market.
+
+    ``win``: expected fraction of the stake settled as a win (a half-win counts ½); ``refund``: expected fraction
+    returned (pushes, the returned halves of half-wins and half-losses); the rest is lost.
+    """
+
+    win: float
+    refund: float
+
+    @property
+    def lose(self) -> float:
+        return max(0.0, 1.0 - self.win - self.refund)
+
+    @property
+    def fair_odds(self) -> float:
+        """Decimal odds at which the bet has zero expected profit: ``(1 - refund) / win`` (inf if it cannot win)."""
+        return float("inf") if self.win <= 0.0 else (1.0 - self.refund) / self.win
+
+    def expected_return(self, odds: float) -> float:
+        """Expected money back per unit stake at ``odds`` (stake included)."""
+        return self.win * odds + self.refund
+
+    def edge(self, odds: float) -> float:
+        """Expected profit per unit stake at ``odds``."""
+        return self.expected_return(odds) - 1.0
+
+
+def expected_settlement(
+    grids: np.ndarray, market: Market | str, selection: Selection | str, line: ArrayLike = np.nan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected (win, refund) fractions of a bet for each of ``n`` grids (shape ``(n, H, A)``) at once.
+
+    ``line`` is a scalar or one line per grid. Uses the same kernel as bet settlement.
+    """
+    g = np.asarray(grids, dtype=float)
+    if g.ndim == 2:
+        g = g[None]
+    n, rows, cols = g.shape
+    hg = np.arange(rows, dtype=float)[None, :, None]
+    ag = np.arange(cols, dtype=float)[None, None, :]
+    ln = np.asarray(line, dtype=float)
+    ln = ln.reshape(-1, 1, 1) if ln.ndim else ln
+    win, refund = settle_fractions(Market(market).value, Selection(selection).value, ln, hg, ag)
+    win = np.broadcast_to(win, (n, rows, cols))
+    refund = np.broadcast_to(refund, (n, rows, cols))
+    return (g * win).sum(axis=(1, 2)), (g * refund).sum(axis=(1, 2))
+
+
+@dataclass(frozen=True)
+class ScorelineGrid:
+    """Probability of every final score; prices 1X2, totals, Asian handicaps, draw-no-bet, BTTS, double chance."""
+
+    probabilities: np.ndarray
+    home_rate: float | None = None
+    away_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        p = np.asarray(self.probabilities, dtype=float)
+        if p.ndim != 2 or np.any(~np.isfinite(p)) or np.any(p < 0):
+            raise ValueError("a scoreline grid is a 2-D matrix of non-negative finite probabilities")
+        total = p.sum()
+        if total <= 0:
+            raise ValueError("a scoreline grid needs positive mass")
+        object.__setattr__(self, "probabilities", p / total)
+
+    @property
+    def max_goals(self) -> int:
+        return self.probabilities.shape[0] - 1
+
+    @property
+    def expected_goals(self) -> tuple[float, float]:
+        p = self.probabilities
+        return float(p.sum(axis=1) @ np.arange(p.shape[0])), float(p.sum(axis=0) @ np.arange(p.shape[1]))
+
+    def match_odds(self) -> tuple[float, float, float]:
+        """(p_home, p_draw, p_away)."""
+        p = self.probabilities
+        return float(np.tril(p, -1).sum()), float(np.trace(p)), float(np.triu(p, 1).sum())
+
+    def price(self, market: Market | str, selection: Selection | str, line: float | None = None) -> SidePrice:
+        """Expected settlement of any canonical (market, selection, line) bet on this match."""
+        win, refund = expected_settlement(self.probabilities, market, selection, np.nan if line is None else line)
+        return SidePrice(float(win[0]), float(refund[0]))
+
+    def totals(self, line: float) -> tuple[SidePrice, SidePrice]:
+        """(over, under) at goal line ``line`` (whole, half or quarter)."""
+        return self.price(Market.TOTAL_GOALS, Selection.OVER, line), self.price(
+            Market.TOTAL_GOALS, Selection.UNDER, line
+        )
+
+    def asian_handicap(self, line: float) -> tuple[SidePrice, SidePrice]:
+        """(home at ``line``, away at ``-line``): ``line`` is the home side's handicap, e.g. -0.75."""
+        return (
+            self.price(Market.ASIAN_HANDICAP, Selection.HOME, line),
+            self.price(Market.ASIAN_HANDICAP, Selection.AWAY, -line),
+        )
+
+    def draw_no_bet(self) -> tuple[SidePrice, SidePrice]:
+        return self.price(Market.DRAW_NO_BET, Selection.HOME), self.price(Market.DRAW_NO_BET, Selection.AWAY)
+
+    def btts(self) -> tuple[float, float]:
+        """(p_yes, p_no) for both teams to score."""
+        yes = float(self.probabilities[1:, 1:].sum())
+        return yes, 1.0 - yes
+
+    def double_chance(self) -> tuple[float, float, float]:
+        """(home or draw, home or away, draw or away)."""
+        home, draw, away = self.match_odds()
+        return home + draw, home + away, draw + away
+
+    def correct_score(self, home_goals: int, away_goals: int) -> float:
+        if not (0 <= home_goals <= self.max_goals and 0 <= away_goals <= self.probabilities.shape[1] - 1):
+            return 0.0
+        return float(self.probabilities[home_goals, away_goals])
