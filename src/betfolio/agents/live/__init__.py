@@ -1,0 +1,1 @@
+"""Live worker: masked LSTM + attention policy trained with PPO on minute-by-minute replayed matches."""

@@ -1,0 +1,96 @@
+"""How a live observation vector splits into attention tokens and context.
+
+The simulator's live observation is ``[values(F), mask(F), staleness/300, …extras]``. The first ``2F`` entries
+become ``F`` feature tokens whose presence mask is the attention key-padding mask; everything after them
+(staleness, the agent's own book…) is *context* that is always present and drives the attention query.
+A few features (minute, score) are also copied into the query input, value and mask, so the question the
+attention asks can depend on the game state — in the 85th minute of a 1-1 it may look for defensive statistics.
+Keeping this in one small dataclass lets the network and its checkpoints agree on the layout and refuse an
+observation built for another feature set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLayout:
+    feature_names: tuple[str, ...]
+    context_names: tuple[str, ...]
+    query_features: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.feature_names:
+            raise ValueError("a live observation needs at least one feature token")
+        if len(set(self.feature_names)) != len(self.feature_names):
+            raise ValueError("feature names must be unique")
+        unknown = [name for name in self.query_features if name not in self.feature_names]
+        if unknown:
+            raise ValueError(f"query features {unknown} are not among the feature tokens")
+
+    @property
+    def query_index(self) -> tuple[int, ...]:
+        return tuple(self.feature_names.index(name) for name in self.query_features)
+
+    @property
+    def query_dim(self) -> int:
+        """Inputs of the query network: the context plus value and mask of each query feature."""
+        return self.n_context + 2 * len(self.query_features)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    @property
+    def n_context(self) -> int:
+        return len(self.context_names)
+
+    @property
+    def obs_dim(self) -> int:
+        return 2 * self.n_features + self.n_context
+
+    def feature_hash(self) -> str:
+        """Identifies the feature set: a checkpoint trained on another one must not be loaded silently."""
+        payload = json.dumps(
+            {"features": self.feature_names, "context": self.context_names, "query": self.query_features}
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "feature_names": list(self.feature_names),
+            "context_names": list(self.context_names),
+            "query_features": list(self.query_features),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Sequence[str]]) -> TokenLayout:
+        return cls(tuple(data["feature_names"]), tuple(data["context_names"]), tuple(data.get("query_features", ())))
+
+    @classmethod
+    def generic(cls, n_features: int, n_context: int) -> TokenLayout:
+        """Anonymous layout for environments that only give sizes (tests, synthetic environments)."""
+        return cls(tuple(f"f{i}" for i in range(n_features)), tuple(f"c{i}" for i in range(n_context)))
+
+
+def live_layout() -> TokenLayout:
+    """The simulator's live observation as tokens: every live feature is a token; staleness and the agent's book
+    are context; minute and score also steer the query."""
+    from betfolio.sim.features import observation_layout
+
+    layout = observation_layout()
+    if (
+        layout.values.start != 0
+        or layout.mask.start != layout.values.stop
+        or layout.staleness.start != layout.mask.stop
+    ):
+        raise ValueError("the simulator's observation layout is not [values, mask, staleness, extras]")
+    return TokenLayout(
+        feature_names=tuple(layout.features),
+        context_names=("staleness", *layout.extras),
+        query_features=tuple(name for name in ("minute", "home_goals", "away_goals") if name in layout.features),
+    )
