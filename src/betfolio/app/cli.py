@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 
-def app_command() -> None:
-    """Start the desktop application."""
-    raise typer.Exit(_unavailable())
+def app_command(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="BETFOLIO_DATABASE_URL",
+            help="Database URL or SQLite file path (default: the one saved in settings, else the SQLite default).",
+        ),
+    ] = None,
+    page: Annotated[
+        str | None, typer.Option(help="Page to open first: portfolio, matches, live, backtest or providers.")
+    ] = None,
+) -> None:
+    """Start the desktop application (PySide6)."""
+    from betfolio.app.main import run
 
-
-def _unavailable() -> int:
-    typer.echo("this command is not available in this build yet", err=True)
-    return 2
+    raise typer.Exit(run(db, page))

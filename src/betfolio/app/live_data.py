@@ -1,0 +1,171 @@
+"""What the Live page shows: the latest state of each live or replayed match, its timeline and momentum.
+
+Reads ``live_states`` (written by the live service and by replays) — the same rows whether the match is live
+or replayed, so the monitor cannot drift from what the agents saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from betfolio.canonical import statistics as st
+from betfolio.store.queries import matches_query
+from betfolio.store.tables import bet_ledger, live_states, provider_status
+from betfolio.store.tables import matches_master as mm
+
+#: The mission's alert threshold: data older than this is highlighted.
+STALE_AFTER_SECONDS = 30.0
+#: A state observed within this window of "now" is treated as live: its age keeps adding to its staleness.
+LIVE_WINDOW = timedelta(hours=3)
+#: Momentum = weighted new attacking events per side over the last ``MOMENTUM_WINDOW`` minutes (home − away).
+#: Shots on target weigh most, then xG, then shots and corners; dangerous attacks are frequent and weak.
+MOMENTUM_WEIGHTS: Mapping[str, float] = {
+    st.SHOTS_ON_TARGET: 1.0,
+    st.EXPECTED_GOALS: 2.0,
+    st.SHOTS: 0.4,
+    st.CORNERS: 0.3,
+    st.DANGEROUS_ATTACKS: 0.05,
+}
+MOMENTUM_WINDOW = 10
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSummary:
+    match_id: int
+    provider: str
+    league: str
+    home_team: str
+    away_team: str
+    minute: int
+    home_goals: int
+    away_goals: int
+    status: str
+    observed_at: datetime
+    staleness: float
+    states: int
+    circuit_state: str | None
+
+    @property
+    def stale(self) -> bool:
+        return self.staleness > STALE_AFTER_SECONDS
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "in_play"
+
+
+def effective_staleness(reported: float, observed_at: datetime, status: str, now: datetime) -> float:
+    """Reported staleness, plus the state's age when the match is being followed live right now.
+
+    A replayed match keeps the staleness it was recorded with; a live one that stopped updating grows stale
+    by the wall clock — which is exactly what a dead feed looks like.
+    """
+    if status == "in_play" and timedelta(0) <= now - observed_at <= LIVE_WINDOW:
+        return reported + (now - observed_at).total_seconds()
+    return reported
+
+
+def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
+    ranked = select(
+        live_states,
+        func.row_number()
+        .over(partition_by=(live_states.c.match_id, live_states.c.provider), order_by=live_states.c.observed_at.desc())
+        .label("rank"),
+        func.count().over(partition_by=(live_states.c.match_id, live_states.c.provider)).label("n_states"),
+    ).subquery()
+    latest = [dict(r) for r in conn.execute(select(ranked).where(ranked.c.rank == 1)).mappings()]
+    if not latest:
+        return []
+    ids = sorted({r["match_id"] for r in latest})
+    teams = {r["match_id"]: r for r in conn.execute(matches_query().where(mm.c.match_id.in_(ids))).mappings()}
+    circuits = dict(conn.execute(select(provider_status.c.provider, provider_status.c.circuit_state)).all())
+    out = []
+    for r in latest:
+        m = teams.get(r["match_id"])
+        if m is None:
+            continue
+        out.append(
+            LiveSummary(
+                r["match_id"],
+                r["provider"],
+                m["league"],
+                m["home_team"],
+                m["away_team"],
+                r["minute"],
+                r["home_goals"],
+                r["away_goals"],
+                r["status"],
+                r["observed_at"],
+                effective_staleness(r["data_staleness"], r["observed_at"], r["status"], now),
+                r["n_states"],
+                circuits.get(r["provider"]),
+            )
+        )
+    # Live first, then the most recently observed.
+    out.sort(key=lambda s: (not s.is_live, -s.observed_at.timestamp()))
+    return out
+
+
+def timeline(conn: Connection, match_id: int, provider: str) -> list[dict[str, Any]]:
+    stmt = (
+        select(live_states)
+        .where(live_states.c.match_id == match_id, live_states.c.provider == provider)
+        .order_by(live_states.c.observed_at)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class Momentum:
+    minutes: np.ndarray
+    pressure: np.ndarray  # per state: weighted new events, home − away
+    rolling: np.ndarray  # sum of ``pressure`` over the last MOMENTUM_WINDOW minutes
+    stats_used: tuple[str, ...]
+
+
+def momentum(states: Sequence[Mapping[str, Any]]) -> Momentum | None:
+    """Momentum from cumulative per-side statistics; None when the feed carries none of them.
+
+    Only statistics the feed delivered are used (a missing statistic is skipped, never read as 0); a total that
+    goes down (a provider correction) contributes nothing rather than negative pressure.
+    """
+    if not states:
+        return None
+    used = tuple(
+        s
+        for s in MOMENTUM_WEIGHTS
+        if any(s in (state["statistics"] or {}).get(side, {}) for state in states for side in ("home", "away"))
+    )
+    if not used:
+        return None
+    minutes = np.array([state["minute"] for state in states], dtype=float)
+    totals = np.zeros((len(states), 2))
+    last = {("home", s): 0.0 for s in used} | {("away", s): 0.0 for s in used}
+    for i, state in enumerate(states):
+        stats = state["statistics"] or {}
+        for j, side in enumerate(("home", "away")):
+            side_stats = stats.get(side, {}) or {}
+            for s in used:
+                if s in side_stats and side_stats[s] is not None:
+                    last[(side, s)] = max(last[(side, s)], float(side_stats[s]))
+                totals[i, j] += MOMENTUM_WEIGHTS[s] * last[(side, s)]
+    increments = np.diff(totals, axis=0, prepend=np.zeros((1, 2)))
+    pressure = increments[:, 0] - increments[:, 1]
+    rolling = np.array([pressure[(minutes > m - MOMENTUM_WINDOW) & (minutes <= m)].sum() for m in minutes])
+    return Momentum(minutes, pressure, rolling, used)
+
+
+def agent_decisions(conn: Connection, match_id: int) -> list[dict[str, Any]]:
+    """In-play bets placed on the match (what the live agent decided, with its reasons in ``detail``)."""
+    stmt = (
+        select(bet_ledger)
+        .where(bet_ledger.c.match_id == match_id, bet_ledger.c.in_play.is_(True))
+        .order_by(bet_ledger.c.placed_at)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]

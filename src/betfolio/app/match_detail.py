@@ -1,0 +1,212 @@
+"""Match detail: result, statistics (with what is missing or masked), odds movement and fair probabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from sqlalchemy import Engine
+
+from betfolio.app.coverage_badges import load_season_coverage
+from betfolio.app.odds_view import (
+    AGGREGATE_BOOKS,
+    MarketKey,
+    available_markets,
+    fair_prices,
+    margin_methods,
+    movement_series,
+)
+from betfolio.app.widgets import fill_table, read_only_table, section_title
+from betfolio.canonical.statistics import ALL_STATS, EXPECTED_GOALS
+from betfolio.store.queries import QuoteRow, line_movement, matches_query
+from betfolio.store.tables import matches_master as mm
+
+#: A qualitative palette that stays readable on white (Tableau 10).
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+
+
+def load_match(engine: Engine, match_id: int) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(matches_query().where(mm.c.match_id == match_id)).mappings().first()
+    return dict(row) if row else None
+
+
+class OddsChart(pg.PlotWidget):
+    """Price per bookmaker over time; closing prices drawn as outlined diamonds."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.setBackground("w")
+        self.showGrid(x=True, y=True, alpha=0.25)
+        self.setLabel("left", "decimal odds")
+        self.setLabel("bottom", "quoted at (UTC)")
+        self.legend = self.addLegend(offset=(10, 10))
+        self.series_count = 0
+
+    def plot_series(self, quotes: list[QuoteRow], key: MarketKey, selection: str) -> int:
+        self.clear()
+        self.legend.clear()
+        series = movement_series(quotes, key, selection)
+        for i, s in enumerate(series):
+            colour = PALETTE[i % len(PALETTE)]
+            dashed = s.bookmaker in AGGREGATE_BOOKS
+            pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+            self.plot(s.times, s.odds, pen=pen, symbol="o", symbolBrush=colour, symbolSize=7, name=s.bookmaker)
+            if s.closing.any():
+                closing = pg.ScatterPlotItem(
+                    s.times[s.closing], s.odds[s.closing], symbol="d", size=12, brush=colour, pen=pg.mkPen("k")
+                )
+                self.addItem(closing)
+        self.setTitle(f"{key.label} — {selection}" if series else "no quotes for this selection")
+        self.series_count = len(series)
+        return len(series)
+
+
+class MatchDetail(QWidget):
+    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.match: dict[str, Any] | None = None
+        self.quotes: list[QuoteRow] = []
+        self.header = QLabel("Select a match to see its result, statistics and odds movement.")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.stats_table = read_only_table(["statistic", "home", "away", "data"])
+        self.fair_table = read_only_table(["bookmaker", "phase", "odds", "margin", "fair probabilities"])
+        self.market_box = QComboBox()
+        self.selection_box = QComboBox()
+        self.method_box = QComboBox()
+        self.method_box.addItems(margin_methods())
+        self.chart = OddsChart()
+
+        controls = QHBoxLayout()
+        for label, box in (("market", self.market_box), ("selection", self.selection_box), ("margin", self.method_box)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(box)
+        controls.addStretch(1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(section_title("Statistics"))
+        left_layout.addWidget(self.stats_table)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(section_title("Odds line movement (opening → closing)"))
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.chart, 3)
+        right_layout.addWidget(section_title("Margin-free probabilities"))
+        right_layout.addWidget(self.fair_table, 2)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([330, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(splitter, 1)
+        self.market_box.currentIndexChanged.connect(self._on_market)
+        self.selection_box.currentIndexChanged.connect(self._redraw)
+        self.method_box.currentIndexChanged.connect(self._refresh_fair)
+
+    # ---------------------------------------------------------------------------------------------------
+    def show_match(self, match_id: int) -> None:
+        self.match = load_match(self.engine, match_id)
+        if self.match is None:
+            self.header.setText(f"match {match_id} not found")
+            return
+        with self.engine.connect() as conn:
+            self.quotes = line_movement(conn, match_id)
+            coverage = load_season_coverage(conn).get((self.match["league"], self.match["season"]))
+        self._show_header()
+        self._show_statistics(coverage.statistics if coverage else set(), bool(coverage and coverage.has("xg")))
+        markets = available_markets(self.quotes)
+        self.market_box.blockSignals(True)
+        self.market_box.clear()
+        for key in markets:
+            self.market_box.addItem(key.label, key)
+        self.market_box.blockSignals(False)
+        self._on_market()
+
+    @property
+    def current_key(self) -> MarketKey | None:
+        return self.market_box.currentData()
+
+    def _show_header(self) -> None:
+        m = self.match or {}
+        score = "vs" if m.get("home_goals") is None else f"{m['home_goals']} – {m['away_goals']}"
+        ht = f" (HT {m['ht_home_goals']}–{m['ht_away_goals']})" if m.get("ht_home_goals") is not None else ""
+        kickoff = m["kickoff_utc"].strftime("%a %Y-%m-%d %H:%M UTC")
+        approx = "" if m.get("kickoff_time_known") else " (time approximate)"
+        extras = " · ".join(x for x in (m.get("referee") and f"referee {m['referee']}", m.get("venue")) if x)
+        self.header.setText(
+            f"<h3>{m['home_team']} {score} {m['away_team']}{ht}</h3>"
+            f"{m['league']} {m['season']} · {kickoff}{approx} · {str(m['status']).replace('_', ' ')}"
+            + (f" · {extras}" if extras else "")
+            + f" · {len(self.quotes)} odds quotes from {len({q.bookmaker for q in self.quotes})} books"
+        )
+
+    def _show_statistics(self, declared: set[str], xg_covered: bool) -> None:
+        stats = (self.match or {}).get("statistics") or {}
+        home, away = stats.get("home", {}) or {}, stats.get("away", {}) or {}
+        names = [s for s in ALL_STATS if s in home or s in away or s in declared or s == EXPECTED_GOALS]
+        names += sorted((set(home) | set(away)) - set(names))
+        rows = []
+        for name in names:
+            present = name in home or name in away
+            if present:
+                state = "present"
+            elif name in declared or (name == EXPECTED_GOALS and xg_covered):
+                state = "missing"
+            else:
+                state = "masked (not covered)"
+            rows.append((name.replace("_", " "), _fmt(home.get(name)), _fmt(away.get(name)), state))
+        fill_table(self.stats_table, rows)
+
+    @Slot()
+    def _on_market(self) -> None:
+        key = self.current_key
+        self.selection_box.blockSignals(True)
+        self.selection_box.clear()
+        if key is not None:
+            self.selection_box.addItems(list(key.selections))
+        self.selection_box.blockSignals(False)
+        self._redraw()
+        self._refresh_fair()
+
+    @Slot()
+    def _redraw(self) -> None:
+        key = self.current_key
+        if key is None or not self.selection_box.currentText():
+            self.chart.clear()
+            self.chart.setTitle("no odds stored for this match")
+            return
+        self.chart.plot_series(self.quotes, key, self.selection_box.currentText())
+
+    @Slot()
+    def _refresh_fair(self) -> None:
+        key = self.current_key
+        if key is None:
+            fill_table(self.fair_table, [])
+            return
+        rows = []
+        for fair in fair_prices(self.quotes, key, self.method_box.currentText() or "multiplicative"):
+            rows.append(
+                (
+                    fair.bookmaker,
+                    fair.phase,
+                    " / ".join(f"{o:.2f}" for o in fair.odds),
+                    f"{fair.margin:.2%}",
+                    "  ".join(f"{s} {p:.1%}" for s, p in zip(key.selections, fair.probabilities, strict=True)),
+                )
+            )
+        fill_table(self.fair_table, rows)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{number:.0f}" if number.is_integer() else f"{number:.2f}"

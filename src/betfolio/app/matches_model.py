@@ -1,0 +1,250 @@
+"""The matches table: a lazy Qt model over ``matches_master``.
+
+Rows arrive a page at a time through ``canFetchMore``/``fetchMore`` as the view scrolls, so 40k matches cost
+one page of SQL at start-up, not 40k row objects. Pages use keyset pagination on (kick-off, match_id) — the
+kick-off index answers "the next N after this row" in constant time at any depth, where OFFSET would rescan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+from sqlalchemy import Connection, Engine, Select, and_, func, or_, select
+
+from betfolio.app.coverage_badges import (
+    Badge,
+    SeasonCoverage,
+    badge_summary,
+    load_live_presence,
+    load_odds_presence,
+    load_season_coverage,
+    match_badges,
+)
+from betfolio.store.queries import matches_query
+from betfolio.store.tables import matches_master as mm
+from betfolio.store.tables import teams
+
+BADGES_ROLE = Qt.ItemDataRole.UserRole + 1
+MATCH_ROLE = Qt.ItemDataRole.UserRole + 2
+
+COLUMNS: tuple[str, ...] = ("Kick-off (UTC)", "League", "Season", "Home", "Score", "Away", "Status", "Coverage")
+COVERAGE_COLUMN = COLUMNS.index("Coverage")
+
+_STATUS_COLOURS = {
+    "in_play": QColor("#1e7d32"),
+    "postponed": QColor("#b26a00"),
+    "cancelled": QColor("#b00020"),
+    "abandoned": QColor("#b00020"),
+    "suspended": QColor("#b26a00"),
+}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class MatchFilter:
+    """Filters of the matches page; empty tuples mean "all"."""
+
+    leagues: tuple[str, ...] = ()
+    seasons: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str = ""
+
+    def query(self) -> Select[Any]:
+        stmt = matches_query(
+            leagues=self.leagues or None,
+            seasons=self.seasons or None,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            statuses=self.statuses or None,
+        )
+        needle = self.text.strip().lower()
+        if needle:
+            pattern = f"%{needle}%"
+            matching = select(teams.c.team_id).where(func.lower(teams.c.name).like(pattern))
+            stmt = stmt.where(or_(mm.c.home_team_id.in_(matching), mm.c.away_team_id.in_(matching)))
+        return stmt
+
+
+@dataclass
+class MatchRow:
+    match_id: int
+    values: dict[str, Any]
+    badges: list[Badge] = field(default_factory=list)
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    leagues: list[str]
+    seasons: list[str]
+    statuses: list[str]
+
+
+def filter_choices(conn: Connection) -> FilterChoices:
+    def values(column: Any) -> list[str]:
+        return [r[0] for r in conn.execute(select(column).distinct().order_by(column))]
+
+    return FilterChoices(values(mm.c.league), values(mm.c.season), values(mm.c.status))
+
+
+class MatchesModel(QAbstractTableModel):
+    """Read-only, lazily paged matches with coverage badges."""
+
+    def __init__(self, engine: Engine, page_size: int = 500, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.page_size = page_size
+        self._filter = MatchFilter()
+        self._rows: list[MatchRow] = []
+        self._cursor: tuple[datetime, int] | None = None
+        self._exhausted = False
+        self._total: int | None = None
+        self._coverage: dict[tuple[str, str], SeasonCoverage] = {}
+        self._load_coverage()
+
+    # --- filtering -------------------------------------------------------------------------------------
+    @property
+    def current_filter(self) -> MatchFilter:
+        return self._filter
+
+    def set_filter(self, new_filter: MatchFilter) -> None:
+        self.beginResetModel()
+        self._filter = new_filter
+        self._rows = []
+        self._cursor = None
+        self._exhausted = False
+        self._total = None
+        self.endResetModel()
+        # The first page right away: the count, the selection and the view are consistent immediately.
+        self.fetchMore()
+
+    def reload(self) -> None:
+        """Re-read everything (after an ingest)."""
+        self._load_coverage()
+        self.set_filter(self._filter)
+
+    def total_count(self) -> int:
+        """Matches passing the filter (one COUNT query, cached until the filter changes)."""
+        if self._total is None:
+            stmt = select(func.count()).select_from(self._filter.query().order_by(None).subquery())
+            with self.engine.connect() as conn:
+                self._total = int(conn.execute(stmt).scalar_one())
+        return self._total
+
+    def _load_coverage(self) -> None:
+        with self.engine.connect() as conn:
+            self._coverage = load_season_coverage(conn)
+
+    # --- lazy loading ----------------------------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        if parent.isValid() or self._exhausted:
+            return
+        page = self._load_page()
+        if len(page) < self.page_size:
+            self._exhausted = True
+        if not page:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+        self._rows.extend(page)
+        self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        """Load every remaining page (exports, benchmarks); the view never needs this."""
+        while self.canFetchMore():
+            self.fetchMore()
+
+    def _load_page(self) -> list[MatchRow]:
+        stmt = self._filter.query()
+        if self._cursor is not None:
+            kickoff, match_id = self._cursor
+            stmt = stmt.where(
+                or_(mm.c.kickoff_utc > kickoff, and_(mm.c.kickoff_utc == kickoff, mm.c.match_id > match_id))
+            )
+        stmt = stmt.limit(self.page_size)
+        with self.engine.connect() as conn:
+            records = [dict(r) for r in conn.execute(stmt).mappings()]
+            ids = [r["match_id"] for r in records]
+            odds = load_odds_presence(conn, ids)
+            live = load_live_presence(conn, ids)
+        rows = []
+        for record in records:
+            badges = match_badges(
+                record,
+                self._coverage.get((record["league"], record["season"])),
+                odds.get(record["match_id"]),
+                record["match_id"] in live,
+            )
+            rows.append(MatchRow(record["match_id"], record, badges, badge_summary(badges)))
+        if records:
+            last = records[-1]
+            self._cursor = (last["kickoff_utc"], last["match_id"])
+        return rows
+
+    # --- Qt model --------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def row(self, index: int) -> MatchRow:
+        return self._rows[index]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == BADGES_ROLE:
+            return row.badges
+        if role == MATCH_ROLE:
+            return row.match_id
+        if role == Qt.ItemDataRole.ToolTipRole and column == COVERAGE_COLUMN:
+            return "\n".join(f"{b.label}: {b.state.value} — {b.detail}" for b in row.badges)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COLUMNS.index("Score"):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == COLUMNS.index("Status"):
+            return _STATUS_COLOURS.get(row.values["status"])
+        return None
+
+    @staticmethod
+    def _display(row: MatchRow, column: int) -> str:
+        v = row.values
+        if column == 0:
+            kickoff: datetime = v["kickoff_utc"]
+            return (
+                kickoff.strftime("%Y-%m-%d %H:%M") if v["kickoff_time_known"] else kickoff.strftime("%Y-%m-%d ~%H:%M")
+            )
+        if column == 1:
+            return v["league"]
+        if column == 2:
+            return v["season"]
+        if column == 3:
+            return v["home_team"]
+        if column == 4:
+            if v["home_goals"] is None or v["away_goals"] is None:
+                return "–"
+            return f"{v['home_goals']}–{v['away_goals']}"
+        if column == 5:
+            return v["away_team"]
+        if column == 6:
+            return str(v["status"]).replace("_", " ")
+        return row.summary

@@ -1,0 +1,283 @@
+"""Train & backtest page: choose leagues, seasons and strategies, run on a worker thread, compare results."""
+
+from __future__ import annotations
+
+import time
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from betfolio.app.backtest_runner import (
+    BacktestOutcome,
+    BacktestRequest,
+    available_strategies,
+    backtest_available,
+    run_backtest,
+)
+from betfolio.app.context import AppContext
+from betfolio.app.match_detail import PALETTE
+from betfolio.app.matches_model import filter_choices
+from betfolio.app.pages import Page
+from betfolio.app.widgets import RecordsModel, records_view, section_title
+from betfolio.app.worker import TaskRunner
+from betfolio.store.tables import leagues as leagues_table
+
+RESULT_HEADERS = (
+    "strategy",
+    "bets",
+    "settled",
+    "staked",
+    "profit",
+    "ROI",
+    "CLV mean",
+    "beat close",
+    "max DD",
+    "final bankroll",
+    "refused",
+)
+DEFAULT_STRATEGIES = ("no_bet", "favourite", "consensus")
+
+
+def _pct(value: float | None) -> str | None:
+    return None if value is None else f"{value:+.2%}"
+
+
+class BacktestPage(Page):
+    title = "Train & backtest"
+    empty_message = "Backtests and training run on the matches and odds in the database."
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        self.runner = TaskRunner(self)
+        self.outcome: BacktestOutcome | None = None
+        self._started = 0.0
+        self.league_list, self.season_list, self.strategy_list = QListWidget(), QListWidget(), QListWidget()
+        for widget in (self.league_list, self.season_list):
+            widget.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+            widget.setMaximumHeight(130)
+        self.strategy_list.setMaximumHeight(130)
+        self.bankroll = QDoubleSpinBox()
+        self.bankroll.setRange(10, 10_000_000)
+        self.bankroll.setValue(1000)
+        self.bankroll.setDecimals(0)
+        self.run_button = QPushButton("Run backtest")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.report_button = QPushButton("Open HTML report")
+        self.report_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.unavailable = QLabel("")
+        self.unavailable.setWordWrap(True)
+        self.results = RecordsModel(RESULT_HEADERS)
+        self.results_view = records_view(self.results)
+        self.equity_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.equity_plot.setBackground("w")
+        self.equity_plot.showGrid(x=True, y=True, alpha=0.25)
+        self.equity_plot.setLabel("left", "bankroll")
+
+        choose = QGroupBox("Backtest")
+        form = QFormLayout(choose)
+        form.addRow("leagues (none = all)", self.league_list)
+        form.addRow("seasons (none = all)", self.season_list)
+        form.addRow("strategies", self.strategy_list)
+        form.addRow("starting bankroll", self.bankroll)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.report_button)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.status)
+        form.addRow(self.unavailable)
+
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(section_title("Results (settled bets; drawdown from the running peak)"))
+        results_layout.addWidget(self.results_view, 1)
+        results_layout.addWidget(section_title("Equity curves"))
+        results_layout.addWidget(self.equity_plot, 2)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(choose)
+        split.addWidget(results)
+        split.setSizes([420, 900])
+        layout = QVBoxLayout(self.content)
+        layout.addWidget(split)
+
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.report_button.clicked.connect(self.open_report)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.succeeded.connect(self._on_result)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.finished.connect(self._on_finished)
+
+    # ---------------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        if self.runner.running:
+            return
+        with self.context.engine.connect() as conn:
+            choices = filter_choices(conn)
+            names = dict(conn.execute(select(leagues_table.c.code, leagues_table.c.name)).all())
+        _fill(self.league_list, [(f"{c} — {names.get(c, c)}", c) for c in choices.leagues])
+        _fill(self.season_list, [(s, s) for s in choices.seasons])
+        available = backtest_available()
+        strategies = available_strategies() if available else {}
+        self.strategy_list.clear()
+        for name, description in strategies.items():
+            item = QListWidgetItem(f"{name} — {description}" if description else name)
+            item.setToolTip(description)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in DEFAULT_STRATEGIES else Qt.CheckState.Unchecked)
+            self.strategy_list.addItem(item)
+        self.run_button.setEnabled(available and bool(strategies))
+        self.unavailable.setText("" if available else "The walk-forward engine (betfolio.backtest) is not installed.")
+
+    def request(self) -> BacktestRequest:
+        def selected(widget: QListWidget) -> tuple[str, ...]:
+            return tuple(str(i.data(Qt.ItemDataRole.UserRole)) for i in widget.selectedItems())
+
+        strategies = tuple(
+            str(self.strategy_list.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self.strategy_list.count())
+            if self.strategy_list.item(i).checkState() == Qt.CheckState.Checked
+        )
+        return BacktestRequest(
+            selected(self.league_list), selected(self.season_list), strategies, float(self.bankroll.value())
+        )
+
+    @Slot()
+    def start(self) -> None:
+        if self.runner.running:
+            return
+        request = self.request()
+        if not request.strategies:
+            self.status.setText("tick at least one strategy")
+            return
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.report_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.status.setText("starting…")
+        self._started = time.perf_counter()
+        engine = self.context.engine
+        self.runner.start(lambda control: run_backtest(engine, request, control))
+
+    @Slot()
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self.cancel_button.setEnabled(False)
+        self.status.setText("cancelling after the current decision round…")
+
+    def shutdown(self) -> None:
+        if self.runner.running:
+            self.runner.cancel()
+            self.runner.wait()
+
+    @Slot(float, str)
+    def _on_progress(self, value: float, message: str) -> None:
+        if value < 0:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(value * 1000))
+        self.status.setText(f"{message} · {time.perf_counter() - self._started:.0f} s")
+
+    @Slot(object)
+    def _on_result(self, outcome: object) -> None:
+        assert isinstance(outcome, BacktestOutcome)
+        self.outcome = outcome
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(1000)
+        issues = ", ".join(f"{k} {v}" for k, v in outcome.issues.items())
+        self.status.setText(
+            f"done: {outcome.matches:,} matches, {outcome.rounds:,} decision rounds in {outcome.seconds:.1f} s"
+            + (f" · data issues: {issues}" if issues else "")
+            + ("".join(f" · {n}" for n in outcome.notes))
+        )
+        self.show_outcome(outcome)
+        self.report_button.setEnabled(outcome.report_path is not None)
+        if outcome.run_ids:
+            self.context.data_changed.emit()
+
+    def show_outcome(self, outcome: BacktestOutcome) -> None:
+        self.results.set_rows(
+            [
+                (
+                    s.name,
+                    s.bets,
+                    s.settled,
+                    f"{s.staked:,.0f}",
+                    f"{s.profit:+,.2f}",
+                    _pct(s.roi),
+                    _pct(s.clv_mean),
+                    None if s.clv_positive is None else f"{s.clv_positive:.0%}",
+                    None if s.max_drawdown is None else f"{s.max_drawdown:.1%}",
+                    f"{s.final_equity:,.2f}",
+                    s.rejections,
+                )
+                for s in outcome.summaries
+            ]
+        )
+        self.results_view.resizeColumnsToContents()
+        self.equity_plot.clear()
+        self.equity_plot.addLegend(offset=(10, 10))
+        for i, s in enumerate(outcome.summaries):
+            if s.equity.size:
+                self.equity_plot.plot(
+                    s.equity_times, s.equity, pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2), name=s.name
+                )
+        self.equity_plot.addLine(y=outcome.request.initial_bankroll, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(f"backtest failed: {message}")
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.status.setText("cancelled: nothing was recorded")
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self.run_button.setEnabled(backtest_available())
+        self.cancel_button.setEnabled(False)
+
+    @Slot()
+    def open_report(self) -> None:
+        if self.outcome is not None and self.outcome.report_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.outcome.report_path)))
+
+
+def _fill(widget: QListWidget, items: list[tuple[str, str]]) -> None:
+    chosen = {i.data(Qt.ItemDataRole.UserRole) for i in widget.selectedItems()}
+    widget.clear()
+    for label, value in items:
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, value)
+        widget.addItem(item)
+        item.setSelected(value in chosen)

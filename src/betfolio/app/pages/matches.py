@@ -1,0 +1,185 @@
+"""Matches page: filter and search every stored match, see its coverage, open its detail."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+)
+
+from betfolio.app.badge_delegate import BadgeDelegate
+from betfolio.app.context import AppContext
+from betfolio.app.match_detail import MatchDetail
+from betfolio.app.matches_model import COVERAGE_COLUMN, MATCH_ROLE, MatchesModel, MatchFilter, filter_choices
+from betfolio.app.pages import Page
+
+ALL = "all"
+
+
+class MatchesPage(Page):
+    title = "Matches"
+    empty_message = "The matches table lists every fixture with its coverage badges and odds movement."
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        self.model = MatchesModel(context.engine)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search team…")
+        self.search.setClearButtonEnabled(True)
+        self.league_box, self.season_box, self.status_box = QComboBox(), QComboBox(), QComboBox()
+        self.use_dates = QCheckBox("dates")
+        self.date_from, self.date_to = QDateEdit(), QDateEdit()
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        self.count_label = QLabel("")
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setItemDelegateForColumn(COVERAGE_COLUMN, BadgeDelegate(self.view))
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        # Fixed section sizes: ResizeToContents would make Qt measure every loaded row on each page.
+        header = self.view.horizontalHeader()
+        for column, width in enumerate((130, 55, 60, 170, 55, 170, 80)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(COVERAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.detail = MatchDetail(context.engine)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        for label, box in (("league", self.league_box), ("season", self.season_box), ("status", self.status_box)):
+            filters.addWidget(QLabel(label))
+            filters.addWidget(box)
+        filters.addWidget(self.use_dates)
+        filters.addWidget(self.date_from)
+        filters.addWidget(QLabel("→"))
+        filters.addWidget(self.date_to)
+        filters.addWidget(self.count_label, 1)
+        legend = QLabel(
+            "Coverage: <span style='background:#2e7d32;color:white'>&nbsp;present&nbsp;</span> "
+            "<span style='background:#f9a825'>&nbsp;missing (covered, absent)&nbsp;</span> "
+            "<span style='background:#d0d0d0;color:#606060'>&nbsp;masked (not covered)&nbsp;</span> — "
+            "FT result · HT half-time · ST statistics · xG · 1X2 / O/U / AH pre-match odds · CL closing odds · "
+            "LIVE live data · LU lineups"
+        )
+        legend.setTextFormat(Qt.TextFormat.RichText)
+        legend.setWordWrap(True)
+        top = QSplitter(Qt.Orientation.Vertical)
+        top.addWidget(self.view)
+        top.addWidget(self.detail)
+        top.setStretchFactor(0, 1)
+        top.setStretchFactor(1, 1)
+        top.setSizes([400, 500])
+        layout = QVBoxLayout(self.content)
+        layout.addLayout(filters)
+        layout.addWidget(legend)
+        layout.addWidget(top, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._debounce.start)
+        for box in (self.league_box, self.season_box, self.status_box):
+            box.currentIndexChanged.connect(self.apply_filter)
+        self.use_dates.toggled.connect(self._toggle_dates)
+        self.date_from.dateChanged.connect(self.apply_filter)
+        self.date_to.dateChanged.connect(self.apply_filter)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.model.modelReset.connect(self._update_count)
+        self.model.rowsInserted.connect(self._update_count)
+
+    # ---------------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        with self.context.engine.connect() as conn:
+            choices = filter_choices(conn)
+        for box, values in (
+            (self.league_box, choices.leagues),
+            (self.season_box, choices.seasons),
+            (self.status_box, choices.statuses),
+        ):
+            current = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems([ALL, *values])
+            if current in values:
+                box.setCurrentText(current)
+            box.blockSignals(False)
+        self.model.reload()
+        self._update_count()
+
+    def current_filter(self) -> MatchFilter:
+        def chosen(box: QComboBox) -> tuple[str, ...]:
+            text = box.currentText()
+            return () if not text or text == ALL else (text,)
+
+        date_from = date_to = None
+        if self.use_dates.isChecked():
+            date_from = _to_date(self.date_from.date())
+            date_to = _to_date(self.date_to.date())
+        return MatchFilter(
+            leagues=chosen(self.league_box),
+            seasons=chosen(self.season_box),
+            statuses=chosen(self.status_box),
+            date_from=date_from,
+            date_to=date_to,
+            text=self.search.text(),
+        )
+
+    @Slot()
+    def apply_filter(self) -> None:
+        self._debounce.stop()
+        new_filter = self.current_filter()
+        if new_filter != self.model.current_filter:
+            self.model.set_filter(new_filter)
+
+    @Slot(bool)
+    def _toggle_dates(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        if on and self.model.rowCount() > 0:
+            first = self.model.row(0).values["match_date"]
+            self.date_from.blockSignals(True)
+            self.date_to.blockSignals(True)
+            self.date_from.setDate(QDate(first.year, first.month, first.day))
+            self.date_to.setDate(QDate(first.year, first.month, first.day).addMonths(1))
+            self.date_from.blockSignals(False)
+            self.date_to.blockSignals(False)
+        self.apply_filter()
+
+    @Slot()
+    def _update_count(self) -> None:
+        total = self.model.total_count()
+        self.count_label.setText(f"{total:,} matches ({self.model.rowCount():,} loaded)")
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if indexes:
+            self.open_match(int(indexes[0].data(MATCH_ROLE)))
+
+    def open_match(self, match_id: int) -> None:
+        self.detail.show_match(match_id)
+
+    def select_row(self, row: int) -> None:
+        self.view.selectRow(row)
+
+
+def _to_date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())

@@ -1,0 +1,235 @@
+"""Providers & settings: provider health and coverage, the database URL, API keys (never shown in full)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import text
+
+from betfolio.app.context import AppContext
+from betfolio.app.pages import Page
+from betfolio.app.providers_data import coverage_by_league, provider_overview
+from betfolio.app.settings import KEYED_PROVIDERS, AppSettings, SecretStore, SettingsError
+from betfolio.app.widgets import RecordsModel, records_view, section_title
+from betfolio.store.engine import describe, make_engine, resolve_database_url
+
+PROVIDER_HEADERS = (
+    "provider",
+    "circuit",
+    "quota today",
+    "quota / min",
+    "last success (UTC)",
+    "last failure (UTC)",
+    "last error",
+    "leagues",
+    "league seasons",
+    "payloads",
+    "API key",
+)
+COVERAGE_HEADERS = ("provider", "league", "name", "seasons", "covered", "not covered (masked)", "statistics")
+CIRCUIT_COLOURS = {"open": QColor("#ffcdd2"), "half_open": QColor("#ffe0b2")}
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+class ProvidersPage(Page):
+    title = "Providers & settings"
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        self.secrets = SecretStore(context.settings_dir)
+        self.providers_model = RecordsModel(PROVIDER_HEADERS)
+        self.coverage_model = RecordsModel(COVERAGE_HEADERS)
+        self.providers_view = records_view(self.providers_model)
+        self.coverage_view = records_view(self.coverage_model)
+
+        self.db_current = QLabel(context.database)
+        self.db_current.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.db_edit = QLineEdit()
+        self.db_edit.setPlaceholderText("sqlite file path, sqlite:///…, or postgresql://user@host/db")
+        self.db_test = QPushButton("Test connection")
+        self.db_save = QPushButton("Use on next start")
+        self.db_status = QLabel("")
+        self.db_status.setWordWrap(True)
+        db_box = QGroupBox("Database")
+        db_form = QFormLayout(db_box)
+        db_form.addRow("in use", self.db_current)
+        row = QHBoxLayout()
+        row.addWidget(self.db_edit, 1)
+        row.addWidget(self.db_test)
+        row.addWidget(self.db_save)
+        db_form.addRow("change", row)
+        db_form.addRow("", self.db_status)
+
+        self.key_provider = QComboBox()
+        for name, description in KEYED_PROVIDERS.items():
+            self.key_provider.addItem(f"{name} — {description}", name)
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("paste the key (it is never displayed again)")
+        self.key_save = QPushButton("Save key")
+        self.key_remove = QPushButton("Remove")
+        self.key_status = QLabel("")
+        keys_box = QGroupBox("API keys")
+        keys_form = QFormLayout(keys_box)
+        keys_form.addRow("provider", self.key_provider)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.key_save)
+        key_row.addWidget(self.key_remove)
+        keys_form.addRow("key", key_row)
+        keys_form.addRow("stored", self.key_status)
+        keys_form.addRow("storage", QLabel(self.secrets.backend))
+
+        settings = QHBoxLayout()
+        settings.addWidget(db_box, 1)
+        settings.addWidget(keys_box, 1)
+        tables = QSplitter(Qt.Orientation.Vertical)
+        for title, view in (("Providers", self.providers_view), ("Coverage per league", self.coverage_view)):
+            box = QWidget()
+            box_layout = QVBoxLayout(box)
+            box_layout.setContentsMargins(0, 0, 0, 0)
+            box_layout.addWidget(section_title(title))
+            box_layout.addWidget(view)
+            tables.addWidget(box)
+        self.empty_hint = QLabel(
+            "No coverage recorded yet: ingest data (the Matches page can load the bundled sample)."
+        )
+        layout = QVBoxLayout(self.content)
+        layout.addWidget(tables, 1)
+        layout.addWidget(self.empty_hint)
+        layout.addLayout(settings)
+
+        self.db_test.clicked.connect(self.test_database)
+        self.db_save.clicked.connect(self.save_database)
+        self.key_save.clicked.connect(self.save_key)
+        self.key_remove.clicked.connect(self.remove_key)
+        self.key_provider.currentIndexChanged.connect(self._show_key)
+
+    def refresh(self) -> None:
+        """Settings must stay reachable on an empty database, so this page never shows the ingest panel."""
+        self.stack.setCurrentWidget(self.content)
+        self.reload()
+
+    def reload(self) -> None:
+        with self.context.engine.connect() as conn:
+            providers = provider_overview(conn)
+            coverage = coverage_by_league(conn)
+        self.providers_model.set_rows(
+            [
+                (
+                    p.provider,
+                    p.circuit_state or "—",
+                    p.quota_day,
+                    p.quota_minute,
+                    _ts(p.last_success),
+                    _ts(p.last_failure),
+                    p.last_error,
+                    p.leagues,
+                    p.seasons,
+                    p.payloads,
+                    self.secrets.masked(p.provider) if p.needs_key else "not needed",
+                )
+                for p in providers
+            ],
+            [CIRCUIT_COLOURS.get(p.circuit_state or "") for p in providers],
+        )
+        self.coverage_model.set_rows(
+            [
+                (
+                    c.provider,
+                    c.league,
+                    c.league_name,
+                    f"{c.seasons[0]} … {c.seasons[-1]} ({len(c.seasons)})" if len(c.seasons) > 1 else c.seasons[0],
+                    ", ".join(c.flags_on),
+                    ", ".join(c.flags_off),
+                    ", ".join(c.statistics),
+                )
+                for c in coverage
+            ]
+        )
+        self.providers_view.resizeColumnsToContents()
+        self.coverage_view.resizeColumnsToContents()
+        self.empty_hint.setVisible(not coverage)
+        self._show_key()
+
+    # --- database --------------------------------------------------------------------------------------
+    @Slot()
+    def test_database(self) -> bool:
+        raw = self.db_edit.text().strip()
+        if not raw:
+            self.db_status.setText("enter a database URL or SQLite file path first")
+            return False
+        try:
+            engine = make_engine(resolve_database_url(raw))
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            self.db_status.setText(f"connected to {describe(engine)}")
+            engine.dispose()
+            return True
+        except Exception as exc:  # any driver error is reported, the app keeps running
+            self.db_status.setText(f"cannot connect: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            return False
+
+    @Slot()
+    def save_database(self) -> None:
+        if not self.test_database():
+            return
+        try:
+            settings = AppSettings.load(self.context.settings_dir)
+            settings.database_url = resolve_database_url(self.db_edit.text().strip())
+            path = settings.save(self.context.settings_dir)
+        except (OSError, SettingsError) as exc:
+            self.db_status.setText(f"not saved: {exc}")
+            return
+        self.db_status.setText(f"saved to {path}; used the next time the app starts without --db")
+
+    # --- API keys --------------------------------------------------------------------------------------
+    @property
+    def key_target(self) -> str:
+        return str(self.key_provider.currentData())
+
+    @Slot()
+    def _show_key(self) -> None:
+        try:
+            self.key_status.setText(self.secrets.masked(self.key_target))
+        except SettingsError as exc:
+            self.key_status.setText(str(exc))
+
+    @Slot()
+    def save_key(self) -> None:
+        try:
+            self.secrets.set(self.key_target, self.key_edit.text())
+        except (SettingsError, OSError) as exc:
+            self.key_status.setText(f"not saved: {exc}")
+            return
+        finally:
+            self.key_edit.clear()
+        self._show_key()
+        self.reload()
+
+    @Slot()
+    def remove_key(self) -> None:
+        try:
+            self.secrets.delete(self.key_target)
+        except (SettingsError, OSError) as exc:
+            self.key_status.setText(f"not removed: {exc}")
+            return
+        self._show_key()
+        self.reload()

@@ -1,0 +1,143 @@
+"""What the Portfolio page shows, computed from ``runs`` and ``bet_ledger`` (no Qt here).
+
+Equity moves only when a bet settles (cash accounting: an open bet is exposure, not a loss), so the curve is
+the running sum of settled profit from the run's starting bankroll. Allocation per agent is what the ledger
+shows was actually staked — the manager's decisions as executed, after the risk checks cut or refused orders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from betfolio.store.tables import bet_ledger, runs
+
+#: Keys a run's config may use for its starting bankroll (first match wins).
+BANKROLL_KEYS = ("initial_bankroll", "bankroll", "starting_bankroll")
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    run_id: int
+    kind: str
+    name: str
+    status: str
+    started_at: datetime
+    bets: int
+    initial_bankroll: float | None
+    report_path: str | None
+    metrics: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"#{self.run_id} {self.kind} · {self.name} · {self.started_at:%Y-%m-%d %H:%M} · {self.bets} bets"
+
+
+def list_runs(conn: Connection) -> list[RunInfo]:
+    counts = dict(
+        conn.execute(select(bet_ledger.c.run_id, func.count()).group_by(bet_ledger.c.run_id)).all()  # type: ignore[arg-type]
+    )
+    out = []
+    for row in conn.execute(select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc())).mappings():
+        config = row["config"] or {}
+        bankroll = next((config[k] for k in BANKROLL_KEYS if isinstance(config.get(k), int | float)), None)
+        out.append(
+            RunInfo(
+                row["run_id"],
+                row["kind"],
+                row["name"],
+                row["status"],
+                row["started_at"],
+                int(counts.get(row["run_id"], 0)),
+                float(bankroll) if bankroll is not None else None,
+                row["report_path"],
+                dict(row["metrics"] or {}),
+            )
+        )
+    return out
+
+
+@dataclass
+class Portfolio:
+    """Settled/open bets of one run (or of every run) and the curves derived from them."""
+
+    initial_bankroll: float | None
+    bets: list[dict[str, Any]]
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0))  # epoch seconds of each settlement
+    equity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    drawdown: np.ndarray = field(default_factory=lambda: np.zeros(0))  # fraction below the running peak
+
+    @property
+    def settled(self) -> list[dict[str, Any]]:
+        return [b for b in self.bets if b["status"] != "open" and b["payout"] is not None]
+
+    @property
+    def open(self) -> list[dict[str, Any]]:
+        return [b for b in self.bets if b["status"] == "open"]
+
+    def summary(self) -> dict[str, float | int | None]:
+        settled = self.settled
+        stake = float(sum(b["stake"] for b in settled))
+        profit = float(sum(b["payout"] - b["stake"] for b in settled))
+        clvs = [b["clv"] for b in settled if b["clv"] is not None]
+        wins = sum(1 for b in settled if b["payout"] > b["stake"])
+        return {
+            "bets": len(self.bets),
+            "settled": len(settled),
+            "open": len(self.open),
+            "open_stake": float(sum(b["stake"] for b in self.open)),
+            "staked": stake,
+            "profit": profit,
+            "roi": profit / stake if stake > 0 else None,
+            "hit_rate": wins / len(settled) if settled else None,
+            "clv_mean": float(np.mean(clvs)) if clvs else None,
+            "clv_positive": float(np.mean(np.asarray(clvs) > 0)) if clvs else None,
+            "clv_bets": len(clvs),
+            "max_drawdown": float(-self.drawdown.min()) if self.drawdown.size else None,
+            "final_equity": float(self.equity[-1]) if self.equity.size else self.initial_bankroll,
+        }
+
+    def allocation(self, period_days: int = 7) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Share of stake per agent in each period (by placement time): (period starts, agent → shares)."""
+        if not self.bets:
+            return np.zeros(0), {}
+        start = min(b["placed_at"] for b in self.bets)
+        width = timedelta(days=period_days)
+        stakes: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for b in self.bets:
+            stakes[int((b["placed_at"] - start) / width)][b["agent"]] += b["stake"]
+        periods = sorted(stakes)
+        agents = sorted({a for p in stakes.values() for a in p})
+        totals = np.array([sum(stakes[p].values()) for p in periods])
+        shares = {a: np.array([stakes[p].get(a, 0.0) for p in periods]) / np.maximum(totals, 1e-12) for a in agents}
+        times = np.array([(start + p * width).timestamp() for p in periods])
+        return times, shares
+
+
+def load_portfolio(conn: Connection, run: RunInfo | None) -> Portfolio:
+    stmt = select(bet_ledger).order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)
+    if run is not None:
+        stmt = stmt.where(bet_ledger.c.run_id == run.run_id)
+    bets = [dict(r) for r in conn.execute(stmt).mappings()]
+    initial = run.initial_bankroll if run is not None else None
+    portfolio = Portfolio(initial, bets)
+    settled = sorted(portfolio.settled, key=lambda b: (b["settled_at"] or b["placed_at"], b["bet_id"]))
+    if settled:
+        pnl = np.array([b["payout"] - b["stake"] for b in settled])
+        base = initial if initial is not None else 0.0
+        equity = base + np.cumsum(pnl)
+        portfolio.times = np.array([(b["settled_at"] or b["placed_at"]).timestamp() for b in settled])
+        portfolio.equity = equity
+        if initial is not None and initial > 0:
+            peak = np.maximum.accumulate(np.concatenate([[initial], equity]))[1:]
+            portfolio.drawdown = equity / peak - 1.0
+        else:
+            # Without a starting bankroll only an absolute drawdown exists; kept in currency units.
+            peak = np.maximum.accumulate(np.concatenate([[0.0], equity]))[1:]
+            portfolio.drawdown = equity - peak
+    return portfolio
