@@ -2,8 +2,12 @@
 
 "Man United", "Manchester United" and "Man Utd" must be one team, or odds from one provider will never meet
 results from another. Resolution order: this provider's known alias → the shipped alias file → an exact
-normalised name any provider already uses → (for providers allowed to create teams) a new team. A name that
-matches nothing is reported, never silently guessed.
+normalised name any provider already uses → (when the resolver is built with ``fuzzy=True``) a fuzzy match
+that is both confident and unambiguous → (for providers allowed to create teams) a new team. A name that
+matches nothing — or resembles several teams, or one team only vaguely — is reported, never silently guessed.
+
+Fixtures link across providers by their resolved teams and kick-off time (``find_fixture``); players by the
+provider's id, then name plus birth date (``PlayerResolver``).
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, insert, select
 
-from betfolio.store.tables import team_aliases, teams
+from betfolio.store.tables import identity_map, matches_master, players, team_aliases, teams
+
+#: A fuzzy match scoring at least this (token sort ratio 0–100, club affixes removed) is accepted when
+#: no other team comes close.
+FUZZY_THRESHOLD = 90.0
+#: The runner-up must trail the best match by at least this much, or the name is ambiguous.
+FUZZY_MARGIN = 5.0
+#: Below the threshold but at or above this score, a name is "close to something": reported, never created.
+FUZZY_FLOOR = 80.0
 
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
@@ -32,11 +45,64 @@ def name_key(name: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", lowered)).strip()
 
 
+#: Club-name affixes that carry no identity ("FC Augsburg" = "Augsburg", "TSG Hoffenheim" = "1899 Hoffenheim").
+CLUB_AFFIXES = frozenset(
+    [
+        "fc",
+        "afc",
+        "cf",
+        "sc",
+        "sv",
+        "tsg",
+        "vfb",
+        "vfl",
+        "fsv",
+        "ssc",
+        "ac",
+        "as",
+        "us",
+        "cd",
+        "ud",
+        "rc",
+        "rcd",
+        "sd",
+        "ca",
+        "club",
+        "de",
+        "cfc",
+        "bk",
+        "fk",
+        "if",
+        "sk",
+        "nk",
+        "hsc",
+        "ssv",
+        "spvgg",
+        "calcio",
+        "the",
+    ]
+)
+
+
+_QUALIFIER = re.compile(r"^(?:u\d{2}|w|women|ladies|femenino|feminine|ii|iii|b|c|reserves?|youth|academy)$")
+
+
+def qualifiers(key: str) -> frozenset[str]:
+    """Tokens that make a different team of the same club: "W", "U21", "II", "Reserves"."""
+    return frozenset(t for t in key.split() if _QUALIFIER.match(t))
+
+
+def fuzzy_key(key: str) -> str:
+    """The normalised key without club affixes and founding years, for fuzzy comparison only."""
+    tokens = [t for t in key.split() if t not in CLUB_AFFIXES and not t.isdigit()]
+    return " ".join(tokens) or key
+
+
 class UnresolvedTeamError(LookupError):
-    def __init__(self, provider: str, name: str, suggestions: list[str] | None = None) -> None:
+    def __init__(self, provider: str, name: str, suggestions: list[str] | None = None, why: str = "unknown") -> None:
         self.provider, self.name, self.suggestions = provider, name, suggestions or []
         hint = f" (closest: {', '.join(self.suggestions)})" if self.suggestions else ""
-        super().__init__(f"unknown team {name!r} from provider {provider!r}{hint}")
+        super().__init__(f"{why} team {name!r} from provider {provider!r}{hint}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +144,10 @@ class TeamResolver:
 
     conn: Connection
     aliases: AliasFile = field(default_factory=shipped_aliases)
+    fuzzy: bool = False
+    fuzzy_threshold: float = FUZZY_THRESHOLD
+    fuzzy_margin: float = FUZZY_MARGIN
+    fuzzy_floor: float = FUZZY_FLOOR
     _by_alias: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
     _any_alias: dict[str, int] = field(default_factory=dict, init=False)
     _by_name: dict[str, int] = field(default_factory=dict, init=False)
@@ -112,13 +182,55 @@ class TeamResolver:
             return found
         return None
 
+    def candidates(self, name: str, limit: int = 3) -> list[tuple[str, int, float]]:
+        """Closest known teams as (display name, team id, score 0–100), best first, one entry per team."""
+        key = name_key(name)
+        by_key: dict[str, int] = {**self._any_alias, **self._by_name}
+        if not key or not by_key:
+            return []
+        # Fuzzy matching is for spelling variants only: a name with a different number of words ("Manchester
+        # City W", "Chelsea U21", "FC United of Manchester") is another team unless an alias says otherwise.
+        query = fuzzy_key(key)
+        width = len(query.split())
+        marks = qualifiers(key)
+        keys = [k for k in by_key if len(fuzzy_key(k).split()) == width and qualifiers(k) == marks]
+        if not keys:
+            return []
+        stripped = [fuzzy_key(k) for k in keys]
+        best: dict[int, float] = {}
+        for _choice, score, index in process.extract(
+            query, stripped, scorer=fuzz.token_sort_ratio, limit=limit * 4, score_cutoff=50
+        ):
+            team_id = by_key[keys[index]]
+            best[team_id] = max(best.get(team_id, 0.0), float(score))
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])[:limit]
+        return [(self._names.get(team_id, str(team_id)), team_id, score) for team_id, score in ranked]
+
+    def fuzzy_lookup(self, provider: str, name: str) -> int | None:
+        """A confident, unambiguous fuzzy match (recorded as alias, method "fuzzy"); raises when the name is
+        close to known teams without being clearly one of them."""
+        ranked = self.candidates(name)
+        if not ranked:
+            return None
+        (_, best_id, best_score), runner_up = ranked[0], (ranked[1][2] if len(ranked) > 1 else 0.0)
+        if best_score >= self.fuzzy_threshold and best_score - runner_up >= self.fuzzy_margin:
+            self._remember(provider, name, best_id, "fuzzy", round(best_score / 100.0, 3))
+            return best_id
+        if best_score >= self.fuzzy_floor:
+            why = "ambiguous" if best_score - runner_up < self.fuzzy_margin else "unconfirmed"
+            raise UnresolvedTeamError(provider, name, [f"{n} ({s:.0f})" for n, _, s in ranked], why=why)
+        return None
+
     def resolve(self, provider: str, name: str, *, create: bool) -> int:
         """Team id for ``name``; creates the team when ``create`` (a provider trusted to define teams)."""
         found = self.lookup(provider, name)
         if found is not None:
             return found
+        if self.fuzzy and name_key(name) and (found := self.fuzzy_lookup(provider, name)) is not None:
+            return found
         if not create or not name_key(name):
-            raise UnresolvedTeamError(provider, name)
+            suggestions = [f"{n} ({s:.0f})" for n, _, s in self.candidates(name)] if name_key(name) else []
+            raise UnresolvedTeamError(provider, name, suggestions)
         canonical = self.aliases.canonical(name) or name.strip()
         team_id = self.conn.execute(
             insert(teams).values(name=canonical, name_key=name_key(canonical), created_at=datetime.now(UTC))
@@ -143,3 +255,113 @@ class TeamResolver:
         )
         self._by_alias[(provider, key)] = team_id
         self._any_alias.setdefault(key, team_id)
+
+
+def link_external(conn: Connection, provider: str, entity: str, links: dict[str, int | str]) -> None:
+    """Remember provider ids (teams, players, leagues…) → canonical ids in ``identity_map`` (idempotent)."""
+    if not links:
+        return
+    from betfolio.store.bulk import insert_ignore
+
+    rows = [
+        {"provider": provider, "entity": entity, "external_id": str(ext), "canonical_id": str(cid)}
+        for ext, cid in links.items()
+    ]
+    insert_ignore(conn, identity_map, rows)
+
+
+def external_ids(conn: Connection, provider: str, entity: str) -> dict[str, str]:
+    stmt = select(identity_map.c.external_id, identity_map.c.canonical_id).where(
+        identity_map.c.provider == provider, identity_map.c.entity == entity
+    )
+    return dict(conn.execute(stmt).tuples().all())
+
+
+#: How far apart two providers' kick-off times may be and still be the same fixture. Providers disagree by
+#: minutes to hours (time zones, rescheduling announced late); a league's fixture between the same two teams
+#: never repeats within days.
+FIXTURE_WINDOW = timedelta(hours=36)
+
+
+def find_fixture(
+    conn: Connection,
+    league: str,
+    home_team_id: int,
+    away_team_id: int,
+    kickoff: datetime,
+    window: timedelta = FIXTURE_WINDOW,
+) -> int | None:
+    """The stored match with these resolved teams kicking off within ``window`` of ``kickoff`` (closest)."""
+    rows = conn.execute(
+        select(matches_master.c.match_id, matches_master.c.kickoff_utc).where(
+            matches_master.c.league == league,
+            matches_master.c.home_team_id == home_team_id,
+            matches_master.c.away_team_id == away_team_id,
+            matches_master.c.kickoff_utc >= kickoff - window,
+            matches_master.c.kickoff_utc <= kickoff + window,
+        )
+    ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda r: abs((r.kickoff_utc - kickoff).total_seconds())).match_id
+
+
+@dataclass
+class PlayerResolver:
+    """Player identity: the provider's id first, then the same name with the same birth date, then a very
+    close name with the same birth date; otherwise a new player. Birth date is required for any name-based
+    link — two "J. Rodríguez" without one are never merged."""
+
+    conn: Connection
+    threshold: float = 92.0
+    _by_external: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
+    _by_birth: dict[date, list[tuple[str, int]]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        stmt = select(identity_map.c.provider, identity_map.c.external_id, identity_map.c.canonical_id).where(
+            identity_map.c.entity == "player"
+        )
+        for provider, ext, cid in self.conn.execute(stmt):
+            self._by_external[(provider, ext)] = int(cid)
+        for player_id, name, birth in self.conn.execute(
+            select(players.c.player_id, players.c.name, players.c.birth_date)
+        ):
+            if birth is not None:
+                self._by_birth.setdefault(birth, []).append((name_key(name), player_id))
+
+    def resolve(
+        self,
+        provider: str,
+        provider_player_id: str,
+        name: str,
+        *,
+        birth_date: date | None = None,
+        nationality: str | None = None,
+        position: str | None = None,
+    ) -> int:
+        if (found := self._by_external.get((provider, provider_player_id))) is not None:
+            return found
+        player_id = self._match_by_name(name, birth_date)
+        if player_id is None:
+            player_id = self.conn.execute(
+                insert(players).values(name=name, birth_date=birth_date, nationality=nationality, position=position)
+            ).inserted_primary_key[0]
+            if birth_date is not None:
+                self._by_birth.setdefault(birth_date, []).append((name_key(name), player_id))
+        link_external(self.conn, provider, "player", {provider_player_id: player_id})
+        self._by_external[(provider, provider_player_id)] = player_id
+        return player_id
+
+    def _match_by_name(self, name: str, birth_date: date | None) -> int | None:
+        if birth_date is None:
+            return None
+        same_day = self._by_birth.get(birth_date, [])
+        key = name_key(name)
+        for known, player_id in same_day:
+            if known == key:
+                return player_id
+        scored = [(fuzz.token_sort_ratio(key, known), player_id) for known, player_id in same_day]
+        scored.sort(reverse=True)
+        if scored and scored[0][0] >= self.threshold and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+            return scored[0][1]
+        return None

@@ -262,3 +262,162 @@ def insert_quotes(conn: Connection, records: Sequence[OddsQuote], match_ids: dic
     added = insert_ignore(conn, daily_betting_lines, rows, columns=QUOTE_COLUMNS)
     problems = [f"quotes for unknown fixture {pid!r} skipped" for pid in sorted(missing)]
     return added, problems
+
+
+# --------------------------------------------------------------------------- provider adapters (HTTP feeds)
+def ensure_league(conn: Connection, code: str, name: str, country: str | None) -> None:
+    """A league row named by its provider (for leagues outside the shipped catalogue, e.g. ``AF-2``)."""
+    if conn.execute(select(leagues.c.code).where(leagues.c.code == code)).first() is None:
+        conn.execute(insert(leagues).values(code=code, name=name[:128], country=(country or None)))
+
+
+def mark_payload_fetched(conn: Connection, sha256: str, fetched_at: datetime) -> None:
+    """The same bytes fetched again are fresh again: move ``fetched_at`` forward (never back)."""
+    conn.execute(
+        update(raw_payloads)
+        .where(raw_payloads.c.sha256 == sha256, raw_payloads.c.fetched_at < fetched_at)
+        .values(fetched_at=fetched_at)
+    )
+
+
+def record_provider_status(
+    conn: Connection,
+    provider: str,
+    *,
+    circuit_state: str,
+    succeeded: bool | None = None,
+    error: str | None = None,
+    quota_remaining_day: int | None = None,
+    quota_remaining_minute: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Upsert the provider's health row (circuit state, last success/failure, quota) for the app and metrics."""
+    from betfolio.store.tables import provider_status
+
+    now = at or datetime.now(UTC)
+    values: dict[str, Any] = {"circuit_state": circuit_state, "updated_at": now}
+    if succeeded is True:
+        values["last_success_at"] = now
+    elif succeeded is False:
+        values["last_failure_at"] = now
+        values["last_error"] = (error or "")[:2000]
+    if quota_remaining_day is not None:
+        values["quota_remaining_day"] = quota_remaining_day
+    if quota_remaining_minute is not None:
+        values["quota_remaining_minute"] = quota_remaining_minute
+    key = provider_status.c.provider == provider
+    if conn.execute(select(provider_status.c.provider).where(key)).first() is None:
+        conn.execute(insert(provider_status).values(provider=provider, **values))
+    else:
+        conn.execute(update(provider_status).where(key).values(**values))
+
+
+def update_match_parts(
+    conn: Connection,
+    match_id: int,
+    *,
+    statistics: dict[str, dict[str, float]] | None = None,
+    lineups: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """Merge separately delivered statistics / lineups / detail (events, player statistics) into a match."""
+    row = conn.execute(
+        select(matches_master.c.statistics, matches_master.c.lineups, matches_master.c.detail).where(
+            matches_master.c.match_id == match_id
+        )
+    ).first()
+    if row is None:
+        return False
+    changes: dict[str, Any] = {}
+    if statistics:
+        merged = _merged_statistics(row.statistics, statistics)
+        if merged != row.statistics:
+            changes["statistics"] = merged
+    if lineups:
+        merged_lineups = {**(row.lineups or {}), **lineups}
+        if merged_lineups != row.lineups:
+            changes["lineups"] = merged_lineups
+    if detail:
+        merged_detail = {**(row.detail or {}), **detail}
+        if merged_detail != row.detail:
+            changes["detail"] = merged_detail
+    if changes:
+        conn.execute(
+            update(matches_master)
+            .where(matches_master.c.match_id == match_id)
+            .values(**changes, updated_at=datetime.now(UTC))
+        )
+    return bool(changes)
+
+
+def insert_live_states(conn: Connection, states: Sequence[Any], match_ids: dict[str, int]) -> tuple[int, list[str]]:
+    """Store LiveMatchState snapshots of known fixtures (idempotent on match, provider, observed_at)."""
+    from betfolio.store.tables import live_states
+
+    now = datetime.now(UTC)
+    rows, missing = [], set()
+    for s in states:
+        match_id = match_ids.get(s.provider_match_id)
+        if match_id is None:
+            missing.add(s.provider_match_id)
+            continue
+        rows.append(
+            {
+                "match_id": match_id,
+                "provider": s.provider,
+                "observed_at": s.observed_at,
+                "minute": s.minute,
+                "status": s.status.value,
+                "home_goals": s.home_goals,
+                "away_goals": s.away_goals,
+                "statistics": {
+                    **s.statistics,
+                    "red_cards": {"home": s.home_red_cards, "away": s.away_red_cards},
+                },
+                "data_staleness": s.data_staleness,
+                "ingested_at": now,
+            }
+        )
+    added = insert_ignore(conn, live_states, rows)
+    return added, [f"live state for unknown fixture {pid!r} skipped" for pid in sorted(missing)]
+
+
+def upsert_player_season(
+    conn: Connection,
+    player_id: int,
+    season: str,
+    *,
+    team_id: int | None = None,
+    league: str | None = None,
+    performance: dict[str, Any] | None = None,
+    injuries: list[dict[str, Any]] | None = None,
+) -> None:
+    """Merge one player's season performance and injury reports into ``players_db`` (injuries de-duplicated)."""
+    from betfolio.store.tables import players_db
+
+    key = and_(players_db.c.player_id == player_id, players_db.c.season == season)
+    row = conn.execute(select(players_db).where(key)).mappings().first()
+    now = datetime.now(UTC)
+    if row is None:
+        conn.execute(
+            insert(players_db).values(
+                player_id=player_id,
+                season=season,
+                team_id=team_id,
+                league=league,
+                performance=performance or {},
+                injuries=injuries or [],
+                updated_at=now,
+            )
+        )
+        return
+    known = list(row["injuries"] or [])
+    merged_injuries = known + [i for i in injuries or [] if i not in known]
+    values: dict[str, Any] = {"injuries": merged_injuries, "updated_at": now}
+    if performance:
+        values["performance"] = {**(row["performance"] or {}), **performance}
+    if team_id is not None:
+        values["team_id"] = team_id
+    if league is not None:
+        values["league"] = league
+    conn.execute(update(players_db).where(key).values(**values))

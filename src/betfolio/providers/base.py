@@ -1,0 +1,158 @@
+"""The provider interface: what a provider can do is declared, not discovered by exceptions.
+
+Every adapter says up front which endpoints it can map (``capabilities``) and, per league season, which data
+it delivers (``Coverage``). Mappers never raise on bad input: each payload maps to a ``ParseResult`` holding
+the canonical records that were sound, the records that were rejected (with provider, endpoint, the path in
+the payload and the reason), and the entries skipped on purpose (a suspended price, a market Betfolio does not
+trade). Good records in a payload therefore land even when their neighbours are broken.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from betfolio.canonical.base import CanonicalRecord
+from betfolio.canonical.coverage import Coverage
+
+
+class Capability(StrEnum):
+    """Kinds of data an adapter can map (independent of any league's coverage)."""
+
+    FIXTURES = "fixtures"
+    RESULTS = "results"
+    LIVE_STATE = "live_state"
+    STATISTICS = "statistics"
+    EVENTS = "events"
+    LINEUPS = "lineups"
+    PLAYER_STATISTICS = "player_statistics"
+    ODDS_PREMATCH = "odds_prematch"
+    ODDS_LIVE = "odds_live"
+    INJURIES = "injuries"
+    PLAYERS = "players"
+    TEAMS = "teams"
+    LEAGUES = "leagues"
+    COVERAGE = "coverage"
+    ACCOUNT_STATUS = "account_status"
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record that could not be mapped: who sent it, from which endpoint, where in the payload, and why."""
+
+    provider: str
+    endpoint: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.endpoint} {self.path}: {self.reason}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"provider": self.provider, "endpoint": self.endpoint, "path": self.path, "reason": self.reason}
+
+
+@dataclass
+class ParseResult:
+    """The outcome of mapping one payload."""
+
+    provider: str
+    endpoint: str
+    records: list[CanonicalRecord] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    skipped: list[Reject] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def reject(self, path: str, reason: str) -> None:
+        self.rejects.append(Reject(self.provider, self.endpoint, path, reason))
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append(Reject(self.provider, self.endpoint, path, reason))
+
+    def of_kind(self, kind: str) -> list[Any]:
+        return [r for r in self.records if r.kind == kind]
+
+    def guarded(self, path: str, build: Callable[[], CanonicalRecord | None]) -> CanonicalRecord | None:
+        """Run one record's mapping; any data error rejects that record only (never the payload)."""
+        try:
+            record = build()
+        except (ValidationError, MappingError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            self.reject(path, describe_error(exc))
+            return None
+        if record is not None:
+            self.records.append(record)
+        return record
+
+    def extend(self, other: ParseResult) -> None:
+        self.records.extend(other.records)
+        self.rejects.extend(other.rejects)
+        self.skipped.extend(other.skipped)
+
+
+class MappingError(ValueError):
+    """A field of a provider payload cannot be mapped (wrong type, unknown code…)."""
+
+
+class PayloadError(ValueError):
+    """The whole payload is unusable: not JSON, not the endpoint's envelope, or a provider-reported error."""
+
+
+def describe_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"invalid {where}: {first['msg']}" if where else str(first["msg"])
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}" if exc.args else "missing key"
+    if isinstance(exc, (TypeError, AttributeError)):
+        return f"unexpected type ({exc})"
+    return str(exc)
+
+
+def load_json(content: bytes | str, *, provider: str, endpoint: str) -> Any:
+    """Decode a payload; malformed or truncated JSON becomes a PayloadError naming where it broke."""
+    try:
+        return json.loads(content)
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"{provider} {endpoint}: payload is not UTF-8 text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise PayloadError(
+            f"{provider} {endpoint}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+
+
+def enumerate_list(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, item) pairs of a JSON list; anything else is a MappingError naming the path."""
+    if not isinstance(value, list):
+        raise MappingError(f"{path} should be a list, got {type(value).__name__}")
+    for i, item in enumerate(value):
+        yield f"{path}[{i}]", item
+
+
+class Provider(ABC):
+    """A data provider as the rest of the system sees it."""
+
+    #: Stable id used in the store (``provider`` columns).
+    name: str
+    #: What the adapter can map at all.
+    capabilities: frozenset[Capability]
+    #: Endpoint names accepted by :meth:`parse`.
+    endpoints: Sequence[str]
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @abstractmethod
+    def parse(self, endpoint: str, content: bytes | str, *, source: str = "<payload>") -> ParseResult:
+        """Map one raw payload of ``endpoint``. Raises PayloadError only when the payload as a whole is
+        unusable; individual bad records end up in ``ParseResult.rejects``."""
+
+    def coverage(self, league: str, season: str) -> Coverage | None:
+        """Declared coverage for one league season, when the provider publishes it without a request."""
+        return None

@@ -1,0 +1,150 @@
+"""Provider reads that survive a provider outage: live when possible, the last valid data otherwise.
+
+Every successful response is archived in the store (``raw_payloads``, raw bytes). When the provider fails —
+circuit open, quota exhausted, 5xx after retries, a timeout — the last archived payload for the *same
+endpoint and parameters* is served instead, flagged ``stale=True`` with ``staleness_seconds`` since it was
+fetched, so a consumer can tell "nothing changed" from "we don't know". The provider's health (circuit state,
+quota, last success/failure) is written to ``provider_status`` on every call for the app and the metrics.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from betfolio.providers.http import HttpProviderClient, ProviderError, Response
+from betfolio.store.tables import raw_payloads
+from betfolio.store.writer import archive_payload, mark_payload_fetched, record_provider_status
+
+
+class NoDataAvailable(ProviderError):
+    """The provider failed and the store holds no earlier payload for this request."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    provider: str
+    endpoint: str
+    params: dict[str, Any]
+    content: bytes
+    payload: Any
+    fetched_at: datetime
+    stale: bool
+    staleness_seconds: float
+    error: str | None = None
+
+    @property
+    def source(self) -> str:
+        return "store" if self.stale else "provider"
+
+
+def _canonical_params(params: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in sorted(params.items())}
+
+
+def last_payload(engine: Engine, provider: str, endpoint: str, params: dict[str, Any]) -> tuple[bytes, datetime] | None:
+    """The most recently fetched archived payload for exactly this request."""
+    wanted = _canonical_params(params)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(raw_payloads.c.content, raw_payloads.c.encoding, raw_payloads.c.params, raw_payloads.c.fetched_at)
+            .where(raw_payloads.c.provider == provider, raw_payloads.c.endpoint == endpoint)
+            .order_by(raw_payloads.c.fetched_at.desc())
+        )
+        for content, encoding, stored_params, fetched_at in rows:
+            if _canonical_params(stored_params or {}) == wanted:
+                return (zlib.decompress(content) if encoding == "zlib" else content), fetched_at
+    return None
+
+
+class ResilientSource:
+    """A provider client plus the store: ``fetch`` never raises while the store has an answer."""
+
+    def __init__(
+        self,
+        client: HttpProviderClient,
+        engine: Engine | None,
+        *,
+        decode: Callable[[bytes], Any] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client, self.engine, self._clock = client, engine, clock
+        self._decode = decode or (lambda content: __import__("json").loads(content))
+
+    @property
+    def provider(self) -> str:
+        return self.client.provider
+
+    def fetch(self, endpoint: str, params: dict[str, Any] | None = None) -> Fetched:
+        params = dict(params or {})
+        endpoint = endpoint.strip("/")
+        try:
+            response = self.client.get(endpoint, params)
+        except ProviderError as exc:
+            self._status(succeeded=False, error=str(exc))
+            return self._fallback(endpoint, params, exc)
+        self._archive(response)
+        self._status(succeeded=True)
+        return Fetched(
+            provider=self.provider,
+            endpoint=endpoint,
+            params=params,
+            content=response.content,
+            payload=response.payload,
+            fetched_at=response.fetched_at,
+            stale=False,
+            staleness_seconds=0.0,
+        )
+
+    def _fallback(self, endpoint: str, params: dict[str, Any], exc: ProviderError) -> Fetched:
+        found = last_payload(self.engine, self.provider, endpoint, params) if self.engine is not None else None
+        if found is None:
+            raise NoDataAvailable(f"{exc}; and no earlier {self.provider} {endpoint} data in the store") from exc
+        content, fetched_at = found
+        staleness = max(0.0, (self._clock() - fetched_at).total_seconds())
+        return Fetched(
+            provider=self.provider,
+            endpoint=endpoint,
+            params=params,
+            content=content,
+            payload=self._decode(content),
+            fetched_at=fetched_at,
+            stale=True,
+            staleness_seconds=staleness,
+            error=str(exc),
+        )
+
+    def _archive(self, response: Response) -> None:
+        if self.engine is None:
+            return
+        with self.engine.begin() as conn:
+            digest, is_new = archive_payload(
+                conn,
+                provider=self.provider,
+                endpoint=response.endpoint,
+                source=f"{self.client.settings.base_url.rstrip('/')}/{response.endpoint}",
+                content=response.content,
+                params=_canonical_params(response.params),
+            )
+            if not is_new:
+                mark_payload_fetched(conn, digest, response.fetched_at)
+
+    def _status(self, *, succeeded: bool, error: str | None = None) -> None:
+        if self.engine is None:
+            return
+        snap = self.client.limiter.snapshot
+        with self.engine.begin() as conn:
+            record_provider_status(
+                conn,
+                self.provider,
+                circuit_state=self.client.circuit_state,
+                succeeded=succeeded,
+                error=error,
+                quota_remaining_day=snap.day_remaining if snap.day_remaining is not None else snap.credits_remaining,
+                quota_remaining_minute=snap.minute_remaining,
+            )
