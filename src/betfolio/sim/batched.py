@@ -1,0 +1,459 @@
+"""Many live matches advanced in one call: the training-speed core under :class:`~betfolio.sim.envs.LiveBettingEnv`.
+
+Vector-env semantics with **same-step auto-reset** (as Stable-Baselines3's VecEnv): when an env's episode ends,
+the returned observation is already the first one of its next episode and the terminal observation is in
+``info["final_observation"]`` (rows of ``info["done"]``). One episode is one match, stepped minute by minute
+from kick-off (minute 0) to full time (minute 90): ``terminated`` at full time or ruin, ``truncated`` when the
+match's real data ends early.
+
+Why it is fast: everything the agent cannot influence — the replayed states, the book's prices, suspension
+windows, the faults of this episode — is laid out as a per-env *tape* of 91 rows when the episode starts
+(vectorised over all envs resetting together). A step then only gathers one row per env, applies the few bets
+placed (on the subset of envs that bet) and updates the bankroll arrays; no Python loop runs per env.
+
+Per step, for every env:
+
+1. the action is read (0 = no bet, ``i`` = back ``LIVE_SELECTIONS[i-1]``); a masked action is refused
+   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.sim.market.accept_bets`)
+   and then the shared risk rules (:func:`betfolio.risk.clip_stakes`) decide the fill and the stake
+   (``stake_fraction`` of equity requested);
+2. the clock advances one minute; at the end the bets are settled on the real full-time result;
+3. the reward is computed by the selected reward function (:mod:`betfolio.sim.reward`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
+from betfolio.sim.faults import FaultConfig, draw_faults
+from betfolio.sim.features import (
+    LIVE_ODDS_SLICE,
+    N_FEATURES,
+    N_LIVE_ACTIONS,
+    OBS_DIM,
+    PREMATCH_SLICE,
+    SCALE_VECTOR,
+    STATE_SLICE,
+    group_of_features,
+)
+from betfolio.sim.market import BetReject, BookConfig, accept_bets
+from betfolio.sim.reward import HISTORY_LENGTH, REWARD_NAMES, RewardContext, last_n_win_rate, make_reward, push_history
+from betfolio.sim.timeline import MINUTES, T, TimelineBank, build_bank
+
+N_SEL = N_LIVE_ACTIONS - 1
+HISTORY = HISTORY_LENGTH
+_GROUP = group_of_features()
+_CORE = 2 * N_FEATURES + 1
+
+
+@lru_cache(maxsize=4)
+def sample_bank(leagues: tuple[str, ...] = ("E0",), seasons: tuple[str, ...] = ("2022-23",), seed: int = 0,
+                n_variants: int = 2) -> TimelineBank:  # fmt: skip
+    """Timelines of the bundled sample (cached: building them takes a few seconds)."""
+    from betfolio.sim.episodes import load_sample_matchset
+
+    return build_bank(load_sample_matchset(leagues, seasons), n_variants=n_variants, seed=seed)
+
+
+@dataclass
+class Tapes:
+    """Per-env episode tapes ``[n_envs, T, …]``; rows are rewritten when an env resets."""
+
+    core: np.ndarray  # float32 [n, T, 2F+1] values, mask, staleness/300 as observed
+    staleness: np.ndarray  # float32 [n, T] seconds
+    stale: np.ndarray  # bool [n, T] observed row lags the true minute
+    shown: np.ndarray  # float32 [n, T, 5] odds the agent sees (stale during outages)
+    odds: np.ndarray  # float32 [n, T, 5] the book's true offered odds (NaN = not offered)
+    fair: np.ndarray  # float32 [n, T, 5]
+    event_second: np.ndarray  # float32 [n, T]
+    volatility: np.ndarray  # float32 [n, T]
+    won: np.ndarray  # bool [n, 5]
+    last_minute: np.ndarray  # int64 [n]
+    match: np.ndarray  # int64 [n] bank row
+    variant: np.ndarray  # int64 [n]
+
+    @classmethod
+    def empty(cls, n: int) -> Tapes:
+        return cls(
+            core=np.zeros((n, T, _CORE), np.float32),
+            staleness=np.zeros((n, T), np.float32),
+            stale=np.zeros((n, T), bool),
+            shown=np.full((n, T, N_SEL), np.nan, np.float32),
+            odds=np.full((n, T, N_SEL), np.nan, np.float32),
+            fair=np.zeros((n, T, N_SEL), np.float32),
+            event_second=np.full((n, T), 60.0, np.float32),
+            volatility=np.zeros((n, T), np.float32),
+            won=np.zeros((n, N_SEL), bool),
+            last_minute=np.full(n, MINUTES, np.int64),
+            match=np.zeros(n, np.int64),
+            variant=np.zeros(n, np.int64),
+        )
+
+
+def write_tapes(tapes: Tapes, rows: np.ndarray, bank: TimelineBank, match: np.ndarray, variant: np.ndarray,
+                faults: FaultConfig, rng: np.random.Generator) -> None:  # fmt: skip
+    """Lay out the episodes of ``rows`` (bank ``match``/``variant``) with freshly drawn faults."""
+    k = len(rows)
+    draw = draw_faults(rng, k, faults)
+    t = np.arange(T)[None, :]
+    in_outage = (t >= draw.outage_start[:, None]) & (t < draw.outage_end[:, None])
+    obs_row = np.where(in_outage, np.maximum(draw.outage_start[:, None] - 1, 0), t)  # last valid state repeats
+    mi, vi = match[:, None], variant[:, None]
+    last = bank.last_minute[match]
+    obs_row = np.minimum(obs_row, last[:, None])  # after real data ends nothing new arrives
+    staleness = bank.base_staleness[mi, vi, obs_row] + draw.latency[:, None] + 60.0 * (t - obs_row)
+
+    values = np.zeros((k, T, N_FEATURES), np.float32)
+    mask = np.zeros((k, T, N_FEATURES), bool)
+    values[:, :, 0] = obs_row
+    mask[:, :, 0] = True
+    values[:, :, STATE_SLICE] = bank.values[mi, vi, obs_row]
+    mask[:, :, STATE_SLICE] = bank.present[mi, vi, obs_row]
+    values[:, :, PREMATCH_SLICE] = bank.prematch[match][:, None, :]
+    mask[:, :, PREMATCH_SLICE] = True
+    shown = bank.odds[mi, vi, obs_row]
+    with np.errstate(divide="ignore"):
+        values[:, :, LIVE_ODDS_SLICE] = np.where(np.isfinite(shown), 1.0 / shown, 0.0)
+    mask[:, :, LIVE_ODDS_SLICE] = np.isfinite(shown)
+    mask &= t[:, :, None] < draw.loss_from[:, None, _GROUP]  # coverage loss: groups vanish from a minute on
+    core = np.empty((k, T, _CORE), np.float32)
+    core[:, :, :N_FEATURES] = np.where(mask, values / SCALE_VECTOR, 0.0)
+    core[:, :, N_FEATURES : 2 * N_FEATURES] = mask
+    core[:, :, -1] = staleness / 300.0
+    tapes.core[rows] = core
+    tapes.staleness[rows] = staleness
+    tapes.stale[rows] = obs_row != t
+    tapes.shown[rows] = shown
+    tapes.odds[rows] = bank.odds[mi, vi, t]
+    tapes.fair[rows] = bank.fair[mi, vi, t]
+    tapes.event_second[rows] = bank.event_second[mi, vi, t]
+    tapes.volatility[rows] = bank.volatility[mi, vi, t]
+    tapes.won[rows] = bank.won[match]
+    tapes.last_minute[rows] = last
+    tapes.match[rows] = match
+    tapes.variant[rows] = variant
+
+
+@dataclass
+class EpisodeStats:
+    """Per-env running totals of the current episode (reported in ``info`` when it ends)."""
+
+    n: int
+    reward: np.ndarray = field(init=False)
+    bets: np.ndarray = field(init=False)
+    rejected: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reward = np.zeros(self.n)
+        self.bets = np.zeros(self.n, np.int64)
+        self.rejected = np.zeros(self.n, np.int64)
+
+    def clear(self, rows: np.ndarray) -> None:
+        self.reward[rows] = 0.0
+        self.bets[rows] = 0
+        self.rejected[rows] = 0
+
+
+class BatchedLiveSim:
+    """``n_envs`` live-betting episodes advanced together (see the module docstring)."""
+
+    def __init__(
+        self,
+        n_envs: int,
+        seed: int = 0,
+        *,
+        bank: TimelineBank | None = None,
+        reward: str = "mission",
+        reward_params: dict[str, float] | None = None,
+        faults: FaultConfig | None = None,
+        limits: RiskLimits | None = None,
+        stake_fraction: float = 0.05,
+        initial_budget: float = 1.0,
+        carry_bankroll: bool = False,
+        autoreset: bool = True,
+        matches: np.ndarray | None = None,
+    ) -> None:
+        if n_envs < 1:
+            raise ValueError("n_envs must be ≥ 1")
+        if reward not in REWARD_NAMES:
+            raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(REWARD_NAMES)}")
+        if not 0.0 < stake_fraction <= 1.0:
+            raise ValueError("stake_fraction must be in (0, 1]")
+        self.n_envs = n_envs
+        self.bank = bank if bank is not None else sample_bank()
+        self.book: BookConfig = self.bank.book
+        self.faults = faults if faults is not None else FaultConfig()
+        self.limits = limits or RiskLimits()
+        self.stake_fraction = stake_fraction
+        self.initial_budget = float(initial_budget)
+        self.carry_bankroll = carry_bankroll
+        self.autoreset = autoreset
+        self.reward_name = reward
+        self.reward_fn = make_reward(reward, n_envs, **(reward_params or {}))
+        self.match_pool = np.arange(self.bank.n_matches) if matches is None else np.asarray(matches, np.int64)
+        if self.match_pool.size == 0 or self.match_pool.max() >= self.bank.n_matches or self.match_pool.min() < 0:
+            raise ValueError("matches must be non-empty row indices into the timeline bank")
+        self.observation_dim = OBS_DIM
+        self.n_actions = N_LIVE_ACTIONS
+        self._seed(seed)
+        n = n_envs
+        self.ar = np.arange(n)
+        self.tapes = Tapes.empty(n)
+        self.bankroll = BatchedBankroll(n, self.initial_budget, self.limits)
+        self.t = np.zeros(n, np.int64)
+        self.payout_if = np.zeros((n, N_SEL))  # money returned if the selection wins
+        self.staked = np.zeros((n, N_SEL))
+        self.vol_stake = np.zeros(n)  # Σ stake × volatility at placement (stake-weighted market volatility)
+        self.history = np.full((n, HISTORY), np.nan)  # last-10 bet results (1 won / 0 lost), NaN = empty
+        self.history_odds = np.full((n, HISTORY), np.nan)
+        self.done = np.zeros(n, bool)
+        self.episode = EpisodeStats(n)
+        self._obs = np.zeros((n, OBS_DIM), np.float32)
+        self._mask = np.zeros((n, N_LIVE_ACTIONS), bool)
+        self._mtm = np.full(n, self.initial_budget)
+
+    # --- episode control ---------------------------------------------------------------------------------
+    def _seed(self, seed: int | None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Start a fresh episode in every env; returns (observations, action masks)."""
+        if seed is not None:
+            self._seed(seed)
+        self.bankroll.reset()
+        self.history[:] = np.nan
+        self.history_odds[:] = np.nan
+        self.reward_fn.reset()
+        self._start(self.ar, fresh_bankroll=True)
+        self._observe()
+        return self._obs.copy(), self._mask.copy()
+
+    def _start(self, rows: np.ndarray, fresh_bankroll: bool) -> None:
+        match = self.rng.choice(self.match_pool, size=len(rows))
+        variant = self.rng.integers(0, self.bank.n_variants, len(rows))
+        write_tapes(self.tapes, rows, self.bank, match, variant, self.faults, self.rng)
+        if fresh_bankroll:
+            reset = np.zeros(self.n_envs, bool)
+            reset[rows] = True
+            self.bankroll.reset(reset)
+        self.bankroll.new_day(None if len(rows) == self.n_envs else self._rows_mask(rows))
+        self.t[rows] = 0
+        self.payout_if[rows] = 0.0
+        self.staked[rows] = 0.0
+        self.vol_stake[rows] = 0.0
+        self.done[rows] = False
+        self.episode.clear(rows)
+        self._mtm[rows] = self.bankroll.equity[rows]
+
+    def _rows_mask(self, rows: np.ndarray) -> np.ndarray:
+        m = np.zeros(self.n_envs, bool)
+        m[rows] = True
+        return m
+
+    # --- observation -------------------------------------------------------------------------------------
+    def _observe(self) -> None:
+        obs = self._obs
+        t = self.t
+        obs[:, :_CORE] = self.tapes.core[self.ar, t]
+        bank = self.bankroll
+        inv = 1.0 / self.initial_budget
+        obs[:, _CORE] = bank.cash * inv
+        obs[:, _CORE + 1] = bank.open_stake * inv
+        obs[:, _CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+        obs[:, -1] = bank.halted
+        equity = bank.cash + bank.open_stake
+        room = np.minimum(self.limits.max_match_exposure_fraction * equity - bank.open_stake, bank.cash)
+        can_bet = ~bank.halted & (room > max(self.limits.min_stake, 1e-9)) & (t < self.book.last_bet_minute)
+        can_bet &= ~self.done
+        mask = self._mask
+        mask[:, 0] = True
+        np.logical_and(np.isfinite(self.tapes.odds[self.ar, t]), can_bet[:, None], out=mask[:, 1:])
+
+    @property
+    def action_mask(self) -> np.ndarray:
+        return self._mask.copy()
+
+    # --- stepping ----------------------------------------------------------------------------------------
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        a = np.asarray(actions).reshape(-1).astype(np.int64, copy=False)
+        if a.shape[0] != self.n_envs:
+            raise ValueError(f"expected {self.n_envs} actions, got {a.shape[0]}")
+        n = self.n_envs
+        t = self.t
+        reject = np.zeros(n, np.int8)
+        risk_reason = np.zeros(n, np.int8)
+        stake_placed = np.zeros(n)
+        fill_odds = np.full(n, np.nan)
+        betting = np.nonzero(a != 0)[0]
+        if betting.size:
+            self._place(betting, a[betting], reject, risk_reason, stake_placed, fill_odds)
+        if self.done.any():  # only without autoreset: finished envs stay put until reset
+            raise RuntimeError("step() called on a finished episode; call reset() first (autoreset is off)")
+        t += 1
+        bank = self.bankroll
+        ended = t >= self.tapes.last_minute
+        truncated = ended & (self.tapes.last_minute < MINUTES)
+        ctx_stake = np.zeros(n)
+        ctx_payout = np.zeros(n)
+        vol = np.zeros(n)
+        if ended.any():
+            rows = np.nonzero(ended)[0]
+            won = self.tapes.won[rows]
+            payout = (self.payout_if[rows] * won).sum(1)
+            staked = self.staked[rows].sum(1)
+            full_pay = np.zeros(n)
+            full_pay[rows] = payout
+            release = np.zeros(n)
+            release[rows] = bank.open_stake[rows]
+            bank.settle(full_pay, release)
+            has = self.staked[rows] > 0
+            results = np.where(has, won.astype(float), np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                avg = np.where(has, self.payout_if[rows] / np.where(has, self.staked[rows], 1.0), np.nan)
+            push_history(self.history, rows, results)
+            push_history(self.history_odds, rows, avg)
+            ctx_stake[rows] = staked
+            ctx_payout[rows] = payout
+            with np.errstate(invalid="ignore", divide="ignore"):
+                vol[rows] = np.where(staked > 0, self.vol_stake[rows] / np.maximum(staked, 1e-12), 0.0)
+            self.payout_if[rows] = 0.0
+            self.staked[rows] = 0.0
+        equity = bank.cash + bank.open_stake
+        mtm = bank.cash + (self.payout_if * np.nan_to_num(self.tapes.fair[self.ar, t])).sum(1)
+        ruined = equity <= max(self.limits.min_stake, 1e-9) * 1.0
+        terminated = (ended & ~truncated) | ruined
+        win_rate, _ = last_n_win_rate(self.history)
+        odds_rate, _ = last_n_win_rate(self.history_odds)
+        ctx = RewardContext(
+            wealth_before=self._mtm,
+            wealth_after=mtm,
+            initial_budget=self.initial_budget,
+            settled=ended,
+            stake=ctx_stake,
+            payout=ctx_payout,
+            market_volatility=vol,
+            risk_score=np.clip(ctx_stake / (self.limits.max_match_exposure_fraction * self.initial_budget), 0, 1),
+            budget_remaining=equity,
+            last_10_win_rate=win_rate,
+            avg_odds=odds_rate,
+            staleness_seconds=self.tapes.staleness[self.ar, np.minimum(t, MINUTES)],
+        )
+        reward = self.reward_fn(ctx).astype(np.float32)
+        self._mtm = mtm
+        self.episode.reward += reward
+        done = terminated | truncated
+        info: dict[str, Any] = {
+            "stake": stake_placed,
+            "fill_odds": fill_odds,
+            "reject_reason": reject,
+            "risk_reason": risk_reason,
+            "minute": t.copy(),
+            "equity": equity,
+            "done": done,
+        }
+        self.done = done
+        self._observe()
+        if done.any():
+            rows = np.nonzero(done)[0]
+            info["final_observation"] = self._obs.copy()
+            info["final_action_mask"] = self._mask.copy()
+            info["episode"] = {
+                "rows": rows,
+                "return": self.episode.reward[rows].copy(),
+                "bets": self.episode.bets[rows].copy(),
+                "rejected": self.episode.rejected[rows].copy(),
+                "equity": equity[rows].copy(),
+                "match": self.tapes.match[rows].copy(),
+            }
+            if self.autoreset:
+                fresh = np.ones(len(rows), bool) if not self.carry_bankroll else (bank.halted[rows] | ruined[rows])
+                self._start(rows, fresh_bankroll=False)
+                if fresh.any():
+                    m = np.zeros(n, bool)
+                    m[rows[fresh]] = True
+                    bank.reset(m)
+                    self._mtm[m] = bank.equity[m]
+                self._observe()
+        return self._obs.copy(), reward, terminated, truncated, self._mask.copy(), info
+
+    def _place(self, rows: np.ndarray, acts: np.ndarray, reject: np.ndarray, risk_reason: np.ndarray,
+               stake_out: np.ndarray, fill_out: np.ndarray) -> None:  # fmt: skip
+        """Book acceptance, then the risk rules, for the envs in ``rows`` backing selection ``acts - 1``."""
+        allowed = (acts >= 1) & (acts < N_LIVE_ACTIONS)
+        allowed[allowed] = self._mask[rows[allowed], acts[allowed]]
+        reject[rows[~allowed]] = BetReject.NOT_OFFERED
+        self.episode.rejected[rows[~allowed]] += 1
+        rows, acts = rows[allowed], acts[allowed]
+        if rows.size == 0:
+            return
+        sel = acts - 1
+        t = self.t[rows]
+        tp = self.tapes
+        requested = tp.shown[rows, t, sel].astype(np.float64)
+        nxt = np.minimum(t + 1, MINUTES)
+        fill, code = accept_bets(
+            requested,
+            tp.odds[rows, t, sel].astype(np.float64),
+            tp.odds[rows, nxt, sel].astype(np.float64),
+            tp.event_second[rows, nxt],
+            tp.stale[rows, t],
+            self.book,
+        )
+        bank = self.bankroll
+        ok = code == 0
+        equity = bank.cash[rows] + bank.open_stake[rows]
+        stake, risk = clip_stakes(
+            np.where(ok, self.stake_fraction * equity, 0.0),
+            np.where(ok, fill, 2.0),
+            bank.cash[rows],
+            equity,
+            limits=self.limits,
+            match_exposure=bank.open_stake[rows],
+            daily_exposure=bank.daily_exposure[rows],
+            halted=bank.halted[rows],
+        )
+        refused = ok & (stake <= 0)
+        code[refused] = BetReject.RISK
+        risk_reason[rows] = np.where(ok, risk, 0)
+        placed = stake > 0
+        reject[rows] = code
+        self.episode.rejected[rows[~placed]] += 1
+        r, s, st, f = rows[placed], sel[placed], stake[placed], fill[placed]
+        if r.size:
+            bank.cash[r] -= st
+            bank.open_stake[r] += st
+            bank.daily_exposure[r] += st
+            self.payout_if[r, s] += st * f
+            self.staked[r, s] += st
+            self.vol_stake[r] += st * tp.volatility[r, t[placed]]
+            stake_out[r] = st
+            fill_out[r] = f
+            self.episode.bets[r] += 1
+
+    # --- conveniences ------------------------------------------------------------------------------------
+    def reset_envs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start new episodes in ``rows`` only (for manual control when autoreset is off)."""
+        rows = np.asarray(rows, np.int64)
+        self._start(rows, fresh_bankroll=not self.carry_bankroll)
+        self._observe()
+        return self._obs.copy(), self._mask.copy()
+
+    def episode_facts(self, row: int) -> dict[str, Any]:
+        """What is being replayed in env ``row`` (for logging; not part of the observation)."""
+        m = int(self.tapes.match[row])
+        ms = self.bank.matches
+        return {
+            "match_id": ms.match_id[m].item(),
+            "league": ms.league[m],
+            "season": ms.season[m],
+            "home_team": ms.home_team[m],
+            "away_team": ms.away_team[m],
+            "full_time": ms.full_time[m].tolist(),
+            "variant": int(self.tapes.variant[row]),
+            "minute": int(self.t[row]),
+        }

@@ -1,0 +1,255 @@
+"""Gymnasium environments: live betting minute by minute, and pre-match betting match by match.
+
+Both pass ``gymnasium.utils.env_checker.check_env``. Action masks are in ``info["action_mask"]`` and from
+:meth:`action_masks` (the convention of sb3-contrib's MaskablePPO).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from betfolio.risk import Bankroll, RiskLimits, StakeOrder
+from betfolio.sim.batched import BatchedLiveSim, sample_bank
+from betfolio.sim.episodes import MatchSet
+from betfolio.sim.faults import FaultConfig
+from betfolio.sim.features import (
+    LIVE_ACTIONS,
+    N_LIVE_ACTIONS,
+    OBS_DIM,
+    PREMATCH_EXTRAS,
+    PREMATCH_FEATURES,
+    PREMATCH_OBS_DIM,
+)
+from betfolio.sim.prematch import prematch_features
+from betfolio.sim.reward import (
+    HISTORY_LENGTH,
+    RewardContext,
+    last_n_win_rate,
+    make_reward,
+    push_history,
+)
+from betfolio.sim.timeline import TimelineBank
+
+#: Upper bound of observation boxes: features are scaled to ≈ 0…1; staleness/300 and positions may exceed it.
+OBS_HIGH = 1e6
+
+
+class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
+    """One match, one step per minute (90 steps); a batch of one of :class:`BatchedLiveSim`.
+
+    Observation: ``[values, mask, staleness/300, extras]`` (:func:`betfolio.sim.features.observation_layout`).
+    Actions: :data:`LIVE_ACTIONS` (0 = no bet). ``terminated`` at full time or ruin, ``truncated`` when the
+    match's data ends early.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
+
+    def __init__(
+        self,
+        bank: TimelineBank | None = None,
+        *,
+        reward: str = "mission",
+        reward_params: dict[str, float] | None = None,
+        faults: FaultConfig | None = None,
+        limits: RiskLimits | None = None,
+        stake_fraction: float = 0.05,
+        matches: np.ndarray | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.sim = BatchedLiveSim(
+            1,
+            seed=seed or 0,
+            bank=bank,
+            reward=reward,
+            reward_params=reward_params,
+            faults=faults,
+            limits=limits,
+            stake_fraction=stake_fraction,
+            autoreset=False,
+            matches=matches,
+        )
+        self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(OBS_DIM,), dtype=np.float32)
+        self.action_space = spaces.Discrete(N_LIVE_ACTIONS)
+        self._needs_reset = True
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        if seed is not None or self._needs_reset:
+            obs, mask = self.sim.reset(seed=seed if seed is not None else int(self.np_random.integers(2**31)))
+        else:
+            obs, mask = self.sim.reset_envs(np.zeros(1, np.int64))
+        self._needs_reset = False
+        return obs[0], {"action_mask": mask[0], **self.sim.episode_facts(0)}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step()")
+        obs, reward, terminated, truncated, mask, info = self.sim.step(np.asarray([action]))
+        done = bool(terminated[0] or truncated[0])
+        self._needs_reset = done
+        out = {
+            "action_mask": mask[0],
+            "stake": float(info["stake"][0]),
+            "fill_odds": float(np.nan_to_num(info["fill_odds"][0])),  # 0.0 = no fill
+            "reject_reason": int(info["reject_reason"][0]),
+            "risk_reason": int(info["risk_reason"][0]),
+            "minute": int(info["minute"][0]),
+            "equity": float(info["equity"][0]),
+        }
+        if done:
+            out["episode_return"] = float(info["episode"]["return"][0])
+            out["episode_bets"] = int(info["episode"]["bets"][0])
+        return obs[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), out
+
+    def action_masks(self) -> np.ndarray:
+        return self.sim.action_mask[0]
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        return LIVE_ACTIONS
+
+
+#: Pre-match stake sizes (fractions of equity) offered as actions, capped by the risk limits anyway.
+PREMATCH_STAKES: tuple[float, ...] = (0.01, 0.025, 0.05)
+PREMATCH_SELECTIONS: tuple[str, ...] = ("home", "draw", "away")
+PREMATCH_ACTIONS: tuple[str, ...] = (
+    "no_bet",
+    *(f"back_{sel}_{stake:g}" for sel in PREMATCH_SELECTIONS for stake in PREMATCH_STAKES),
+)
+
+
+class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
+    """One decision per match, walking forward through a season in kick-off order.
+
+    The bankroll (shared :class:`betfolio.risk.Bankroll`) carries across the season; each bet is struck at the
+    pre-match price of the match's bet bookmaker and settled on the real result. An episode is one season of
+    the match set (seasons taken in turn on each reset); ``terminated`` at its end or when the drawdown stop
+    halts the bankroll, ``truncated`` after ``max_matches`` decisions.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
+
+    def __init__(
+        self,
+        matches: MatchSet | None = None,
+        *,
+        reward: str = "mission",
+        reward_params: dict[str, float] | None = None,
+        limits: RiskLimits | None = None,
+        initial_budget: float = 1.0,
+        max_matches: int | None = None,
+    ) -> None:
+        self.ms = matches if matches is not None else sample_bank().matches
+        if len(self.ms) == 0:
+            raise ValueError("no matches to bet on")
+        self.values, self.masks = prematch_features(self.ms)
+        self.order = np.argsort(self.ms.kickoff, kind="stable")
+        self.seasons = sorted(set(self.ms.season.tolist()))
+        self.limits = limits or RiskLimits()
+        self.initial_budget = float(initial_budget)
+        self.max_matches = max_matches
+        self.reward_name = reward
+        self.reward_fn = make_reward(reward, 1, **(reward_params or {}))
+        self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
+        self.action_space = spaces.Discrete(len(PREMATCH_ACTIONS))
+        self._season_turn = 0
+        self._rows: np.ndarray = self.order
+        self._i = 0
+        self.bankroll = Bankroll(self.initial_budget, self.limits)
+        self.history = np.full((1, HISTORY_LENGTH), np.nan)
+        self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
+
+    def _obs(self) -> np.ndarray:
+        r = self._rows[min(self._i, len(self._rows) - 1)]
+        rate, count = last_n_win_rate(self.history)
+        extras = np.array(
+            [
+                self.bankroll.cash / self.initial_budget,
+                self.bankroll.drawdown,
+                0.0 if count[0] == 0 else rate[0],
+                float(count[0] > 0),
+                float(self.bankroll.halted),
+            ],
+            np.float32,
+        )
+        return np.concatenate([self.values[r], self.masks[r].astype(np.float32), extras]).astype(np.float32)
+
+    def _mask(self) -> np.ndarray:
+        mask = np.ones(len(PREMATCH_ACTIONS), bool)
+        if self.bankroll.halted or self.bankroll.cash <= 1e-9:
+            mask[1:] = False
+        return mask
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        season = self.seasons[self._season_turn % len(self.seasons)]
+        self._season_turn += 1
+        rows = self.order[self.ms.season[self.order] == season]
+        self._rows = rows[: self.max_matches] if self.max_matches else rows
+        self._i = 0
+        self.bankroll = Bankroll(self.initial_budget, self.limits)
+        self.history[:] = np.nan
+        self.history_odds[:] = np.nan
+        self.reward_fn.reset()
+        return self._obs(), {"action_mask": self._mask(), "season": season, "matches": len(self._rows)}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        a = int(action)
+        if not 0 <= a < len(PREMATCH_ACTIONS):
+            raise ValueError(f"action {a} outside 0…{len(PREMATCH_ACTIONS) - 1}")
+        r = self._rows[self._i]
+        bank = self.bankroll
+        before = bank.equity
+        stake = payout = 0.0
+        info: dict[str, Any] = {"match_id": self.ms.match_id[r].item(), "action": PREMATCH_ACTIONS[a]}
+        if a > 0 and self._mask()[a]:
+            sel, size = divmod(a - 1, len(PREMATCH_STAKES))
+            odds = float(self.ms.prematch_odds[r, sel])
+            day = str(self.ms.kickoff[r].astype("datetime64[D]"))
+            order = StakeOrder(int(r), day, PREMATCH_STAKES[size] * bank.equity, odds, PREMATCH_ACTIONS[a])
+            decision = bank.place(order)
+            info["decision"] = decision.describe()
+            if decision.accepted and decision.bet_id is not None:
+                h, aw = self.ms.full_time[r]
+                won = (h > aw, h == aw, h < aw)[sel]
+                stake = decision.stake
+                payout = stake * odds if won else 0.0
+                bank.settle(decision.bet_id, payout)
+                push_history(self.history, np.array([0]), np.array([[float(won)]]))
+                push_history(self.history_odds, np.array([0]), np.array([[odds]]))
+        elif a > 0:
+            info["decision"] = "rejected (halted)"
+        rate, _ = last_n_win_rate(self.history)
+        avg_odds, _ = last_n_win_rate(self.history_odds)
+        ctx = RewardContext(
+            wealth_before=np.array([before]),
+            wealth_after=np.array([bank.equity]),
+            initial_budget=self.initial_budget,
+            settled=np.array([stake > 0]),
+            stake=np.array([stake]),
+            payout=np.array([payout]),
+            market_volatility=np.array([float(self.values[r, 6])]),
+            risk_score=np.array([stake / max(self.limits.max_stake_fraction * before, 1e-12)]),
+            budget_remaining=np.array([bank.equity]),
+            last_10_win_rate=rate,
+            avg_odds=avg_odds,
+            staleness_seconds=np.zeros(1),
+        )
+        reward = float(self.reward_fn(ctx)[0])
+        self._i += 1
+        terminated = self._i >= len(self._rows) or bank.halted or bank.equity <= 1e-9
+        truncated = False
+        info["equity"] = bank.equity
+        info["action_mask"] = self._mask()
+        return self._obs(), reward, bool(terminated), truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        return self._mask()
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return PREMATCH_FEATURES + tuple(f"mask_{f}" for f in PREMATCH_FEATURES) + PREMATCH_EXTRAS

@@ -1,0 +1,373 @@
+"""Matches → compact numpy arrays the simulator replays.
+
+Built once per run from the store (``matches_master`` + ``daily_betting_lines`` + ``coverage`` + ``live_states``)
+with :func:`load_matchset`, or straight from the bundled football-data sample with :func:`load_sample_matchset`
+(no database needed; used by tests, benchmarks and the demo). Both paths go through the same builder.
+
+What a decision may use: the pre-match prices are the *last non-closing* quote stamped at or before kick-off;
+closing prices are kept separately for evaluation (closing line value) and never enter an observation.
+A match without a regular-time result, or without a complete pre-match 1X2 price, is excluded and counted with
+its reason (:attr:`MatchSet.exclusions`).
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from betfolio.markets.margin import remove_margin_multiplicative
+from betfolio.sim.features import MATCH_STATS
+from betfolio.store.queries import matches_query
+from betfolio.store.tables import coverage as coverage_table
+from betfolio.store.tables import daily_betting_lines as dbl
+from betfolio.store.tables import live_states
+
+#: Real bookmakers tried in this order for the price a pre-match bet is struck at when none is named.
+BOOKMAKER_PREFERENCE: tuple[str, ...] = ("pinnacle", "bet365", "william_hill", "bwin", "interwetten", "betvictor")
+SELECTIONS_1X2 = ("home", "draw", "away")
+TOTALS_LINE = 2.5
+
+
+def is_aggregate_bookmaker(name: str) -> bool:
+    """Best/average-of-market columns (``market_max``, ``market_avg``) are statistics, not prices anyone offered."""
+    return name.startswith("market_")
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    match_id: int | str
+    reason: str
+
+
+@dataclass(slots=True)
+class LiveTrack:
+    """Real minute-level states of one match (from ``live_states``), in minute order."""
+
+    minutes: np.ndarray  # int [n]
+    goals: np.ndarray  # int [n, 2]
+    stats: np.ndarray  # float [n, len(MATCH_STATS), 2], NaN = not delivered
+    staleness: np.ndarray  # float [n] seconds
+    finished: bool
+
+
+_ARRAY_FIELDS = (
+    "match_id",
+    "league",
+    "season",
+    "kickoff",
+    "home_team",
+    "away_team",
+    "prematch_fair",
+    "prematch_odds",
+    "bet_bookmaker",
+    "fair_over",
+    "closing_odds",
+    "full_time",
+    "half_time",
+    "stat_totals",
+)
+
+
+@dataclass
+class MatchSet:
+    """One row per replayable match; arrays share the first axis."""
+
+    match_id: np.ndarray  # int64 (store id) or running index for the sample
+    league: np.ndarray  # object
+    season: np.ndarray  # object
+    kickoff: np.ndarray  # datetime64[s], UTC
+    home_team: np.ndarray  # object
+    away_team: np.ndarray  # object
+    prematch_fair: np.ndarray  # [n, 3] margin-free 1X2 probabilities at decision time
+    prematch_odds: np.ndarray  # [n, 3] price a pre-match bet is struck at (bet_bookmaker, non-closing)
+    bet_bookmaker: np.ndarray  # object
+    fair_over: np.ndarray  # [n] margin-free P(over 2.5), NaN when no totals price
+    closing_odds: np.ndarray  # [n, 3] closing 1X2 of bet_bookmaker (evaluation only), NaN when absent
+    full_time: np.ndarray  # int [n, 2]
+    half_time: np.ndarray  # int [n, 2], -1 when unknown
+    stat_totals: np.ndarray  # float [n, len(MATCH_STATS), 2], NaN when missing or not covered
+    live: dict[int, LiveTrack] = field(default_factory=dict)  # row index → real minute-level data
+    exclusions: list[Exclusion] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.match_id)
+
+    @property
+    def exclusion_counts(self) -> dict[str, int]:
+        return dict(Counter(e.reason for e in self.exclusions))
+
+    def subset(self, rows: np.ndarray | Sequence[int]) -> MatchSet:
+        """The matches at ``rows`` (boolean mask or indices), exclusions kept."""
+        idx = np.arange(len(self))[np.asarray(rows)] if np.asarray(rows).dtype == bool else np.asarray(rows, int)
+        remap = {int(old): new for new, old in enumerate(idx)}
+        arrays = {name: getattr(self, name)[idx] for name in _ARRAY_FIELDS}
+        live = {remap[i]: track for i, track in self.live.items() if i in remap}
+        return MatchSet(**arrays, live=live, exclusions=list(self.exclusions))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "matches": len(self),
+            "with_live_data": len(self.live),
+            "with_totals_price": int(np.isfinite(self.fair_over).sum()),
+            "excluded": len(self.exclusions),
+            "excluded_by_reason": self.exclusion_counts,
+            "leagues": sorted(set(self.league.tolist())),
+            "seasons": sorted(set(self.season.tolist())),
+        }
+
+
+def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series) -> pd.DataFrame:
+    """Last non-closing, non-in-play quote at or before kick-off per (match, bookmaker, market, selection, line)."""
+    q = quotes[~quotes["is_closing"] & ~quotes["in_play"]].copy()
+    q = q[q["quoted_at"] <= q["match_id"].map(kickoff)]
+    q = q.sort_values("quoted_at")
+    return q.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last")
+
+
+def _book_prices(q: pd.DataFrame, market: str, selections: Sequence[str], line: float | None) -> pd.DataFrame:
+    """Wide table (match_id, bookmaker) × selections of complete, valid prices."""
+    part = q[q["market"] == market]
+    part = part[part["line"].isna()] if line is None else part[np.isclose(part["line"].astype(float), line)]
+    wide = part.pivot_table(index=["match_id", "bookmaker"], columns="selection", values="odds", aggfunc="last")
+    for sel in selections:
+        if sel not in wide.columns:
+            wide[sel] = np.nan
+    wide = wide[list(selections)]
+    return wide[(wide > 1.0).all(axis=1)]
+
+
+def build_matchset(
+    matches: pd.DataFrame,
+    quotes: pd.DataFrame,
+    coverage: dict[tuple[str, str], set[str]] | None = None,
+    *,
+    bookmaker: str | None = None,
+    live: dict[Any, LiveTrack] | None = None,
+) -> MatchSet:
+    """The common builder. ``matches`` has one row per match (columns as ``matches_master`` plus team names),
+    ``quotes`` one row per stored price. ``bookmaker=None`` means consensus probabilities (mean of every real
+    bookmaker's margin-free probabilities) with bets struck at the first of :data:`BOOKMAKER_PREFERENCE`."""
+    exclusions: list[Exclusion] = []
+    m = matches.copy()
+    final = m["status"].isin(["finished", "awarded"]) & m["home_goals"].notna() & m["away_goals"].notna()
+    exclusions += [Exclusion(i, "no result") for i in m.loc[~final, "match_id"]]
+    m = m[final]
+    if m.empty:
+        raise ValueError("no finished match with a result in the selection")
+    kickoff = pd.Series(pd.to_datetime(m["kickoff_utc"], utc=True).values, index=m["match_id"].values)
+    q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
+    q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
+    kickoff_utc = pd.Series(pd.to_datetime(kickoff.values, utc=True), index=kickoff.index)
+    pre = _latest_prematch(q, kickoff_utc)
+    books_1x2 = _book_prices(pre, "1x2", SELECTIONS_1X2, None)
+    if bookmaker is not None:
+        books_1x2 = books_1x2[books_1x2.index.get_level_values("bookmaker") == bookmaker]
+    books_1x2 = books_1x2[~books_1x2.index.get_level_values("bookmaker").map(is_aggregate_bookmaker)]
+    fair_rows = pd.DataFrame(
+        remove_margin_multiplicative(books_1x2.to_numpy()) if len(books_1x2) else np.empty((0, 3)),
+        index=books_1x2.index,
+        columns=SELECTIONS_1X2,
+    )
+    fair = fair_rows.groupby(level="match_id").mean()
+    # The price a bet is struck at: the named bookmaker, else the first preferred one quoting the match.
+    chosen: dict[Any, tuple[int, str, np.ndarray]] = {}
+    order = (bookmaker,) if bookmaker else BOOKMAKER_PREFERENCE
+    for (match_id, book), row in books_1x2.iterrows():
+        rank = order.index(book) if book in order else len(order) + 1
+        prev = chosen.get(match_id)
+        if prev is None or rank < prev[0]:
+            chosen[match_id] = (rank, book, row.to_numpy(dtype=float))
+    missing = ~m["match_id"].isin(fair.index)
+    reason = f"no pre-match 1x2 odds from {bookmaker}" if bookmaker else "no pre-match 1x2 odds"
+    exclusions += [Exclusion(i, reason) for i in m.loc[missing, "match_id"]]
+    m = m[~missing].sort_values(["kickoff_utc", "match_id"]).reset_index(drop=True)
+    ids = m["match_id"].to_numpy()
+
+    totals = _book_prices(pre, "total_goals", ("over", "under"), TOTALS_LINE)
+    totals = totals[~totals.index.get_level_values("bookmaker").map(is_aggregate_bookmaker)]
+    if bookmaker is not None:
+        totals = totals[totals.index.get_level_values("bookmaker") == bookmaker]
+    fair_over = pd.Series(dtype=float)
+    if len(totals):
+        fair_over = (
+            pd.Series(remove_margin_multiplicative(totals.to_numpy())[:, 0], index=totals.index)
+            .groupby(level="match_id")
+            .mean()
+        )
+    closing_q = q[q["is_closing"] & ~q["in_play"]].sort_values("quoted_at")
+    closing = _book_prices(
+        closing_q.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last"),
+        "1x2",
+        SELECTIONS_1X2,
+        None,
+    )
+    closing_odds = np.full((len(m), 3), np.nan)
+    for r, match_id in enumerate(ids):
+        key = (match_id, chosen[match_id][1])
+        if key in closing.index:
+            closing_odds[r] = closing.loc[key].to_numpy(dtype=float)
+
+    stat_totals = np.full((len(m), len(MATCH_STATS), 2), np.nan)
+    for r, (stats, league, season) in enumerate(zip(m["statistics"], m["league"], m["season"], strict=True)):
+        allowed = None if coverage is None else coverage.get((league, season))
+        for s, name in enumerate(MATCH_STATS):
+            if allowed is not None and name not in allowed:
+                continue
+            for k, side in enumerate(("home", "away")):
+                value = (stats or {}).get(side, {}).get(name)
+                if value is not None and np.isfinite(float(value)) and float(value) >= 0:
+                    stat_totals[r, s, k] = float(value)
+    ht = m[["ht_home_goals", "ht_away_goals"]].to_numpy(dtype=float)
+    ht = np.where(np.isfinite(ht).all(axis=1, keepdims=True), ht, -1).astype(np.int64)
+    rows_by_id = {mid: r for r, mid in enumerate(ids)}
+    return MatchSet(
+        match_id=ids,
+        league=m["league"].to_numpy(dtype=object),
+        season=m["season"].to_numpy(dtype=object),
+        kickoff=pd.to_datetime(m["kickoff_utc"], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
+        home_team=m["home_team"].to_numpy(dtype=object),
+        away_team=m["away_team"].to_numpy(dtype=object),
+        prematch_fair=fair.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
+        prematch_odds=np.stack([chosen[i][2] for i in ids]),
+        bet_bookmaker=np.array([chosen[i][1] for i in ids], dtype=object),
+        fair_over=fair_over.reindex(ids).to_numpy(dtype=float),
+        closing_odds=closing_odds,
+        full_time=m[["home_goals", "away_goals"]].to_numpy(dtype=np.int64),
+        half_time=ht,
+        stat_totals=stat_totals,
+        live={rows_by_id[k]: v for k, v in (live or {}).items() if k in rows_by_id},
+        exclusions=exclusions,
+    )
+
+
+def _live_tracks(engine: Engine, match_ids: Iterable[int]) -> dict[int, LiveTrack]:
+    """Real minute-level states per match (one provider per match: the one with most rows)."""
+    ids = list(match_ids)
+    rows: list[Any] = []
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 900):
+            stmt = select(live_states).where(live_states.c.match_id.in_(ids[start : start + 900]))
+            rows.extend(conn.execute(stmt).mappings())
+    if not rows:
+        return {}
+    frame = pd.DataFrame(rows)
+    tracks: dict[int, LiveTrack] = {}
+    for match_id, group in frame.groupby("match_id"):
+        provider = group["provider"].value_counts().idxmax()
+        g = group[group["provider"] == provider].sort_values(["minute", "observed_at"])
+        g = g.drop_duplicates("minute", keep="last")
+        stats = np.full((len(g), len(MATCH_STATS), 2), np.nan)
+        for r, payload in enumerate(g["statistics"]):
+            for s, name in enumerate(MATCH_STATS):
+                for k, side in enumerate(("home", "away")):
+                    value = (payload or {}).get(side, {}).get(name)
+                    if value is not None:
+                        stats[r, s, k] = float(value)
+        tracks[int(match_id)] = LiveTrack(
+            minutes=g["minute"].to_numpy(dtype=np.int64),
+            goals=g[["home_goals", "away_goals"]].to_numpy(dtype=np.int64),
+            stats=stats,
+            staleness=g["data_staleness"].to_numpy(dtype=float),
+            finished=bool(g["status"].iloc[-1] == "finished"),
+        )
+    return tracks
+
+
+def load_matchset(
+    engine: Engine,
+    *,
+    leagues: Sequence[str] | None = None,
+    seasons: Sequence[str] | None = None,
+    bookmaker: str | None = None,
+    date_from: Any = None,
+    date_to: Any = None,
+) -> MatchSet:
+    """Replayable matches from the store (see the module docstring for what is used and what is excluded)."""
+    with engine.connect() as conn:
+        stmt = matches_query(leagues=leagues, seasons=seasons, date_from=date_from, date_to=date_to)
+        matches = pd.DataFrame(list(conn.execute(stmt).mappings()))
+        if matches.empty:
+            raise ValueError(f"no matches in the store for leagues={leagues} seasons={seasons}")
+        ids = matches["match_id"].tolist()
+        quote_rows: list[Any] = []
+        cols = [dbl.c.match_id, dbl.c.bookmaker, dbl.c.market, dbl.c.selection, dbl.c.line, dbl.c.odds,
+                dbl.c.quoted_at, dbl.c.is_closing, dbl.c.in_play]  # fmt: skip
+        for start in range(0, len(ids), 900):
+            stmt_q = select(*cols).where(
+                dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(["1x2", "total_goals"])
+            )
+            quote_rows.extend(conn.execute(stmt_q).all())
+        cov: dict[tuple[str, str], set[str]] = {}
+        for row in conn.execute(select(coverage_table)).mappings():
+            cov.setdefault((row["league"], row["season"]), set()).update(row["statistics"] or [])
+    quotes = pd.DataFrame(quote_rows, columns=[c.name for c in cols])
+    live = _live_tracks(engine, ids)
+    keys = {(lg, s) for lg, s in zip(matches["league"], matches["season"], strict=True)}
+    return build_matchset(
+        matches, quotes, {k: v for k, v in cov.items() if k in keys} or None, bookmaker=bookmaker, live=live
+    )
+
+
+def load_sample_matchset(
+    leagues: Sequence[str] = ("E0",), seasons: Sequence[str] = ("2022-23",), *, bookmaker: str | None = None
+) -> MatchSet:
+    """Replayable matches straight from the bundled football-data sample (no database)."""
+    from betfolio.providers.football_data.parser import parse_csv  # the adapter: only needed on this path
+
+    now = datetime.now(UTC)
+    matches: list[dict[str, Any]] = []
+    quotes: list[dict[str, Any]] = []
+    cov: dict[tuple[str, str], set[str]] = {}
+    root = resources.files("betfolio.data").joinpath("sample", "football-data")
+    for season in seasons:
+        for league in leagues:
+            node = root.joinpath(season, f"{league}.csv.gz")
+            if not node.is_file():
+                raise FileNotFoundError(f"no bundled sample for league {league} season {season}")
+            parsed = parse_csv(gzip.decompress(node.read_bytes()), f"{season}/{league}.csv", ingested_at=now)
+            if parsed.coverage is not None:
+                cov[(parsed.league, parsed.season)] = set(parsed.coverage.statistics)
+            ids = {}
+            for match in parsed.matches:
+                ids[match.provider_match_id] = len(matches)
+                matches.append(
+                    {
+                        "match_id": len(matches),
+                        "league": match.league,
+                        "season": match.season,
+                        "kickoff_utc": match.kickoff,
+                        "home_team": match.home_team,
+                        "away_team": match.away_team,
+                        "status": match.status.value,
+                        "home_goals": match.home_goals,
+                        "away_goals": match.away_goals,
+                        "ht_home_goals": match.ht_home_goals,
+                        "ht_away_goals": match.ht_away_goals,
+                        "statistics": match.statistics,
+                    }
+                )
+            quotes.extend(
+                {
+                    "match_id": ids[q.provider_match_id],
+                    "bookmaker": q.bookmaker,
+                    "market": q.market.value,
+                    "selection": q.selection.value,
+                    "line": q.line,
+                    "odds": q.odds,
+                    "quoted_at": q.quoted_at,
+                    "is_closing": q.is_closing,
+                    "in_play": q.in_play,
+                }
+                for q in parsed.quotes
+                if q.provider_match_id in ids and q.market.value in ("1x2", "total_goals")
+            )
+    return build_matchset(pd.DataFrame(matches), pd.DataFrame(quotes), cov, bookmaker=bookmaker)

@@ -1,0 +1,180 @@
+"""What an agent sees each minute of a replayed (or live) match, and how the observation vector is laid out.
+
+The live observation is ``[values(F), mask(F), staleness/300, extras(E)]``:
+
+* ``values`` — :data:`LIVE_FEATURES` scaled by :data:`FEATURE_SCALES` so that typical magnitudes are ≈ 0…1
+  (networks train badly on raw counts such as 600 passes next to a 0.4 probability). Missing values are 0.0.
+* ``mask`` — 1.0 where the value is known, 0.0 where it is missing. "0 shots" and "shots unknown" differ only
+  here, which is why the mask is always part of the observation (missing ≠ zero).
+* ``staleness/300`` — seconds since the data was fresh divided by five minutes, as the mission prescribes.
+* ``extras`` — the agent's own book (:data:`LIVE_EXTRAS`): cash, exposure and open positions per selection.
+
+:func:`observation_layout` returns the slices so a model can split the vector into attention tokens
+(one token per feature: value + mask) without hard-coding offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from betfolio.canonical import statistics as st
+from betfolio.canonical.features import STALENESS_SCALE_SECONDS
+
+#: In-match statistics replayed minute by minute, per side (cumulative counts, xG as a running sum).
+MATCH_STATS: tuple[str, ...] = (
+    st.SHOTS,
+    st.SHOTS_ON_TARGET,
+    st.CORNERS,
+    st.FOULS,
+    st.YELLOW_CARDS,
+    st.RED_CARDS,
+    st.EXPECTED_GOALS,
+    st.DANGEROUS_ATTACKS,
+)
+
+#: Selections of the modelled in-play book, in action order (action ``i + 1`` backs ``LIVE_SELECTIONS[i]``).
+LIVE_SELECTIONS: tuple[str, ...] = ("home", "draw", "away", "over_2_5", "under_2_5")
+
+#: Per-minute feature names, in observation order.
+LIVE_FEATURES: tuple[str, ...] = (
+    "minute",
+    "home_goals",
+    "away_goals",
+    *(f"{side}_{stat}" for stat in MATCH_STATS for side in ("home", "away")),
+    "prematch_home",
+    "prematch_draw",
+    "prematch_away",
+    *(f"live_{sel}" for sel in LIVE_SELECTIONS),
+)
+
+#: Divisors that bring each feature to roughly unit scale (documented, not learned: they must be identical
+#: in training and live use).
+_STAT_SCALES = {
+    st.SHOTS: 20.0,
+    st.SHOTS_ON_TARGET: 10.0,
+    st.CORNERS: 10.0,
+    st.FOULS: 20.0,
+    st.YELLOW_CARDS: 5.0,
+    st.RED_CARDS: 2.0,
+    st.EXPECTED_GOALS: 3.0,
+    st.DANGEROUS_ATTACKS: 100.0,
+}
+FEATURE_SCALES: dict[str, float] = {
+    "minute": 90.0,
+    "home_goals": 3.0,
+    "away_goals": 3.0,
+    **{f"{side}_{stat}": scale for stat, scale in _STAT_SCALES.items() for side in ("home", "away")},
+    **{name: 1.0 for name in LIVE_FEATURES if name.startswith(("prematch_", "live_"))},
+}
+
+#: Index of the first and one-past-last in-match statistic (score and MATCH_STATS, per side) in LIVE_FEATURES.
+STATE_SLICE = slice(1, 3 + 2 * len(MATCH_STATS))
+PREMATCH_SLICE = slice(STATE_SLICE.stop, STATE_SLICE.stop + 3)
+LIVE_ODDS_SLICE = slice(PREMATCH_SLICE.stop, PREMATCH_SLICE.stop + len(LIVE_SELECTIONS))
+
+#: Feature groups that a provider delivers (or loses) together — the unit of coverage-loss faults.
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "clock_and_score": ("minute", "home_goals", "away_goals"),
+    **{stat: (f"home_{stat}", f"away_{stat}") for stat in MATCH_STATS},
+    "prematch_odds": ("prematch_home", "prematch_draw", "prematch_away"),
+    "live_odds": tuple(f"live_{sel}" for sel in LIVE_SELECTIONS),
+}
+
+#: The agent's own book, appended after the staleness entry (all as fractions of the episode's initial budget).
+LIVE_EXTRAS: tuple[str, ...] = (
+    "cash_fraction",
+    "exposure_fraction",
+    *(f"position_{sel}" for sel in LIVE_SELECTIONS),  # potential payout if the selection wins
+    "halted",
+)
+
+#: Actions of the live environment: 0 = no bet, then one "back" action per selection.
+LIVE_ACTIONS: tuple[str, ...] = ("no_bet", *(f"back_{sel}" for sel in LIVE_SELECTIONS))
+N_LIVE_ACTIONS = len(LIVE_ACTIONS)
+
+N_FEATURES = len(LIVE_FEATURES)
+OBS_DIM = 2 * N_FEATURES + 1 + len(LIVE_EXTRAS)
+SCALE_VECTOR = np.array([FEATURE_SCALES[name] for name in LIVE_FEATURES], dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationLayout:
+    """Where each part of the live observation vector lives."""
+
+    features: tuple[str, ...]
+    extras: tuple[str, ...]
+    values: slice
+    mask: slice
+    staleness: slice
+    extra: slice
+    dim: int
+
+    def split(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """Views of ``obs[..., dim]`` per part (works on any leading batch shape)."""
+        return {
+            "values": obs[..., self.values],
+            "mask": obs[..., self.mask],
+            "staleness": obs[..., self.staleness],
+            "extras": obs[..., self.extra],
+        }
+
+
+def observation_layout() -> ObservationLayout:
+    """The live observation layout (see the module docstring)."""
+    f = N_FEATURES
+    return ObservationLayout(
+        features=LIVE_FEATURES,
+        extras=LIVE_EXTRAS,
+        values=slice(0, f),
+        mask=slice(f, 2 * f),
+        staleness=slice(2 * f, 2 * f + 1),
+        extra=slice(2 * f + 1, OBS_DIM),
+        dim=OBS_DIM,
+    )
+
+
+def feature_index(name: str) -> int:
+    try:
+        return LIVE_FEATURES.index(name)
+    except ValueError:
+        raise KeyError(f"unknown live feature {name!r}; known: {', '.join(LIVE_FEATURES)}") from None
+
+
+def group_of_features() -> np.ndarray:
+    """Group id per feature (index into ``tuple(FEATURE_GROUPS)``), for vectorised coverage-loss masks."""
+    ids = np.empty(N_FEATURES, dtype=np.int64)
+    for g, names in enumerate(FEATURE_GROUPS.values()):
+        for name in names:
+            ids[feature_index(name)] = g
+    return ids
+
+
+def staleness_feature(seconds: np.ndarray | float) -> np.ndarray:
+    """``staleness / 300`` with negative or non-finite input refused (staleness is a duration)."""
+    arr = np.asarray(seconds, dtype=np.float64)
+    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError("staleness must be finite and ≥ 0 seconds")
+    return arr / STALENESS_SCALE_SECONDS
+
+
+#: Pre-match observation features (one decision per match).
+PREMATCH_FEATURES: tuple[str, ...] = (
+    "fair_home",
+    "fair_draw",
+    "fair_away",
+    "implied_home",
+    "implied_draw",
+    "implied_away",
+    "overround",
+    "fair_over_2_5",
+    "home_form_goals_for",
+    "home_form_goals_against",
+    "away_form_goals_for",
+    "away_form_goals_against",
+    "home_form_points",
+    "away_form_points",
+)
+PREMATCH_EXTRAS: tuple[str, ...] = ("cash_fraction", "drawdown", "last10_win_rate", "has_history", "halted")
+PREMATCH_OBS_DIM = 2 * len(PREMATCH_FEATURES) + len(PREMATCH_EXTRAS)

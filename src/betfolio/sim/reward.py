@@ -1,0 +1,308 @@
+"""Rewards: the mission's risk-adjusted formula (exact, then guarded), log-wealth growth, differential Sharpe.
+
+The mission (MISSION.md §5) prescribes::
+
+    roi               = (payout - stake) / (stake + 1e-6)
+    risk_adjusted_roi = roi / (market_volatility * risk_score + 1e-6)
+    budget_penalty    = k_b * max(0, 0.8 - budget_remaining / initial_budget)
+    break_even        = 1 / (avg_odds + 1e-6)
+    performance_bonus = 0.2 * (last_10_win_rate - break_even)
+    staleness_penalty = 0.001 * (staleness_seconds / 300)
+    reward = risk_adjusted_roi - budget_penalty + performance_bonus - staleness_penalty
+
+:func:`mission_reward_exact` is that formula verbatim. It explodes when ``market_volatility * risk_score`` is
+tiny (a won bet at volatility 0.001 is worth millions) and returns NaN when there is no history yet, so the
+environments use :func:`mission_reward`, the same formula behind documented guards (:class:`MissionGuards`):
+
+* the volatility × risk denominator is floored at ``vol_risk_floor`` (NaN counts as the floor);
+* ``risk_adjusted_roi`` is clipped to ``±roi_clip`` and the final reward to ``±reward_clip``;
+* no stake means ``roi = 0`` (the exact formula would divide a payout by 1e-6);
+* no betting history yet (no last-10 win rate or no average odds) means no performance bonus, and the
+  average odds are floored at ``min_avg_odds`` so ``break_even`` stays a probability;
+* the win rate is clipped to [0, 1], staleness to [0, ``max_staleness_seconds``], the budget ratio to ≥ 0;
+* any NaN input is replaced by the neutral value of its term, so the reward is never NaN.
+
+When the terms apply: ``roi``, the budget penalty and the performance bonus describe the *outcome* of
+decisions, so they are paid on the step where bets settle (``settled``); on every other step only the staleness
+penalty applies. Applying the bonus every minute would pay it 90 times per match for doing nothing.
+
+Alternatives for comparison: :class:`LogWealthReward` (log growth of mark-to-market wealth; sums to the
+log return of the episode, Kelly's objective) and :class:`DifferentialSharpeReward` (Moody & Saffell 1998/2001:
+the first-order effect of this step's return on an exponentially weighted Sharpe ratio).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from betfolio.canonical.features import STALENESS_SCALE_SECONDS
+
+REWARD_NAMES: tuple[str, ...] = ("mission", "log_wealth", "diff_sharpe")
+#: Length of the win-rate memory: the mission's ``list[-10:]``.
+HISTORY_LENGTH = 10
+
+
+def mission_reward_exact(
+    stake: ArrayLike,
+    payout: ArrayLike,
+    market_volatility: ArrayLike,
+    risk_score: ArrayLike,
+    budget_remaining: ArrayLike,
+    initial_budget: ArrayLike,
+    last_10_win_rate: ArrayLike,
+    avg_odds: ArrayLike,
+    staleness_seconds: ArrayLike,
+    k_b: float = 0.2,
+) -> np.ndarray:
+    """The mission's formula exactly as written (no guards; may be huge, infinite or NaN)."""
+    stake, payout = np.asarray(stake, dtype=np.float64), np.asarray(payout, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        roi = (payout - stake) / (stake + 1e-6)
+        risk_adjusted_roi = roi / (np.asarray(market_volatility) * np.asarray(risk_score) + 1e-6)
+        budget_penalty = k_b * np.maximum(0.0, 0.8 - np.asarray(budget_remaining) / np.asarray(initial_budget))
+        break_even = 1.0 / (np.asarray(avg_odds, dtype=np.float64) + 1e-6)
+        performance_bonus = 0.2 * (np.asarray(last_10_win_rate, dtype=np.float64) - break_even)
+        staleness_penalty = 0.001 * (np.asarray(staleness_seconds, dtype=np.float64) / STALENESS_SCALE_SECONDS)
+        return risk_adjusted_roi - budget_penalty + performance_bonus - staleness_penalty
+
+
+@dataclass(frozen=True, slots=True)
+class MissionGuards:
+    """Bounds that keep the mission reward finite (see the module docstring for why each exists)."""
+
+    k_b: float = 0.2  # the mission allows 0.1 … 0.3
+    vol_risk_floor: float = 0.05
+    roi_clip: float = 10.0
+    reward_clip: float = 20.0
+    min_avg_odds: float = 1.01
+    max_staleness_seconds: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.k_b <= 0.3:
+            raise ValueError(f"k_b must be within the mission's 0.1 … 0.3, got {self.k_b}")
+        for name in ("vol_risk_floor", "roi_clip", "reward_clip", "max_staleness_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"MissionGuards.{name} must be positive")
+        if not self.min_avg_odds > 1.0:
+            raise ValueError("MissionGuards.min_avg_odds must be > 1.0")
+
+
+def _clean(x: ArrayLike, neutral: float) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    return np.where(np.isfinite(arr), arr, neutral)
+
+
+def mission_components(
+    stake: ArrayLike,
+    payout: ArrayLike,
+    market_volatility: ArrayLike,
+    risk_score: ArrayLike,
+    budget_remaining: ArrayLike,
+    initial_budget: ArrayLike,
+    last_10_win_rate: ArrayLike,
+    avg_odds: ArrayLike,
+    staleness_seconds: ArrayLike,
+    settled: ArrayLike = True,
+    guards: MissionGuards = MissionGuards(),
+) -> dict[str, np.ndarray]:
+    """Each guarded term of the mission reward, and their sum under ``"reward"`` (all finite)."""
+    initial = np.asarray(initial_budget, dtype=np.float64)
+    if np.any(~np.isfinite(initial)) or np.any(initial <= 0):
+        raise ValueError("initial_budget must be finite and positive")
+    settled_b = np.asarray(settled, dtype=bool)
+    stake_c = np.maximum(_clean(stake, 0.0), 0.0)
+    payout_c = np.maximum(_clean(payout, 0.0), 0.0)
+    has_stake = stake_c > 1e-12
+    roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
+    denom = np.maximum(_clean(np.asarray(market_volatility) * np.asarray(risk_score), guards.vol_risk_floor), 0.0)
+    denom = np.maximum(denom, guards.vol_risk_floor) + 1e-6
+    risk_adjusted = np.clip(roi / denom, -guards.roi_clip, guards.roi_clip)
+    ratio = np.maximum(_clean(budget_remaining, 1.0) / initial, 0.0)
+    budget_penalty = guards.k_b * np.maximum(0.0, 0.8 - ratio)
+    win_rate = np.asarray(last_10_win_rate, dtype=np.float64)
+    odds = np.asarray(avg_odds, dtype=np.float64)
+    history = np.isfinite(win_rate) & np.isfinite(odds)
+    break_even = 1.0 / (np.maximum(_clean(odds, 2.0), guards.min_avg_odds) + 1e-6)
+    bonus = np.where(history, 0.2 * (np.clip(_clean(win_rate, 0.0), 0.0, 1.0) - break_even), 0.0)
+    stale = np.clip(_clean(staleness_seconds, 0.0), 0.0, guards.max_staleness_seconds)
+    staleness_penalty = 0.001 * (stale / STALENESS_SCALE_SECONDS)
+    outcome = np.where(settled_b, risk_adjusted - budget_penalty + bonus, 0.0)
+    reward = np.clip(outcome - staleness_penalty, -guards.reward_clip, guards.reward_clip)
+    return {
+        "roi": roi,
+        "risk_adjusted_roi": risk_adjusted,
+        "budget_penalty": budget_penalty,
+        "break_even": break_even,
+        "performance_bonus": bonus,
+        "staleness_penalty": staleness_penalty,
+        "reward": reward,
+    }
+
+
+def mission_reward(*args: ArrayLike, guards: MissionGuards = MissionGuards(), **kwargs: ArrayLike) -> np.ndarray:
+    """The guarded mission reward (same arguments as :func:`mission_components`)."""
+    return mission_components(*args, guards=guards, **kwargs)["reward"]
+
+
+def last_n_win_rate(history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Win rate and count over rows of a ``[n, 10]`` result history where NaN marks an empty slot.
+
+    Keeping the last ten results in a fixed array is the mission's ``list[-10:]`` in vectorised form; a row
+    with no results gives NaN (not 0: "no bets yet" is not "lost them all").
+    """
+    valid = np.isfinite(history)
+    count = valid.sum(axis=-1)
+    total = np.where(valid, history, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return rate, count
+
+
+def push_history(history: np.ndarray, rows: np.ndarray, new: np.ndarray) -> None:
+    """Append ``new[k, m]`` (NaN = nothing) to ``history[rows]`` keeping only the last ``history.shape[1]``.
+
+    In place; order within ``new`` is preserved (a stable sort moves empty slots to the front).
+    """
+    if rows.size == 0:
+        return
+    width = history.shape[1]
+    combined = np.concatenate([history[rows], new], axis=1)
+    order = np.argsort(np.isfinite(combined), axis=1, kind="stable")
+    history[rows] = np.take_along_axis(combined, order, axis=1)[:, -width:]
+
+
+@dataclass(slots=True)
+class RewardContext:
+    """Everything a reward may look at for one step of ``n`` envs (arrays of shape ``[n]``)."""
+
+    wealth_before: np.ndarray  # mark-to-market equity before the step
+    wealth_after: np.ndarray  # … after it
+    initial_budget: np.ndarray | float
+    settled: np.ndarray  # bool: bets were settled at this step
+    stake: np.ndarray  # total stake settled at this step
+    payout: np.ndarray  # money returned by those bets
+    market_volatility: np.ndarray
+    risk_score: np.ndarray
+    budget_remaining: np.ndarray
+    last_10_win_rate: np.ndarray  # NaN = no history
+    avg_odds: np.ndarray  # average odds of the bets in that history, NaN = none
+    staleness_seconds: np.ndarray
+
+
+class RewardFunction(Protocol):
+    name: str
+
+    def __call__(self, ctx: RewardContext) -> np.ndarray: ...
+
+    def reset(self, mask: np.ndarray | None = None) -> None: ...
+
+
+@dataclass
+class MissionReward:
+    n_envs: int
+    guards: MissionGuards = field(default_factory=MissionGuards)
+    name: str = "mission"
+
+    def __call__(self, ctx: RewardContext) -> np.ndarray:
+        return mission_reward(
+            ctx.stake,
+            ctx.payout,
+            ctx.market_volatility,
+            ctx.risk_score,
+            ctx.budget_remaining,
+            ctx.initial_budget,
+            ctx.last_10_win_rate,
+            ctx.avg_odds,
+            ctx.staleness_seconds,
+            settled=ctx.settled,
+            guards=self.guards,
+        )
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Stateless: nothing to reset."""
+
+
+def log_wealth_growth(wealth_before: ArrayLike, wealth_after: ArrayLike, floor: float = 1e-9) -> np.ndarray:
+    """``log(W_after / W_before)`` with wealth floored at ``floor`` (so a wipe-out is a large, finite loss)."""
+    before = np.maximum(_clean(wealth_before, floor), floor)
+    after = np.maximum(_clean(wealth_after, floor), floor)
+    return np.log(after / before)
+
+
+@dataclass
+class LogWealthReward:
+    """Per-step log growth of mark-to-market wealth; an episode's rewards sum to ``log(W_end / W_start)``."""
+
+    n_envs: int
+    floor_fraction: float = 1e-6
+    name: str = "log_wealth"
+
+    def __call__(self, ctx: RewardContext) -> np.ndarray:
+        floor = self.floor_fraction * float(np.min(ctx.initial_budget))
+        return log_wealth_growth(ctx.wealth_before, ctx.wealth_after, floor)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Stateless: nothing to reset."""
+
+
+@dataclass
+class DifferentialSharpeReward:
+    """Moody & Saffell's differential Sharpe ratio over relative wealth changes ``R_t``.
+
+    ``A_t = A + η (R_t − A)``, ``B_t = B + η (R_t² − B)`` and
+    ``D_t = (B ΔA − ½ A ΔB) / (B − A²)^{3/2}`` using the moments *before* the update. Guards: the variance
+    ``B − A²`` is floored at ``var_floor`` (at the start both moments are 0 and the ratio is undefined) and
+    ``D_t`` is clipped to ``±clip``. The moments persist across episodes (they describe the agent, not the
+    match) unless :meth:`reset` is asked to clear them.
+    """
+
+    n_envs: int
+    eta: float = 0.01
+    var_floor: float = 1e-4
+    clip: float = 10.0
+    name: str = "diff_sharpe"
+    a: np.ndarray = field(init=False)
+    b: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.eta < 1.0:
+            raise ValueError(f"eta must be in (0, 1), got {self.eta}")
+        self.a = np.zeros(self.n_envs)
+        self.b = np.zeros(self.n_envs)
+
+    def update(self, returns: ArrayLike) -> np.ndarray:
+        r = _clean(returns, 0.0)
+        delta_a = r - self.a
+        delta_b = r * r - self.b
+        var = np.maximum(self.b - self.a * self.a, self.var_floor)
+        d = (self.b * delta_a - 0.5 * self.a * delta_b) / var**1.5
+        self.a = self.a + self.eta * delta_a
+        self.b = self.b + self.eta * delta_b
+        return np.clip(d, -self.clip, self.clip)
+
+    def __call__(self, ctx: RewardContext) -> np.ndarray:
+        before = np.maximum(_clean(ctx.wealth_before, 0.0), 1e-12)
+        return self.update((_clean(ctx.wealth_after, 0.0) - before) / before)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        if mask is None:
+            self.a[:] = 0.0
+            self.b[:] = 0.0
+        else:
+            self.a[mask] = 0.0
+            self.b[mask] = 0.0
+
+
+def make_reward(name: str, n_envs: int, **params: float) -> RewardFunction:
+    """A reward by name: ``"mission"`` (guarded; guard fields as params), ``"log_wealth"``, ``"diff_sharpe"``."""
+    if name == "mission":
+        return MissionReward(n_envs, MissionGuards(**params))
+    if name == "log_wealth":
+        return LogWealthReward(n_envs, **params)
+    if name == "diff_sharpe":
+        return DifferentialSharpeReward(n_envs, **params)
+    raise ValueError(f"unknown reward {name!r}; choose one of {', '.join(REWARD_NAMES)}")

@@ -1,0 +1,37 @@
+"""The Gymnasium environments pass the checker and never emit NaN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from betfolio.sim.envs import LiveBettingEnv, PreMatchBettingEnv
+from betfolio.sim.features import OBS_DIM
+
+
+@pytest.mark.parametrize("reward", ["mission", "log_wealth", "diff_sharpe"])
+def test_live_env_passes_check_env(reward):
+    env = LiveBettingEnv(reward=reward, seed=1)
+    check_env(env, skip_render_check=True)
+
+
+def test_prematch_env_passes_check_env():
+    check_env(PreMatchBettingEnv(max_matches=40), skip_render_check=True)
+
+
+def test_live_episode_is_ninety_minutes_and_finite():
+    env = LiveBettingEnv(seed=2)
+    obs, info = env.reset(seed=5)
+    assert obs.shape == (OBS_DIM,)
+    steps = 0
+    rng = np.random.default_rng(0)
+    while True:
+        mask = info["action_mask"]
+        action = rng.choice(np.nonzero(mask)[0])
+        obs, reward, terminated, truncated, info = env.step(action)
+        steps += 1
+        assert np.isfinite(obs).all() and np.isfinite(reward)
+        if terminated or truncated:
+            break
+    assert steps == 90 and terminated and not truncated
