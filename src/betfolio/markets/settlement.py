@@ -113,7 +113,7 @@ def _codes(values: ArrayLike, table: dict, what: str) -> np.ndarray:
     try:
         mapped = np.array([lookup[u] for u in uniques], dtype=np.int8)
     except KeyError as exc:
-        raise ValueError(f"unknown {what} {exc.args[0]!r}; expected one of {sorted(lookup)}") from None
+        raise ValueError(f"unknown {what} {str(exc.args[0])!r}; expected one of {sorted(lookup)}") from None
     return mapped[inverse.reshape(arr.shape)]
 
 
