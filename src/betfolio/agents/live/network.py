@@ -8,9 +8,10 @@ softmax is NaN). The attention query comes from the always-present context (minu
 in the 85th minute of a 1-1 the query can look for different statistics than at kick-off. An LSTM over the
 pooled minutes carries momentum (the pressure of the last minutes); actor and critic heads read its output.
 
-Hand-written rather than ``nn.MultiheadAttention`` because the query is a single pooled vector per minute: two
-small einsums are several times faster on CPU than the general module, and the rollout calls this once per
-simulated minute.
+Hand-written rather than ``nn.MultiheadAttention`` because the query is a single pooled vector per minute and a
+token is affine in its one scalar value, so keys and values never need to be materialised per token (see
+:meth:`MaskedAttentionLSTM.encode`); that makes it several times faster on CPU than the general module, and the
+rollout calls it once per simulated minute.
 """
 
 from __future__ import annotations
@@ -101,21 +102,36 @@ class MaskedAttentionLSTM(nn.Module):
         return values, present, context
 
     def encode(self, obs: torch.Tensor, *, return_attention: bool = False) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        """``obs[B, D]`` → LSTM input ``[B, token_dim + context_dim]`` (optionally with attention weights)."""
+        """``obs[B, D]`` → LSTM input ``[B, token_dim + context_dim]`` (optionally with attention weights).
+
+        A token is affine in its scalar value (``s * scale_f + id_f``), so its key and value are too:
+        ``key_f = s * (scale_f Wk) + id_f Wk``. The per-feature projections are computed once per call and the
+        attention runs as ``[B, heads, F]`` matmuls — mathematically the same as projecting ``[B, F, d]`` token
+        tensors, without materialising them (the dominant cost of a training update otherwise).
+        """
         values, present, context = self.split(obs)
         batch = obs.shape[0]
         h, d = self.config.heads, self.config.token_dim
-        tokens = symlog(values).unsqueeze(-1) * self.token_scale + self.token_id  # [B, F, d]
-        tokens = torch.cat([self.null_token.expand(batch, 1, d), tokens], dim=1)  # [B, 1+F, d]
-        keep = torch.cat([torch.ones(batch, 1, dtype=torch.bool, device=obs.device), present], dim=1)
+        e = d // h
+        f = self.layout.n_features
+        s = symlog(values)  # [B, F]
+        wk, wv = self.key.weight.T, self.value.weight.T
+        k_scale, k_id = (self.token_scale @ wk).view(f, h, e), (self.token_id @ wk).view(f, h, e)
+        v_scale, v_id = (self.token_scale @ wv).view(f, h, e), (self.token_id @ wv).view(f, h, e)
+        k_null, v_null = (self.null_token @ wk).view(h, e), (self.null_token @ wv).view(h, e)
         ctx = self.context(symlog(context))
-        q = self.query(ctx).view(batch, h, d // h)
-        k = self.key(tokens).view(batch, -1, h, d // h)
-        v = self.value(tokens).view(batch, -1, h, d // h)
-        scores = torch.einsum("bhe,bthe->bht", q, k) / math.sqrt(d // h)
-        scores = scores.masked_fill(~keep.unsqueeze(1), float("-inf"))  # missing features are not attended
-        weights = torch.softmax(scores, dim=-1)
-        pooled = torch.einsum("bht,bthe->bhe", weights, v).reshape(batch, d)
+        q = self.query(ctx).view(batch, h, e)
+        s_h = s.unsqueeze(1)  # [B, 1, F]
+        feat_scores = s_h * torch.einsum("bhe,fhe->bhf", q, k_scale) + torch.einsum("bhe,fhe->bhf", q, k_id)
+        feat_scores = feat_scores.masked_fill(~present.unsqueeze(1), float("-inf"))  # missing: not attended
+        null_score = torch.einsum("bhe,he->bh", q, k_null).unsqueeze(-1)
+        weights = torch.softmax(torch.cat([null_score, feat_scores], dim=-1) / math.sqrt(e), dim=-1)  # [B, h, 1+F]
+        w_null, w_feat = weights[..., :1], weights[..., 1:]
+        pooled = (
+            w_null * v_null
+            + torch.einsum("bhf,fhe->bhe", w_feat * s_h, v_scale)
+            + torch.einsum("bhf,fhe->bhe", w_feat, v_id)
+        ).reshape(batch, d)
         out = torch.cat([pooled, ctx], dim=-1)
         if return_attention:
             return out, weights
