@@ -1,0 +1,424 @@
+"""What a backtest knows about each match, loaded once from the store into compact per-match records.
+
+For every match the loader fixes a **decision time**: the moment of the latest pre-match (non-closing,
+non-in-play) quote stamped at least ``min_lead`` before kick-off. The decision odds are then, per bookmaker,
+market, selection and line, the latest non-closing quote stamped at or before that moment — the same as-of
+rule as :func:`betfolio.store.queries.odds_as_of`, computed in bulk instead of one query per match. Closing
+quotes are kept apart and are only ever read by evaluation (CLV, the closing-market benchmark).
+
+Problems in the data are not guessed around: each becomes a :class:`DataIssue` with what and where, and the
+affected match or quote is left out (or kept but marked unevaluable), so the report can say what it could not
+evaluate.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, select
+
+from betfolio.canonical.enums import Market, MatchStatus, Selection
+from betfolio.providers.football_data.columns import AGGREGATE_BOOKMAKERS
+from betfolio.store.queries import matches_query
+from betfolio.store.tables import daily_betting_lines as dbl
+from betfolio.store.tables import matches_master as mm
+
+#: Markets the backtest can decide on and settle. Selections in a fixed order per market.
+MARKET_SELECTIONS: dict[str, tuple[str, ...]] = {
+    Market.MATCH_ODDS.value: (Selection.HOME.value, Selection.DRAW.value, Selection.AWAY.value),
+    Market.TOTAL_GOALS.value: (Selection.OVER.value, Selection.UNDER.value),
+    Market.ASIAN_HANDICAP.value: (Selection.HOME.value, Selection.AWAY.value),
+}
+#: (market, line) — the line is the goal line for totals and the **home** side's handicap for Asian handicaps,
+#: so both sides of one handicap share a key. ``None`` for 1X2.
+MarketKey = tuple[str, float | None]
+MATCH_ODDS_KEY: MarketKey = (Market.MATCH_ODDS.value, None)
+#: How long after kick-off a result is taken to be known (settlement and model refits wait this long).
+RESULT_DELAY = timedelta(hours=2, minutes=15)
+
+_SEASON = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class DataIssue:
+    kind: str  # duplicate_match | invalid_odds | missing_result | no_closing_odds | no_prematch_odds | …
+    detail: str
+    match_id: int | None = None
+    league: str | None = None
+    season: str | None = None
+
+    def __str__(self) -> str:
+        where = " ".join(
+            p for p in (self.league, self.season, f"match {self.match_id}" if self.match_id else None) if p
+        )
+        return f"{self.kind}: {where}: {self.detail}" if where else f"{self.kind}: {self.detail}"
+
+
+@dataclass(slots=True)
+class MarketQuotes:
+    """One market (and line) of one match: a bookmaker × selection price table (NaN where not quoted)."""
+
+    market: str
+    line: float | None
+    bookmakers: tuple[str, ...]
+    odds: np.ndarray  # shape (len(bookmakers), len(selections))
+
+    @property
+    def selections(self) -> tuple[str, ...]:
+        return MARKET_SELECTIONS[self.market]
+
+    def selection_line(self, selection: str) -> float | None:
+        """The line as the canonical convention stores it for ``selection`` (AH: from that side's view)."""
+        if self.market == Market.ASIAN_HANDICAP.value and self.line is not None and selection == Selection.AWAY:
+            return -self.line + 0.0
+        return self.line
+
+    def price(self, bookmaker: str) -> np.ndarray | None:
+        """That bookmaker's prices (complete rows only: a partial book cannot be compared or de-margined)."""
+        if bookmaker not in self.bookmakers:
+            return None
+        row = self.odds[self.bookmakers.index(bookmaker)]
+        return None if np.isnan(row).any() else row
+
+    def _real(self) -> tuple[np.ndarray, list[str]]:
+        keep = [i for i, b in enumerate(self.bookmakers) if b not in AGGREGATE_BOOKMAKERS]
+        return self.odds[keep], [self.bookmakers[i] for i in keep]
+
+    def best(self) -> tuple[np.ndarray, list[str | None]]:
+        """Best price per selection across real bookmakers (never the ``market_max`` aggregate) and where."""
+        real, names = self._real()
+        best = np.full(len(self.selections), np.nan)
+        where: list[str | None] = [None] * len(self.selections)
+        if real.size:
+            for j in range(len(self.selections)):
+                col = real[:, j]
+                if np.isfinite(col).any():
+                    i = int(np.nanargmax(col))
+                    best[j], where[j] = col[i], names[i]
+        return best, where
+
+    def average(self) -> np.ndarray | None:
+        """The market average: the ``market_avg`` aggregate when quoted, else the mean over real bookmakers."""
+        avg = self.price("market_avg")
+        if avg is not None:
+            return avg
+        real, _ = self._real()
+        complete = real[~np.isnan(real).any(axis=1)] if real.size else real
+        return complete.mean(axis=0) if len(complete) else None
+
+    @property
+    def n_bookmakers(self) -> int:
+        real, _ = self._real()
+        return int((~np.isnan(real).any(axis=1)).sum()) if real.size else 0
+
+
+@dataclass(slots=True)
+class MatchRecord:
+    match_id: int
+    league: str
+    season: str
+    match_date: date
+    kickoff: datetime
+    home: str
+    away: str
+    status: str
+    home_goals: int | None
+    away_goals: int | None
+    decision_at: datetime | None = None
+    prematch: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
+    closing: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
+
+    @property
+    def result_at(self) -> datetime:
+        return self.kickoff + RESULT_DELAY
+
+    @property
+    def has_result(self) -> bool:
+        return self.status in (MatchStatus.FINISHED, MatchStatus.AWARDED) and self.home_goals is not None
+
+    @property
+    def outcome(self) -> int | None:
+        """1X2 outcome index (0 home, 1 draw, 2 away) or None without a result."""
+        if not self.has_result:
+            return None
+        assert self.home_goals is not None and self.away_goals is not None
+        return 0 if self.home_goals > self.away_goals else (1 if self.home_goals == self.away_goals else 2)
+
+
+@dataclass
+class BacktestData:
+    matches: list[MatchRecord]  # kick-off order
+    issues: list[DataIssue] = field(default_factory=list)
+    leagues: list[str] = field(default_factory=list)
+    seasons: list[str] = field(default_factory=list)
+
+    def issue_counts(self) -> dict[str, int]:
+        return dict(Counter(i.kind for i in self.issues))
+
+
+def parse_seasons(spec: str) -> list[str]:
+    """``2019-20:2022-23`` → every season in between; ``2019-20,2021-22`` → those; a single season → itself."""
+    spec = spec.strip()
+    if ":" in spec:
+        first, last = (s.strip() for s in spec.split(":", 1))
+        a, b = _season_start(first), _season_start(last)
+        if b < a:
+            raise ValueError(f"season range {spec!r} runs backwards")
+        return [f"{y}-{(y + 1) % 100:02d}" for y in range(a, b + 1)]
+    seasons = [s.strip() for s in spec.split(",") if s.strip()]
+    for s in seasons:
+        _season_start(s)
+    if not seasons:
+        raise ValueError("no season given")
+    return seasons
+
+
+def _season_start(season: str) -> int:
+    m = _SEASON.match(season)
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise ValueError(f"not a season: {season!r} (expected e.g. 2019-20)")
+    return int(m.group(1))
+
+
+def load_from_engine(
+    engine: Engine,
+    leagues: Sequence[str] | None = None,
+    seasons: Sequence[str] | None = None,
+    *,
+    min_lead: timedelta = timedelta(hours=1),
+    markets: Iterable[str] = tuple(MARKET_SELECTIONS),
+) -> BacktestData:
+    """Matches and their quotes for the leagues/seasons from the store, ready for the walk-forward engine."""
+    issues: list[DataIssue] = []
+    with engine.connect() as conn:
+        rows = conn.execute(matches_query(leagues=leagues, seasons=seasons)).mappings().all()
+        records = _dedupe([_record(r) for r in rows], issues)
+        by_id = {m.match_id: m for m in records}
+        stmt = (
+            select(
+                dbl.c.match_id,
+                dbl.c.bookmaker,
+                dbl.c.market,
+                dbl.c.selection,
+                dbl.c.line,
+                dbl.c.odds,
+                dbl.c.quoted_at,
+                dbl.c.is_closing,
+            )
+            .join(mm, mm.c.match_id == dbl.c.match_id)
+            .where(dbl.c.in_play.is_(False), dbl.c.market.in_(list(markets)))
+        )
+        if leagues:
+            stmt = stmt.where(mm.c.league.in_(list(leagues)))
+        if seasons:
+            stmt = stmt.where(mm.c.season.in_(list(seasons)))
+        quotes: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        bad_odds: Counter[tuple[int, str]] = Counter()
+        for q in conn.execute(stmt).tuples():
+            if q[0] not in by_id:
+                continue
+            odds = q[5]
+            if odds is None or not np.isfinite(odds) or odds <= 1.0:
+                bad_odds[(q[0], q[1])] += 1
+                continue
+            quotes[q[0]].append(q)
+    for (match_id, bookmaker), n in sorted(bad_odds.items()):
+        m = by_id[match_id]
+        issues.append(
+            DataIssue(
+                "invalid_odds", f"{n} quote(s) of {bookmaker} with odds ≤ 1.0 ignored", match_id, m.league, m.season
+            )
+        )
+    for m in records:
+        _attach_quotes(m, quotes.get(m.match_id, []), min_lead)
+    issues.extend(_coverage_issues(records))
+    return BacktestData(
+        matches=records,
+        issues=issues,
+        leagues=sorted({m.league for m in records}),
+        seasons=sorted({m.season for m in records}),
+    )
+
+
+def load_from_directory(
+    data_dir: Path,
+    leagues: Sequence[str],
+    seasons: Sequence[str],
+    *,
+    engine: Engine | None = None,
+    min_lead: timedelta = timedelta(hours=1),
+) -> tuple[BacktestData, Engine]:
+    """Ingest ``<data_dir>/<season>/<league>.csv[.gz]`` into ``engine`` (a temporary SQLite by default) and load.
+
+    Going through the store rather than reading the CSVs directly keeps one code path: the same parser, the same
+    identity resolution and the same as-of rules as a backtest run on a database.
+    """
+    from betfolio.providers.football_data.ingest import ingest_files
+    from betfolio.store.engine import make_engine
+    from betfolio.store.migrate import upgrade
+
+    files: list[Path] = []
+    missing: list[DataIssue] = []
+    for season in seasons:
+        for league in leagues:
+            candidates = [data_dir / season / f"{league}{suffix}" for suffix in (".csv", ".csv.gz")]
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                missing.append(
+                    DataIssue("missing_file", f"no {league}.csv in {data_dir / season}", None, league, season)
+                )
+            else:
+                files.append(found)
+    if engine is None:
+        tmp = Path(tempfile.mkdtemp(prefix="betfolio-backtest-"))
+        engine = make_engine(f"sqlite:///{tmp / 'backtest.sqlite'}")
+    upgrade(engine)
+    summary = ingest_files(engine, files)
+    data = load_from_engine(engine, leagues, seasons, min_lead=min_lead)
+    data.issues[:0] = missing + [DataIssue("ingest_error", e) for e in summary.errors]
+    data.issues.extend(DataIssue("ingest_reject", str(r)) for r in summary.rejects)
+    return data, engine
+
+
+def _record(row: Any) -> MatchRecord:
+    return MatchRecord(
+        match_id=int(row["match_id"]),
+        league=row["league"],
+        season=row["season"],
+        match_date=row["match_date"],
+        kickoff=row["kickoff_utc"],
+        home=row["home_team"],
+        away=row["away_team"],
+        status=row["status"],
+        home_goals=row["home_goals"],
+        away_goals=row["away_goals"],
+    )
+
+
+def _dedupe(records: list[MatchRecord], issues: list[DataIssue]) -> list[MatchRecord]:
+    """A fixture (league, season, home, away) listed twice keeps the played listing; the other is reported.
+
+    The store's natural key includes the date, so a re-scheduled fixture can appear twice; betting on both
+    would double-count one real match.
+    """
+    groups: dict[tuple[str, str, str, str], list[MatchRecord]] = defaultdict(list)
+    for m in records:
+        groups[(m.league, m.season, m.home, m.away)].append(m)
+    dropped: set[int] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        keep = max(group, key=lambda m: (m.has_result, m.kickoff))
+        for m in group:
+            if m is not keep:
+                dropped.add(m.match_id)
+                issues.append(
+                    DataIssue(
+                        "duplicate_match",
+                        f"{m.home} v {m.away} listed on {m.match_date} and {keep.match_date}; "
+                        f"kept match {keep.match_id}",
+                        m.match_id,
+                        m.league,
+                        m.season,
+                    )
+                )
+    return [m for m in records if m.match_id not in dropped]
+
+
+def _attach_quotes(m: MatchRecord, quotes: list[tuple[Any, ...]], min_lead: timedelta) -> None:
+    latest_allowed = m.kickoff - min_lead
+    prematch_times = [q[6] for q in quotes if not q[7] and q[6] <= latest_allowed]
+    m.decision_at = max(prematch_times) if prematch_times else None
+    pre: dict[tuple[MarketKey, str, str], tuple[datetime, float]] = {}
+    close: dict[tuple[MarketKey, str, str], tuple[datetime, float]] = {}
+    for _, bookmaker, market, selection, line, odds, quoted_at, is_closing in quotes:
+        key_line = line
+        if market == Market.ASIAN_HANDICAP.value and line is not None and selection == Selection.AWAY.value:
+            key_line = -line + 0.0
+        if market != Market.MATCH_ODDS.value and key_line is None:
+            continue
+        key = ((market, key_line), bookmaker, selection)
+        if is_closing:
+            book = close
+        elif m.decision_at is not None and quoted_at <= m.decision_at:
+            book = pre
+        else:
+            continue
+        held = book.get(key)
+        if held is None or quoted_at >= held[0]:
+            book[key] = (quoted_at, odds)
+    m.prematch = _tables(pre)
+    m.closing = _tables(close)
+
+
+def _tables(prices: dict[tuple[MarketKey, str, str], tuple[datetime, float]]) -> dict[MarketKey, MarketQuotes]:
+    per_market: dict[MarketKey, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for (mkey, bookmaker, selection), (_, odds) in prices.items():
+        per_market[mkey][bookmaker][selection] = odds
+    out: dict[MarketKey, MarketQuotes] = {}
+    for (market, line), books in per_market.items():
+        selections = MARKET_SELECTIONS[market]
+        names = tuple(sorted(books))
+        table = np.full((len(names), len(selections)), np.nan)
+        for i, b in enumerate(names):
+            for j, s in enumerate(selections):
+                table[i, j] = books[b].get(s, np.nan)
+        out[(market, line)] = MarketQuotes(market, line, names, table)
+    return out
+
+
+def _coverage_issues(records: list[MatchRecord]) -> list[DataIssue]:
+    """Per league-season: matches without decision odds, without closing odds, finished without a score."""
+    issues: list[DataIssue] = []
+    by_ls: dict[tuple[str, str], list[MatchRecord]] = defaultdict(list)
+    for m in records:
+        by_ls[(m.league, m.season)].append(m)
+    for (league, season), ms in sorted(by_ls.items()):
+        no_close = sum(1 for m in ms if MATCH_ODDS_KEY not in m.closing)
+        if no_close == len(ms):
+            issues.append(
+                DataIssue(
+                    "no_closing_odds",
+                    f"no closing 1X2 prices in this season ({len(ms)} matches): CLV and the closing-market "
+                    "benchmark cannot be evaluated here",
+                    None,
+                    league,
+                    season,
+                )
+            )
+        elif no_close:
+            issues.append(
+                DataIssue(
+                    "no_closing_odds", f"{no_close} of {len(ms)} matches lack closing 1X2 prices", None, league, season
+                )
+            )
+        no_pre = sum(1 for m in ms if m.decision_at is None)
+        if no_pre:
+            issues.append(
+                DataIssue(
+                    "no_prematch_odds", f"{no_pre} of {len(ms)} matches have no pre-match prices", None, league, season
+                )
+            )
+        missing = [m for m in ms if m.status == MatchStatus.FINISHED and m.home_goals is None]
+        unplayed = [m for m in ms if m.status not in (MatchStatus.FINISHED, MatchStatus.AWARDED)]
+        for m in missing:
+            issues.append(DataIssue("missing_result", "finished but no score", m.match_id, league, season))
+        if unplayed:
+            issues.append(
+                DataIssue(
+                    "missing_result",
+                    f"{len(unplayed)} match(es) without a result (status not finished)",
+                    None,
+                    league,
+                    season,
+                )
+            )
+    return issues

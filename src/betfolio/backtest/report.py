@@ -1,0 +1,265 @@
+"""Turn a :class:`~betfolio.backtest.engine.BacktestResult` into machine-readable results and a human report.
+
+The JSON holds every number; the HTML shows the same numbers with the plots a reader needs to judge them
+(equity curves, drawdowns, calibration), embedded as base64 PNG so the report is one self-contained file.
+Models are compared with the markets **on identical matches only** — a model that skips the hard games (a
+promoted side it has never seen) must not look better for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from betfolio.backtest.engine import BacktestResult, BetRecord, StrategyRun
+from betfolio.backtest.metrics import betting_metrics, calibration_table, forecast_metrics
+
+#: Forecast sources that are markets, not models (benchmarks).
+MARKET_SOURCES = ("opening market", "pinnacle closing")
+
+
+def summarise(result: BacktestResult, *, seed: int = 0) -> dict[str, Any]:
+    data = result.data
+    decidable = sum(1 for m in data.matches if m.decision_at is not None)
+    summary: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "leagues": data.leagues,
+        "seasons": data.seasons,
+        "config": result.config.as_dict(),
+        "data": {
+            "matches": len(data.matches),
+            "with_prematch_odds": decidable,
+            "with_result": len(result.outcomes),
+            "issues": data.issue_counts(),
+            "issue_details": [str(i) for i in data.issues[:500]],
+        },
+        "rounds": result.rounds,
+        "refits": result.refits,
+        "fit_failures": dict(Counter(result.fit_failures).most_common(20)),
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "strategies": {name: _strategy_summary(run, result, seed) for name, run in result.strategies.items()},
+        "models": _model_summary(result),
+    }
+    summary["not_evaluated"] = _not_evaluated(summary)
+    return summary
+
+
+def _strategy_summary(run: StrategyRun, result: BacktestResult, seed: int) -> dict[str, Any]:
+    settled = [b for b in run.bets if b.status not in ("open", "unsettled")]
+    metrics = betting_metrics(
+        [b.stake for b in settled],
+        [b.payout or 0.0 for b in settled],
+        [b.odds for b in settled],
+        [np.nan if b.clv is None else b.clv for b in settled],
+        [e for _, e in run.equity],
+        result.config.initial_bankroll,
+        times=[t for t, _ in run.equity],
+        seed=seed,
+    ).as_dict()
+    metrics.update(
+        {
+            "unsettled_bets": run.unsettled,
+            "halted_at": run.halted_at.isoformat() if run.halted_at else None,
+            "skips": dict(run.skips.most_common()),
+            "rejections": dict(run.rejections.most_common()),
+            "stakes_cut": dict(Counter(b.cut_by for b in run.bets if b.cut_by).most_common()),
+            "by_market": _breakdown(settled, lambda b: b.market),
+            "by_league": _breakdown(settled, lambda b: b.league),
+            "by_season": _breakdown(settled, lambda b: b.season),
+        }
+    )
+    return metrics
+
+
+def _breakdown(bets: list[BetRecord], key: Any) -> dict[str, dict[str, float | int | None]]:
+    groups: dict[str, list[BetRecord]] = defaultdict(list)
+    for b in bets:
+        groups[key(b)].append(b)
+    out = {}
+    for k, bs in sorted(groups.items()):
+        turnover = sum(b.stake for b in bs)
+        profit = sum(b.profit for b in bs)
+        clvs = [b.clv for b in bs if b.clv is not None]
+        out[k] = {
+            "bets": len(bs),
+            "turnover": round(turnover, 2),
+            "profit": round(profit, 2),
+            "roi": profit / turnover if turnover else None,
+            "clv_mean": float(np.mean(clvs)) if clvs else None,
+        }
+    return out
+
+
+def _model_summary(result: BacktestResult) -> dict[str, Any]:
+    sources = {name: fs.as_dict() for name, fs in result.forecasts.items()}
+    outcomes = result.outcomes
+    own = {}
+    for name, preds in sources.items():
+        ids = [i for i in preds if i in outcomes]
+        if ids:
+            own[name] = forecast_metrics(name, [preds[i] for i in ids], [outcomes[i] for i in ids]).as_dict()
+    models = [n for n in sources if n not in MARKET_SOURCES]
+    common = set(outcomes)
+    for preds in sources.values():
+        common &= set(preds)
+    ids = sorted(common)
+    identical = []
+    calibration = {}
+    if ids:
+        y = [outcomes[i] for i in ids]
+        for name, preds in sources.items():
+            p = np.array([preds[i] for i in ids])
+            identical.append(forecast_metrics(name, p, y).as_dict())
+            calibration[name] = calibration_table(p, y)
+    base_rates = None
+    if ids:
+        y_arr = np.array([outcomes[i] for i in ids])
+        freq = np.bincount(y_arr, minlength=3) / len(y_arr)
+        base_rates = forecast_metrics("base rates (in-sample)", np.tile(freq, (len(ids), 1)), y_arr).as_dict()
+    gaps = {}
+    by_source = {m["source"]: m for m in identical}
+    for name in models:
+        if name in by_source:
+            for market in MARKET_SOURCES:
+                if market in by_source:
+                    gaps[f"{name} − {market}"] = {
+                        "rps": by_source[name]["rps"] - by_source[market]["rps"],
+                        "log_loss": by_source[name]["log_loss"] - by_source[market]["log_loss"],
+                    }
+    return {
+        "identical_matches": len(ids),
+        "on_identical_matches": identical + ([base_rates] if base_rates else []),
+        "on_own_coverage": list(own.values()),
+        "gaps": gaps,
+        "calibration": calibration,
+    }
+
+
+def _not_evaluated(summary: dict[str, Any]) -> list[str]:
+    """Plain sentences on what the backtest could not evaluate, for the top of the report."""
+    notes = []
+    d = summary["data"]
+    if d["matches"] - d["with_prematch_odds"]:
+        notes.append(f"{d['matches'] - d['with_prematch_odds']} matches had no pre-match prices: no decisions on them.")
+    if d["matches"] - d["with_result"]:
+        notes.append(f"{d['matches'] - d['with_result']} matches had no result: not scored, bets on them not settled.")
+    for kind, n in sorted(d["issues"].items()):
+        if kind == "no_closing_odds":
+            notes.append(f"{n} league-season(s) lack closing prices in part or whole: CLV is missing for those bets.")
+        elif kind in ("duplicate_match", "invalid_odds", "missing_file", "ingest_error", "ingest_reject"):
+            notes.append(f"{n} data issue(s) of kind {kind} (see issue_details).")
+    for name, s in summary["strategies"].items():
+        if s["unsettled_bets"]:
+            notes.append(f"{name}: {s['unsettled_bets']} bet(s) could not be settled (no result); stakes returned.")
+        if s["bets"] and s["clv_bets"] < s["bets"]:
+            notes.append(f"{name}: {s['bets'] - s['clv_bets']} of {s['bets']} bets have no closing price for CLV.")
+        if s["halted_at"]:
+            notes.append(f"{name}: the drawdown stop fired on {s['halted_at'][:10]}; no bets after that.")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------- writing
+def write_json(summary: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_clean(summary), indent=2, allow_nan=False))
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN/inf: write them as null (missing stays missing, never zero)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_ledger_csv(result: BacktestResult, path: Path) -> None:
+    import csv
+
+    fields = list(BetRecord.__dataclass_fields__)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for run in result.strategies.values():
+            for b in run.bets:
+                writer.writerow({f: getattr(b, f) for f in fields})
+
+
+def write_report(result: BacktestResult, summary: dict[str, Any], report_dir: Path) -> Path:
+    """``index.html`` (self-contained), ``results.json`` and ``bets.csv`` in ``report_dir``."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    report_dir.mkdir(parents=True, exist_ok=True)
+    plots = {
+        "equity": _png(_plot_equity, result),
+        "drawdown": _png(_plot_drawdown, result),
+        "calibration": _png(_plot_calibration, summary),
+    }
+    env = Environment(loader=PackageLoader("betfolio", "templates"), autoescape=select_autoescape())
+    env.filters["pct"] = lambda v, d=1: "—" if v is None else f"{100 * v:.{d}f} %"
+    env.filters["num"] = lambda v, d=2: "—" if v is None else f"{v:,.{d}f}"
+    html = env.get_template("backtest_report.html").render(s=summary, plots=plots)
+    out = report_dir / "index.html"
+    out.write_text(html)
+    write_json(summary, report_dir / "results.json")
+    write_ledger_csv(result, report_dir / "bets.csv")
+    return out
+
+
+def _png(draw: Any, arg: Any) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4), dpi=100)
+    try:
+        draw(ax, arg)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    finally:
+        plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plot_equity(ax: Any, result: BacktestResult) -> None:
+    for name, run in result.strategies.items():
+        if run.equity:
+            ax.plot([t for t, _ in run.equity], [e for _, e in run.equity], label=name, lw=1.2)
+    ax.axhline(result.config.initial_bankroll, color="grey", lw=0.8, ls="--")
+    ax.set_title("Equity")
+    ax.set_ylabel("bankroll")
+    ax.legend(loc="best", fontsize=8)
+
+
+def _plot_drawdown(ax: Any, result: BacktestResult) -> None:
+    for name, run in result.strategies.items():
+        if run.equity:
+            e = np.array([v for _, v in run.equity])
+            peak = np.maximum.accumulate(np.concatenate([[result.config.initial_bankroll], e]))[1:]
+            ax.plot([t for t, _ in run.equity], -(1 - e / peak) * 100, label=name, lw=1.0)
+    ax.set_title("Drawdown from peak")
+    ax.set_ylabel("%")
+    ax.legend(loc="best", fontsize=8)
+
+
+def _plot_calibration(ax: Any, summary: dict[str, Any]) -> None:
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    for name, table in summary["models"]["calibration"].items():
+        if table:
+            ax.plot([r["mean_forecast"] for r in table], [r["observed"] for r in table], marker="o", ms=3, label=name)
+    ax.set_title("Calibration (home/draw/away pooled, identical matches)")
+    ax.set_xlabel("forecast probability")
+    ax.set_ylabel("observed frequency")
+    ax.legend(loc="best", fontsize=8)
