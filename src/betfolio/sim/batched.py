@@ -216,6 +216,14 @@ class BatchedLiveSim:
         self._obs = np.zeros((n, OBS_DIM), np.float32)
         self._mask = np.zeros((n, N_LIVE_ACTIONS), bool)
         self._mtm = np.full(n, self.initial_budget)
+        self._zeros = np.zeros(n)  # read-only defaults for steps where nothing settles
+        self._nans = np.full(n, np.nan)
+        self._false = np.zeros(n, bool)
+        for const in (self._zeros, self._nans, self._false):
+            const.flags.writeable = False
+        self._exposure_budget = self.limits.max_match_exposure_fraction * self.initial_budget
+        self._positions = False  # any open position in any env (skips mark-to-market when none)
+        self._stopped = False
 
     # --- episode control ---------------------------------------------------------------------------------
     def _seed(self, seed: int | None) -> None:
@@ -249,6 +257,8 @@ class BatchedLiveSim:
         self.done[rows] = False
         self.episode.clear(rows)
         self._mtm[rows] = self.bankroll.equity[rows]
+        self._positions = bool(self.staked.any())
+        self._stopped = False
 
     def _rows_mask(self, rows: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n_envs, bool)
@@ -280,29 +290,33 @@ class BatchedLiveSim:
 
     # --- stepping ----------------------------------------------------------------------------------------
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        a = np.asarray(actions).reshape(-1).astype(np.int64, copy=False)
-        if a.shape[0] != self.n_envs:
-            raise ValueError(f"expected {self.n_envs} actions, got {a.shape[0]}")
+        a = np.asarray(actions).reshape(-1)
         n = self.n_envs
+        if a.shape[0] != n:
+            raise ValueError(f"expected {n} actions, got {a.shape[0]}")
+        if self._stopped:  # only without autoreset: finished envs stay put until reset
+            raise RuntimeError("step() called on a finished episode; call reset() first (autoreset is off)")
         t = self.t
         reject = np.zeros(n, np.int8)
         risk_reason = np.zeros(n, np.int8)
         stake_placed = np.zeros(n)
         fill_odds = np.full(n, np.nan)
-        betting = np.nonzero(a != 0)[0]
-        if betting.size:
-            self._place(betting, a[betting], reject, risk_reason, stake_placed, fill_odds)
-        if self.done.any():  # only without autoreset: finished envs stay put until reset
-            raise RuntimeError("step() called on a finished episode; call reset() first (autoreset is off)")
+        if a.any():
+            betting = np.nonzero(a)[0]
+            self._place(betting, a[betting].astype(np.int64), reject, risk_reason, stake_placed, fill_odds)
         t += 1
         bank = self.bankroll
-        ended = t >= self.tapes.last_minute
-        truncated = ended & (self.tapes.last_minute < MINUTES)
-        ctx_stake = np.zeros(n)
-        ctx_payout = np.zeros(n)
-        vol = np.zeros(n)
-        if ended.any():
+        last = self.tapes.last_minute
+        ended = t >= last
+        any_ended = bool(ended.any())
+        ctx_stake = self._zeros
+        ctx_payout = self._zeros
+        vol = self._zeros
+        win_rate = avg_odds = self._nans
+        terminated = truncated = ruined = self._false
+        if any_ended:
             rows = np.nonzero(ended)[0]
+            ctx_stake, ctx_payout, vol = np.zeros(n), np.zeros(n), np.zeros(n)
             won = self.tapes.won[rows]
             payout = (self.payout_if[rows] * won).sum(1)
             staked = self.staked[rows].sum(1)
@@ -315,20 +329,22 @@ class BatchedLiveSim:
             results = np.where(has, won.astype(float), np.nan)
             with np.errstate(invalid="ignore", divide="ignore"):
                 avg = np.where(has, self.payout_if[rows] / np.where(has, self.staked[rows], 1.0), np.nan)
+                vol[rows] = np.where(staked > 0, self.vol_stake[rows] / np.maximum(staked, 1e-12), 0.0)
             push_history(self.history, rows, results)
             push_history(self.history_odds, rows, avg)
             ctx_stake[rows] = staked
             ctx_payout[rows] = payout
-            with np.errstate(invalid="ignore", divide="ignore"):
-                vol[rows] = np.where(staked > 0, self.vol_stake[rows] / np.maximum(staked, 1e-12), 0.0)
             self.payout_if[rows] = 0.0
             self.staked[rows] = 0.0
+            self._positions = bool(self.staked.any())
+            win_rate, _ = last_n_win_rate(self.history)
+            avg_odds, _ = last_n_win_rate(self.history_odds)
+            truncated = ended & (last < MINUTES)
+            ruined = bank.cash + bank.open_stake <= max(self.limits.min_stake, 1e-9)
+            terminated = (ended & ~truncated) | ruined
         equity = bank.cash + bank.open_stake
-        mtm = bank.cash + (self.payout_if * np.nan_to_num(self.tapes.fair[self.ar, t])).sum(1)
-        ruined = equity <= max(self.limits.min_stake, 1e-9) * 1.0
-        terminated = (ended & ~truncated) | ruined
-        win_rate, _ = last_n_win_rate(self.history)
-        odds_rate, _ = last_n_win_rate(self.history_odds)
+        # Open positions are marked to the fair price of this minute (skipped when nobody holds any).
+        mtm = bank.cash + (self.payout_if * self.tapes.fair[self.ar, t]).sum(1) if self._positions else equity
         ctx = RewardContext(
             wealth_before=self._mtm,
             wealth_after=mtm,
@@ -337,16 +353,15 @@ class BatchedLiveSim:
             stake=ctx_stake,
             payout=ctx_payout,
             market_volatility=vol,
-            risk_score=np.clip(ctx_stake / (self.limits.max_match_exposure_fraction * self.initial_budget), 0, 1),
+            risk_score=np.clip(ctx_stake / self._exposure_budget, 0.0, 1.0) if any_ended else self._zeros,
             budget_remaining=equity,
             last_10_win_rate=win_rate,
-            avg_odds=odds_rate,
-            staleness_seconds=self.tapes.staleness[self.ar, np.minimum(t, MINUTES)],
+            avg_odds=avg_odds,
+            staleness_seconds=self.tapes.staleness[self.ar, t],
         )
         reward = self.reward_fn(ctx).astype(np.float32)
         self._mtm = mtm
         self.episode.reward += reward
-        done = terminated | truncated
         info: dict[str, Any] = {
             "stake": stake_placed,
             "fill_odds": fill_odds,
@@ -354,11 +369,12 @@ class BatchedLiveSim:
             "risk_reason": risk_reason,
             "minute": t.copy(),
             "equity": equity,
-            "done": done,
         }
-        self.done = done
-        self._observe()
-        if done.any():
+        if any_ended:
+            done = terminated | truncated
+            info["done"] = done
+            self.done = done
+            self._observe()
             rows = np.nonzero(done)[0]
             info["final_observation"] = self._obs.copy()
             info["final_action_mask"] = self._mask.copy()
@@ -379,6 +395,11 @@ class BatchedLiveSim:
                     bank.reset(m)
                     self._mtm[m] = bank.equity[m]
                 self._observe()
+            else:
+                self._stopped = True
+        else:
+            info["done"] = self._false
+            self._observe()
         return self._obs.copy(), reward, terminated, truncated, self._mask.copy(), info
 
     def _place(self, rows: np.ndarray, acts: np.ndarray, reject: np.ndarray, risk_reason: np.ndarray,
@@ -430,6 +451,7 @@ class BatchedLiveSim:
             bank.daily_exposure[r] += st
             self.payout_if[r, s] += st * f
             self.staked[r, s] += st
+            self._positions = True
             self.vol_stake[r] += st * tp.volatility[r, t[placed]]
             stake_out[r] = st
             fill_out[r] = f
