@@ -270,7 +270,7 @@ class GoalModel:
             return float(self.attack[i]), float(self.defence[i])
         if self.unknown_team == "raise":
             raise ValueError(
-                f"team {team!r} is not in the fitted model ({len(self.teams)} teams seen before "
+                f"team {str(team)!r} is not in the fitted model ({len(self.teams)} teams seen before "
                 f"{self.fit_info.as_of if self.fit_info else '?'}); pass unknown_team='average' or 'weakest' "
                 "for a prior"
             )
