@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
+from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import func, select
 
 from betfolio.app.context import AppContext
 from betfolio.app.live_data import (
@@ -22,13 +33,18 @@ from betfolio.app.live_data import (
 )
 from betfolio.app.match_detail import PALETTE
 from betfolio.app.pages import Page
+from betfolio.app.replay import REPLAY_PROVIDER, ReplayMatch, build_replay, replay_available
 from betfolio.app.widgets import RecordsModel, records_view, section_title
+from betfolio.app.worker import TaskRunner
+from betfolio.store.tables import matches_master as mm
 
 STALE = QColor("#ffcdd2")
 OPEN_CIRCUIT = QColor("#ffe0b2")
 HEADERS = ("match", "league", "minute", "score", "status", "staleness", "provider", "circuit", "states")
 DECISION_HEADERS = ("placed (UTC)", "agent", "minute", "selection", "odds", "stake", "status", "payout", "why")
 REFRESH_MS = 5_000
+#: Replay speed: milliseconds of wall-clock per match minute.
+SPEEDS = {"1 min / 0.1 s": 100, "1 min / 0.5 s": 500, "1 min / 2 s": 2000, "instant (full time)": 0}
 
 
 class LivePage(Page):
@@ -39,6 +55,23 @@ class LivePage(Page):
         super().__init__(context)
         self.summaries: list[LiveSummary] = []
         self.current: LiveSummary | None = None
+        self.replay: list[ReplayMatch] | None = None
+        self.replay_minute = 0
+        self.runner = TaskRunner(self)
+        self.replay_day = QDateEdit()
+        self.replay_day.setCalendarPopup(True)
+        self.replay_day.setDisplayFormat("yyyy-MM-dd")
+        self.replay_league = QComboBox()
+        self.replay_faults = QCheckBox("feed faults (latency, outages, coverage loss)")
+        self.replay_faults.setChecked(True)
+        self.replay_speed = QComboBox()
+        self.replay_speed.addItems(list(SPEEDS))
+        self.replay_button = QPushButton("Replay matchday")
+        self.stop_button = QPushButton("Back to live data")
+        self.stop_button.setEnabled(False)
+        self.replay_status = QLabel("")
+        self.replay_timer = QTimer(self)
+        self.replay_timer.timeout.connect(self._advance_replay)
         self.model = RecordsModel(HEADERS)
         self.view = records_view(self.model)
         self.decisions = RecordsModel(DECISION_HEADERS)
@@ -60,7 +93,8 @@ class LivePage(Page):
         self.nothing = QLabel(
             "<h3>No live or replayed matches yet</h3>The monitor reads the live state series "
             "(<code>live_states</code>) written by the live service and by match replays. Start the live service "
-            "with a provider key (Providers &amp; settings), or replay matches from the simulator."
+            "with a provider key (Providers &amp; settings), or replay a matchday from the store above: the "
+            "simulator rebuilds each match minute by minute, consistent with its stored result and statistics."
         )
         self.nothing.setWordWrap(True)
         self.nothing.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -84,13 +118,29 @@ class LivePage(Page):
         split.addWidget(detail)
         split.setSizes([560, 760])
         self.split = split
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("replay"))
+        controls.addWidget(self.replay_day)
+        controls.addWidget(self.replay_league)
+        controls.addWidget(self.replay_speed)
+        controls.addWidget(self.replay_faults)
+        controls.addWidget(self.replay_button)
+        controls.addWidget(self.stop_button)
+        controls.addWidget(self.replay_status, 1)
         layout = QVBoxLayout(self.content)
+        layout.addLayout(controls)
         layout.addWidget(self.nothing)
         layout.addWidget(split, 1)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
+        self.replay_button.clicked.connect(self.start_replay)
+        self.stop_button.clicked.connect(self.stop_replay)
+        self.runner.progress.connect(lambda _v, m: self.replay_status.setText(m))
+        self.runner.succeeded.connect(self._on_replay_ready)
+        self.runner.failed.connect(lambda m: self.replay_status.setText(f"replay failed: {m}"))
+        self.runner.finished.connect(lambda: self.replay_button.setEnabled(replay_available()))
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
@@ -102,13 +152,108 @@ class LivePage(Page):
 
     @Slot()
     def _tick(self) -> None:
-        if not self.showing_empty_state():
+        if not self.showing_empty_state() and self.replay is None:
             self.reload()
+
+    # --- replay ----------------------------------------------------------------------------------------
+    def _fill_replay_choices(self) -> None:
+        with self.context.engine.connect() as conn:
+            last = conn.execute(select(func.max(mm.c.match_date))).scalar_one_or_none()
+            leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct().order_by(mm.c.league))]
+        if last is not None and self.replay is None:
+            self.replay_day.setDate(QDate(last.year, last.month, last.day))
+        current = self.replay_league.currentText()
+        self.replay_league.clear()
+        self.replay_league.addItems(["all leagues", *leagues])
+        if current in leagues:
+            self.replay_league.setCurrentText(current)
+        available = replay_available()
+        self.replay_button.setEnabled(available and not self.runner.running)
+        if not available:
+            self.replay_status.setText("replays need the simulator (betfolio.sim)")
+
+    @Slot()
+    def start_replay(self) -> None:
+        if self.runner.running:
+            return
+        d = self.replay_day.date()
+        day = date(d.year(), d.month(), d.day())
+        league = self.replay_league.currentText()
+        leagues = () if league in ("", "all leagues") else (league,)
+        faults = self.replay_faults.isChecked()
+        engine = self.context.engine
+        self.replay_button.setEnabled(False)
+        self.runner.start(lambda control: build_replay(engine, day, leagues=leagues, faults=faults, control=control))
+
+    @Slot(object)
+    def _on_replay_ready(self, replay: object) -> None:
+        assert isinstance(replay, list)
+        self.replay = replay
+        self.current = None
+        self.stop_button.setEnabled(True)
+        interval = SPEEDS[self.replay_speed.currentText()]
+        self.replay_minute = 0 if interval else max(r.last_minute for r in replay)
+        self.replay_status.setText(f"replaying {len(replay)} matches")
+        self.reload()
+        if interval:
+            self.replay_timer.start(interval)
+
+    @Slot()
+    def _advance_replay(self) -> None:
+        if self.replay is None:
+            self.replay_timer.stop()
+            return
+        self.replay_minute += 1
+        if self.replay_minute >= max(r.last_minute for r in self.replay):
+            self.replay_timer.stop()
+        self.reload()
+
+    @Slot()
+    def stop_replay(self) -> None:
+        self.replay_timer.stop()
+        self.replay = None
+        self.current = None
+        self.stop_button.setEnabled(False)
+        self.replay_status.setText("")
+        self.reload()
+
+    def _replay_summaries(self) -> list[LiveSummary]:
+        out = []
+        for r in self.replay or []:
+            state = r.states[min(self.replay_minute, r.last_minute)]
+            t = state["minute"]
+            out.append(
+                LiveSummary(
+                    r.match_id,
+                    REPLAY_PROVIDER,
+                    r.league,
+                    r.home_team,
+                    r.away_team,
+                    t,
+                    state["home_goals"],
+                    state["away_goals"],
+                    state["status"],
+                    state["observed_at"],
+                    state["data_staleness"],
+                    t + 1,
+                    "open (outage)" if r.outage[t] else "closed",
+                )
+            )
+        return out
+
+    def _replay_states(self, match_id: int) -> list[dict]:
+        r = next((r for r in self.replay or [] if r.match_id == match_id), None)
+        return [] if r is None else r.states[: min(self.replay_minute, r.last_minute) + 1]
 
     # ---------------------------------------------------------------------------------------------------
     def reload(self) -> None:
-        with self.context.engine.connect() as conn:
-            self.summaries = live_overview(conn, datetime.now(UTC))
+        if not self.runner.running and self.replay is None:
+            self._fill_replay_choices()
+        if self.replay is not None:
+            self.summaries = self._replay_summaries()
+        else:
+            with self.context.engine.connect() as conn:
+                self.summaries = live_overview(conn, datetime.now(UTC))
         has_any = bool(self.summaries)
         self.nothing.setVisible(not has_any)
         self.split.setVisible(has_any)
@@ -127,9 +272,11 @@ class LivePage(Page):
                     s.states,
                 )
             )
-            colours.append(STALE if s.stale else OPEN_CIRCUIT if s.circuit_state == "open" else None)
+            circuit_open = (s.circuit_state or "").startswith("open")
+            colours.append(STALE if s.stale else OPEN_CIRCUIT if circuit_open else None)
         keep = self.current
         self.model.set_rows(rows, colours)
+        self.view.resizeColumnsToContents()
         if not has_any:
             self.current = None
             return
@@ -141,21 +288,28 @@ class LivePage(Page):
             ),
             0,
         )
+        self.current = None  # redraw even when the selected match is unchanged
         self.view.selectRow(index)
-        self.show_summary(self.summaries[index])
+        if self.current is None:
+            self.show_summary(self.summaries[index])
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         if indexes and indexes[0].row() < len(self.summaries):
             summary = self.summaries[indexes[0].row()]
-            if summary != self.current:
+            if self.current is None or (summary.match_id, summary.provider) != (
+                self.current.match_id,
+                self.current.provider,
+            ):
                 self.show_summary(summary)
 
     def show_summary(self, s: LiveSummary) -> None:
         self.current = s
         with self.context.engine.connect() as conn:
-            states = timeline(conn, s.match_id, s.provider)
+            states = (
+                self._replay_states(s.match_id) if self.replay is not None else timeline(conn, s.match_id, s.provider)
+            )
             bets = agent_decisions(conn, s.match_id)
         stale = (
             f"<span style='color:#b00020'><b>stale {s.staleness:.0f} s</b></span>"
