@@ -364,16 +364,16 @@ class WalkForward:
             odds = np.array([b.odds for b in settleable])
             stake = np.array([b.stake for b in settleable])
             payout = stake * (win * odds + refund)
+            run.bankroll.settle_many((b.bank_id, float(pay)) for b, pay in zip(settleable, payout, strict=True))
             for b, m, pay, code in zip(settleable, ms, payout, codes, strict=True):
-                run.bankroll.settle(b.bank_id, float(pay))
                 b.payout = float(pay)
                 b.status = _OUTCOME_NAMES[int(code)]
                 b.settled_at = m.result_at
                 b.closing_odds, b.clv = _closing_value(b, m)
         # No result to settle on (the data ends, or a finished match lacks its score): the stake comes back and
         # the bet is reported as not evaluable — never priced at a guessed result.
+        run.bankroll.settle_many((b.bank_id, b.stake) for b in unsettleable)
         for b in unsettleable:
-            run.bankroll.void(b.bank_id)
             b.payout = b.stake
             b.status = "unsettled"
             b.settled_at = now

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,6 +230,28 @@ class Bankroll:
 
     def settle(self, bet_id: int, payout: float) -> SettledBet:
         """Close a bet with the total money returned (stake included; 0 for a loss, the stake for a push)."""
+        settled = self._close(bet_id, payout)
+        self._mark()
+        return settled
+
+    def settle_many(self, payouts: Iterable[tuple[int, float]]) -> list[SettledBet]:
+        """Close several bets that settle at the same moment, then mark equity once.
+
+        Marking after each bet would let the order within the batch invent peaks and troughs (wins first, then
+        losses) that never existed, and fire the drawdown stop on them. All payouts are checked before any is
+        applied, so a bad one leaves every bet open.
+        """
+        items = list(payouts)
+        for bet_id, payout in items:
+            self._check_payout(bet_id, payout)
+        if len({bet_id for bet_id, _ in items}) != len(items):
+            raise ValueError("a bet appears twice in one settlement")
+        settled = [self._close(bet_id, payout) for bet_id, payout in items]
+        if settled:
+            self._mark()
+        return settled
+
+    def _check_payout(self, bet_id: int, payout: float) -> OpenBet:
         bet = self.open_bets.get(bet_id)
         if bet is None:
             raise KeyError(f"bet {bet_id} is not open (unknown or already settled)")
@@ -238,11 +260,14 @@ class Bankroll:
         max_payout = bet.stake * bet.odds
         if payout > max_payout * (1 + 1e-9) + _EPS:
             raise ValueError(f"payout {payout} of bet {bet_id} exceeds stake × odds = {max_payout}")
+        return bet
+
+    def _close(self, bet_id: int, payout: float) -> SettledBet:
+        bet = self._check_payout(bet_id, payout)
         del self.open_bets[bet_id]
         self._release(self._match_exposure, bet.match_key, bet.stake)
         self._release(self._day_exposure, bet.day, bet.stake)
         self.cash += payout
-        self._mark()
         return SettledBet(bet_id, bet.stake, payout)
 
     def void(self, bet_id: int) -> SettledBet:
