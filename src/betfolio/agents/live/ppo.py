@@ -62,7 +62,7 @@ class PPOConfig:
     norm_adv: bool = True
     reward_clip: float = 10.0  # guards against the mission reward's blow-ups; 0 disables
     seed: int = 1
-    threads: int = 2
+    threads: int = 1  # see docs/agents.md: one thread is as fast or faster for these small nets under load
     network: NetworkConfig = field(default_factory=NetworkConfig)
 
     def as_dict(self) -> dict[str, Any]:

@@ -1,0 +1,75 @@
+"""Pre-match workers: tabular Q-learning and DQN learn a known contextual bandit; real env smoke runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from betfolio.agents.checkpoint import CheckpointError
+from betfolio.agents.prematch.dqn import DQNConfig, DQNWorker
+from betfolio.agents.prematch.tabular import Discretiser, QConfig, TabularQAgent
+from tests.agents.synthetic import EdgeBanditEnv
+
+
+def _read(obs: np.ndarray) -> tuple[int, float, float, float]:
+    return 0, float(obs[0]), float(obs[1]), float(obs[2])
+
+
+def _greedy_accuracy(act, n: int = 400) -> float:  # type: ignore[no-untyped-def]
+    env = EdgeBanditEnv(seed=123)
+    right = 0
+    for i in range(n):
+        obs, _ = env.reset(seed=i)
+        if abs(obs[0]) < 0.02:  # too close to call with noisy rewards
+            right += 1
+            continue
+        right += int((act(obs) == 1) == (obs[0] > 0))
+    return right / n
+
+
+def test_tabular_q_learns_to_bet_only_with_an_edge() -> None:
+    agent = TabularQAgent(2, _read, QConfig(epsilon_decay_episodes=2000, discretiser=Discretiser()))
+    agent.train(EdgeBanditEnv(seed=0), 4000)
+    assert _greedy_accuracy(agent.act) > 0.9
+
+
+def test_tabular_missing_inputs_get_their_own_bucket() -> None:
+    d = Discretiser()
+    unknown = d.index(-1, float("nan"), float("nan"), 1.0)
+    zero_edge = d.index(0, 0.0, 2.0, 1.0)
+    assert unknown[1] == len(d.edge_bins) + 1 and unknown[1] != zero_edge[1]
+
+
+def test_tabular_never_picks_masked_actions() -> None:
+    agent = TabularQAgent(3, _read)
+    agent.q[:] = 0
+    agent.q[..., 2] = 5.0
+    agent.visits[:] = 1
+    obs = np.array([0.1, 2.0, 1.0], np.float32)
+    assert agent.act(obs, np.array([True, True, False])) in (0, 1)
+    assert agent.act(obs) == 2
+
+
+def test_tabular_checkpoint_round_trip_and_mismatch(tmp_path: Path) -> None:
+    agent = TabularQAgent(2, _read)
+    agent.train(EdgeBanditEnv(seed=0), 50)
+    path = agent.save(tmp_path / "q.pt", feature_hash="abc")
+    loaded = TabularQAgent.load(path, _read, feature_hash="abc")
+    assert np.array_equal(loaded.q, agent.q) and loaded.episodes == 50
+    with pytest.raises(CheckpointError, match="feature set"):
+        TabularQAgent.load(path, _read, feature_hash="other")
+    with pytest.raises(CheckpointError, match="holds a 'prematch-q' agent"):
+        DQNWorker.load(path, EdgeBanditEnv(), feature_hash="abc")
+
+
+def test_dqn_learns_the_bandit(tmp_path: Path) -> None:
+    worker = DQNWorker(EdgeBanditEnv(seed=0), DQNConfig(learning_starts=200, exploration_fraction=0.2, seed=0))
+    worker.train(4000)
+    assert _greedy_accuracy(worker.act) > 0.85
+    path = worker.save(tmp_path / "dqn.pt", feature_hash="abc")
+    loaded = DQNWorker.load(path, EdgeBanditEnv(), feature_hash="abc")
+    obs = np.array([0.1, 2.0, 1.0], np.float32)
+    assert np.allclose(loaded.q_values(obs), worker.q_values(obs)) and loaded.steps == worker.steps
+    assert worker.act(obs, np.array([True, False])) == 0
