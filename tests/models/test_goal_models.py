@@ -229,6 +229,10 @@ def test_bad_input(epl_two_seasons: Results) -> None:
     hg[3] = -1
     with pytest.raises(ValueError, match="match 3"):
         DixonColes().fit(data.home, data.away, hg, data.away_goals, data.dates, "2030-01-01")
+    away = data.away.astype(object)
+    away[7] = None
+    with pytest.raises(ValueError, match="away team missing at position 7"):
+        DixonColes().fit(data.home, away, data.home_goals, data.away_goals, data.dates, "2030-01-01")
     with pytest.raises(ValueError, match="xi"):
         DixonColes(xi=-1.0)
     with pytest.raises(ValueError, match="solver"):

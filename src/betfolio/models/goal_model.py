@@ -133,8 +133,8 @@ class GoalModel:
         week apart then converge in a few iterations. Returns ``self``.
         """
         started = time.perf_counter()
-        home = np.asarray(home_teams).astype(str)
-        away = np.asarray(away_teams).astype(str)
+        home = _team_names(home_teams, "home team")
+        away = _team_names(away_teams, "away team")
         hg = np.asarray(home_goals, dtype=float)
         ag = np.asarray(away_goals, dtype=float)
         n = home.shape[0]
@@ -326,3 +326,12 @@ class GoalModel:
             "home_advantage": self.home_advantage,
             **self.extra,
         }
+
+
+def _team_names(values: ArrayLike, what: str) -> np.ndarray:
+    """Team names as a str array; a missing name (None, NaN, blank) is an error, not a team called "None"."""
+    raw = np.atleast_1d(np.asarray(values, dtype=object))
+    for i, value in enumerate(raw):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+            raise ValueError(f"{what} missing at position {i}")
+    return raw.astype(str)
