@@ -42,7 +42,15 @@ from betfolio.sim.features import (
     group_of_features,
 )
 from betfolio.sim.market import BetReject, BookConfig, accept_bets
-from betfolio.sim.reward import HISTORY_LENGTH, REWARD_NAMES, RewardContext, last_n_win_rate, make_reward, push_history
+from betfolio.sim.reward import (
+    HISTORY_LENGTH,
+    REWARD_NAMES,
+    RewardContext,
+    bet_return_volatility,
+    last_n_win_rate,
+    make_reward,
+    push_history,
+)
 from betfolio.sim.timeline import MINUTES, T, TimelineBank, build_bank
 
 N_SEL = N_LIVE_ACTIONS - 1
@@ -208,7 +216,7 @@ class BatchedLiveSim:
         self.t = np.zeros(n, np.int64)
         self.payout_if = np.zeros((n, N_SEL))  # money returned if the selection wins
         self.staked = np.zeros((n, N_SEL))
-        self.vol_stake = np.zeros(n)  # Σ stake × volatility at placement (stake-weighted market volatility)
+        self.vol_stake = np.zeros(n)  # Σ stake × bet-return volatility at placement (see bet_return_volatility)
         self.history = np.full((n, HISTORY), np.nan)  # last-10 bet results (1 won / 0 lost), NaN = empty
         self.history_odds = np.full((n, HISTORY), np.nan)
         self.done = np.zeros(n, bool)
@@ -221,7 +229,8 @@ class BatchedLiveSim:
         self._false = np.zeros(n, bool)
         for const in (self._zeros, self._nans, self._false):
             const.flags.writeable = False
-        self._exposure_budget = self.limits.max_match_exposure_fraction * self.initial_budget
+        self._exposure_fraction = self.limits.max_match_exposure_fraction
+        self._start_equity = np.full(n, self.initial_budget)  # equity at kick-off of the current episode
         self._positions = False  # any open position in any env (skips mark-to-market when none)
         self._stopped = False
 
@@ -257,6 +266,7 @@ class BatchedLiveSim:
         self.done[rows] = False
         self.episode.clear(rows)
         self._mtm[rows] = self.bankroll.equity[rows]
+        self._start_equity[rows] = self._mtm[rows]
         self._positions = bool(self.staked.any())
         self._stopped = False
 
@@ -353,14 +363,16 @@ class BatchedLiveSim:
             stake=ctx_stake,
             payout=ctx_payout,
             market_volatility=vol,
-            risk_score=np.clip(ctx_stake / self._exposure_budget, 0.0, 1.0) if any_ended else self._zeros,
+            risk_score=np.clip(ctx_stake / (self._exposure_fraction * self._start_equity), 0.0, 1.0)
+            if any_ended
+            else self._zeros,
             budget_remaining=equity,
             last_10_win_rate=win_rate,
             avg_odds=avg_odds,
             staleness_seconds=self.tapes.staleness[self.ar, t],
         )
         reward = self.reward_fn(ctx).astype(np.float32)
-        self._mtm = mtm
+        self._mtm = np.array(mtm)
         self.episode.reward += reward
         info: dict[str, Any] = {
             "stake": stake_placed,
@@ -394,6 +406,7 @@ class BatchedLiveSim:
                     m[rows[fresh]] = True
                     bank.reset(m)
                     self._mtm[m] = bank.equity[m]
+                    self._start_equity[m] = self._mtm[m]
                 self._observe()
             else:
                 self._stopped = True
@@ -452,7 +465,7 @@ class BatchedLiveSim:
             self.payout_if[r, s] += st * f
             self.staked[r, s] += st
             self._positions = True
-            self.vol_stake[r] += st * tp.volatility[r, t[placed]]
+            self.vol_stake[r] += st * bet_return_volatility(f, tp.fair[r, t[placed], s])
             stake_out[r] = st
             fill_out[r] = f
             self.episode.bets[r] += 1

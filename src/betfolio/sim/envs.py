@@ -28,6 +28,7 @@ from betfolio.sim.prematch import prematch_features
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,
+    bet_return_volatility,
     last_n_win_rate,
     make_reward,
     push_history,
@@ -204,11 +205,12 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         r = self._rows[self._i]
         bank = self.bankroll
         before = bank.equity
-        stake = payout = 0.0
+        stake = payout = odds = fair = 0.0
         info: dict[str, Any] = {"match_id": self.ms.match_id[r].item(), "action": PREMATCH_ACTIONS[a]}
         if a > 0 and self._mask()[a]:
             sel, size = divmod(a - 1, len(PREMATCH_STAKES))
             odds = float(self.ms.prematch_odds[r, sel])
+            fair = float(self.ms.prematch_fair[r, sel])
             day = str(self.ms.kickoff[r].astype("datetime64[D]"))
             order = StakeOrder(int(r), day, PREMATCH_STAKES[size] * bank.equity, odds, PREMATCH_ACTIONS[a])
             decision = bank.place(order)
@@ -232,8 +234,8 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
             settled=np.array([stake > 0]),
             stake=np.array([stake]),
             payout=np.array([payout]),
-            market_volatility=np.array([float(self.values[r, 6])]),
-            risk_score=np.array([stake / max(self.limits.max_stake_fraction * before, 1e-12)]),
+            market_volatility=bet_return_volatility(np.array([odds]), np.array([fair])),
+            risk_score=np.array([min(stake / max(self.limits.max_stake_fraction * before, 1e-12), 1.0)]),
             budget_remaining=np.array([bank.equity]),
             last_10_win_rate=rate,
             avg_odds=avg_odds,

@@ -163,10 +163,9 @@ def build_matchset(
     m = m[final]
     if m.empty:
         raise ValueError("no finished match with a result in the selection")
-    kickoff = pd.Series(pd.to_datetime(m["kickoff_utc"], utc=True).values, index=m["match_id"].values)
+    kickoff_utc = pd.Series(pd.to_datetime(m["kickoff_utc"], utc=True).to_numpy(), index=m["match_id"].to_numpy())
     q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
     q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
-    kickoff_utc = pd.Series(pd.to_datetime(kickoff.values, utc=True), index=kickoff.index)
     pre = _latest_prematch(q, kickoff_utc)
     books_1x2 = _book_prices(pre, "1x2", SELECTIONS_1X2, None)
     if bookmaker is not None:

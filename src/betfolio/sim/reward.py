@@ -91,6 +91,18 @@ class MissionGuards:
             raise ValueError("MissionGuards.min_avg_odds must be > 1.0")
 
 
+def bet_return_volatility(odds: ArrayLike, probability: ArrayLike) -> np.ndarray:
+    """Standard deviation of the return of one unit staked at ``odds`` that wins with ``probability``.
+
+    The mission leaves ``market_volatility`` undefined; the simulator uses this quantity (``o·√(p(1−p))``), so
+    ``roi / (market_volatility · risk_score)`` reads as a per-bet Sharpe ratio and a longshot's large ROI is
+    weighed against its large spread. ``risk_score`` is the share of the allowed exposure the bets used.
+    """
+    o = np.asarray(odds, dtype=np.float64)
+    p = np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
+    return o * np.sqrt(p * (1.0 - p))
+
+
 def _clean(x: ArrayLike, neutral: float) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     return np.where(np.isfinite(arr), arr, neutral)
@@ -121,7 +133,7 @@ def mission_components(
     denom = np.maximum(_clean(np.asarray(market_volatility) * np.asarray(risk_score), guards.vol_risk_floor), 0.0)
     denom = np.maximum(denom, guards.vol_risk_floor) + 1e-6
     risk_adjusted = np.clip(roi / denom, -guards.roi_clip, guards.roi_clip)
-    ratio = np.maximum(_clean(budget_remaining, 1.0) / initial, 0.0)
+    ratio = np.maximum(_clean(np.asarray(budget_remaining, dtype=np.float64) / initial, 1.0), 0.0)
     budget_penalty = guards.k_b * np.maximum(0.0, 0.8 - ratio)
     win_rate = np.asarray(last_10_win_rate, dtype=np.float64)
     odds = np.asarray(avg_odds, dtype=np.float64)

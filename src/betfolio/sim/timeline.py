@@ -31,6 +31,7 @@ from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import (
     GOAL_WEIGHTS,
     MINUTES,
+    REMAINING,
     implied_intensities,
     offered_odds,
     outcome_probabilities,
@@ -198,6 +199,12 @@ def build_bank(
         sl = slice(start, start + chunk)
         fair[sl] = outcome_probabilities(flat[0][sl], flat[1][sl], flat[2][sl], flat[3][sl])
     fair = fair.reshape(m, n_variants, T, 5)
+    # Independent Poisson goals cannot match a 1X2 and a totals price exactly (draws are under-priced); the
+    # market's residual view is kept at kick-off and fades with the share of the match still to play, so
+    # minute 0 reproduces the pre-match probabilities and full time the result.
+    tilt = (ms.prematch_fair / np.maximum(fair[:, 0, 0, :3], 1e-9))[:, None, None, :] ** REMAINING[None, None, :, None]
+    tilted = fair[..., :3] * tilt
+    fair[..., :3] = tilted / tilted.sum(-1, keepdims=True)
     odds = offered_odds(fair, book.margin, book.min_probability)
     odds[suspended] = np.nan
 
