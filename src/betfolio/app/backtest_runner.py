@@ -1,9 +1,12 @@
 """Run a walk-forward backtest from the app, on a worker thread, with progress and cancel.
 
-The app adds nothing to the engine's numbers: it loads data with ``backtest.data.load_from_engine``, builds
-strategies with ``backtest.strategies.make_strategy``, runs ``backtest.engine.WalkForward`` and reports the
-engine's own bets and equity. Cancel is honoured between decision rounds (the engine reports progress once per
-round, and a pending cancel turns that report into ``Cancelled``), so a cancelled run leaves nothing behind.
+The app adds nothing to the engine's numbers. It does what ``betfolio backtest`` does — load with
+``backtest.data.load_from_engine``, build strategies with ``backtest.strategies.make_strategy``, run
+``backtest.engine.WalkForward``, summarise with ``backtest.report.summarise`` (bootstrap CIs, CLV, drawdown,
+Sharpe), write the HTML report and record the run and its bets with ``backtest.ledger.record_run`` — so the
+Portfolio page shows the same bets the report lists. Cancel is honoured between decision rounds (the engine
+reports progress once per round; a pending cancel turns that report into ``Cancelled``), and a cancelled run
+records nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,25 +54,17 @@ class BacktestRequest:
     seasons: tuple[str, ...]
     strategies: tuple[str, ...]
     initial_bankroll: float = 1000.0
+    score_models: bool = False
     report_dir: Path | None = None
+    record: bool = True
 
 
 @dataclass
 class StrategySummary:
     name: str
-    bets: int
-    settled: int
-    staked: float
-    profit: float
-    roi: float | None
-    clv_mean: float | None
-    clv_positive: float | None
-    max_drawdown: float | None
-    final_equity: float
-    rejections: int
+    metrics: dict[str, Any]
     equity_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
     equity: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,45 +75,25 @@ class BacktestOutcome:
     seconds: float
     summaries: list[StrategySummary]
     issues: dict[str, int]
-    run_ids: list[int] = field(default_factory=list)
+    summary: dict[str, Any]
+    run_id: int | None = None
     report_path: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
-def _summary(run: Any, initial: float) -> StrategySummary:
-    bets = list(run.bets)
-    settled = [b for b in bets if b.payout is not None and b.status not in ("open", "unsettled")]
-    staked = float(sum(b.stake for b in settled))
-    profit = float(sum(b.payout - b.stake for b in settled))
-    clvs = np.array([b.clv for b in settled if b.clv is not None], dtype=float)
-    times = np.array([t.timestamp() for t, _ in run.equity], dtype=float)
-    equity = np.array([e for _, e in run.equity], dtype=float)
-    drawdown = None
-    if equity.size:
-        peak = np.maximum.accumulate(np.concatenate([[initial], equity]))[1:]
-        drawdown = float(np.max(1.0 - equity / peak))
-    return StrategySummary(
-        name=run.name,
-        bets=len(bets),
-        settled=len(settled),
-        staked=staked,
-        profit=profit,
-        roi=profit / staked if staked > 0 else None,
-        clv_mean=float(clvs.mean()) if clvs.size else None,
-        clv_positive=float((clvs > 0).mean()) if clvs.size else None,
-        max_drawdown=drawdown,
-        final_equity=float(run.bankroll.equity),
-        rejections=int(sum(run.rejections.values())),
-        equity_times=times,
-        equity=equity,
-    )
+def default_report_dir() -> Path:
+    from betfolio.store.engine import data_dir
+
+    return data_dir() / "reports" / f"backtest-{datetime.now(UTC):%Y%m%d-%H%M%S}"
 
 
 def run_backtest(engine: Engine, request: BacktestRequest, control: TaskControl) -> BacktestOutcome:
     from betfolio.backtest.data import load_from_engine
     from betfolio.backtest.engine import BacktestConfig, WalkForward
+    from betfolio.backtest.ledger import record_run
+    from betfolio.backtest.report import summarise, write_report
     from betfolio.backtest.strategies import make_strategy
 
+    started_at = datetime.now(UTC)
     started = time.perf_counter()
     if not request.strategies:
         raise ValueError("choose at least one strategy")
@@ -126,22 +102,60 @@ def run_backtest(engine: Engine, request: BacktestRequest, control: TaskControl)
     data = load_from_engine(engine, request.leagues or None, request.seasons or None)
     if not data.matches:
         raise ValueError("no matches for the chosen leagues and seasons")
-    control.progress(0.0, f"{len(data.matches)} matches loaded; walking forward…")
+    control.progress(0.0, f"{len(data.matches):,} matches loaded; walking forward…")
     config = BacktestConfig(initial_bankroll=request.initial_bankroll)
+    if not request.score_models:
+        # Scoring models is optional; strategies that need a model still get it fitted.
+        config = BacktestConfig(initial_bankroll=request.initial_bankroll, evaluate_models=())
     walk = WalkForward(data, strategies, config)
 
     def on_round(done: int, total: int) -> None:
         control.progress(done / max(total, 1), f"decision round {done:,} of {total:,}")
 
     result = walk.run(progress=on_round)
-    control.check()
-    outcome = BacktestOutcome(
+    control.progress(None, "summarising (bootstrap intervals) and writing the report…")
+    summary = summarise(result)
+    run_config = {
+        "leagues": list(request.leagues) or data.leagues,
+        "seasons": list(request.seasons) or data.seasons,
+        "strategies": list(request.strategies),
+        "source": "database",
+        "started_from": "app",
+        **config.as_dict(),
+    }
+    summary["run_config"] = run_config
+    report_path = write_report(result, summary, request.report_dir or default_report_dir())
+    control.check()  # last chance to cancel: after this the run is recorded
+    run_id = None
+    if request.record:
+        leagues = ",".join(run_config["leagues"])
+        seasons = run_config["seasons"]
+        run_id = record_run(
+            engine,
+            result,
+            summary,
+            name=f"backtest {leagues} {seasons[0]}…{seasons[-1]}" if seasons else f"backtest {leagues}",
+            config=run_config,
+            report_path=str(report_path),
+            started_at=started_at,
+        )
+    summaries = [
+        StrategySummary(
+            name,
+            summary["strategies"][name],
+            np.array([t.timestamp() for t, _ in run.equity], dtype=float),
+            np.array([e for _, e in run.equity], dtype=float),
+        )
+        for name, run in result.strategies.items()
+    ]
+    return BacktestOutcome(
         request=request,
         matches=len(data.matches),
         rounds=result.rounds,
-        seconds=0.0,
-        summaries=[_summary(run, request.initial_bankroll) for run in result.strategies.values()],
-        issues=dict(data.issue_counts()) if hasattr(data, "issue_counts") else {},
+        seconds=time.perf_counter() - started,
+        summaries=summaries,
+        issues=data.issue_counts(),
+        summary=summary,
+        run_id=run_id,
+        report_path=report_path,
     )
-    outcome.seconds = time.perf_counter() - started
-    return outcome

@@ -80,27 +80,38 @@ class Portfolio:
     def open(self) -> list[dict[str, Any]]:
         return [b for b in self.bets if b["status"] == "open"]
 
-    def summary(self) -> dict[str, float | int | None]:
+    def summary(self) -> dict[str, Any]:
+        """The backtest's own metrics (``backtest.metrics.betting_metrics``) over the settled bets, plus exposure.
+
+        Without a recorded starting bankroll only bankroll-free figures are meaningful (ROI and its interval,
+        CLV, hit rate); drawdown is then the P&L drop in currency units and equity figures are left out.
+        """
+        from betfolio.backtest.metrics import betting_metrics
+
         settled = self.settled
-        stake = float(sum(b["stake"] for b in settled))
-        profit = float(sum(b["payout"] - b["stake"] for b in settled))
-        clvs = [b["clv"] for b in settled if b["clv"] is not None]
-        wins = sum(1 for b in settled if b["payout"] > b["stake"])
-        return {
-            "bets": len(self.bets),
-            "settled": len(settled),
-            "open": len(self.open),
-            "open_stake": float(sum(b["stake"] for b in self.open)),
-            "staked": stake,
-            "profit": profit,
-            "roi": profit / stake if stake > 0 else None,
-            "hit_rate": wins / len(settled) if settled else None,
-            "clv_mean": float(np.mean(clvs)) if clvs else None,
-            "clv_positive": float(np.mean(np.asarray(clvs) > 0)) if clvs else None,
-            "clv_bets": len(clvs),
-            "max_drawdown": float(-self.drawdown.min()) if self.drawdown.size else None,
-            "final_equity": float(self.equity[-1]) if self.equity.size else self.initial_bankroll,
-        }
+        initial = self.initial_bankroll
+        metrics = betting_metrics(
+            [b["stake"] for b in settled],
+            [b["payout"] for b in settled],
+            [b["odds"] for b in settled],
+            [np.nan if b["clv"] is None else b["clv"] for b in settled],
+            self.equity if initial is not None else [],
+            initial if initial is not None else 1.0,
+        ).as_dict()
+        if initial is None:
+            for key in ("max_drawdown", "sharpe", "log_growth", "final_equity"):
+                metrics[key] = None
+            metrics["max_drawdown_amount"] = float(-self.drawdown.min()) if self.drawdown.size else None
+        open_bets = self.open
+        metrics.update(
+            {
+                "settled": len(settled),
+                "open": len(open_bets),
+                "open_stake": float(sum(b["stake"] for b in open_bets)),
+                "all_bets": len(self.bets),
+            }
+        )
+        return metrics
 
     def allocation(self, period_days: int = 7) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Share of stake per agent in each period (by placement time): (period starts, agent → shares)."""
@@ -119,12 +130,33 @@ class Portfolio:
         return times, shares
 
 
-def load_portfolio(conn: Connection, run: RunInfo | None) -> Portfolio:
+def separate_bankrolls(run: RunInfo) -> bool:
+    """A backtest gives every strategy its own bankroll; agents of a training or live run share one."""
+    return run.kind == "backtest"
+
+
+def run_agents(conn: Connection, run: RunInfo) -> list[tuple[str, int]]:
+    """Agents (strategies) that bet in a run, with their bet counts."""
+    stmt = (
+        select(bet_ledger.c.agent, func.count())
+        .where(bet_ledger.c.run_id == run.run_id)
+        .group_by(bet_ledger.c.agent)
+        .order_by(bet_ledger.c.agent)
+    )
+    return [(a, int(n)) for a, n in conn.execute(stmt)]
+
+
+def load_portfolio(conn: Connection, run: RunInfo | None, agent: str | None = None) -> Portfolio:
+    """Bets of one run (optionally one agent of it), or of every run when ``run`` is None."""
     stmt = select(bet_ledger).order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)
     if run is not None:
         stmt = stmt.where(bet_ledger.c.run_id == run.run_id)
+    if agent is not None:
+        stmt = stmt.where(bet_ledger.c.agent == agent)
     bets = [dict(r) for r in conn.execute(stmt).mappings()]
-    initial = run.initial_bankroll if run is not None else None
+    # One bankroll only when the bets really shared it: a single agent, or a run whose agents share one.
+    shared = run is not None and (agent is not None or not separate_bankrolls(run))
+    initial = run.initial_bankroll if shared and run is not None else None
     portfolio = Portfolio(initial, bets)
     settled = sorted(portfolio.settled, key=lambda b: (b["settled_at"] or b["placed_at"], b["bet_id"]))
     if settled:

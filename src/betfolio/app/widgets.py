@@ -136,6 +136,7 @@ class MetricCard(QFrame):
         self.value = QLabel("—")
         self.value.setStyleSheet("font-size: 18px; font-weight: 600;")
         self.detail = QLabel("")
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setStyleSheet("font-size: 11px;")
         for widget in (self.caption, self.value, self.detail):
             layout.addWidget(widget)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -77,6 +78,7 @@ class BacktestPage(Page):
         self.bankroll.setRange(10, 10_000_000)
         self.bankroll.setValue(1000)
         self.bankroll.setDecimals(0)
+        self.score_models = QCheckBox("also score goal models vs the market (fits Dixon-Coles: slower)")
         self.run_button = QPushButton("Run backtest")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -87,6 +89,7 @@ class BacktestPage(Page):
         self.progress.setValue(0)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
         self.unavailable = QLabel("")
         self.unavailable.setWordWrap(True)
         self.results = RecordsModel(RESULT_HEADERS)
@@ -102,6 +105,7 @@ class BacktestPage(Page):
         form.addRow("seasons (none = all)", self.season_list)
         form.addRow("strategies", self.strategy_list)
         form.addRow("starting bankroll", self.bankroll)
+        form.addRow(self.score_models)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -213,35 +217,44 @@ class BacktestPage(Page):
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
         issues = ", ".join(f"{k} {v}" for k, v in outcome.issues.items())
+        notes = outcome.summary.get("not_evaluated") or []
         self.status.setText(
             f"done: {outcome.matches:,} matches, {outcome.rounds:,} decision rounds in {outcome.seconds:.1f} s"
+            + (f"; recorded as run #{outcome.run_id} (see Portfolio)" if outcome.run_id is not None else "")
             + (f" · data issues: {issues}" if issues else "")
-            + ("".join(f" · {n}" for n in outcome.notes))
+            + "".join(f"<br>• {n}" for n in notes[:5])
         )
         self.show_outcome(outcome)
         self.report_button.setEnabled(outcome.report_path is not None)
-        if outcome.run_ids:
+        if outcome.run_id is not None:
             self.context.data_changed.emit()
 
     def show_outcome(self, outcome: BacktestOutcome) -> None:
-        self.results.set_rows(
-            [
+        rows = []
+        for s in outcome.summaries:
+            m = s.metrics
+            ci = (
+                f"{m['roi_ci_low']:+.1%} … {m['roi_ci_high']:+.1%}"
+                if m.get("roi_ci_low") is not None and m.get("roi_ci_high") is not None
+                else None
+            )
+            rows.append(
                 (
                     s.name,
-                    s.bets,
-                    s.settled,
-                    f"{s.staked:,.0f}",
-                    f"{s.profit:+,.2f}",
-                    _pct(s.roi),
-                    _pct(s.clv_mean),
-                    None if s.clv_positive is None else f"{s.clv_positive:.0%}",
-                    None if s.max_drawdown is None else f"{s.max_drawdown:.1%}",
-                    f"{s.final_equity:,.2f}",
-                    s.rejections,
+                    m.get("bets"),
+                    f"{m.get('turnover', 0):,.0f}",
+                    f"{m.get('profit', 0):+,.2f}",
+                    _pct(m.get("roi")),
+                    ci,
+                    _pct(m.get("clv_mean")),
+                    None if m.get("clv_share_positive") is None else f"{m['clv_share_positive']:.0%}",
+                    None if m.get("max_drawdown") is None else f"{m['max_drawdown']:.1%}",
+                    None if m.get("sharpe") is None else f"{m['sharpe']:.2f}",
+                    f"{m.get('final_equity', 0):,.2f}",
+                    sum((m.get("rejections") or {}).values()),
                 )
-                for s in outcome.summaries
-            ]
-        )
+            )
+        self.results.set_rows(rows)
         self.results_view.resizeColumnsToContents()
         self.equity_plot.clear()
         self.equity_plot.addLegend(offset=(10, 10))

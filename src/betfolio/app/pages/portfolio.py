@@ -24,7 +24,14 @@ from sqlalchemy import Connection
 from betfolio.app.context import AppContext
 from betfolio.app.match_detail import PALETTE
 from betfolio.app.pages import Page
-from betfolio.app.portfolio_data import Portfolio, RunInfo, list_runs, load_portfolio
+from betfolio.app.portfolio_data import (
+    Portfolio,
+    RunInfo,
+    list_runs,
+    load_portfolio,
+    run_agents,
+    separate_bankrolls,
+)
 from betfolio.app.widgets import MetricCard, RecordsModel, records_view, section_title
 from betfolio.store.queries import matches_query
 from betfolio.store.tables import matches_master as mm
@@ -61,6 +68,8 @@ class PortfolioPage(Page):
         self.portfolio: Portfolio | None = None
         self.run_box = QComboBox()
         self.run_box.setMinimumWidth(420)
+        self.agent_box = QComboBox()
+        self.agent_box.setMinimumWidth(220)
         self.cards = {
             key: MetricCard(label)
             for key, label in (
@@ -130,11 +139,14 @@ class PortfolioPage(Page):
         top = QHBoxLayout()
         top.addWidget(QLabel("run"))
         top.addWidget(self.run_box)
+        top.addWidget(QLabel("agent / strategy"))
+        top.addWidget(self.agent_box)
         top.addStretch(1)
         layout = QVBoxLayout(self.content)
         layout.addLayout(top)
         layout.addWidget(self.inner, 1)
-        self.run_box.currentIndexChanged.connect(self._show_run)
+        self.run_box.currentIndexChanged.connect(self._fill_agents)
+        self.agent_box.currentIndexChanged.connect(self._show_run)
 
     @staticmethod
     def _plot(y_label: str) -> pg.PlotWidget:
@@ -160,6 +172,27 @@ class PortfolioPage(Page):
         index = self.run_box.findData(target) if target is not None else 0
         self.run_box.setCurrentIndex(max(index, 0))
         self.run_box.blockSignals(False)
+        self._fill_agents()
+
+    @Slot()
+    def _fill_agents(self) -> None:
+        """A backtest's strategies each had their own bankroll: show one at a time (the first that bet)."""
+        run = self.selected_run
+        previous = self.agent_box.currentData()
+        self.agent_box.blockSignals(True)
+        self.agent_box.clear()
+        if run is None:
+            self.agent_box.addItem("all agents", None)
+        else:
+            with self.context.engine.connect() as conn:
+                agents = run_agents(conn, run)
+            if not separate_bankrolls(run):
+                self.agent_box.addItem("all agents (shared bankroll)", None)
+            for agent, n in agents:
+                self.agent_box.addItem(f"{agent} ({n} bets)", agent)
+            index = self.agent_box.findData(previous) if previous is not None else -1
+            self.agent_box.setCurrentIndex(index if index >= 0 else 0)
+        self.agent_box.blockSignals(False)
         self._show_run()
 
     @property
@@ -171,7 +204,7 @@ class PortfolioPage(Page):
     def _show_run(self) -> None:
         run = self.selected_run
         with self.context.engine.connect() as conn:
-            self.portfolio = load_portfolio(conn, run)
+            self.portfolio = load_portfolio(conn, run, self.agent_box.currentData())
             names = _match_names(conn, {b["match_id"] for b in self.portfolio.bets})
         if not self.portfolio.bets:
             self.inner.setCurrentWidget(self.no_bets)
@@ -179,25 +212,35 @@ class PortfolioPage(Page):
         self.inner.setCurrentWidget(self.dashboard)
         p = self.portfolio
         s = p.summary()
-        unit = "" if p.initial_bankroll is not None else " (P&L, no starting bankroll recorded)"
-        if s["final_equity"] is not None:
+        if s["final_equity"] is not None and p.initial_bankroll is not None:
             self.cards["equity"].set(
                 f"{s['final_equity']:,.2f}",
-                f"from {p.initial_bankroll:,.2f}" if p.initial_bankroll is not None else unit.strip(),
+                f"from {p.initial_bankroll:,.2f} · log-growth {s['log_growth']:+.3f}"
+                if s["log_growth"] is not None and np.isfinite(s["log_growth"])
+                else f"from {p.initial_bankroll:,.2f}",
             )
-        self.cards["roi"].set(_pct(s["roi"]), f"profit {s['profit']:,.2f} on {s['staked']:,.2f} staked")
+        else:
+            self.cards["equity"].set(f"{s['profit']:+,.2f}", "P&L (no starting bankroll recorded)")
+        ci = (
+            f"95 % CI {s['roi_ci_low']:+.1%} … {s['roi_ci_high']:+.1%}"
+            if s["roi_ci_low"] is not None and s["roi_ci_high"] is not None
+            else "too few bets for an interval"
+        )
+        self.cards["roi"].set(_pct(s["roi"]), f"{ci}<br>profit {s['profit']:+,.2f} on {s['turnover']:,.2f}")
         self.cards["clv"].set(
             _pct(s["clv_mean"]),
-            f"{s['clv_positive']:.0%} of {s['clv_bets']} bets beat the close"
-            if s["clv_positive"] is not None
+            f"{s['clv_share_positive']:.0%} of {s['clv_bets']} bets beat the close"
+            if s["clv_share_positive"] is not None
             else "no closing prices",
         )
-        dd = s["max_drawdown"]
-        self.cards["drawdown"].set(
-            "—" if dd is None else (f"{dd:.1%}" if p.initial_bankroll else f"{dd:,.2f}"),
-            "of peak equity" if p.initial_bankroll else "currency units",
-        )
-        self.cards["bets"].set(f"{s['settled']:,} settled", f"{s['open']} open, {s['open_stake']:,.2f} at risk")
+        if s["max_drawdown"] is not None:
+            sharpe = f" · Sharpe {s['sharpe']:.2f}" if s["sharpe"] is not None else ""
+            self.cards["drawdown"].set(f"{s['max_drawdown']:.1%}", f"of peak equity{sharpe}")
+        else:
+            amount = s.get("max_drawdown_amount")
+            self.cards["drawdown"].set("—" if amount is None else f"{amount:,.2f}", "currency units")
+        hit = f" · hit rate {s['hit_rate']:.0%}" if s["hit_rate"] is not None else ""
+        self.cards["bets"].set(f"{s['settled']:,} settled", f"{s['open']} open, {s['open_stake']:,.2f} at risk{hit}")
         self._draw(p)
         self._fill_bets(p, names)
 
@@ -209,8 +252,14 @@ class PortfolioPage(Page):
             self.equity_plot.plot(p.times, p.equity, pen=pg.mkPen(PALETTE[0], width=2))
             if p.initial_bankroll is not None:
                 self.equity_plot.addLine(y=p.initial_bankroll, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
+            in_pct = p.initial_bankroll is not None
+            self.drawdown_plot.setLabel("left", "drawdown (%)" if in_pct else "drawdown (currency)")
             self.drawdown_plot.plot(
-                p.times, p.drawdown, pen=pg.mkPen(PALETTE[2], width=1.5), fillLevel=0, brush=pg.mkBrush(225, 87, 89, 80)
+                p.times,
+                p.drawdown * 100 if in_pct else p.drawdown,
+                pen=pg.mkPen(PALETTE[2], width=1.5),
+                fillLevel=0,
+                brush=pg.mkBrush(225, 87, 89, 80),
             )
         times, shares = p.allocation()
         if times.size:
@@ -247,6 +296,9 @@ class PortfolioPage(Page):
         settled = sorted(p.settled, key=lambda b: b["settled_at"] or b["placed_at"], reverse=True)
         colours = [WON if b["payout"] > b["stake"] else LOST if b["payout"] < b["stake"] else None for b in settled]
         self.settled_model.set_rows([row(b) for b in settled], colours)
+        for view in (self.open_view, self.settled_view):
+            view.setColumnWidth(0, 115)
+            view.setColumnWidth(2, 260)
         if not p.open:
             self.tabs.setCurrentIndex(1)
 

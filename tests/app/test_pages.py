@@ -1,0 +1,275 @@
+"""Every page against the real bundled sample, driven the way a user drives it."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+from PySide6.QtCore import QDate, Qt
+from sqlalchemy import Engine, func, insert, select
+
+from betfolio.app.context import AppContext
+from betfolio.app.main_window import MainWindow
+from betfolio.app.matches_model import COLUMNS
+from betfolio.app.pages.backtest import BacktestPage
+from betfolio.app.pages.live import LivePage
+from betfolio.app.pages.matches import MatchesPage
+from betfolio.app.pages.providers import ProvidersPage
+from betfolio.store.queries import find_match
+from betfolio.store.tables import bet_ledger, ingest_runs, live_states, matches_master, provider_status, runs
+
+
+@pytest.fixture
+def no_os_keyring() -> Iterator[None]:
+    """API keys go to the 0600 file in these tests, never to a developer's real keyring."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def _cells(model) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(model.data(model.index(r, c))) for r in range(model.rowCount()) for c in range(model.columnCount())]
+
+
+def test_every_page_renders_the_sample(qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None) -> None:
+    window = MainWindow(AppContext(sample_engine, tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    assert list(window.pages) == ["Portfolio", "Matches", "Live", "Train & backtest", "Providers & settings"]
+    for title, page in window.pages.items():
+        window.show_page(title)
+        assert window.stack.currentWidget() is page
+        assert not page.showing_empty_state(), title
+    matches = window.pages["Matches"]
+    assert isinstance(matches, MatchesPage)
+    assert matches.count_label.text().startswith("3,198 matches")
+    portfolio = window.pages["Portfolio"]
+    assert portfolio.inner.currentWidget() is portfolio.no_bets  # the ledger is empty until something bets
+    live = window.pages["Live"]
+    assert not live.nothing.isHidden() and live.replay_button.isEnabled()
+    backtest = window.pages["Train & backtest"]
+    assert backtest.strategy_list.count() >= 4 and backtest.run_button.isEnabled()
+    providers = window.pages["Providers & settings"]
+    assert "football-data" in _cells(providers.providers_model)
+    assert {"E0", "D1", "SP1"} <= set(_cells(providers.coverage_model))
+    assert "3,198 matches" in window.statusBar().currentMessage()
+
+
+def test_filter_the_matches_table_and_open_a_match(qtbot, sample_engine: Engine, tmp_path: Path) -> None:
+    page = MatchesPage(AppContext(sample_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    page.league_box.setCurrentText("E0")
+    page.season_box.setCurrentText("2022-23")
+    assert page.model.total_count() == 380
+    qtbot.keyClicks(page.search, "arsenal")
+    qtbot.waitUntil(lambda: page.model.current_filter.text == "arsenal", timeout=5000)  # debounced
+    assert page.count_label.text().startswith("38 matches")
+    home = COLUMNS.index("Home")
+    row = next(r for r in range(page.model.rowCount()) if page.model.index(r, home).data() == "Crystal Palace")
+    page.select_row(row)
+    detail = page.detail
+    assert "Crystal Palace 0 – 2 Arsenal (HT 0–1)" in detail.header.text()
+    assert detail.chart.series_count >= 6  # every bookmaker's 1X2 home price, opening → closing
+    assert detail.fair_table.rowCount() >= 12  # opening and closing per bookmaker
+    stats = {
+        detail.stats_table.item(r, 0).text(): detail.stats_table.item(r, 3).text()
+        for r in range(detail.stats_table.rowCount())
+    }
+    assert stats["shots"] == "present" and stats["xg"] == "masked (not covered)"
+    totals = next(i for i in range(detail.market_box.count()) if detail.market_box.itemText(i) == "Total goals 2.5")
+    detail.market_box.setCurrentIndex(totals)
+    assert [detail.selection_box.itemText(i) for i in range(detail.selection_box.count())] == ["over", "under"]
+    assert detail.chart.series_count >= 2
+    page.use_dates.setChecked(True)
+    page.date_from.setDate(QDate(2022, 8, 1))
+    page.date_to.setDate(QDate(2022, 8, 31))
+    assert 0 < page.model.total_count() < 38
+
+
+def test_empty_database_offers_the_bundled_sample(qtbot, empty_engine: Engine, tmp_path: Path) -> None:
+    context = AppContext(empty_engine, tmp_path)
+    page = MatchesPage(context)
+    qtbot.addWidget(page)
+    page.refresh()
+    assert page.showing_empty_state()
+    panel = page.empty_panel
+    first_file: list[str] = []
+    panel.runner.progress.connect(lambda _v, m: first_file.append(m) if m.startswith("ingested") else None)
+    qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(first_file), timeout=60_000)
+    with qtbot.waitSignal(panel.runner.cancelled, timeout=60_000):
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.runner.running)
+    # Cancelled between files: whatever is stored is whole files, and the page now shows them.
+    with empty_engine.connect() as conn:
+        files = conn.execute(select(func.count(), func.sum(ingest_runs.c.matches)).select_from(ingest_runs)).one()
+        stored = conn.execute(select(func.count()).select_from(matches_master)).scalar_one()
+    assert 1 <= files[0] < 9 and stored == files[1]
+    assert not page.showing_empty_state()
+    assert page.model.total_count() == stored
+    assert "cancelled" in panel.status.text()
+
+
+def test_backtest_runs_records_and_lights_up_the_portfolio(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+    window = MainWindow(AppContext(writable_engine, tmp_path))
+    qtbot.addWidget(window)
+    page = window.pages["Train & backtest"]
+    assert isinstance(page, BacktestPage)
+    for widget, value in ((page.league_list, "E0"), (page.season_list, "2022-23")):
+        next(
+            widget.item(i) for i in range(widget.count()) if widget.item(i).data(Qt.ItemDataRole.UserRole) == value
+        ).setSelected(True)
+    request = page.request()
+    assert request.leagues == ("E0",) and request.seasons == ("2022-23",)
+    assert set(request.strategies) == {"no_bet", "favourite", "consensus"}
+    with qtbot.waitSignal(page.runner.succeeded, timeout=120_000):
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+        assert not page.run_button.isEnabled() and page.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not page.runner.running)
+    outcome = page.outcome
+    assert outcome is not None and outcome.run_id is not None
+    assert outcome.report_path is not None and outcome.report_path.exists()
+    assert page.results.rowCount() == 3 and page.report_button.isEnabled()
+    favourite = next(s for s in outcome.summaries if s.name == "favourite")
+    assert favourite.metrics["bets"] == 380  # one favourite per match of the season
+    # The run is in the ledger, and the Portfolio page shows it (one strategy = one bankroll).
+    portfolio = window.pages["Portfolio"]
+    assert portfolio.selected_run is not None and portfolio.selected_run.run_id == outcome.run_id
+    assert portfolio.inner.currentWidget() is portfolio.dashboard
+    portfolio.agent_box.setCurrentIndex(portfolio.agent_box.findData("favourite"))
+    assert portfolio.settled_model.rowCount() == 380
+    assert portfolio.cards["roi"].value.text() == f"{favourite.metrics['roi']:+.2%}"
+    assert portfolio.cards["equity"].value.text() == f"{favourite.metrics['final_equity']:,.2f}"
+
+
+def test_cancel_a_backtest(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+    page = BacktestPage(AppContext(writable_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    rounds: list[str] = []
+    page.runner.progress.connect(lambda _v, m: rounds.append(m) if m.startswith("decision round") else None)
+    page.start()  # every league and season: hundreds of decision rounds
+    qtbot.waitUntil(lambda: bool(rounds), timeout=120_000)
+    with qtbot.waitSignal(page.runner.cancelled, timeout=60_000):
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.runner.running)
+    assert page.status.text() == "cancelled: nothing was recorded"
+    assert page.run_button.isEnabled()
+    with writable_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(runs)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(bet_ledger)).scalar_one() == 0
+
+
+def test_live_page_follows_live_states(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+    with writable_engine.begin() as conn:
+        match = find_match(conn, "E0", "2022-23", "Crystal Palace", "Arsenal")
+        assert match is not None
+        kickoff = match["kickoff_utc"]
+        now = datetime.now(UTC)
+        for minute, (hg, ag), shots, staleness in (
+            (10, (0, 0), (1, 2), 5.0),
+            (20, (0, 1), (2, 4), 12.0),
+            (30, (0, 1), (3, 5), 45.0),
+        ):
+            conn.execute(
+                insert(live_states).values(
+                    match_id=match["match_id"],
+                    provider="api-football",
+                    observed_at=kickoff + timedelta(minutes=minute),
+                    minute=minute,
+                    status="in_play",
+                    home_goals=hg,
+                    away_goals=ag,
+                    statistics={"home": {"shots": shots[0]}, "away": {"shots": shots[1]}},
+                    data_staleness=staleness,
+                    ingested_at=now,
+                )
+            )
+        conn.execute(insert(provider_status).values(provider="api-football", circuit_state="open", updated_at=now))
+        conn.execute(
+            insert(bet_ledger).values(
+                agent="live",
+                match_id=match["match_id"],
+                market="1x2",
+                selection="away",
+                odds=2.4,
+                stake=10.0,
+                placed_at=kickoff + timedelta(minutes=21),
+                in_play=True,
+                status="won",
+                payout=24.0,
+                detail={"minute": 21, "reason": "pressure after the opener"},
+            )
+        )
+    page = LivePage(AppContext(writable_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    assert page.summaries and page.current is not None
+    s = page.current
+    assert (s.minute, s.home_goals, s.away_goals, s.circuit_state) == (30, 0, 1, "open")
+    assert s.stale  # 45 s of reported staleness: past the 30 s alert
+    assert page.model.data(page.model.index(0, 5)) == "45 s"
+    assert page.model.data(page.model.index(0, 0), Qt.ItemDataRole.BackgroundRole) is not None
+    assert "stale 45 s" in page.header.text()
+    assert page.decisions.rowCount() == 1
+    assert "pressure after the opener" in _cells(page.decisions)
+
+
+def test_live_replay_reaches_the_stored_results(qtbot, sample_engine: Engine, tmp_path: Path) -> None:
+    page = LivePage(AppContext(sample_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    page.replay_day.setDate(QDate(2022, 8, 6))
+    page.replay_speed.setCurrentText("instant (full time)")
+    with qtbot.waitSignal(page.runner.succeeded, timeout=60_000):
+        page.start_replay()
+    assert page.replay is not None and len(page.summaries) == len(page.replay) > 0
+    with sample_engine.connect() as conn:
+        results = {
+            r.match_id: (r.home_goals, r.away_goals)
+            for r in conn.execute(select(matches_master).where(matches_master.c.match_date == date(2022, 8, 6)))
+        }
+    for summary in page.summaries:
+        assert summary.status == "finished" and summary.minute == 90
+        assert (summary.home_goals, summary.away_goals) == results[summary.match_id]
+    assert page.momentum_plot.plotItem.listDataItems()  # the selected match has its momentum line
+    page.stop_replay()
+    assert page.replay is None and not page.nothing.isHidden()
+
+
+def test_provider_keys_are_stored_privately_and_never_shown(
+    qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None
+) -> None:
+    page = ProvidersPage(AppContext(sample_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    secret = "af-0123456789abcdefXYZW"
+    page.key_provider.setCurrentIndex(page.key_provider.findData("api-football"))
+    qtbot.keyClicks(page.key_edit, secret)
+    qtbot.mouseClick(page.key_save, Qt.MouseButton.LeftButton)
+    assert page.key_edit.text() == ""
+    assert page.key_status.text() == "••••••••XYZW"
+    cells = _cells(page.providers_model)
+    assert "••••••••XYZW" in cells and not any(secret in c for c in cells)
+    secrets_file = tmp_path / "secrets.json"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    qtbot.mouseClick(page.key_remove, Qt.MouseButton.LeftButton)
+    assert page.key_status.text() == "not set"
+
+    page.db_edit.setText("postgresql://nobody@127.0.0.1:1/none")
+    assert not page.test_database()
+    assert page.db_status.text().startswith("cannot connect")
+    other = tmp_path / "other.sqlite"
+    page.db_edit.setText(str(other))
+    page.save_database()
+    assert "saved to" in page.db_status.text()
+    from betfolio.app.settings import AppSettings
+
+    assert AppSettings.load(tmp_path).database_url == f"sqlite:///{other}"
