@@ -194,12 +194,14 @@ class HttpProviderClient:
         self.limiter.observe(reply.headers)
         status = reply.status_code
         if status == 429:
-            self.limiter.note_rate_limited()
-            raise TransientError(f"{self.provider} {endpoint}: HTTP 429 rate limited", _retry_after(reply))
+            retry_after = _retry_after(reply)
+            self.limiter.note_rate_limited(retry_after)
+            raise TransientError(f"{self.provider} {endpoint}: HTTP 429 rate limited", retry_after)
         if status >= 500:
             raise TransientError(f"{self.provider} {endpoint}: HTTP {status}", _retry_after(reply))
         if status in (401, 403):
-            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status} (check the API key)")
+            detail = _short(reply.text)
+            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status} (check the API key): {detail}")
         if status >= 400:
             raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}: {_short(reply.text)}")
         try:

@@ -73,7 +73,10 @@ def _keep(record: Any, league: str | None, season: str | None) -> bool:
     rec_season = getattr(record, "season", None)
     if league is not None and rec_league is not None and rec_league != league:
         return False
-    return not (season is not None and rec_season is not None and rec_season != season)
+    if season is None or rec_season is None:
+        return True
+    # "2023" selects a calendar-year season and the split season starting that year ("2023-24").
+    return rec_season == season or (len(season) == 4 and rec_season.startswith(f"{season}-"))
 
 
 def store_parse_result(

@@ -64,7 +64,7 @@ class QuotaLimiter:
         self._lock = threading.Lock()
         self._recent: deque[float] = deque()
         self._sent_today = 0
-        self._minute_exhausted_at: float | None = None
+        self._blocked_until: float | None = None
         self.snapshot = QuotaSnapshot()
         self.waited_seconds = 0.0
 
@@ -80,14 +80,14 @@ class QuotaLimiter:
                 self.snapshot.credits_remaining = credits
             if minute is not None:
                 self.snapshot.minute_remaining = minute
-                self._minute_exhausted_at = self._clock() if minute <= 0 else None
+                self._blocked_until = self._clock() + WINDOW_SECONDS if minute <= 0 else None
             return self.snapshot
 
-    def note_rate_limited(self) -> None:
-        """A 429 means the minute window is full, whatever the headers said."""
+    def note_rate_limited(self, retry_after: float | None = None) -> None:
+        """A 429 means the window is full, whatever the headers said: wait ``Retry-After`` (else a minute)."""
         with self._lock:
             self.snapshot.minute_remaining = 0
-            self._minute_exhausted_at = self._clock()
+            self._blocked_until = self._clock() + (WINDOW_SECONDS if retry_after is None else retry_after)
 
     def acquire(self) -> float:
         """Block until one request may be sent; returns the seconds waited. Raises QuotaExhausted."""
@@ -102,13 +102,13 @@ class QuotaLimiter:
                 raise QuotaExhausted(f"configured daily budget of {self.per_day} requests used up")
             waited = 0.0
             now = self._clock()
-            if self._minute_exhausted_at is not None:
-                delay = self._minute_exhausted_at + WINDOW_SECONDS - now
+            if self._blocked_until is not None:
+                delay = self._blocked_until - now
                 if delay > 0:
                     self._sleep(delay)
                     waited += delay
                     now = self._clock()
-                self._minute_exhausted_at = None
+                self._blocked_until = None
                 self.snapshot.minute_remaining = None
             if self.per_minute is not None:
                 while self._recent and now - self._recent[0] >= WINDOW_SECONDS:

@@ -252,6 +252,9 @@ def map_fixture(item: Any, path: str, result: ParseResult, *, observed_at: datet
     }
     if goals_home is not None and goals_away is not None:
         detail["goals_total"] = [goals_home, goals_away]
+    events = _embedded_events(item, path, fixture_id, home, result)
+    if events is not None:
+        detail["events"] = [e.model_dump(exclude={"provider", "provider_match_id"}) for e in events]
     match = Match(
         provider=PROVIDER,
         provider_match_id=fixture_id,
@@ -276,9 +279,6 @@ def map_fixture(item: Any, path: str, result: ParseResult, *, observed_at: datet
         venue=text(venue.get("name"), f"{path}.fixture.venue.name"),
         detail=detail,
     )
-    events = _embedded_events(item, path, fixture_id, home, result)
-    if events is not None:
-        detail["events"] = [e.model_dump(exclude={"provider", "provider_match_id"}) for e in events]
     if "players" in item and item["players"] is not None:
         for ppath, block in enumerate_list(item["players"], f"{path}.players"):
             result.guarded(ppath, lambda b=block, p=ppath: _fixture_players(b, p, fixture_id, result))
