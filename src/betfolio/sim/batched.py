@@ -385,7 +385,7 @@ class BatchedLiveSim:
         if any_ended:
             done = terminated | truncated
             info["done"] = done
-            self.done = done
+            self.done = done.copy()
             self._observe()
             rows = np.nonzero(done)[0]
             info["final_observation"] = self._obs.copy()
@@ -411,8 +411,9 @@ class BatchedLiveSim:
             else:
                 self._stopped = True
         else:
-            info["done"] = self._false
+            info["done"] = np.zeros(n, bool)
             self._observe()
+            terminated, truncated = np.zeros(n, bool), np.zeros(n, bool)
         return self._obs.copy(), reward, terminated, truncated, self._mask.copy(), info
 
     def _place(self, rows: np.ndarray, acts: np.ndarray, reject: np.ndarray, risk_reason: np.ndarray,

@@ -266,9 +266,12 @@ def _live_tracks(engine: Engine, match_ids: Iterable[int]) -> dict[int, LiveTrac
         g = g.drop_duplicates("minute", keep="last")
         stats = np.full((len(g), len(MATCH_STATS), 2), np.nan)
         for r, payload in enumerate(g["statistics"]):
+            payload = payload or {}
             for s, name in enumerate(MATCH_STATS):
                 for k, side in enumerate(("home", "away")):
-                    value = (payload or {}).get(side, {}).get(name)
+                    value = (payload.get(side) or {}).get(name)
+                    if value is None and name == "red_cards":  # LiveMatchState keeps red cards beside the stats
+                        value = (payload.get("red_cards") or {}).get(side)
                     if value is not None:
                         stats[r, s, k] = float(value)
         tracks[int(match_id)] = LiveTrack(

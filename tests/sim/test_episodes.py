@@ -1,0 +1,173 @@
+"""Episodes from the store: same matches as the bundled sample, exclusions with reasons, no look-ahead."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from betfolio.canonical import LiveMatchState, MatchStatus
+from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.sim.batched import BatchedLiveSim
+from betfolio.sim.envs import PreMatchBettingEnv
+from betfolio.sim.episodes import load_matchset
+from betfolio.sim.faults import FaultConfig
+from betfolio.sim.prematch import prematch_features
+from betfolio.sim.timeline import build_bank
+from betfolio.store import queries
+from betfolio.store.tables import daily_betting_lines, matches_master
+from betfolio.store.writer import insert_live_states
+
+
+@pytest.fixture
+def ingested(engine, tmp_path: Path):
+    source = resources.files("betfolio.data").joinpath("sample", "football-data", "2022-23", "E0.csv.gz")
+    (tmp_path / "2022-23").mkdir()
+    with resources.as_file(source) as path:
+        shutil.copy(path, tmp_path / "2022-23" / "E0.csv.gz")
+    summary = ingest_paths(engine, [tmp_path])
+    assert summary.errors == []
+    return engine
+
+
+def _match(conn, home: str, away: str) -> dict:
+    row = queries.find_match(conn, "E0", "2022-23", home, away)
+    assert row is not None
+    return row
+
+
+def test_store_and_sample_give_the_same_episodes(ingested, sample_matches):
+    ms = load_matchset(ingested, leagues=["E0"], seasons=["2022-23"])
+    assert len(ms) == len(sample_matches) == 380 and ms.exclusions == []
+    np.testing.assert_allclose(ms.prematch_fair, sample_matches.prematch_fair, atol=1e-12)
+    np.testing.assert_allclose(ms.prematch_odds, sample_matches.prematch_odds)
+    np.testing.assert_array_equal(ms.full_time, sample_matches.full_time)
+    np.testing.assert_array_equal(ms.stat_totals, sample_matches.stat_totals)
+    assert set(ms.bet_bookmaker) == {"pinnacle"}
+    assert np.isfinite(ms.closing_odds).all() and np.isfinite(ms.fair_over).all()
+    assert (np.diff(ms.kickoff.astype("int64")) >= 0).all()
+
+
+def test_one_bookmaker_only(ingested):
+    ms = load_matchset(ingested, leagues=["E0"], bookmaker="bet365")
+    assert set(ms.bet_bookmaker) == {"bet365"}
+    implied = 1 / ms.prematch_odds
+    np.testing.assert_allclose(ms.prematch_fair, implied / implied.sum(1, keepdims=True))
+
+
+def test_matches_without_result_or_odds_are_excluded_with_reasons(ingested):
+    with ingested.begin() as conn:
+        rows = queries.matches(conn, leagues=["E0"])
+        no_odds, no_result = rows[10]["match_id"], rows[20]["match_id"]
+        conn.execute(delete(daily_betting_lines).where(daily_betting_lines.c.match_id == no_odds))
+        conn.execute(
+            update(matches_master)
+            .where(matches_master.c.match_id == no_result)
+            .values(status="postponed", home_goals=None, away_goals=None, ht_home_goals=None, ht_away_goals=None)
+        )
+    ms = load_matchset(ingested, leagues=["E0"])
+    assert len(ms) == 378
+    assert ms.exclusion_counts == {"no result": 1, "no pre-match 1x2 odds": 1}
+    assert {e.match_id for e in ms.exclusions} == {no_odds, no_result}
+    assert ms.summary()["excluded_by_reason"] == ms.exclusion_counts
+    with pytest.raises(ValueError, match="no matches"):
+        load_matchset(ingested, leagues=["XX"])
+
+
+def test_quotes_after_kickoff_and_closing_prices_never_reach_decisions(ingested):
+    with ingested.begin() as conn:
+        match = _match(conn, "Crystal Palace", "Arsenal")
+        template = (
+            conn.execute(
+                select(daily_betting_lines).where(
+                    daily_betting_lines.c.match_id == match["match_id"],
+                    daily_betting_lines.c.bookmaker == "pinnacle",
+                    daily_betting_lines.c.market == "1x2",
+                    daily_betting_lines.c.is_closing.is_(False),
+                )
+            )
+            .mappings()
+            .all()
+        )
+        later = [
+            {**row, "odds": 50.0 if row["selection"] == "home" else 1.05,
+             "quoted_at": match["kickoff_utc"] + timedelta(minutes=5)}
+            for row in template
+        ]  # fmt: skip
+        conn.execute(insert(daily_betting_lines), later)
+    before = load_matchset(ingested, leagues=["E0"])
+    row = int(np.nonzero(before.match_id == match["match_id"])[0][0])
+    assert before.prematch_odds[row].tolist() == [4.5, 3.65, 1.89]  # the pre-kick-off Pinnacle price
+    assert before.closing_odds[row].tolist() == [4.58, 3.63, 1.88]  # kept for evaluation only
+    assert not np.isin(before.prematch_odds, [50.0, 1.05]).any()
+
+
+def test_real_live_states_drive_the_replay(ingested):
+    with ingested.begin() as conn:
+        match = _match(conn, "Crystal Palace", "Arsenal")
+        kickoff = match["kickoff_utc"]
+        states = [
+            LiveMatchState(
+                provider="api-football",
+                provider_match_id="fx1",
+                minute=m,
+                status=MatchStatus.IN_PLAY,
+                home_goals=0,
+                away_goals=1 if m >= 20 else 0,
+                home_red_cards=0,
+                away_red_cards=1 if m >= 25 else 0,
+                statistics={"home": {"shots": float(m // 5)}, "away": {"shots": float(m // 4), "corners": 1.0}},
+                observed_at=kickoff + timedelta(minutes=m, seconds=30),
+                data_staleness=12.0,
+            )
+            for m in range(0, 41, 5)
+        ]
+        added, problems = insert_live_states(conn, states, {"fx1": match["match_id"]})
+        assert added == len(states) and problems == []
+    ms = load_matchset(ingested, leagues=["E0"])
+    row = int(np.nonzero(ms.match_id == match["match_id"])[0][0])
+    assert list(ms.live) == [row]
+    bank = build_bank(ms.subset([row]), n_variants=1, seed=0)
+    assert bank.last_minute[0] == 40  # the feed stopped at 40' without a final whistle
+    assert bank.values[0, 0, 22, 1] == 1 and bank.values[0, 0, 19, 1] == 0
+    red_away = 2 + 2 * 5 + 1
+    assert bank.values[0, 0, 30, red_away] == 1 and bank.present[0, 0, 30, red_away]
+    sim = BatchedLiveSim(1, seed=0, bank=bank, faults=FaultConfig.none(), autoreset=False)
+    sim.reset()
+    for _ in range(40):
+        *_, terminated, truncated, _mask, _info = sim.step(np.zeros(1, int))
+    assert truncated[0] and not terminated[0]
+
+
+def test_prematch_form_uses_only_earlier_matches(sample_matches):
+    values, mask = prematch_features(sample_matches)
+    first = np.argsort(sample_matches.kickoff, kind="stable")[0]
+    assert not mask[first, 8:].any()  # the opening fixture has no form yet
+    assert mask[:, :7].all()
+    # changing a match's own result must not change its own features
+    altered = sample_matches.subset(np.arange(len(sample_matches)))
+    altered.full_time = altered.full_time.copy()
+    r = int(np.argsort(sample_matches.kickoff)[200])
+    altered.full_time[r] = [9, 9]
+    values2, _ = prematch_features(altered)
+    np.testing.assert_array_equal(values[r], values2[r])
+    later = sample_matches.kickoff > sample_matches.kickoff[r]
+    assert not np.array_equal(values[later], values2[later])
+
+
+def test_prematch_env_settles_at_the_stored_price(sample_matches):
+    env = PreMatchBettingEnv(sample_matches, reward="log_wealth", max_matches=30)
+    _, info = env.reset()
+    assert info["matches"] == 30
+    r = env._rows[0]
+    _obs, reward, _terminated, _truncated, info = env.step(3)  # back home, 5 % of equity
+    h, a = sample_matches.full_time[r]
+    odds = sample_matches.prematch_odds[r, 0]
+    expected = 1 - 0.05 + (0.05 * odds if h > a else 0.0)
+    assert info["equity"] == pytest.approx(expected)
+    assert reward == pytest.approx(np.log(expected))
