@@ -144,3 +144,30 @@ def test_bad_input() -> None:
         fractional_kelly(0.5, 2.0, fraction=0.0)
     with pytest.raises(ValueError, match="same length"):
         kelly_independent([0.5, 0.5], [2.0])
+
+
+def test_kelly_line_reduces_to_plain_kelly_and_handles_pushes() -> None:
+    from betfolio.markets.kelly import kelly_line
+
+    assert kelly_line([0.55, 0, 0, 0, 0.45], 2.0) == pytest.approx(0.1)
+    # A push returns the stake: Kelly on the bet conditional on it not pushing.
+    assert kelly_line([0.45, 0, 0.3, 0, 0.25], 1.8) == pytest.approx(kelly_fraction(0.45 / 0.7, 1.8))
+    assert kelly_line([0.3, 0, 0, 0, 0.7], 2.0) == 0.0
+    # Nothing can be lost: the whole (capped) bankroll.
+    assert kelly_line([0.5, 0.5, 0, 0, 0], 1.5) == 1.0
+
+
+def test_kelly_line_is_the_log_optimum_for_quarter_lines() -> None:
+    from betfolio.markets.kelly import kelly_line
+
+    rows = np.array([[0.4, 0.15, 0.0, 0.1, 0.35], [0.35, 0.0, 0.0, 0.2, 0.45], [0.5, 0.1, 0.0, 0.0, 0.4]])
+    odds = np.array([1.95, 2.4, 1.7])
+    stakes = kelly_line(rows, odds)
+    for q, o, f in zip(rows, odds, stakes, strict=True):
+        r = np.array([o - 1, (o - 1) / 2, 0.0, -0.5, -1.0])
+        best = minimize(lambda x, q=q, r=r: -(q @ np.log(1 + x[0] * r)), [0.01], bounds=[(0, 0.99)]).x[0]
+        assert f == pytest.approx(best, abs=1e-5)
+    with pytest.raises(ValueError, match="5 columns"):
+        kelly_line([0.5, 0.5], 2.0)
+    with pytest.raises(ValueError, match="sum to 1"):
+        kelly_line([0.5, 0.5, 0.5, 0, 0], 2.0)

@@ -107,3 +107,19 @@ def test_grid_is_renormalised_and_validated() -> None:
         ScorelineGrid(np.zeros((2, 2)))
     with pytest.raises(ValueError):
         ScorelineGrid(np.ones(4))
+
+
+def test_outcome_distribution_splits_the_expected_settlement() -> None:
+    from betfolio.models.grid import outcome_distribution
+
+    # Totals 2.25 on the hand grid: 3+ goals won (0.23), exactly 2 half lost (0.33), fewer lost (0.44).
+    np.testing.assert_allclose(HAND.outcome_probabilities("total_goals", "over", 2.25), [0.23, 0, 0, 0.33, 0.44])
+    np.testing.assert_allclose(HAND.outcome_probabilities("total_goals", "under", 2.25), [0.44, 0.33, 0, 0, 0.23])
+    np.testing.assert_allclose(HAND.outcome_probabilities("draw_no_bet", "home"), [0.44, 0, 0.33, 0, 0.23])
+    grids = np.stack([HAND.probabilities, HAND.probabilities.T])
+    dist = outcome_distribution(grids, "asian_handicap", "home", np.array([-0.75, 0.25]))
+    for k, line in enumerate((-0.75, 0.25)):
+        price = ScorelineGrid(grids[k]).price("asian_handicap", "home", line)
+        assert dist[k] @ [1, 0.5, 0, 0, 0] == pytest.approx(price.win)
+        assert dist[k] @ [0, 0.5, 1, 0.5, 0] == pytest.approx(price.refund)
+        assert dist[k].sum() == pytest.approx(1.0)

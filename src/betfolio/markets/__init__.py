@@ -6,6 +6,7 @@ from betfolio.markets.kelly import (
     fractional_kelly,
     kelly_fraction,
     kelly_independent,
+    kelly_line,
     kelly_mutually_exclusive,
 )
 from betfolio.markets.margin import (
@@ -42,6 +43,7 @@ __all__ = [
     "implied_probabilities",
     "kelly_fraction",
     "kelly_independent",
+    "kelly_line",
     "kelly_mutually_exclusive",
     "overround",
     "remove_margin",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
+from scipy.optimize import elementwise, minimize
 
 #: Up to this many independent bets, expected log wealth is summed exactly over all 2^n joint results; above
 #: it, its second-order (mean-variance) expansion is maximised instead.
@@ -207,3 +207,56 @@ def cap_total(stakes: ArrayLike, max_total: float) -> np.ndarray:
         raise ValueError("stakes must be non-negative")
     total = f.sum()
     return f * (max_total / total) if total > max_total else f.copy()
+
+
+#: Profit per unit stake of each settlement outcome, as (multiplier of (odds − 1), constant): won, half won,
+#: push, half lost, lost — the column order of :func:`kelly_line`'s ``outcome_probabilities``.
+_LINE_PROFIT = ((1.0, 0.0), (0.5, 0.0), (0.0, 0.0), (0.0, -0.5), (0.0, -1.0))
+
+
+def _line_growth_slope(f: np.ndarray, *args: np.ndarray) -> np.ndarray:
+    """d/df of Σ q_k log(1 + f r_k): positive below the optimum, negative above (the objective is concave)."""
+    q, r = args[:5], args[5:]
+    return sum(qk * rk / (1.0 + f * rk) for qk, rk in zip(q, r, strict=True))
+
+
+def kelly_line(outcome_probabilities: ArrayLike, odds: ArrayLike) -> np.ndarray | float:
+    """Full-Kelly fraction of bets that can half-win, push or half-lose (Asian handicap, quarter-line totals).
+
+    ``outcome_probabilities`` has one row per bet with the probabilities of (won, half_won, push, half_lost,
+    lost) — e.g. from :meth:`betfolio.models.ScorelineGrid.outcome_probabilities`. Maximises
+    Σ q_k log(1 + f r_k) exactly (a push risks nothing, a half loss only half the stake), where collapsing the
+    line to a win probability would misstate the risk. Vectorised over rows; 0 where there is no edge.
+    """
+    q = np.atleast_2d(np.asarray(outcome_probabilities, dtype=float))
+    price = np.atleast_1d(np.asarray(odds, dtype=float))
+    if q.shape[-1] != 5:
+        raise ValueError("outcome probabilities need 5 columns: won, half_won, push, half_lost, lost")
+    if np.any(~np.isfinite(q) | (q < 0)) or np.any(np.abs(q.sum(axis=1) - 1.0) > 1e-6):
+        raise ValueError("each row of outcome probabilities must be non-negative and sum to 1")
+    _validate(np.zeros_like(price), price)
+    q, price = np.broadcast_arrays(q, price[:, None] if price.ndim == 1 else price)
+    price = price[:, 0]
+    returns = [a * (price - 1.0) + b for a, b in _LINE_PROFIT]
+    edge = sum(q[:, k] * returns[k] for k in range(5))
+    stakes = np.zeros(q.shape[0])
+    bet = np.flatnonzero(edge > 0)
+    if bet.size:
+        worst = np.where(q[bet, 4] > 0, 1.0, np.where(q[bet, 3] > 0, 2.0, np.inf))
+        # With no losing outcome at all the bet is free money: stake everything allowed (1.0).
+        sure = ~np.isfinite(worst)
+        upper = np.where(sure, 1.0, np.minimum(worst, 1.0) * (1.0 - 1e-12))
+        args = tuple(q[bet, k] for k in range(5)) + tuple(r[bet] for r in returns)
+        found = upper.copy()
+        risky = np.flatnonzero(~sure)
+        if risky.size:
+            sub = tuple(a[risky] for a in args)
+            # Stake the cap when growth still rises there; otherwise the slope's root is the optimum.
+            solve = _line_growth_slope(upper[risky], *sub) < 0
+            if solve.any():
+                rows = risky[solve]
+                found[rows] = elementwise.find_root(
+                    _line_growth_slope, (np.zeros(rows.size), upper[rows]), args=tuple(a[rows] for a in args)
+                ).x
+        stakes[bet] = found
+    return float(stakes[0]) if np.ndim(odds) == 0 and np.ndim(outcome_probabilities) == 1 else stakes

@@ -2,7 +2,7 @@
 
 from betfolio.models.dixon_coles import DixonColes
 from betfolio.models.goal_model import FitInfo, GoalModel
-from betfolio.models.grid import ScorelineGrid, SidePrice, expected_settlement
+from betfolio.models.grid import ScorelineGrid, SidePrice, expected_settlement, outcome_distribution
 from betfolio.models.poisson import PoissonModel
 from betfolio.models.weights import time_decay_weights
 
@@ -14,5 +14,6 @@ __all__ = [
     "ScorelineGrid",
     "SidePrice",
     "expected_settlement",
+    "outcome_distribution",
     "time_decay_weights",
 ]

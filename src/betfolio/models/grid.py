@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from betfolio.canonical.enums import Market, Selection
-from betfolio.markets.settlement import settle_fractions
+from betfolio.markets.settlement import outcome_codes, settle_fractions
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,26 @@ def expected_settlement(
     return (g * win).sum(axis=(1, 2)), (g * refund).sum(axis=(1, 2))
 
 
+def outcome_distribution(
+    grids: np.ndarray, market: Market | str, selection: Selection | str, line: ArrayLike = np.nan
+) -> np.ndarray:
+    """Probability of each settlement outcome (won, half_won, push, half_lost, lost) per grid: shape (n, 5).
+
+    The input for exact Kelly staking on lines that can push or half-settle (:func:`betfolio.markets.kelly.kelly_line`).
+    """
+    g = np.asarray(grids, dtype=float)
+    if g.ndim == 2:
+        g = g[None]
+    n, rows, cols = g.shape
+    hg = np.arange(rows, dtype=float)[None, :, None]
+    ag = np.arange(cols, dtype=float)[None, None, :]
+    ln = np.asarray(line, dtype=float)
+    ln = ln.reshape(-1, 1, 1) if ln.ndim else ln
+    win, refund = settle_fractions(Market(market).value, Selection(selection).value, ln, hg, ag)
+    codes = np.broadcast_to(outcome_codes(win, refund), (n, rows, cols))
+    return np.stack([(g * (codes == k)).sum(axis=(1, 2)) for k in range(5)], axis=1)
+
+
 @dataclass(frozen=True)
 class ScorelineGrid:
     """Probability of every final score; prices 1X2, totals, Asian handicaps, draw-no-bet, BTTS, double chance."""
@@ -103,6 +123,12 @@ class ScorelineGrid:
         """Expected settlement of any canonical (market, selection, line) bet on this match."""
         win, refund = expected_settlement(self.probabilities, market, selection, np.nan if line is None else line)
         return SidePrice(float(win[0]), float(refund[0]))
+
+    def outcome_probabilities(
+        self, market: Market | str, selection: Selection | str, line: float | None = None
+    ) -> np.ndarray:
+        """Probabilities of (won, half_won, push, half_lost, lost) for one bet on this match."""
+        return outcome_distribution(self.probabilities, market, selection, np.nan if line is None else line)[0]
 
     def totals(self, line: float) -> tuple[SidePrice, SidePrice]:
         """(over, under) at goal line ``line`` (whole, half or quarter)."""
