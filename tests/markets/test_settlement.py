@@ -16,6 +16,7 @@ from betfolio.markets.settlement import (
     outcome_codes,
     settle,
     settle_fractions,
+    settle_fractions_with_status,
     settle_many,
 )
 
@@ -233,8 +234,10 @@ def test_abandoned_bets_already_decided_can_stand() -> None:
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(ValueError, match="needs a line"):
+    with pytest.raises(ValueError, match="'asian_handicap' needs a finite line"):
         settle("asian_handicap", "home", None, 1, 0)
+    with pytest.raises(ValueError, match="missing score"):
+        settle("1x2", "home", None, None, 0)
     with pytest.raises(ValueError, match=r"bet 1: a line market needs a finite line in steps of 0\.25"):
         settle_many(["1x2", "asian_handicap"], ["home", "home"], [np.nan, 0.3], [1, 1], [0, 0], 2.0)
     with pytest.raises(ValueError, match="bet 1: selection 'over' is not part of market 'asian_handicap'"):
@@ -249,3 +252,31 @@ def test_bad_input_is_named() -> None:
         settle_many("corners", "home", np.nan, 1, 0, 2.0)
     with pytest.raises(ValueError):
         settle("1x2", "over", None, 1, 0)
+
+
+def test_scalar_and_vector_paths_agree_everywhere() -> None:
+    """`settle` is a plain-Python twin of the numpy kernel: check them against each other exhaustively."""
+    from betfolio.canonical.enums import MARKET_SELECTIONS, Market
+
+    lines = {
+        Market.ASIAN_HANDICAP: [q / 4 for q in range(-14, 15)],
+        Market.TOTAL_GOALS: [q / 4 for q in range(1, 23)],
+    }
+    rows = []
+    for market, selections in MARKET_SELECTIONS.items():
+        for selection in selections:
+            for line in lines.get(market, [None]):
+                for hg in range(7):
+                    for ag in range(7):
+                        rows.append((market.value, selection.value, line, hg, ag))
+    for status, rules in (
+        ("finished", VoidRules()),
+        ("abandoned", VoidRules(settle_decided_when_abandoned=True)),
+        ("awarded", VoidRules(awarded_result_stands=False)),
+    ):
+        markets, selections, line, hg, ag = (list(c) for c in zip(*rows, strict=True))
+        line = [np.nan if x is None else x for x in line]
+        win, refund = settle_fractions_with_status(markets, selections, line, hg, ag, [status] * len(rows), rules)
+        for i, row in enumerate(rows):
+            one = settle(*row, status=status, rules=rules)
+            assert (one.win_fraction, one.refund_fraction) == (win[i], refund[i]), (row, status)

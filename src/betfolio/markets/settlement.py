@@ -26,10 +26,12 @@ so the two can never disagree; the goal models price lines by running the same k
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, MatchStatus, Selection
@@ -108,13 +110,26 @@ def _codes(values: ArrayLike, table: dict, what: str) -> np.ndarray:
         if arr.size and (arr.min() < 0 or arr.max() >= len(table)):
             raise ValueError(f"{what} code out of range 0..{len(table) - 1}")
         return arr.astype(np.int8, copy=False)
-    uniques, inverse = np.unique(arr.astype(str), return_inverse=True)
     lookup = {str(key): code for key, code in table.items()}
+    if arr.dtype.kind == "U":
+        # Fixed-width strings: one vectorised comparison per known label beats sorting millions of strings.
+        out = np.full(arr.shape, -1, dtype=np.int8)
+        for key, code in lookup.items():
+            out[arr == key] = code
+        unknown = out < 0
+        if unknown.any():
+            bad = arr.reshape(-1)[int(np.flatnonzero(unknown.reshape(-1))[0])]
+            raise ValueError(f"unknown {what} {str(bad)!r}; expected one of {sorted(lookup)}")
+        return out
+    # Objects (enums, Python strings): pandas' hash-based factorize is the fast path.
+    codes, uniques = pd.factorize(arr.reshape(-1).astype(object))
     try:
-        mapped = np.array([lookup[u] for u in uniques], dtype=np.int8)
+        mapped = np.array([lookup[str(u)] for u in uniques], dtype=np.int8)
     except KeyError as exc:
         raise ValueError(f"unknown {what} {str(exc.args[0])!r}; expected one of {sorted(lookup)}") from None
-    return mapped[inverse.reshape(arr.shape)]
+    if (codes < 0).any():
+        raise ValueError(f"missing {what} at bet {int(np.flatnonzero(codes < 0)[0])}")
+    return mapped[codes].reshape(arr.shape)
 
 
 def _half_line(margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -323,27 +338,68 @@ def settle(
     """Settle one bet. ``line`` is required for totals and Asian handicap, ignored (may be None) otherwise.
 
     For an abandoned match pass the score at abandonment (or None); whether anything stands is up to ``rules``.
+    This is the plain-Python twin of :func:`settle_fractions_with_status` (a few microseconds instead of a
+    few hundred for numpy on one element); an exhaustive test holds the two to identical results.
     """
     market = Market(market)
     selection = Selection(selection)
-    if market in LINE_MARKETS and line is None:
-        raise ValueError(f"market {market.value!r} needs a line")
-    win, refund = settle_fractions_with_status(
-        [market.value],
-        [selection.value],
-        [np.nan if line is None else line],
-        [np.nan if home_goals is None else home_goals],
-        [np.nan if away_goals is None else away_goals],
-        [MatchStatus(status).value],
-        rules,
-    )
-    w, r = float(win[0]), float(refund[0])
     status = MatchStatus(status)
     rules = rules or VoidRules()
+    if selection not in MARKET_SELECTIONS[market]:
+        raise ValueError(f"selection {selection.value!r} is not part of market {market.value!r}")
+    if market in LINE_MARKETS and (line is None or not math.isfinite(line) or abs(line * 4 - round(line * 4)) > 1e-9):
+        raise ValueError(f"market {market.value!r} needs a finite line in steps of 0.25, got {line}")
     voided = status in rules.void_statuses or (status is MatchStatus.AWARDED and not rules.awarded_result_stands)
-    if voided and (w, r) == (0.0, 1.0):
-        return Settlement(SettlementOutcome.VOID, 0.0, 1.0)
-    return Settlement(_FRACTIONS_TO_OUTCOME[(w, r)], w, r)
+    if not voided and not status.is_final:
+        raise ValueError(f"match status {status.value!r} is neither final nor void; cannot settle yet")
+    scored = home_goals is not None and away_goals is not None
+    if scored and (home_goals < 0 or away_goals < 0):  # type: ignore[operator]
+        raise ValueError(f"invalid score {home_goals}-{away_goals}")
+    if not scored:
+        if voided:
+            return Settlement(SettlementOutcome.VOID, 0.0, 1.0)
+        raise ValueError(f"missing score {home_goals}-{away_goals} for a {status.value} match")
+    win, refund = _fractions_one(market, selection, line, int(home_goals), int(away_goals))  # type: ignore[arg-type]
+    if voided:
+        stands = (
+            rules.settle_decided_when_abandoned
+            and status is MatchStatus.ABANDONED
+            and _decided_one(market, selection, win, refund)
+        )
+        if not stands:
+            return Settlement(SettlementOutcome.VOID, 0.0, 1.0)
+    return Settlement(_FRACTIONS_TO_OUTCOME[(win, refund)], win, refund)
+
+
+def _fractions_one(market: Market, selection: Selection, line: float | None, hg: int, ag: int) -> tuple[float, float]:
+    diff, total = hg - ag, hg + ag
+    if market is Market.MATCH_ODDS:
+        won = {Selection.HOME: diff > 0, Selection.DRAW: diff == 0, Selection.AWAY: diff < 0}[selection]
+        return (1.0, 0.0) if won else (0.0, 0.0)
+    if market is Market.BOTH_TEAMS_TO_SCORE:
+        both = hg > 0 and ag > 0
+        return (1.0, 0.0) if both == (selection is Selection.YES) else (0.0, 0.0)
+    if market is Market.DOUBLE_CHANCE:
+        won = {Selection.HOME_OR_DRAW: diff >= 0, Selection.HOME_OR_AWAY: diff != 0, Selection.DRAW_OR_AWAY: diff <= 0}
+        return (1.0, 0.0) if won[selection] else (0.0, 0.0)
+    if market is Market.DRAW_NO_BET:
+        margin = float(diff if selection is Selection.HOME else -diff)
+    elif market is Market.ASIAN_HANDICAP:
+        margin = (diff if selection is Selection.HOME else -diff) + float(line)  # type: ignore[arg-type]
+    else:
+        margin = total - float(line) if selection is Selection.OVER else float(line) - total  # type: ignore[arg-type]
+    quarter = abs(margin * 2 - round(margin * 2)) > 1e-9
+    halves = (margin - 0.25, margin + 0.25) if quarter else (margin, margin)
+    return sum(0.5 for m in halves if m > 0), sum(0.5 for m in halves if m == 0)
+
+
+def _decided_one(market: Market, selection: Selection, win: float, refund: float) -> bool:
+    """Scalar twin of :func:`_decided_early`."""
+    if market is Market.TOTAL_GOALS:
+        return win == 1.0 if selection is Selection.OVER else (win, refund) == (0.0, 0.0)
+    if market is Market.BOTH_TEAMS_TO_SCORE:
+        return win == 1.0 if selection is Selection.YES else win == 0.0
+    return False
 
 
 def outcome_codes(win: np.ndarray, refund: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
