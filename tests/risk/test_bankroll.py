@@ -142,3 +142,26 @@ def test_ruin_is_impossible_and_limits_always_hold(bets: list[tuple[float, float
             bank.settle(decision.bet_id, payout)
         assert bank.cash >= 0.0 and bank.equity > 0.0
     assert np.isfinite(bank.equity)
+
+
+def test_settle_many_marks_once_so_batch_order_cannot_fire_the_stop() -> None:
+    """A win and a loss settling together: marking after each would invent a peak (win first) and stop."""
+    limits = RiskLimits(
+        max_stake_fraction=0.5, max_match_exposure_fraction=1.0, max_daily_exposure_fraction=1.0, max_drawdown=0.3
+    )
+    bank = Bankroll(100.0, limits)
+    win = bank.place(order(40.0, odds=3.0, match=1))
+    loss = bank.place(order(40.0, match=2))
+    bank.settle_many([(win.bet_id, 120.0), (loss.bet_id, 0.0)])
+    assert bank.equity == pytest.approx(180.0) and not bank.halted and bank.max_drawdown_seen == 0.0
+
+
+def test_settle_many_is_all_or_nothing() -> None:
+    bank = Bankroll(100.0)
+    a = bank.place(order(5.0, match=1))
+    b = bank.place(order(5.0, match=2))
+    with pytest.raises(ValueError, match="exceeds"):
+        bank.settle_many([(a.bet_id, 10.0), (b.bet_id, 99.0)])
+    assert set(bank.open_bets) == {a.bet_id, b.bet_id} and bank.cash == pytest.approx(90.0)
+    with pytest.raises(ValueError, match="twice"):
+        bank.settle_many([(a.bet_id, 0.0), (a.bet_id, 0.0)])

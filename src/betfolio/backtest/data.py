@@ -222,7 +222,7 @@ def load_from_engine(
             stmt = stmt.where(mm.c.season.in_(list(seasons)))
         quotes: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         bad_odds: Counter[tuple[int, str]] = Counter()
-        for q in conn.execute(stmt).tuples():
+        for q in conn.execute(stmt):
             if q[0] not in by_id:
                 continue
             odds = q[5]
@@ -248,15 +248,10 @@ def load_from_engine(
     )
 
 
-def load_from_directory(
-    data_dir: Path,
-    leagues: Sequence[str],
-    seasons: Sequence[str],
-    *,
-    engine: Engine | None = None,
-    min_lead: timedelta = timedelta(hours=1),
-) -> tuple[BacktestData, Engine]:
-    """Ingest ``<data_dir>/<season>/<league>.csv[.gz]`` into ``engine`` (a temporary SQLite by default) and load.
+def ingest_directory(
+    data_dir: Path, leagues: Sequence[str], seasons: Sequence[str], *, engine: Engine | None = None
+) -> tuple[Engine, list[DataIssue]]:
+    """Ingest ``<data_dir>/<season>/<league>.csv[.gz]`` into ``engine`` (a temporary SQLite by default).
 
     Going through the store rather than reading the CSVs directly keeps one code path: the same parser, the same
     identity resolution and the same as-of rules as a backtest run on a database.
@@ -266,15 +261,14 @@ def load_from_directory(
     from betfolio.store.migrate import upgrade
 
     files: list[Path] = []
-    missing: list[DataIssue] = []
+    issues: list[DataIssue] = []
     for season in seasons:
         for league in leagues:
             candidates = [data_dir / season / f"{league}{suffix}" for suffix in (".csv", ".csv.gz")]
             found = next((c for c in candidates if c.is_file()), None)
             if found is None:
-                missing.append(
-                    DataIssue("missing_file", f"no {league}.csv in {data_dir / season}", None, league, season)
-                )
+                where = data_dir / season
+                issues.append(DataIssue("missing_file", f"no {league}.csv in {where}", None, league, season))
             else:
                 files.append(found)
     if engine is None:
@@ -282,9 +276,23 @@ def load_from_directory(
         engine = make_engine(f"sqlite:///{tmp / 'backtest.sqlite'}")
     upgrade(engine)
     summary = ingest_files(engine, files)
+    issues.extend(DataIssue("ingest_error", e) for e in summary.errors)
+    issues.extend(DataIssue("ingest_reject", str(r)) for r in summary.rejects)
+    return engine, issues
+
+
+def load_from_directory(
+    data_dir: Path,
+    leagues: Sequence[str],
+    seasons: Sequence[str],
+    *,
+    engine: Engine | None = None,
+    min_lead: timedelta = timedelta(hours=1),
+) -> tuple[BacktestData, Engine]:
+    """:func:`ingest_directory`, then :func:`load_from_engine`; ingest problems join the data issues."""
+    engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine)
     data = load_from_engine(engine, leagues, seasons, min_lead=min_lead)
-    data.issues[:0] = missing + [DataIssue("ingest_error", e) for e in summary.errors]
-    data.issues.extend(DataIssue("ingest_reject", str(r)) for r in summary.rejects)
+    data.issues[:0] = issues
     return data, engine
 
 

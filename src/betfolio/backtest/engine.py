@@ -140,6 +140,8 @@ class BacktestResult:
     strategies: dict[str, StrategyRun]
     forecasts: dict[str, ForecastSet]  # model name / "opening market" / "pinnacle closing" → forecasts
     outcomes: dict[int, int]
+    #: Every model forecast made (match id → (p_home, p_draw, p_away)), with or without a result to score it.
+    model_forecasts: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     rounds: int = 0
     refits: int = 0
     fit_failures: Counter[str] = field(default_factory=Counter)
@@ -288,6 +290,7 @@ class WalkForward:
             strategies=runs,
             forecasts=dict(forecasts),
             outcomes=outcomes,
+            model_forecasts={n: {i: p.match_odds for i, p in fc.predictions[n].items()} for n in self.model_names},
             rounds=len(rounds),
             refits=fc.refits,
             fit_failures=fc.fit_failures,

@@ -1,0 +1,78 @@
+"""`betfolio backtest` end to end: data folder → store → walk-forward → JSON, HTML report and recorded run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from betfolio.cli import app
+from betfolio.store.engine import make_engine
+from betfolio.store.tables import bet_ledger, runs
+
+runner = CliRunner()
+
+
+def test_backtest_command_writes_results_report_and_ledger(synthetic_dir: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'bt.sqlite'}"
+    out = tmp_path / "r.json"
+    report = tmp_path / "report"
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--leagues",
+            "E0",
+            "--seasons",
+            "2020-21:2021-22",
+            "--data-dir",
+            str(synthetic_dir),
+            "--db",
+            db,
+            "--json",
+            str(out),
+            "--report",
+            str(report),
+            "--strategy",
+            "no_bet,favourite",
+            "--strategy",
+            "consensus:alpha=0.0,stake_fraction=0.02",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    assert set(summary["strategies"]) == {"no_bet", "favourite", "consensus[alpha=0.0,stake_fraction=0.02]"}
+    fav = summary["strategies"]["favourite"]
+    assert fav["bets"] > 50 and fav["roi_ci_low"] < fav["roi"] < fav["roi_ci_high"]
+    assert fav["clv_bets"] == fav["bets"]
+    assert summary["data"]["matches"] == 112
+    sources = {m["source"] for m in summary["models"]["on_identical_matches"]}
+    assert {"opening market", "pinnacle closing"} <= sources
+    html = (report / "index.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "favourite" in html
+    assert (report / "bets.csv").read_text().count("\n") == 1 + fav["bets"] + summary["strategies"][
+        "consensus[alpha=0.0,stake_fraction=0.02]"
+    ]["bets"]
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        run = conn.execute(select(runs)).mappings().one()
+        assert run["kind"] == "backtest" and run["status"] == "finished" and run["run_id"] == summary["run_id"]
+        n = conn.execute(select(func.count()).select_from(bet_ledger).where(bet_ledger.c.run_id == run["run_id"]))
+        assert n.scalar_one() == fav["bets"] + summary["strategies"]["consensus[alpha=0.0,stake_fraction=0.02]"]["bets"]
+    engine.dispose()
+
+
+def test_backtest_command_reports_bad_usage(tmp_path: Path) -> None:
+    bad = runner.invoke(app, ["backtest", "--seasons", "2019:2020", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"])
+    assert bad.exit_code == 2 and "not a season" in bad.output
+    unknown = runner.invoke(app, ["backtest", "--strategy", "martingale", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"])
+    assert unknown.exit_code == 2 and "unknown strategy" in unknown.output
+    empty = runner.invoke(app, ["backtest", "--leagues", "XX", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"])
+    assert empty.exit_code == 1 and "no matches" in empty.output
+
+
+def test_bench_backtest_is_registered() -> None:
+    result = runner.invoke(app, ["bench", "backtest", "--help"])
+    assert result.exit_code == 0 and "walk-forward" in result.output
