@@ -290,3 +290,15 @@ def test_bad_arguments_are_refused(small_bank):
     sim.reset()
     with pytest.raises(ValueError, match="expected 2 actions"):
         sim.step(np.zeros(3, int))
+
+
+def test_reset_to_replays_chosen_matches(small_bank):
+    sim = BatchedLiveSim(3, seed=0, bank=small_bank, faults=NO_FAULTS)
+    sim.reset_to([5, 6, 5], variants=[0, 1, 2])
+    assert sim.tapes.match.tolist() == [5, 6, 5] and sim.tapes.variant.tolist() == [0, 1, 2]
+    assert sim.episode_facts(1)["match_id"] == small_bank.matches.match_id[6]
+    assert sim.market_volatility.shape == (3,) and np.isfinite(sim.market_volatility).all()
+    with pytest.raises(ValueError, match="bank rows"):
+        sim.reset_to([0, 1])
+    with pytest.raises(ValueError, match="variants"):
+        sim.reset_to([0, 1, 2], variants=[0, 0, 9])

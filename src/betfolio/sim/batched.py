@@ -250,9 +250,42 @@ class BatchedLiveSim:
         self._observe()
         return self._obs.copy(), self._mask.copy()
 
-    def _start(self, rows: np.ndarray, fresh_bankroll: bool) -> None:
-        match = self.rng.choice(self.match_pool, size=len(rows))
-        variant = self.rng.integers(0, self.bank.n_variants, len(rows))
+    def reset_to(self, matches: Any, variants: Any = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`reset`, but env ``i`` replays bank row ``matches[i]`` (variant ``variants[i]``, default 0).
+
+        For evaluation on chosen matches; after these episodes end, auto-reset draws from the pool again.
+        """
+        rows = np.asarray(matches, np.int64).reshape(-1)
+        if rows.shape != (self.n_envs,) or rows.min() < 0 or rows.max() >= self.bank.n_matches:
+            raise ValueError(f"need {self.n_envs} bank rows in 0…{self.bank.n_matches - 1}")
+        var = np.zeros(self.n_envs, np.int64) if variants is None else np.asarray(variants, np.int64).reshape(-1)
+        if var.shape != (self.n_envs,) or var.min() < 0 or var.max() >= self.bank.n_variants:
+            raise ValueError(f"need {self.n_envs} variants in 0…{self.bank.n_variants - 1}")
+        if seed is not None:
+            self._seed(seed)
+        self.bankroll.reset()
+        self.history[:] = np.nan
+        self.history_odds[:] = np.nan
+        self.reward_fn.reset()
+        self._start(self.ar, fresh_bankroll=True, match=rows, variant=var)
+        self._observe()
+        return self._obs.copy(), self._mask.copy()
+
+    @property
+    def market_volatility(self) -> np.ndarray:
+        """Rolling volatility of the home price this minute (std of log-odds changes over 10 minutes × √90).
+
+        Part of the manager's state in the mission; not in the worker's observation.
+        """
+        return self.tapes.volatility[self.ar, self.t].astype(np.float64)
+
+    def _start(
+        self, rows: np.ndarray, fresh_bankroll: bool, match: np.ndarray | None = None, variant: np.ndarray | None = None
+    ) -> None:
+        if match is None:
+            match = self.rng.choice(self.match_pool, size=len(rows))
+        if variant is None:
+            variant = self.rng.integers(0, self.bank.n_variants, len(rows))
         write_tapes(self.tapes, rows, self.bank, match, variant, self.faults, self.rng)
         if fresh_bankroll:
             reset = np.zeros(self.n_envs, bool)

@@ -177,14 +177,12 @@ def build_matchset(
         columns=SELECTIONS_1X2,
     )
     fair = fair_rows.groupby(level="match_id").mean()
-    # The price a bet is struck at: the named bookmaker, else the first preferred one quoting the match.
-    chosen: dict[Any, tuple[int, str, np.ndarray]] = {}
+    # The price a bet is struck at: the named bookmaker, else the first preferred one quoting the match
+    # (any other real bookmaker, alphabetically, when none of the preferred ones does).
     order = (bookmaker,) if bookmaker else BOOKMAKER_PREFERENCE
-    for (match_id, book), row in books_1x2.iterrows():
-        rank = order.index(book) if book in order else len(order) + 1
-        prev = chosen.get(match_id)
-        if prev is None or rank < prev[0]:
-            chosen[match_id] = (rank, book, row.to_numpy(dtype=float))
+    ranked = books_1x2.reset_index()
+    ranked["rank"] = ranked["bookmaker"].map({b: i for i, b in enumerate(order)}).fillna(len(order))
+    best = ranked.sort_values(["match_id", "rank", "bookmaker"]).drop_duplicates("match_id").set_index("match_id")
     missing = ~m["match_id"].isin(fair.index)
     reason = f"no pre-match 1x2 odds from {bookmaker}" if bookmaker else "no pre-match 1x2 odds"
     exclusions += [Exclusion(i, reason) for i in m.loc[missing, "match_id"]]
@@ -209,11 +207,8 @@ def build_matchset(
         SELECTIONS_1X2,
         None,
     )
-    closing_odds = np.full((len(m), 3), np.nan)
-    for r, match_id in enumerate(ids):
-        key = (match_id, chosen[match_id][1])
-        if key in closing.index:
-            closing_odds[r] = closing.loc[key].to_numpy(dtype=float)
+    chosen_books = best.loc[ids, "bookmaker"].to_numpy()
+    closing_odds = closing.reindex(pd.MultiIndex.from_arrays([ids, chosen_books])).to_numpy(dtype=float)
 
     stat_totals = np.full((len(m), len(MATCH_STATS), 2), np.nan)
     for r, (stats, league, season) in enumerate(zip(m["statistics"], m["league"], m["season"], strict=True)):
@@ -236,8 +231,8 @@ def build_matchset(
         home_team=m["home_team"].to_numpy(dtype=object),
         away_team=m["away_team"].to_numpy(dtype=object),
         prematch_fair=fair.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
-        prematch_odds=np.stack([chosen[i][2] for i in ids]),
-        bet_bookmaker=np.array([chosen[i][1] for i in ids], dtype=object),
+        prematch_odds=best.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
+        bet_bookmaker=chosen_books.astype(object),
         fair_over=fair_over.reindex(ids).to_numpy(dtype=float),
         closing_odds=closing_odds,
         full_time=m[["home_goals", "away_goals"]].to_numpy(dtype=np.int64),
