@@ -147,13 +147,19 @@ def test_ruin_is_impossible_and_limits_always_hold(bets: list[tuple[float, float
 def test_settle_many_marks_once_so_batch_order_cannot_fire_the_stop() -> None:
     """A win and a loss settling together: marking after each would invent a peak (win first) and stop."""
     limits = RiskLimits(
-        max_stake_fraction=0.5, max_match_exposure_fraction=1.0, max_daily_exposure_fraction=1.0, max_drawdown=0.3
+        max_stake_fraction=0.5, max_match_exposure_fraction=1.0, max_daily_exposure_fraction=1.0, max_drawdown=0.2
     )
     bank = Bankroll(100.0, limits)
     win = bank.place(order(40.0, odds=3.0, match=1))
     loss = bank.place(order(40.0, match=2))
     bank.settle_many([(win.bet_id, 120.0), (loss.bet_id, 0.0)])
-    assert bank.equity == pytest.approx(180.0) and not bank.halted and bank.max_drawdown_seen == 0.0
+    assert bank.equity == pytest.approx(140.0) and not bank.halted and bank.max_drawdown_seen == 0.0
+    # The same bets settled one by one, win first, pass through a peak of 180 and a 22 % "drawdown".
+    again = Bankroll(100.0, limits)
+    w, lo = again.place(order(40.0, odds=3.0, match=1)), again.place(order(40.0, match=2))
+    again.settle(w.bet_id, 120.0)
+    again.settle(lo.bet_id, 0.0)
+    assert again.halted
 
 
 def test_settle_many_is_all_or_nothing() -> None:
