@@ -242,3 +242,22 @@ def test_bad_input(epl_two_seasons: Results) -> None:
     hg[:5] = np.nan
     model = DixonColes().fit(data.home, data.away, hg, data.away_goals, data.dates, "2030-01-01")
     assert model.fit_info.n_missing_score == 5 and model.fit_info.n_matches == len(data) - 5
+
+
+def test_separate_leagues_are_not_compared() -> None:
+    first, _, _ = _simulate(5, 1)
+    second = Results(
+        np.char.add("B-", first.home), np.char.add("B-", first.away), first.away_goals, first.home_goals, first.dates
+    )
+    both = Results(
+        *(
+            np.concatenate([getattr(first, f), getattr(second, f)])
+            for f in ("home", "away", "home_goals", "away_goals", "dates")
+        )
+    )
+    model = _fit(DixonColes(), both)
+    assert model.fit_info.n_groups == 2
+    assert 0 < model.predict("T00", "T01").match_odds()[0] < 1
+    with pytest.raises(ValueError, match="never linked"):
+        model.predict("T00", "B-T01")
+    assert _fit(DixonColes(), first).fit_info.n_groups == 1

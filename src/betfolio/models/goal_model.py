@@ -24,6 +24,8 @@ from typing import Literal, Self
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.special import gammaln
 from scipy.stats import poisson
 
@@ -51,6 +53,9 @@ class FitInfo:
     as_of: np.datetime64
     n_matches: int
     n_teams: int
+    #: Groups of teams linked by matches in the window (e.g. two leagues fitted together). Strengths are only
+    #: comparable within a group, so a fixture across groups is refused by ``predict``.
+    n_groups: int
     n_future_ignored: int
     n_missing_score: int
     neg_log_likelihood: float
@@ -110,6 +115,7 @@ class GoalModel:
         self.home_advantage = 0.0
         self.extra: dict[str, float] = {}
         self.fit_info: FitInfo | None = None
+        self._group = np.empty(0, dtype=np.intp)
 
     # ------------------------------------------------------------------ fitting
 
@@ -183,10 +189,13 @@ class GoalModel:
             options=_SOLVER_OPTIONS[self.solver],
         )
         self._store(teams, index, result.x)
+        adjacency = coo_matrix((np.ones(h_idx.size), (h_idx, a_idx)), shape=(len(teams), len(teams)))
+        n_groups, self._group = connected_components(adjacency, directed=False)
         self.fit_info = FitInfo(
             as_of=to_utc_naive([as_of])[0],
             n_matches=int(use.sum()),
             n_teams=len(teams),
+            n_groups=int(n_groups),
             n_future_ignored=int((~past).sum()),
             n_missing_score=int((past & ~scored).sum()),
             neg_log_likelihood=float(result.fun) * float(np.exp(-self.xi * days[use]).sum()),
@@ -288,6 +297,14 @@ class GoalModel:
         if home.shape != away.shape:
             raise ValueError(f"{home.shape[0]} home teams for {away.shape[0]} away teams")
         strengths = {team: self._strength(team) for team in set(home) | set(away)}
+        if self.fit_info is not None and self.fit_info.n_groups > 1:
+            for h, a in zip(home, away, strict=True):
+                gh, ga = self._index.get(h), self._index.get(a)
+                if gh is not None and ga is not None and self._group[gh] != self._group[ga]:
+                    raise ValueError(
+                        f"{h!s} and {a!s} were never linked by matches in the fit window (separate groups of "
+                        "teams, e.g. different leagues): their relative strength is not identified"
+                    )
         att_h = np.array([strengths[t][0] for t in home])
         def_h = np.array([strengths[t][1] for t in home])
         att_a = np.array([strengths[t][0] for t in away])
