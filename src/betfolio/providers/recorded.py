@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ class IngestReport:
 
 
 Detect = Callable[[Any], str | None]
-Parse = Callable[[str, Any], ParseResult]
+Parse = Callable[..., ParseResult]
 
 
 def ingest_directory(
@@ -92,8 +93,11 @@ def ingest_directory(
             continue
         queue.append((order.index(endpoint), str(path), path, content, (endpoint, payload)))
     for _, _, path, content, (endpoint, payload) in sorted(queue, key=lambda q: (q[0], q[1])):
+        # A recording that carries no observation time of its own (``/fixtures`` live states) was observed
+        # when it was recorded: the file's modification time, stable across re-ingests.
+        observed_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         try:
-            result = parse(endpoint, payload)
+            result = parse(endpoint, payload, observed_at=observed_at)
         except PayloadError as exc:
             report.errors.append(f"{path}: {exc}")
             continue

@@ -63,7 +63,7 @@ def ingest_recorded(
         directory,
         provider=PROVIDER,
         detect=detect_endpoint,
-        parse=lambda endpoint, payload: adapter.parse_payload(endpoint, payload),
+        parse=adapter.parse_payload,
         order=ENDPOINT_ORDER,
         league=league,
         season=season,

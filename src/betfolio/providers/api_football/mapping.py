@@ -493,6 +493,10 @@ def _live_state_from_fixture(
         for e in events:
             if e.type == "card" and e.side in reds and e.detail and "red" in e.detail.casefold():
                 reds[e.side] = (reds[e.side] or 0) + 1
+    statistics = {side: dict(values) for side, values in match.statistics.items()}
+    for side, reds_seen in reds.items():
+        if reds_seen is not None:  # counted from the delivered events: payload content, so present
+            statistics.setdefault(side, {}).setdefault("red_cards", float(reds_seen))  # type: ignore[index]
     return LiveMatchState(
         provider=PROVIDER,
         provider_match_id=match.provider_match_id,
@@ -503,7 +507,7 @@ def _live_state_from_fixture(
         away_goals=goals[1],
         home_red_cards=reds["home"],
         away_red_cards=reds["away"],
-        statistics=match.statistics,
+        statistics=statistics,
         observed_at=observed_at,
     )
 
