@@ -37,8 +37,11 @@ class NetworkConfig:
     context_dim: int = 32
     hidden: int = 64
     n_actions: int = 4
+    #: Initial logit advantage of action 0 (no bet): an untrained policy should mostly stay out of the market
+    #: rather than bet on whatever is allowed; training has to earn every bet.
+    no_bet_bias: float = 1.0
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
@@ -82,6 +85,8 @@ class MaskedAttentionLSTM(nn.Module):
             elif "weight" in name:
                 nn.init.orthogonal_(param, 1.0)
         self.actor = _layer(config.hidden, config.n_actions, 0.01)
+        with torch.no_grad():
+            self.actor.bias[0] = config.no_bet_bias
         self.critic = _layer(config.hidden, 1, 1.0)
 
     # -- encoding -------------------------------------------------------------------------------------------

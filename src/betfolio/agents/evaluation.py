@@ -1,0 +1,278 @@
+"""Walk-forward evaluation: train on past seasons, judge on later unseen seasons against the baselines.
+
+What is compared, all on the evaluation seasons only and with the same starting bankroll:
+
+* the baselines of the backtest (no bet, favourite flat stake, model value bets with fractional Kelly,
+  market consensus) and the trained pre-match workers (tabular Q, DQN) — all run through the **walk-forward
+  backtest engine** (:class:`betfolio.backtest.engine.WalkForward`) as strategies, so they see the same as-of
+  prices, pass the same risk chain and are settled and scored (ROI with bootstrap CI, CLV against the closing
+  line, drawdown, Sharpe) by the same code;
+* the live worker, which bets in play and so cannot run in a pre-match engine: every unseen match is replayed
+  once by the simulator (:func:`betfolio.agents.live.replay.replay_bank`), the live sleeve splitting its capital
+  equally over the day's matches; in-play bets have no closing line, so their CLV is not defined;
+* the **HRL portfolio**: each match day the UCB manager reads its state (budget, drawdown risk, return,
+  per-worker last-10 win rate, in-play volatility, data staleness) and gives each worker a share of capital;
+  a worker's bets scale with its share (all its stakes are fractions of the capital it manages). The manager
+  only learns a day's results after the day, so it allocates on past performance only.
+
+The metrics come from :func:`betfolio.backtest.metrics.betting_metrics`, the table from
+:func:`betfolio.backtest.table.strategy_table`. The verdict is computed, not written in advance: an agent
+"beats" a baseline only if its ROI is higher *and* the difference is outside the noise of its bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+from betfolio.agents.live.replay import ReplayResult
+from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
+from betfolio.backtest.metrics import betting_metrics
+from betfolio.backtest.strategy import BetOrder, DecisionContext, Strategy
+
+#: Names of the backtest baselines (as their strategies name themselves).
+BASELINES = ("no_bet", "favourite", "model_value", "consensus")
+
+
+@dataclass
+class SeasonWindow:
+    """Wraps a strategy so it only decides in the evaluation seasons (earlier seasons only feed models)."""
+
+    inner: Strategy
+    seasons: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(getattr(self.inner, "models", ()))
+
+    def decide(self, context: DecisionContext) -> list[BetOrder]:
+        matches = [m for m in context.matches if m.season in self.seasons]
+        if not matches:
+            return []
+        return self.inner.decide(replace(context, matches=matches))
+
+
+@dataclass(frozen=True, slots=True)
+class DayBet:
+    """One bet as fractions of the capital its worker managed at the start of ``day``."""
+
+    day: date
+    stake: float
+    payout: float
+    odds: float
+    clv: float  # NaN when there is no closing line (in-play bets)
+
+
+@dataclass
+class Sleeve:
+    """A worker's bets on the calendar, as fractions of its capital (so a manager can scale them)."""
+
+    name: str
+    bets: list[DayBet] = field(default_factory=list)
+    day_volatility: dict[date, float] = field(default_factory=dict)
+    day_staleness: dict[date, float] = field(default_factory=dict)
+
+    def by_day(self) -> dict[date, list[DayBet]]:
+        out: dict[date, list[DayBet]] = defaultdict(list)
+        for b in self.bets:
+            out[b.day].append(b)
+        return out
+
+
+def sleeve_from_backtest(name: str, bets: Sequence[Any], initial: float) -> Sleeve:
+    """Backtest bet records → fractions of the strategy's equity before each day (profits of earlier days)."""
+    settled = sorted((b for b in bets if b.payout is not None), key=lambda b: b.kickoff)
+    sleeve = Sleeve(name)
+    equity = initial
+    for day, group in _group(settled, lambda b: b.kickoff.date()):
+        for b in group:
+            clv = math.nan if b.clv is None else b.clv
+            sleeve.bets.append(DayBet(day, b.stake / equity, b.payout / equity, b.odds, clv))
+        equity += sum(b.payout - b.stake for b in group)
+    return sleeve
+
+
+def sleeve_from_replay(name: str, replay: ReplayResult, kickoffs: np.ndarray) -> Sleeve:
+    """Live replay → fractions of the live capital, split equally over each day's matches."""
+    days = [d.astype("datetime64[D]").item() for d in kickoffs]
+    per_day: dict[date, int] = defaultdict(int)
+    for d in days:
+        per_day[d] += 1
+    sleeve = Sleeve(name)
+    for b in replay.bets:
+        d = days[b.match_row]
+        k = per_day[d]
+        sleeve.bets.append(DayBet(d, b.stake / k, b.payout / k, b.odds, math.nan))
+    vol, stale = defaultdict(list), defaultdict(list)
+    for row, d in enumerate(days):
+        vol[d].append(replay.volatility[row])
+        stale[d].append(replay.staleness[row])
+    sleeve.day_volatility = {d: float(np.mean(v)) for d, v in vol.items()}
+    sleeve.day_staleness = {d: float(np.mean(v)) for d, v in stale.items()}
+    return sleeve
+
+
+def _group(items: Sequence[Any], key: Callable[[Any], Any]) -> list[tuple[Any, list[Any]]]:
+    out: dict[Any, list[Any]] = defaultdict(list)
+    for item in items:
+        out[key(item)].append(item)
+    return sorted(out.items(), key=lambda kv: kv[0])
+
+
+def _at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def sleeve_metrics(sleeve: Sleeve, initial: float, days: Sequence[date], seed: int = 0) -> dict[str, Any]:
+    """The sleeve trading alone with ``initial`` capital over ``days`` (compounding day by day)."""
+    shares = {sleeve.name: dict.fromkeys(days, 1.0)}
+    return _portfolio_metrics({sleeve.name: sleeve}, shares, initial, days, seed)
+
+
+def _portfolio_metrics(
+    sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date], seed: int
+) -> dict[str, Any]:
+    grouped = {name: s.by_day() for name, s in sleeves.items()}
+    equity = initial
+    curve, times = [], []
+    stakes, payouts, odds, clv = [], [], [], []
+    for d in days:
+        start = equity
+        for name in sleeves:
+            share = shares[name].get(d, 0.0)
+            for b in grouped[name].get(d, ()):
+                stakes.append(b.stake * share * start)
+                payouts.append(b.payout * share * start)
+                odds.append(b.odds)
+                clv.append(b.clv)
+                equity += (b.payout - b.stake) * share * start
+        curve.append(equity)
+        times.append(_at(d))
+    keep = [i for i, s in enumerate(stakes) if s > 0]
+    metrics = betting_metrics(
+        [stakes[i] for i in keep],
+        [payouts[i] for i in keep],
+        [odds[i] for i in keep],
+        [clv[i] for i in keep],
+        curve,
+        initial,
+        times=times,
+        seed=seed,
+    )
+    return metrics.as_dict()
+
+
+@dataclass
+class ManagerTrace:
+    leads: dict[str, int]
+    mean_shares: dict[str, float]
+    final_indices: dict[str, float]
+
+
+def run_manager(
+    sleeves: dict[str, Sleeve], days: Sequence[date], initial: float, config: ManagerConfig, *, max_drawdown: float
+) -> tuple[dict[str, dict[date, float]], ManagerTrace]:
+    """Walk the days: allocate on the past, then learn from the day's results."""
+    manager = UCBManager(tuple(sleeves), config)
+    grouped = {name: s.by_day() for name, s in sleeves.items()}
+    live = sleeves.get(config.live_worker)
+    shares: dict[str, dict[date, float]] = {name: {} for name in sleeves}
+    leads: dict[str, int] = dict.fromkeys(sleeves, 0)
+    equity = peak = initial
+    for d in days:
+        drawdown = 1.0 - equity / peak if peak > 0 else 0.0
+        state = ManagerState(
+            budget_remaining=equity / initial,
+            risk_score=min(drawdown / max_drawdown, 1.0) if max_drawdown > 0 else 0.0,
+            portfolio_return=equity / initial - 1.0,
+            worker_win_rates=tuple(manager.win_rate(w) for w in sleeves),
+            market_volatility=live.day_volatility.get(d, 0.0) if live else 0.0,
+            data_staleness=live.day_staleness.get(d, 0.0) if live else 0.0,
+        )
+        allocation = manager.allocate(state)
+        leads[allocation.lead] += 1
+        start = equity
+        for name in sleeves:
+            share = min(allocation.shares[name], 1.0)
+            shares[name][d] = share
+            day_bets = grouped[name].get(d, [])
+            profit_fraction = sum(b.payout - b.stake for b in day_bets)
+            equity += profit_fraction * share * start
+            if day_bets:
+                manager.record(
+                    name,
+                    profit=profit_fraction * share * start,
+                    allocated=share * start,
+                    volatility=state.market_volatility if name == config.live_worker else 0.0,
+                    bets_won=[b.payout > b.stake for b in day_bets],
+                )
+        peak = max(peak, equity)
+        manager.end_round()
+    mean_shares = {n: float(np.mean(list(s.values()))) if s else 0.0 for n, s in shares.items()}
+    return shares, ManagerTrace(leads, mean_shares, manager.indices())
+
+
+def verdict(rows: dict[str, dict[str, Any]], agents: Sequence[str]) -> list[str]:
+    """Plain statements: does each agent beat each baseline on ROI beyond the bootstrap noise?"""
+    lines = []
+    baselines = [b for b in BASELINES if b in rows and rows[b]["bets"]]
+    for agent in agents:
+        r = rows.get(agent)
+        if r is None:
+            continue
+        if not r["bets"]:
+            lines.append(f"{agent}: placed no bets on the evaluation seasons — no evidence either way.")
+            continue
+        roi, lo = r["roi"], r["roi_ci_low"]
+        beaten = [b for b in baselines if rows[b]["roi"] is not None and lo is not None and lo > rows[b]["roi"]]
+        better = [b for b in baselines if rows[b]["roi"] is not None and roi is not None and roi > rows[b]["roi"]]
+        ci = "—" if lo is None else f"[{lo:+.1%}, {r['roi_ci_high']:+.1%}]"
+        if beaten:
+            lines.append(f"{agent}: ROI {roi:+.2%} (95% CI {ci}) beats {', '.join(beaten)} beyond bootstrap noise.")
+        elif better:
+            lines.append(
+                f"{agent}: ROI {roi:+.2%} (95% CI {ci}) is above {', '.join(better)} but within noise — "
+                "not a demonstrated edge."
+            )
+        else:
+            lines.append(f"{agent}: ROI {roi:+.2%} (95% CI {ci}) does not beat any betting baseline.")
+        if roi is not None and lo is not None and r["roi_ci_high"] is not None and r["roi_ci_high"] < 0:
+            lines[-1] += " It loses money with 95% confidence (no-bet would have been better)."
+    return lines
+
+
+def eval_days(start: datetime, *sleeve_days: Sequence[date]) -> list[date]:
+    days = sorted({d for ds in sleeve_days for d in ds if d >= start.date()})
+    return days or [start.date()]
+
+
+def window_runs(result: Any, names: Sequence[str], start: datetime, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Metrics of backtest strategies restricted to the evaluation window (their bankroll at its start)."""
+    rows = {}
+    for name in names:
+        run = result.strategies[name]
+        settled = [b for b in run.bets if b.payout is not None and b.kickoff >= start]
+        equity = [(t, e) for t, e in run.equity if t >= start]
+        before = [e for t, e in run.equity if t < start]
+        initial = before[-1] if before else result.config.initial_bankroll
+        rows[name] = betting_metrics(
+            [b.stake for b in settled],
+            [b.payout for b in settled],
+            [b.odds for b in settled],
+            [math.nan if b.clv is None else b.clv for b in settled],
+            [e for _, e in equity],
+            initial,
+            times=[t for t, _ in equity],
+            seed=seed,
+        ).as_dict()
+    return rows
