@@ -160,14 +160,44 @@ def test_prematch_form_uses_only_earlier_matches(sample_matches):
     assert not np.array_equal(values[later], values2[later])
 
 
-def test_prematch_env_settles_at_the_stored_price(sample_matches):
+def test_prematch_env_settles_at_the_stored_price_once_the_match_has_started(sample_matches):
     env = PreMatchBettingEnv(sample_matches, reward="log_wealth", max_matches=30)
     _, info = env.reset()
     assert info["matches"] == 30
-    r = env._rows[0]
-    _obs, reward, _terminated, _truncated, info = env.step(3)  # back home, 5 % of equity
+    rows = env._rows
+    r = rows[0]
+    _, reward, _, _, info = env.step(3)  # back home, 5 % of equity
     h, a = sample_matches.full_time[r]
     odds = sample_matches.prematch_odds[r, 0]
     expected = 1 - 0.05 + (0.05 * odds if h > a else 0.0)
-    assert info["equity"] == pytest.approx(expected)
+    assert sample_matches.kickoff[rows[1]] > sample_matches.kickoff[r]  # opening Friday game, alone
+    assert info["equity"] == pytest.approx(expected) and info["settled_stake"] == pytest.approx(0.05)
     assert reward == pytest.approx(np.log(expected))
+
+
+def test_prematch_env_never_sizes_on_a_concurrent_result(sample_matches):
+    env = PreMatchBettingEnv(sample_matches, reward="log_wealth")
+    env.reset()
+    kickoff = sample_matches.kickoff[env._rows]
+    same = int(np.nonzero(kickoff[1:] == kickoff[:-1])[0][0])  # two matches kicking off together
+    for _ in range(same):
+        env.step(0)
+    equity = env.bankroll.equity
+    _, reward, _, _, info = env.step(3)
+    assert info["settled_stake"] == 0.0 and reward == 0.0  # not settled while its twin is still to decide
+    _, reward, terminated, truncated, info = env.step(3)
+    # both stakes were sized on the same equity: the first result was not yet known
+    assert info["settled_stake"] + env.bankroll.open_stake == pytest.approx(0.1 * equity)
+    while not (terminated or truncated):
+        _, reward, terminated, truncated, info = env.step(0)
+    assert terminated and not truncated and env.bankroll.open_stake == 0.0
+
+
+def test_prematch_env_truncates_when_cut_short(sample_matches):
+    env = PreMatchBettingEnv(sample_matches, max_matches=5)
+    env.reset()
+    flags = [env.step(1)[2:4] for _ in range(5)]
+    assert flags[-1] == (False, True) and all(f == (False, False) for f in flags[:-1])
+    assert env.bankroll.open_stake == 0.0
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)

@@ -127,9 +127,10 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
     """One decision per match, walking forward through a season in kick-off order.
 
     The bankroll (shared :class:`betfolio.risk.Bankroll`) carries across the season; each bet is struck at the
-    pre-match price of the match's bet bookmaker and settled on the real result. An episode is one season of
-    the match set (seasons taken in turn on each reset); ``terminated`` at its end or when the drawdown stop
-    halts the bankroll, ``truncated`` after ``max_matches`` decisions.
+    pre-match price of the match's bet bookmaker and settled on the real result once the walk has moved past
+    its kick-off (the reward for a bet arrives on that step). An episode is one season of the match set
+    (seasons taken in turn on each reset); ``terminated`` at its end or when the drawdown stop halts the
+    bankroll, ``truncated`` when ``max_matches`` cut the season short.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
@@ -163,6 +164,8 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.bankroll = Bankroll(self.initial_budget, self.limits)
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
+        self._pending: list[tuple[int, int, int, float, float]] = []  # bet id, match row, selection, odds, stake
+        self._cut = False
 
     def _obs(self) -> np.ndarray:
         r = self._rows[min(self._i, len(self._rows) - 1)]
@@ -190,8 +193,10 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         season = self.seasons[self._season_turn % len(self.seasons)]
         self._season_turn += 1
         rows = self.order[self.ms.season[self.order] == season]
+        self._cut = bool(self.max_matches) and len(rows) > (self.max_matches or 0)
         self._rows = rows[: self.max_matches] if self.max_matches else rows
         self._i = 0
+        self._pending = []
         self.bankroll = Bankroll(self.initial_budget, self.limits)
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
@@ -202,29 +207,26 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         a = int(action)
         if not 0 <= a < len(PREMATCH_ACTIONS):
             raise ValueError(f"action {a} outside 0…{len(PREMATCH_ACTIONS) - 1}")
+        if self._i >= len(self._rows):
+            raise RuntimeError("the season is over; call reset()")
         r = self._rows[self._i]
         bank = self.bankroll
         before = bank.equity
-        stake = payout = odds = fair = 0.0
         info: dict[str, Any] = {"match_id": self.ms.match_id[r].item(), "action": PREMATCH_ACTIONS[a]}
         if a > 0 and self._mask()[a]:
             sel, size = divmod(a - 1, len(PREMATCH_STAKES))
             odds = float(self.ms.prematch_odds[r, sel])
-            fair = float(self.ms.prematch_fair[r, sel])
             day = str(self.ms.kickoff[r].astype("datetime64[D]"))
             order = StakeOrder(int(r), day, PREMATCH_STAKES[size] * bank.equity, odds, PREMATCH_ACTIONS[a])
             decision = bank.place(order)
             info["decision"] = decision.describe()
             if decision.accepted and decision.bet_id is not None:
-                h, aw = self.ms.full_time[r]
-                won = (h > aw, h == aw, h < aw)[sel]
-                stake = decision.stake
-                payout = stake * odds if won else 0.0
-                bank.settle(decision.bet_id, payout)
-                push_history(self.history, np.array([0]), np.array([[float(won)]]))
-                push_history(self.history_odds, np.array([0]), np.array([[odds]]))
+                self._pending.append((decision.bet_id, int(r), sel, odds, decision.stake))
         elif a > 0:
             info["decision"] = "rejected (halted)"
+        self._i += 1
+        end = self._i >= len(self._rows)
+        stake, payout, spread = self._settle_started(None if end else self.ms.kickoff[self._rows[self._i]])
         rate, _ = last_n_win_rate(self.history)
         avg_odds, _ = last_n_win_rate(self.history_odds)
         ctx = RewardContext(
@@ -234,20 +236,48 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
             settled=np.array([stake > 0]),
             stake=np.array([stake]),
             payout=np.array([payout]),
-            market_volatility=bet_return_volatility(np.array([odds]), np.array([fair])),
-            risk_score=np.array([min(stake / max(self.limits.max_stake_fraction * before, 1e-12), 1.0)]),
+            market_volatility=np.array([spread]),
+            risk_score=np.array([min(stake / max(self.limits.max_daily_exposure_fraction * before, 1e-12), 1.0)]),
             budget_remaining=np.array([bank.equity]),
             last_10_win_rate=rate,
             avg_odds=avg_odds,
             staleness_seconds=np.zeros(1),
         )
         reward = float(self.reward_fn(ctx)[0])
-        self._i += 1
-        terminated = self._i >= len(self._rows) or bank.halted or bank.equity <= 1e-9
-        truncated = False
+        truncated = end and self._cut
+        terminated = (end and not truncated) or bank.halted or bank.equity <= 1e-9
+        if terminated or truncated:
+            self._settle_started(None)  # a drawdown stop mid-day still settles what is open
         info["equity"] = bank.equity
+        info["settled_stake"] = stake
+        info["settled_payout"] = payout
         info["action_mask"] = self._mask()
-        return self._obs(), reward, bool(terminated), truncated, info
+        return self._obs(), reward, bool(terminated), bool(truncated), info
+
+    def _settle_started(self, next_kickoff: np.datetime64 | None) -> tuple[float, float, float]:
+        """Settle the bets on matches that kicked off before ``next_kickoff`` (all when None).
+
+        Bets stay open until the next decision lies after their kick-off, so a stake sized now never sees the
+        result of a match played at the same time (the bankroll would otherwise leak concurrent results).
+        Returns (total stake, total payout, stake-weighted bet-return volatility) of what was settled.
+        """
+        stake = payout = spread = 0.0
+        keep = []
+        for bet_id, r, sel, odds, bet_stake in self._pending:
+            if next_kickoff is not None and self.ms.kickoff[r] >= next_kickoff:
+                keep.append((bet_id, r, sel, odds, bet_stake))
+                continue
+            h, aw = self.ms.full_time[r]
+            won = bool((h > aw, h == aw, h < aw)[sel])
+            returned = bet_stake * odds if won else 0.0
+            self.bankroll.settle(bet_id, returned)
+            push_history(self.history, np.array([0]), np.array([[float(won)]]))
+            push_history(self.history_odds, np.array([0]), np.array([[odds]]))
+            stake += bet_stake
+            payout += returned
+            spread += bet_stake * float(bet_return_volatility(odds, self.ms.prematch_fair[r, sel]))
+        self._pending = keep
+        return stake, payout, spread / stake if stake > 0 else 0.0
 
     def action_masks(self) -> np.ndarray:
         return self._mask()
