@@ -111,3 +111,20 @@ def test_make_strategy_parses_parameters() -> None:
         make_strategy("martingale")
     with pytest.raises(ValueError, match="unknown parameter"):
         make_strategy("favourite:size=3")
+
+
+def test_model_value_takes_one_bet_per_match_by_default() -> None:
+    from scipy.stats import poisson
+
+    goals = np.arange(11)
+    grid = ScorelineGrid(np.outer(poisson.pmf(goals, 1.8), poisson.pmf(goals, 1.0)))
+    p = np.array(grid.match_odds())
+    over, _ = grid.totals(2.5)
+    tables = {
+        ("1x2", None): x12({"bet365": (1.08 / p[0], 3.0, 5.0)}),  # 8 % edge on home
+        ("total_goals", 2.5): MarketQuotes("total_goals", 2.5, ("bet365",), np.array([[1.12 / over.win, 1.5]])),
+    }
+    ctx, _ = context(tables, {1: Prediction(p, grid)})
+    (order,) = ModelValue().decide(ctx)
+    assert order.market == "total_goals"  # the larger edge (12 %)
+    assert len(ModelValue(max_bets_per_match=2).decide(ctx)) == 2

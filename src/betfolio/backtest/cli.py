@@ -39,7 +39,9 @@ def backtest_command(
             help="football-data folder (<season>/<league>.csv); ingested into --db if given, else a temporary SQLite.",
         ),
     ] = None,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write machine-readable results here.")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write machine-readable results to this file ('-' = stdout).")
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the HTML report (and CSV ledger) here.")
     ] = None,
@@ -140,9 +142,16 @@ def backtest_command(
             report_path=str(report_path) if report_path else None,
             started_at=started,
         )
-    if json_file is not None:
+    to_stdout = json_file is not None and str(json_file) == "-"
+    if to_stdout:
+        import json
+
+        from betfolio.backtest.report import json_ready
+
+        print(json.dumps(json_ready(summary), indent=2, allow_nan=False))
+    elif json_file is not None:
         write_json(summary, json_file)
-    out = Console()
+    out = Console(stderr=to_stdout)
     out.print(strategy_table(summary))
     if summary["models"]["identical_matches"]:
         out.print(forecast_table(summary))

@@ -20,7 +20,7 @@ def run_demo_backtest(engine: Engine, console: Console, report_dir: Path) -> dic
     """
     from betfolio.backtest.data import load_from_engine
     from betfolio.backtest.engine import BacktestConfig, WalkForward
-    from betfolio.backtest.report import _clean, summarise, write_report
+    from betfolio.backtest.report import json_ready, summarise, write_report
     from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
     from betfolio.backtest.table import forecast_table, strategy_table
 
@@ -43,4 +43,4 @@ def run_demo_backtest(engine: Engine, console: Console, report_dir: Path) -> dic
         console.print(f"[yellow]•[/] {note}")
     path = write_report(result, summary, report_dir / "backtest")
     console.print(f"backtest report written to {path}")
-    return _clean(summary)
+    return json_ready(summary)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from betfolio.backtest.engine import BacktestResult
-from betfolio.backtest.report import _clean
+from betfolio.backtest.report import json_ready
 from betfolio.store.tables import bet_ledger, runs
 
 
@@ -41,8 +41,8 @@ def record_run(
                 kind="backtest",
                 name=name,
                 status="finished",
-                config=_clean(config),
-                metrics=_clean(metrics),
+                config=json_ready(config),
+                metrics=json_ready(metrics),
                 report_path=report_path,
                 started_at=started_at or now,
                 finished_at=now,
@@ -67,7 +67,7 @@ def record_run(
                 "settled_at": b.settled_at,
                 "closing_odds": b.closing_odds,
                 "clv": b.clv,
-                "detail": _clean(
+                "detail": json_ready(
                     {
                         "note": b.note,
                         "requested_stake": b.requested_stake,

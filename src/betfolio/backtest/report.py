@@ -169,17 +169,17 @@ def _not_evaluated(summary: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------------------------------------- writing
 def write_json(summary: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_clean(summary), indent=2, allow_nan=False))
+    path.write_text(json.dumps(json_ready(summary), indent=2, allow_nan=False))
 
 
-def _clean(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """JSON has no NaN/inf: write them as null (missing stays missing, never zero)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 

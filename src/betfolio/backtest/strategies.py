@@ -131,7 +131,8 @@ class ModelValue:
     1X2 uses simultaneous Kelly over the three mutually exclusive outcomes. Line markets (totals, Asian
     handicap) are priced on the model's scoreline grid by the settlement kernel itself (pushes and quarter
     lines included); their Kelly fraction treats the refunded share as a push, ``f = kelly(w / (1 − r), odds)``,
-    exact for whole lines and a close approximation for quarter lines. At most one bet per market and match.
+    exact for whole lines and a close approximation for quarter lines. The best edge of each market is a candidate,
+    and at most ``max_bets_per_match`` candidates per match are bet, largest edge first.
     """
 
     name: str = "model_value"
@@ -144,6 +145,9 @@ class ModelValue:
     max_odds: float = 10.0
     bookmaker: str | None = None
     markets: Sequence[str] = ("1x2", "total_goals", "asian_handicap")
+    #: 1X2, handicap and totals bets on one match are strongly correlated (home −0.25 and home 1X2 mostly win
+    #: together); by default only the largest edge per match is taken.
+    max_bets_per_match: int = 1
     models: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -165,11 +169,15 @@ class ModelValue:
                 if market in self.markets:
                     candidates.append((m.match_id, market, table, pred))
         sides = self._price_sides(candidates)
-        orders: list[BetOrder] = []
+        per_match: dict[int, list[tuple[float, BetOrder]]] = {}
         for (match_id, market, table, _), (win, refund) in zip(candidates, sides, strict=True):
-            order = self._one_market(match_id, market, table, win, refund, context.equity)
-            if order is not None:
-                orders.append(order)
+            found = self._one_market(match_id, market, table, win, refund, context.equity)
+            if found is not None:
+                per_match.setdefault(match_id, []).append(found)
+        orders: list[BetOrder] = []
+        for found in per_match.values():
+            found.sort(key=lambda item: -item[0])
+            orders.extend(order for _, order in found[: self.max_bets_per_match])
         return orders
 
     @staticmethod
@@ -202,7 +210,8 @@ class ModelValue:
 
     def _one_market(
         self, match_id: int, market: str, table: MarketQuotes, win: np.ndarray, refund: np.ndarray, equity: float
-    ) -> BetOrder | None:
+    ) -> tuple[float, BetOrder] | None:
+        """The best-edge selection of one market as (edge, order), or None without a qualifying edge."""
         prices, where = _prices(table, self.bookmaker)
         usable = np.isfinite(prices) & (prices <= self.max_odds)
         if not usable.any():
@@ -225,7 +234,7 @@ class ModelValue:
         if not (math.isfinite(stake) and stake > 0.0):
             return None
         sel = table.selections[j]
-        return BetOrder(
+        return float(edge[j]), BetOrder(
             match_id,
             market,
             sel,
