@@ -128,3 +128,16 @@ def test_live_ingest_without_a_key_is_a_clear_error(tmp_path: Path, monkeypatch)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     result = runner.invoke(app, ["ingest", "odds-api", "--league", "E0", "--db", f"sqlite:///{tmp_path / 'k.sqlite'}"])
     assert result.exit_code == 2 and "no API key for odds-api" in result.stderr
+
+
+def test_bench_parse_reports_every_group() -> None:
+    result = runner.invoke(app, ["bench", "parse", "--seconds", "0.01", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["groups"]) == {
+        "api_football_fixtures",
+        "api_football_fixture_details",
+        "api_football_odds",
+        "odds_api_odds",
+    }
+    assert report["fixtures_per_second"] > 0 and report["odds_quotes_per_second"] > 0

@@ -106,9 +106,11 @@ def test_fixtures_link_across_providers_by_teams_and_kickoff(english_2022, af_di
                 )
             ).all()
         )
-        derby = conn.execute(
-            select(matches_master).where(matches_master.c.match_id == int(links["868141"]))
-        ).mappings().one()
+        derby = (
+            conn.execute(select(matches_master).where(matches_master.c.match_id == int(links["868141"])))
+            .mappings()
+            .one()
+        )
         fd_rows = conn.execute(
             select(func.count()).select_from(matches_master).where(matches_master.c.season == "2022-23")
         ).scalar_one()
@@ -152,9 +154,7 @@ def test_fuzzy_matching_confident_ambiguous_and_unknown(sqlite_engine) -> None:
         assert len(info.value.suggestions) == 2
         with pytest.raises(UnresolvedTeamError, match="unknown team 'Manchester City W'"):
             fuzzy.resolve("odds-api", "Manchester City W", create=False)  # a different team, not a typo
-        assert fuzzy.resolve("api-football", "Manchester City W", create=True) != fuzzy.lookup(
-            "x", "Manchester City"
-        )
+        assert fuzzy.resolve("api-football", "Manchester City W", create=True) != fuzzy.lookup("x", "Manchester City")
         with pytest.raises(UnresolvedTeamError):
             plain.resolve("odds-api", "Tottenham Hotspurs", create=False)  # fuzzy is opt-in
 

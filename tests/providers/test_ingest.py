@@ -44,9 +44,11 @@ def test_recorded_api_football_folder(engine, af_dir: Path) -> None:
     assert data["coverage"] >= 35 and count(engine, coverage) >= 35
     assert data["injuries"] == 31 and count(engine, players_db) > 40
     with engine.connect() as conn:
-        derby = conn.execute(
-            select(matches_master).where(matches_master.c.detail["status_code"].as_string() == "PEN")
-        ).mappings().all()
+        derby = (
+            conn.execute(select(matches_master).where(matches_master.c.detail["status_code"].as_string() == "PEN"))
+            .mappings()
+            .all()
+        )
     (madrid,) = [m for m in derby if m["home_goals"] == 2]
     assert (madrid["pen_home_goals"], madrid["pen_away_goals"], madrid["et_home_goals"]) == (3, 2, 0)
     assert madrid["statistics"]["home"]["xg"] == pytest.approx(2.73)

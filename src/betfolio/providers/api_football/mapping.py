@@ -610,18 +610,23 @@ def _quote(
     ingested_at: datetime,
     in_play: bool,
     result: ParseResult,
+    seen: set[tuple[Any, ...]],
 ) -> OddsQuote | None:
     raw = obj(raw, path)
     selection, line = _selection(bet_market, raw.get("value"), raw.get("handicap"), path)
     odd = number(raw.get("odd"), f"{path}.odd")
-    suspended = raw.get("suspended") is True
     if odd is None:
         raise MappingError(f"{path}.odd: missing price")
-    if suspended:
+    if raw.get("suspended") is True:
         result.skip(path, f"outcome suspended (odd {raw.get('odd')!r})")
         return None
     if odd <= 1.0:
         raise MappingError(f"{path}.odd: {raw.get('odd')!r} is not a price (decimal odds must exceed 1.0)")
+    key = (selection, line)
+    if key in seen:  # checked before building the record: live markets repeat lines a lot
+        result.skip(path, f"alternative price for {bet_market.value} {selection.value} {line}; kept the main one")
+        return None
+    seen.add(key)
     return OddsQuote(
         provider=PROVIDER,
         provider_match_id=fixture_id,
@@ -646,7 +651,7 @@ def _bets(
     in_play: bool,
     result: ParseResult,
 ) -> None:
-    seen: dict[tuple[Any, ...], int] = {}
+    seen: dict[Market, set[tuple[Any, ...]]] = {}
     for bpath, bet in enumerate_list(bets, path):
         try:
             bet = obj(bet, bpath)
@@ -661,24 +666,15 @@ def _bets(
             continue
         # Live markets list alternative prices for one line; the provider's "main" one goes first.
         values.sort(key=lambda pv: 0 if isinstance(pv[1], dict) and pv[1].get("main") is True else 1)
+        keys = seen.setdefault(market, set())
         for vpath, raw in values:
             try:
-                quote = _quote(market, raw, vpath, fixture_id, bookmaker, quoted_at, ingested_at, in_play, result)
+                quote = _quote(market, raw, vpath, fixture_id, bookmaker, quoted_at, ingested_at, in_play, result, keys)
             except Exception as exc:
                 result.reject(vpath, describe_error(exc))
                 continue
-            if quote is None:
-                continue
-            key = (quote.market, quote.selection, quote.line)
-            if key in seen:
-                result.skip(
-                    vpath,
-                    f"alternative price for {quote.market.value} {quote.selection.value} "
-                    f"{quote.line}; kept the first (main) one",
-                )
-                continue
-            seen[key] = 1
-            result.records.append(quote)
+            if quote is not None:
+                result.records.append(quote)
 
 
 def parse_odds(payload: Any, result: ParseResult, *, observed_at: datetime | None = None) -> None:
