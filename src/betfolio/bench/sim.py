@@ -25,7 +25,13 @@ def _timed(fn: Any, work: int) -> dict[str, float]:
     return {"seconds": round(wall, 4), "per_second": round(work / wall, 1), "per_cpu_second": round(work / cpu, 1)}
 
 
-def run(n_envs: int = 2048, steps: int = 450, env_steps: int = 30_000, seed: int = 0) -> dict[str, Any]:
+def run(
+    n_envs: int = 2048,
+    steps: int = 450,
+    env_steps: int = 30_000,
+    seed: int = 0,
+    leagues: tuple[str, ...] = ("E0", "D1", "SP1"),
+) -> dict[str, Any]:
     import numpy as np
 
     from betfolio.sim.batched import BatchedLiveSim
@@ -34,7 +40,7 @@ def run(n_envs: int = 2048, steps: int = 450, env_steps: int = 30_000, seed: int
     from betfolio.sim.timeline import build_bank
 
     t0 = time.perf_counter()
-    matches = load_sample_matchset(("E0", "D1", "SP1"), ("2022-23",))
+    matches = load_sample_matchset(leagues, ("2022-23",))
     t1 = time.perf_counter()
     bank = build_bank(matches, n_variants=2, seed=seed)
     t2 = time.perf_counter()
@@ -121,6 +127,7 @@ def register(app: typer.Typer) -> None:
         steps: Annotated[int, typer.Option(help="Batched steps (minutes) to time per policy.")] = 450,
         env_steps: Annotated[int, typer.Option(help="Single-env steps to time per policy.")] = 30_000,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+        leagues: Annotated[str, typer.Option(help="Bundled 2022-23 leagues to replay, comma-separated.")] = "E0,D1,SP1",
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Batched live simulator and LiveBettingEnv.step throughput on the bundled sample."""
@@ -128,4 +135,11 @@ def register(app: typer.Typer) -> None:
 
         if n_envs < 1 or steps < 1 or env_steps < 1:
             raise typer.BadParameter("n-envs, steps and env-steps must be positive")
-        emit(run(n_envs, steps, env_steps, seed), as_json)
+        chosen = tuple(code.strip() for code in leagues.split(",") if code.strip())
+        if not chosen:
+            raise typer.BadParameter("give at least one league, e.g. --leagues E0")
+        try:
+            result = run(n_envs, steps, env_steps, seed, chosen)
+        except FileNotFoundError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        emit(result, as_json)

@@ -77,6 +77,7 @@ class Tapes:
     stale: np.ndarray  # bool [n, T] observed row lags the true minute
     shown: np.ndarray  # float32 [n, T, 5] odds the agent sees (stale during outages)
     odds: np.ndarray  # float32 [n, T, 5] the book's true offered odds (NaN = not offered)
+    offered: np.ndarray  # bool [n, T, 5] finite odds: the selection can be backed
     fair: np.ndarray  # float32 [n, T, 5]
     event_second: np.ndarray  # float32 [n, T]
     volatility: np.ndarray  # float32 [n, T]
@@ -93,6 +94,7 @@ class Tapes:
             stale=np.zeros((n, T), bool),
             shown=np.full((n, T, N_SEL), np.nan, np.float32),
             odds=np.full((n, T, N_SEL), np.nan, np.float32),
+            offered=np.zeros((n, T, N_SEL), bool),
             fair=np.zeros((n, T, N_SEL), np.float32),
             event_second=np.full((n, T), 60.0, np.float32),
             volatility=np.zeros((n, T), np.float32),
@@ -138,6 +140,7 @@ def write_tapes(tapes: Tapes, rows: np.ndarray, bank: TimelineBank, match: np.nd
     tapes.stale[rows] = obs_row != t
     tapes.shown[rows] = shown
     tapes.odds[rows] = bank.odds[mi, vi, t]
+    tapes.offered[rows] = np.isfinite(tapes.odds[rows])
     tapes.fair[rows] = bank.fair[mi, vi, t]
     tapes.event_second[rows] = bank.event_second[mi, vi, t]
     tapes.volatility[rows] = bank.volatility[mi, vi, t]
@@ -232,6 +235,8 @@ class BatchedLiveSim:
         self._exposure_fraction = self.limits.max_match_exposure_fraction
         self._start_equity = np.full(n, self.initial_budget)  # equity at kick-off of the current episode
         self._positions = False  # any open position in any env (skips mark-to-market when none)
+        self._book_dirty = True  # the book part of the observation must be recomputed
+        self._budget_ok = np.zeros(n, bool)
         self._stopped = False
 
     # --- episode control ---------------------------------------------------------------------------------
@@ -302,6 +307,7 @@ class BatchedLiveSim:
         self._start_equity[rows] = self._mtm[rows]
         self._positions = bool(self.staked.any())
         self._stopped = False
+        self._book_dirty = True
 
     def _rows_mask(self, rows: np.ndarray) -> np.ndarray:
         m = np.zeros(self.n_envs, bool)
@@ -310,22 +316,29 @@ class BatchedLiveSim:
 
     # --- observation -------------------------------------------------------------------------------------
     def _observe(self) -> None:
-        obs = self._obs
+        """Write this minute's observation and action mask into the internal buffers.
+
+        The tape row changes every minute; the book part (cash, exposure, positions, whether the budget still
+        allows a bet) only when a bet is placed or settled or an episode starts, so it is recomputed only then.
+        """
         t = self.t
+        obs = self._obs
         obs[:, :_CORE] = self.tapes.core[self.ar, t]
-        bank = self.bankroll
-        inv = 1.0 / self.initial_budget
-        obs[:, _CORE] = bank.cash * inv
-        obs[:, _CORE + 1] = bank.open_stake * inv
-        obs[:, _CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
-        obs[:, -1] = bank.halted
-        equity = bank.cash + bank.open_stake
-        room = np.minimum(self.limits.max_match_exposure_fraction * equity - bank.open_stake, bank.cash)
-        can_bet = ~bank.halted & (room > max(self.limits.min_stake, 1e-9)) & (t < self.book.last_bet_minute)
-        can_bet &= ~self.done
+        if self._book_dirty:
+            bank = self.bankroll
+            inv = 1.0 / self.initial_budget
+            obs[:, _CORE] = bank.cash * inv
+            obs[:, _CORE + 1] = bank.open_stake * inv
+            obs[:, _CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+            obs[:, -1] = bank.halted
+            equity = bank.cash + bank.open_stake
+            room = np.minimum(self.limits.max_match_exposure_fraction * equity - bank.open_stake, bank.cash)
+            self._budget_ok = ~bank.halted & (room > max(self.limits.min_stake, 1e-9)) & ~self.done
+            self._book_dirty = False
+        can_bet = self._budget_ok & (t < self.book.last_bet_minute)
         mask = self._mask
         mask[:, 0] = True
-        np.logical_and(np.isfinite(self.tapes.odds[self.ar, t]), can_bet[:, None], out=mask[:, 1:])
+        np.logical_and(self.tapes.offered[self.ar, t], can_bet[:, None], out=mask[:, 1:])
 
     @property
     def action_mask(self) -> np.ndarray:
@@ -380,6 +393,7 @@ class BatchedLiveSim:
             self.payout_if[rows] = 0.0
             self.staked[rows] = 0.0
             self._positions = bool(self.staked.any())
+            self._book_dirty = True
             win_rate, _ = last_n_win_rate(self.history)
             avg_odds, _ = last_n_win_rate(self.history_odds)
             truncated = ended & (last < MINUTES)
@@ -419,6 +433,7 @@ class BatchedLiveSim:
             done = terminated | truncated
             info["done"] = done
             self.done = done.copy()
+            self._book_dirty = True
             self._observe()
             rows = np.nonzero(done)[0]
             info["final_observation"] = self._obs.copy()
@@ -438,6 +453,7 @@ class BatchedLiveSim:
                     m = np.zeros(n, bool)
                     m[rows[fresh]] = True
                     bank.reset(m)
+                    self._book_dirty = True
                     self._mtm[m] = bank.equity[m]
                     self._start_equity[m] = self._mtm[m]
                 self._observe()
@@ -499,6 +515,7 @@ class BatchedLiveSim:
             self.payout_if[r, s] += st * f
             self.staked[r, s] += st
             self._positions = True
+            self._book_dirty = True
             self.vol_stake[r] += st * bet_return_volatility(f, tp.fair[r, t[placed], s])
             stake_out[r] = st
             fill_out[r] = f

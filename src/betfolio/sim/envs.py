@@ -95,7 +95,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         out = {
             "action_mask": mask[0],
             "stake": float(info["stake"][0]),
-            "fill_odds": float(np.nan_to_num(info["fill_odds"][0])),  # 0.0 = no fill
+            "fill_odds": fill if (fill := float(info["fill_odds"][0])) == fill else 0.0,  # 0.0 = no fill (NaN)
             "reject_reason": int(info["reject_reason"][0]),
             "risk_reason": int(info["risk_reason"][0]),
             "minute": int(info["minute"][0]),

@@ -221,8 +221,8 @@ class MissionReward:
 
     def __call__(self, ctx: RewardContext) -> np.ndarray:
         if not ctx.settled.any():  # between settlements only the staleness penalty applies (fast path)
-            stale = np.clip(ctx.staleness_seconds, 0.0, self.guards.max_staleness_seconds)
-            return np.maximum(-0.001 / STALENESS_SCALE_SECONDS * stale, -self.guards.reward_clip)
+            stale = np.minimum(np.maximum(ctx.staleness_seconds, 0.0), self.guards.max_staleness_seconds)
+            return np.maximum(stale * (-0.001 / STALENESS_SCALE_SECONDS), -self.guards.reward_clip)
         return mission_reward(
             ctx.stake,
             ctx.payout,
