@@ -235,6 +235,51 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     return _clean(summary)
 
 
+def _progress(console: Console) -> Progress:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=console)
+
+
+def train_single(
+    agent: str, engine: Engine, settings: HRLSettings, run: RunDir, reward: str, console: Console
+) -> dict[str, Any]:
+    """One worker (``live``, ``prematch-q`` or ``prematch-dqn``) on the training seasons; returns its last log row.
+
+    Without explicit training seasons the latest season is held out, so a later ``--agent hrl`` evaluation on
+    it stays honest.
+    """
+    train = list(settings.train_seasons) if settings.train_seasons else split_seasons(engine, settings)[0]
+    run.write_manifest(settings.as_dict() | {"agent": agent, "reward": reward, "train": train})
+    console.print(f"training {agent} on {', '.join(train)} with the {reward} reward → {run.path}")
+    matches = load_training_matches(engine, settings.leagues, train)
+    with _progress(console) as progress:
+        task = progress.add_task(agent, total=1)
+
+        def update(done: float, total: float, text: str) -> None:
+            progress.update(task, completed=done, total=total, description=text)
+
+        if agent == "live":
+            bank = build_timelines(matches, settings.seed)
+            live = LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed)
+            history = train_live(bank, run, live, resume=settings.resume, progress=update)[1]
+        elif agent == "prematch-q":
+            pre = PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed)
+            history = train_prematch_q(matches, run, pre, resume=settings.resume, progress=update)[1]
+        elif agent == "prematch-dqn":
+            pre = PrematchSettings(timesteps=settings.dqn_steps, reward=reward, seed=settings.seed)
+            history = train_prematch_dqn(matches, run, pre, resume=settings.resume, progress=update)[1]
+        else:
+            raise ValueError(f"unknown agent {agent!r}")
+    last = history[-1] if history else {}
+    console.print(f"done: {len(history)} log rows; checkpoint {run.checkpoint(agent)}; last: {last}")
+    return {"agent": agent, "train_seasons": train, "run_dir": str(run.path), "log_rows": len(history), "last": last}
+
+
 def print_report(summary: dict[str, Any], console: Console) -> None:
     from betfolio.backtest.table import strategy_table
 

@@ -82,8 +82,12 @@ class RunDir:
     def checkpoint(self, agent: str) -> Path:
         return self.path / f"{agent}.pt"
 
-    def log(self, agent: str) -> CsvLog:
-        return CsvLog(self.path / f"{agent}.csv")
+    def log(self, agent: str, *, resume: bool) -> CsvLog:
+        """The agent's CSV log; a fresh (non-resumed) training starts a fresh log."""
+        path = self.path / f"{agent}.csv"
+        if not resume:
+            path.unlink(missing_ok=True)
+        return CsvLog(path)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         (self.path / "run.json").write_text(json.dumps(manifest, indent=2, default=str))
@@ -118,7 +122,7 @@ def train_live(
     path = run.checkpoint(tag)
     if resume and path.exists():
         trainer.resume(path)
-    log = run.log(tag)
+    log = run.log(tag, resume=resume)
     history: list[dict[str, Any]] = []
 
     def on_update(stats: Any) -> None:
@@ -164,7 +168,7 @@ def train_prematch_q(
         agent = TabularQAgent(
             int(env.action_space.n), reader, QConfig(seed=settings.seed, epsilon_decay_episodes=decay)
         )
-    log = run.log(tag)
+    log = run.log(tag, resume=resume)
     history: list[dict[str, Any]] = []
 
     def on_episode(episode: int, total: float) -> None:
@@ -192,7 +196,7 @@ def train_prematch_dqn(
         worker = DQNWorker.load(path, env, prematch_feature_hash())
     else:
         worker = DQNWorker(env, DQNConfig(seed=settings.seed, learning_starts=min(500, settings.timesteps // 10)))
-    log = run.log(tag)
+    log = run.log(tag, resume=resume)
     history: list[dict[str, Any]] = []
 
     def on_progress(steps: int, mean_return: float) -> None:

@@ -1,0 +1,192 @@
+"""Evaluation: sleeve arithmetic, a manager that only uses the past, and the whole train → evaluate pipeline
+on the bundled sample (trained on 2020-21…2021-22, judged on the unseen 2022-23)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine
+
+from betfolio.agents.evaluation import (
+    DayBet,
+    SeasonWindow,
+    Sleeve,
+    _portfolio_metrics,
+    run_manager,
+    sleeve_metrics,
+    verdict,
+)
+from betfolio.agents.manager import ManagerConfig
+from betfolio.agents.pipeline import HRLSettings, run_hrl, split_seasons
+from betfolio.agents.prematch.strategy import form_features, prematch_values
+from betfolio.agents.training import RunDir
+from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
+from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.sim.features import PREMATCH_FEATURES
+
+DAYS = [date(2023, 1, 1) + timedelta(days=i) for i in range(6)]
+
+
+def _sleeve(name: str, profits: list[float]) -> Sleeve:
+    """One even-money bet of 5 % per day; profit ±5 %."""
+    bets = [DayBet(d, 0.05, 0.10 if p > 0 else 0.0, 2.0, math.nan) for d, p in zip(DAYS, profits, strict=True)]
+    return Sleeve(name, bets)
+
+
+def test_sleeve_alone_compounds_and_shares_scale_the_stakes() -> None:
+    sleeve = _sleeve("a", [1, 1, -1, 1, -1, 1])
+    alone = sleeve_metrics(sleeve, 1000.0, DAYS)
+    expected = 1000.0 * 1.05**4 * 0.95**2
+    assert alone["final_equity"] == pytest.approx(expected)
+    assert alone["bets"] == 6
+    half = _portfolio_metrics({"a": sleeve}, {"a": dict.fromkeys(DAYS, 0.5)}, 1000.0, DAYS, 0)
+    assert half["final_equity"] == pytest.approx(1000.0 * 1.025**4 * 0.975**2)
+    assert half["turnover"] < alone["turnover"]
+
+
+def test_manager_allocates_from_the_past_only() -> None:
+    """Changing day k's results cannot change any allocation on days ≤ k."""
+    config = ManagerConfig(live_worker="b")
+    a = _sleeve("a", [1, -1, 1, 1, -1, 1])
+    b1, b2 = _sleeve("b", [1, 1, 1, -1, -1, -1]), _sleeve("b", [1, 1, 1, 1, 1, 1])
+    shares1, _ = run_manager({"a": a, "b": b1}, DAYS, 1000.0, config, max_drawdown=0.5)
+    shares2, trace = run_manager({"a": a, "b": b2}, DAYS, 1000.0, config, max_drawdown=0.5)
+    for d in DAYS[:4]:  # the sleeves differ from day 3 on: allocations up to and including day 3 agree
+        assert shares1["a"][d] == shares2["a"][d] and shares1["b"][d] == shares2["b"][d]
+    assert sum(trace.leads.values()) == len(DAYS)
+    assert all(0 <= s <= 1 for w in shares1.values() for s in w.values())
+
+
+def test_verdict_is_computed_and_honest() -> None:
+    rows: dict[str, dict[str, Any]] = {
+        "no_bet": {"bets": 0, "roi": None},
+        "favourite": {"bets": 100, "roi": 0.01},
+        "agent": {"bets": 50, "roi": -0.2, "roi_ci_low": -0.35, "roi_ci_high": -0.05},
+        "lucky": {"bets": 50, "roi": 0.05, "roi_ci_low": -0.1, "roi_ci_high": 0.2},
+        "idle": {"bets": 0, "roi": None, "roi_ci_low": None, "roi_ci_high": None},
+    }
+    lines = verdict(rows, ["agent", "lucky", "idle"])
+    assert "does not beat" in lines[0] and "loses money with 95% confidence" in lines[0]
+    assert "within noise" in lines[1]
+    assert "no bets" in lines[2]
+
+
+def test_season_window_hides_other_seasons() -> None:
+    seen: list[list[int]] = []
+
+    class Spy:
+        name = "spy"
+
+        def decide(self, context: DecisionContext) -> list:  # type: ignore[type-arg]
+            seen.append([m.match_id for m in context.matches])
+            return []
+
+    views = [
+        MatchView(1, "E0", "2021-22", datetime(2022, 5, 1), "A", "B"),
+        MatchView(2, "E0", "2022-23", datetime(2022, 8, 6), "C", "D"),
+    ]
+    ctx = DecisionContext(datetime(2022, 8, 1), views, {}, {}, {}, lambda: [], 1000, 1000, 1000, lambda _m: 50)
+    SeasonWindow(Spy(), frozenset({"2022-23"})).decide(ctx)  # type: ignore[arg-type]
+    assert seen == [[2]]
+
+
+def test_form_features_use_only_the_given_results_and_mask_unknown_teams() -> None:
+    past = [
+        PastResult(1, "E0", "2022-23", datetime(2022, 8, 6), "A", "B", 2, 0),
+        PastResult(2, "E0", "2022-23", datetime(2022, 8, 13), "B", "A", 1, 1),
+    ]
+    form = form_features(past)
+    assert list(form["A"]) == [(2, 0), (1, 1)] and list(form["B"]) == [(0, 2), (1, 1)]
+    view = MatchView(3, "E0", "2022-23", datetime(2022, 8, 20), "A", "Promoted")
+    _values, mask, book, _price = prematch_values(view, {}, form)
+    assert book is None and not mask.any()  # no prices: nothing to decide on
+    quotes = {MATCH_ODDS_KEY: MarketQuotes("1x2", None, ("pinnacle",), np.array([[2.0, 3.5, 4.0]]))}
+    values, mask, book, price = prematch_values(view, quotes, form)
+    assert book == "pinnacle" and price is not None and price.tolist() == [2.0, 3.5, 4.0]
+    names = list(PREMATCH_FEATURES)
+    assert mask[names.index("home_form_points")] and not mask[names.index("away_form_points")]
+    assert values[names.index("away_form_points")] == 0.0  # missing, not a zero-point team: the mask says so
+    assert values[names.index("home_form_points")] == pytest.approx(4 / 6)
+    assert not mask[names.index("fair_over_2_5")]  # no totals market quoted
+
+
+def test_split_refuses_look_ahead(sample_store: tuple[Engine, Path]) -> None:
+    engine, _ = sample_store
+    assert split_seasons(engine, HRLSettings()) == (["2020-21", "2021-22"], ["2022-23"])
+    with pytest.raises(ValueError, match="must all precede"):
+        split_seasons(engine, HRLSettings(train_seasons=["2022-23"], eval_seasons=["2021-22"]))
+    with pytest.raises(ValueError, match="not in the store"):
+        split_seasons(engine, HRLSettings(eval_seasons=["2012-13"]))
+
+
+def test_backtest_observation_matches_the_simulator(sample_store: tuple[Engine, Path]) -> None:
+    """Given the same history, the as-of features rebuilt from a backtest context equal the simulator's."""
+    from betfolio.backtest.data import load_from_engine
+    from betfolio.sim.episodes import load_matchset
+    from betfolio.sim.prematch import prematch_features
+
+    engine, _ = sample_store
+    ms = load_matchset(engine, seasons=["2022-23"])
+    sim_values, sim_masks = prematch_features(ms)
+    data = load_from_engine(engine, seasons=["2022-23"])
+    by_id = {m.match_id: m for m in data.matches}
+    rows = [100, 250, 379]
+    for r in rows:
+        m = by_id[int(ms.match_id[r])]
+        past = [
+            PastResult(x.match_id, x.league, x.season, x.kickoff, x.home, x.away, x.home_goals, x.away_goals)
+            for x in data.matches
+            if x.kickoff < m.kickoff and x.has_result
+        ]
+        view = MatchView(m.match_id, m.league, m.season, m.kickoff, m.home, m.away)
+        values, mask, _book, _price = prematch_values(view, m.prematch, form_features(past))
+        np.testing.assert_array_equal(mask, sim_masks[r])
+        np.testing.assert_allclose(values, sim_values[r], atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
+    engine, root = sample_store
+    settings = HRLSettings(live_steps=8_192, n_envs=64, q_episodes=3, dqn_steps=600, refit_every_days=28)
+    run = RunDir.named(root / "run")
+    return run_hrl(engine, settings, run, Console(width=160, record=True)), run.path
+
+
+def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[str, Any], Path]) -> None:
+    summary, path = hrl_run
+    assert summary["train_seasons"] == ["2020-21", "2021-22"] and summary["eval_seasons"] == ["2022-23"]
+    expected = {"no_bet", "favourite", "model_value", "consensus", "prematch-q", "prematch-dqn",
+                "live (mission)", "live (log_wealth)", "hrl"}  # fmt: skip
+    assert set(summary["strategies"]) == expected
+    assert summary["strategies"]["no_bet"]["bets"] == 0
+    assert summary["strategies"]["favourite"]["bets"] > 300  # one bet per unseen match with prices
+    for name, row in summary["strategies"].items():
+        assert row["max_drawdown"] is not None and 0 <= row["max_drawdown"] <= 1, name
+    assert len(summary["verdict"]) == 5
+    assert set(summary["reward_ablation"]) == {"mission", "log_wealth"}
+    written = json.loads((path / "evaluation.json").read_text())
+    assert written["strategies"].keys() == summary["strategies"].keys()
+
+
+def test_pipeline_leaves_checkpoints_logs_and_resumes(
+    hrl_run: tuple[dict[str, Any], Path], sample_store: tuple[Engine, Path]
+) -> None:
+    from betfolio.agents.training import LiveSettings, build_timelines, load_training_matches, train_live
+
+    _summary, path = hrl_run
+    for agent in ("live", "live-log-wealth", "prematch-q", "prematch-dqn"):
+        assert (path / f"{agent}.pt").stat().st_size > 0
+        assert (path / f"{agent}.csv").read_text().count("\n") >= 2
+    engine, _ = sample_store
+    bank = build_timelines(load_training_matches(engine, None, ["2021-22"]), seed=1, n_variants=1)
+    rows_before = (path / "live.csv").read_text().count("\n")
+    _net, history = train_live(bank, RunDir(path), LiveSettings(total_steps=16_384, n_envs=64), resume=True)
+    assert history[0]["global_step"] > 8_192  # continued from the checkpoint's step count
+    assert (path / "live.csv").read_text().count("\n") == rows_before + len(history)
