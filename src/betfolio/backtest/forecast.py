@@ -138,12 +138,33 @@ def _predict(model: Any, fitted: bool, fixtures: list[_Fixture]) -> tuple[dict[i
         else:
             ok.append(f)
     done: dict[int, Prediction] = {}
-    if ok:
-        grids = model.predict_grids([f.home for f in ok], [f.away for f in ok])
-        for f, g in zip(ok, grids, strict=True):
+    if not ok:
+        return done, failed
+    try:
+        grids = list(model.predict_grids([f.home for f in ok], [f.away for f in ok]))
+    except ValueError:
+        # One fixture the model cannot price (e.g. two promoted sides that have only played each other: their
+        # strength relative to the league is not identified) must not cost the others their forecast.
+        grids = []
+        for f in ok:
+            try:
+                grids.append(model.predict_grids([f.home], [f.away])[0])
+            except ValueError as exc:
+                failed[f.match_id] = f"model cannot price it: {_first_clause(str(exc))}"
+                grids.append(None)
+    for f, g in zip(ok, grids, strict=True):
+        if g is not None:
             grid = ScorelineGrid(g)
             done[f.match_id] = Prediction(match_odds=np.asarray(grid.match_odds()), grid=grid)
     return done, failed
+
+
+def _first_clause(message: str) -> str:
+    """Skip reasons are counted by text, so drop the team names: "X and Y were never linked…" → "never linked…"."""
+    for marker in (" were never linked", " is not in the fitted model"):
+        if marker in message:
+            return message[message.index(marker) + 1 :].split(":")[0]
+    return message
 
 
 def _run_league(args: tuple[str, list[_Fixture], dict[str, ModelFactory], FitSchedule]) -> Forecasts:
