@@ -199,3 +199,20 @@ def test_odds_api_key_is_never_logged_nor_stored(standin, sqlite_engine, caplog)
     with pytest.raises(NoDataAvailable, match="API key is not valid"):
         bad.odds("soccer_epl")
     bad.close()
+
+
+def test_live_states_fall_back_with_growing_staleness(standin, sqlite_engine) -> None:
+    client = af_client(standin, sqlite_engine, attempts=1)
+    live = client.live_states()
+    (state,) = live.states
+    assert not live.stale and state.data_staleness == 0.0 and state.minute == 45 and state.away_goals == 1
+    later = live.fetched_at + timedelta(seconds=90)
+    client.source = ResilientSource(client.http, sqlite_engine, clock=lambda: later)
+    standin.faults.append("server_error")
+    down = client.live_states()
+    (stale_state,) = down.states
+    assert down.stale and "HTTP 500" in down.error
+    assert stale_state.data_staleness == pytest.approx(90, abs=1) and stale_state.observed_at == state.observed_at
+    features = stale_state.feature_vector()
+    assert features.get("staleness") == pytest.approx(90 / 300, abs=0.01)
+    client.close()

@@ -130,8 +130,17 @@ def test_kickoff_on_another_day_still_links(english_2022, oa_dir: Path, tmp_path
     moved_content = json.dumps(moved).encode()
     second = store_parse_result(engine, OddsApi().parse("odds", moved_content), moved_content, source="b")
     # the same prices at the same times, now reached through the linked fixture: nothing new to store
-    assert (second.matches_added, second.matches_linked, second.quotes, second.quotes_added) == (0, 1, 3, 0)
+    assert (second.matches_added, second.quotes, second.quotes_added) == (0, 3, 0)
     assert not second.problems
+    with engine.connect() as conn:
+        fixture_links = dict(
+            conn.execute(
+                select(identity_map.c.external_id, identity_map.c.canonical_id).where(
+                    identity_map.c.provider == "odds-api", identity_map.c.entity == "fixture"
+                )
+            ).all()
+        )
+    assert fixture_links["another-id"] == fixture_links[events[0]["id"]]
     with engine.connect() as conn:
         home = TeamResolver(conn).lookup("odds-api", "Leicester City")
         away = TeamResolver(conn).lookup("odds-api", "Tottenham Hotspur")
@@ -168,3 +177,28 @@ def test_player_identity_by_provider_id_then_name_and_birth_date(sqlite_engine) 
         assert players.resolve("other", "x1", "Jamal Musialla", birth_date=date(2003, 2, 26)) == musiala  # typo
         assert players.resolve("other", "x2", "Jamal Musiala", birth_date=date(1990, 1, 1)) != musiala
         assert players.resolve("other", "x3", "Jamal Musiala") != musiala  # no birth date: never merged by name
+
+
+def test_odds_feed_links_a_finished_match_without_touching_its_result(english_2022, oa_dir: Path) -> None:
+    engine = english_2022
+    event = json.loads((oa_dir / "karuma46_soccer_epl_odds_h2h_2024-08-19.json").read_bytes())[0]
+    event.update(home_team="Crystal Palace", away_team="Arsenal", commence_time="2022-08-05T19:00:00Z")
+    for outcome in event["bookmakers"][0]["markets"][0]["outcomes"]:
+        outcome["name"] = {"Leicester City": "Crystal Palace", "Tottenham Hotspur": "Arsenal"}.get(
+            outcome["name"], outcome["name"]
+        )
+    content = json.dumps([event]).encode()
+    summary = store_parse_result(
+        engine, OddsApi().parse("odds", content), content, source="palace", results_authority=False
+    )
+    assert (summary.matches_added, summary.matches_linked, summary.quotes_added) == (0, 1, 3)
+    with engine.connect() as conn:
+        match = (
+            conn.execute(
+                select(matches_master).where(matches_master.c.kickoff_utc == datetime(2022, 8, 5, 19, 0, tzinfo=UTC))
+            )
+            .mappings()
+            .one()
+        )
+    assert match["status"] == "finished" and (match["home_goals"], match["away_goals"]) == (0, 2)
+    assert match["source_provider"] == "football-data"

@@ -16,7 +16,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from betfolio.canonical import Coverage, Injury, League, LiveMatchState, Match, OddsQuote, Player, PlayerSeason, Team
+from betfolio.canonical import (
+    Coverage,
+    Injury,
+    League,
+    LiveMatchState,
+    Match,
+    MatchStatus,
+    OddsQuote,
+    Player,
+    PlayerSeason,
+    Team,
+)
 from betfolio.providers.base import ParseResult
 from betfolio.providers.identity import (
     PlayerResolver,
@@ -90,8 +101,12 @@ def store_parse_result(
     season: str | None = None,
     parser_version: str = "1",
     create_teams: bool = True,
+    results_authority: bool = True,
 ) -> PayloadSummary:
-    """Store everything ``result`` holds, atomically, with the raw payload. ``league``/``season`` filter."""
+    """Store everything ``result`` holds, atomically, with the raw payload. ``league``/``season`` filter.
+
+    ``results_authority=False`` (odds feeds) links fixtures other providers already stored without touching
+    their status or score."""
     summary = PayloadSummary(result.provider, result.endpoint, source)
     summary.rejects = [str(r) for r in result.rejects]
     summary.skipped = len(result.skipped)
@@ -103,7 +118,9 @@ def store_parse_result(
         digest, summary.new_payload = archive_payload(
             conn, provider=result.provider, endpoint=result.endpoint, source=source, content=content, params=params
         )
-        _Writer(conn, result.provider, summary, create_teams=create_teams).write(records)
+        _Writer(conn, result.provider, summary, create_teams=create_teams, results_authority=results_authority).write(
+            records
+        )
         conn.execute(
             insert(ingest_runs).values(
                 provider=result.provider,
@@ -126,8 +143,11 @@ def store_parse_result(
 
 
 class _Writer:
-    def __init__(self, conn: Connection, provider: str, summary: PayloadSummary, *, create_teams: bool) -> None:
+    def __init__(
+        self, conn: Connection, provider: str, summary: PayloadSummary, *, create_teams: bool, results_authority: bool
+    ) -> None:
         self.conn, self.provider, self.summary, self.create_teams = conn, provider, summary, create_teams
+        self.results_authority = results_authority
         self.teams = TeamResolver(conn, fuzzy=True)
         self._players: PlayerResolver | None = None
         self.match_ids: dict[str, int] = {}
@@ -196,14 +216,10 @@ class _Writer:
                 if m.detail.get(key) is not None:
                     team_links[str(m.detail[key])] = team_id
             existing = find_fixture(self.conn, m.league, home, away, m.kickoff)
-            if existing is not None and not self._same_natural_day(existing, m):
-                # Same fixture stored under another calendar day by another provider: link, don't duplicate.
+            if existing is not None and self._keep_existing(existing, m):
                 self.match_ids[m.provider_match_id] = existing
                 link_fixtures(self.conn, {(m.provider, m.provider_match_id): existing})
-                self.summary.matches_linked += 1
                 continue
-            if existing is not None:
-                self.summary.matches_linked += 1
             to_upsert.append(m)
         link_external(self.conn, self.provider, "team", team_links)
         if to_upsert:
@@ -213,11 +229,26 @@ class _Writer:
             self.summary.rejects.extend(f"{self.provider}: {u}" for u in written.unresolved or [])
             self.summary.problems.extend(getattr(written, "duplicates", []) or [])
 
-    def _same_natural_day(self, match_id: int, m: Match) -> bool:
-        day = self.conn.execute(
-            select(matches_master.c.match_date).where(matches_master.c.match_id == match_id)
-        ).scalar_one()
-        return day == m.kickoff.date()
+    def _keep_existing(self, match_id: int, m: Match) -> bool:
+        """Whether a fixture already stored (by any provider) must only be linked, not updated.
+
+        Linked, not updated, when: it sits under another calendar day (providers disagree on kick-off time;
+        the natural key is by day), this provider is not an authority on results (odds feeds), or the stored
+        match is final and this record is not (an older snapshot must never un-finish a match).
+        """
+        row = self.conn.execute(
+            select(matches_master.c.match_date, matches_master.c.status, matches_master.c.source_provider).where(
+                matches_master.c.match_id == match_id
+            )
+        ).one()
+        other_provider = row.source_provider != self.provider
+        if other_provider:
+            self.summary.matches_linked += 1
+        if row.match_date != m.kickoff.date():
+            return True
+        if other_provider and not self.results_authority:
+            return True
+        return MatchStatus(row.status).is_final and not m.status.is_final
 
     def _ids_for(self, provider_ids: set[str]) -> dict[str, int]:
         missing = provider_ids - self.match_ids.keys()

@@ -72,6 +72,7 @@ def ingest_directory(
     league: str | None = None,
     season: str | None = None,
     parser_version: str = "1",
+    results_authority: bool = True,
 ) -> IngestReport:
     """Every ``*.json`` under ``directory`` whose endpoint is recognised, in dependency order (fixtures before
     their odds). Unrecognised files are listed as ignored; unusable ones as errors; the rest are stored."""
@@ -112,6 +113,7 @@ def ingest_directory(
                 league=league,
                 season=season,
                 parser_version=parser_version,
+                results_authority=results_authority,
             )
         )
     return report

@@ -88,7 +88,7 @@ class ResilientSource:
         except ProviderError as exc:
             self._status(succeeded=False, error=str(exc))
             return self._fallback(endpoint, params, exc)
-        self._archive(response)
+        fetched_at = self._archive(response)
         self._status(succeeded=True)
         return Fetched(
             provider=self.provider,
@@ -96,7 +96,7 @@ class ResilientSource:
             params=params,
             content=response.content,
             payload=response.payload,
-            fetched_at=response.fetched_at,
+            fetched_at=fetched_at,
             stale=False,
             staleness_seconds=0.0,
         )
@@ -119,9 +119,10 @@ class ResilientSource:
             error=str(exc),
         )
 
-    def _archive(self, response: Response) -> None:
+    def _archive(self, response: Response) -> datetime:
+        """Archive the response; returns the fetch time as stored (what a later fallback will report)."""
         if self.engine is None:
-            return
+            return response.fetched_at
         with self.engine.begin() as conn:
             digest, is_new = archive_payload(
                 conn,
@@ -133,6 +134,8 @@ class ResilientSource:
             )
             if not is_new:
                 mark_payload_fetched(conn, digest, response.fetched_at)
+            stored = conn.execute(select(raw_payloads.c.fetched_at).where(raw_payloads.c.sha256 == digest)).scalar_one()
+        return stored
 
     def _status(self, *, succeeded: bool, error: str | None = None) -> None:
         if self.engine is None:

@@ -8,12 +8,16 @@ Direct (``v3.football.api-sports.io``, header ``x-apisports-key``) or RapidAPI (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine
 
+from betfolio.canonical import LiveMatchState
 from betfolio.providers.api_football import PROVIDER
+from betfolio.providers.base import Reject
 from betfolio.providers.http import HttpProviderClient, HttpSettings, QuotaExceeded, RequestRejected
 from betfolio.providers.resilient import Fetched, ResilientSource
 
@@ -21,6 +25,17 @@ DIRECT_URL = "https://v3.football.api-sports.io"
 RAPIDAPI_URL = "https://api-football-v1.p.rapidapi.com/v3"
 RAPIDAPI_HOST = "api-football-v1.p.rapidapi.com"
 MAX_IDS = 20
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    states: list[LiveMatchState]
+    stale: bool
+    staleness_seconds: float
+    fetched_at: datetime
+    rejects: list[Reject] = field(default_factory=list)
+    error: str | None = None
+
 MAX_PAGES = 200
 
 
@@ -91,6 +106,25 @@ class ApiFootballClient:
     def live_fixtures(self, leagues: Iterable[int] | None = None) -> Fetched:
         ids = "-".join(str(i) for i in leagues) if leagues else "all"
         return self.get("fixtures", live=ids)
+
+    def live_states(self, leagues: Iterable[int] | None = None) -> LiveSnapshot:
+        """Every in-play match's state. While the provider is down, the last stored states come back with
+        ``data_staleness`` = seconds since they were fetched, and ``stale=True``."""
+        from betfolio.providers.api_football.adapter import ApiFootball
+
+        fetched = self.live_fixtures(leagues)
+        result = ApiFootball().parse_payload("fixtures", fetched.payload, observed_at=fetched.fetched_at)
+        states = [
+            s.model_copy(update={"data_staleness": fetched.staleness_seconds}) for s in result.of_kind("live_state")
+        ]
+        return LiveSnapshot(
+            states=states,
+            stale=fetched.stale,
+            staleness_seconds=fetched.staleness_seconds,
+            fetched_at=fetched.fetched_at,
+            rejects=list(result.rejects),
+            error=fetched.error,
+        )
 
     def fixtures_by_ids(self, ids: Iterable[int | str]) -> Iterator[Fetched]:
         """Full fixtures (events, lineups, statistics, players embedded), 20 ids per call."""

@@ -720,7 +720,7 @@ def parse_live_odds(payload: Any, result: ParseResult, *, observed_at: datetime 
         result.guarded(
             f"{path}.fixture", lambda i=item, p=path, f=fixture_id, q=quoted_at: _live_odds_state(i, p, f, q)
         )
-        flags = opt_obj(item.get("status"), f"{path}.status")
+        flags = item.get("status") if isinstance(item.get("status"), dict) else {}
         if flags.get("blocked") is True or flags.get("stopped") is True:
             result.skip(f"{path}.status", "betting blocked/stopped: no price in this snapshot is available")
             continue

@@ -5,11 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from betfolio.canonical import Coverage
 from betfolio.providers.base import Capability, ParseResult, PayloadError, Provider, load_json
 from betfolio.providers.odds_api import PROVIDER
 from betfolio.providers.odds_api.mapping import parse_odds
 
 ENDPOINTS = ("odds",)
+
+COVERAGE_FLAGS: dict[str, bool] = {
+    "fixtures": True,
+    "results": False,
+    "half_time": False,
+    "statistics": False,
+    "xg": False,
+    "events": False,
+    "lineups": False,
+    "player_statistics": False,
+    "injuries": False,
+    "odds_prematch": True,
+    "odds_closing": False,
+    "odds_live": True,
+    "live_state": False,
+}
 
 
 class OddsApi(Provider):
@@ -30,4 +47,10 @@ class OddsApi(Provider):
     def parse_payload(self, endpoint: str, payload: Any, *, observed_at: datetime | None = None) -> ParseResult:
         result = ParseResult(PROVIDER, endpoint)
         parse_odds(payload, result, observed_at=observed_at)
+        seasons = sorted({(m.league, m.season) for m in result.of_kind("match")})
+        result.records.extend(self.coverage(league, season) for league, season in seasons)
         return result
+
+    def coverage(self, league: str, season: str) -> Coverage:
+        """The same for every league: bookmaker prices and fixtures, never results or statistics."""
+        return Coverage(provider=PROVIDER, league=league, season=season, flags=dict(COVERAGE_FLAGS), statistics=())

@@ -37,6 +37,7 @@ def ingest_recorded(
         league=league,
         season=season,
         parser_version=PARSER_VERSION,
+        results_authority=False,
     )
 
 
@@ -72,6 +73,7 @@ def ingest_live(engine: Engine, client: OddsApiClient, *, league: str, season: s
             league=odds_api_league_code(sport),
             season=season,
             parser_version=PARSER_VERSION,
+            results_authority=False,
         )
     )
     return report
