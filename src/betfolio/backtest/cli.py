@@ -50,6 +50,9 @@ def backtest_command(
     max_match_exposure: Annotated[float, typer.Option(help="Max open stake per match, fraction of equity.")] = 0.10,
     max_daily_exposure: Annotated[float, typer.Option(help="Max open stake per match day, fraction of equity.")] = 0.25,
     max_drawdown: Annotated[float, typer.Option(help="Stop betting at this drawdown from peak (0 = never).")] = 0.5,
+    models: Annotated[
+        str, typer.Option(help="Goal models to score against the markets (comma-separated): dixon_coles, poisson.")
+    ] = "dixon_coles",
     refit_days: Annotated[float, typer.Option(help="Refit the models every N days.")] = 7.0,
     workers: Annotated[int, typer.Option(help="Processes for fitting leagues in parallel.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
@@ -88,7 +91,12 @@ def backtest_command(
             max_daily_exposure_fraction=max_daily_exposure,
             max_drawdown=max_drawdown or None,
         )
-        config = BacktestConfig(initial_bankroll=bankroll, limits=limits, refit_every=timedelta(days=refit_days))
+        config = BacktestConfig(
+            initial_bankroll=bankroll,
+            limits=limits,
+            refit_every=timedelta(days=refit_days),
+            evaluate_models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
