@@ -129,9 +129,23 @@ def test_real_live_states_drive_the_replay(ingested):
         ]
         added, problems = insert_live_states(conn, states, {"fx1": match["match_id"]})
         assert added == len(states) and problems == []
+        other = queries.matches(conn, leagues=["E0"])[1]  # Fulham 2-2 Liverpool (HT 1-0)
+        assert (other["home_goals"], other["away_goals"], other["ht_home_goals"]) == (2, 2, 1)
+        events = [
+            {"minute": m, "side": side, "type": "Goal", "detail": "Normal Goal"}
+            for m, side in ((32, "home"), (64, "away"), (72, "home"), (80, "away"))
+        ]
+        conn.execute(
+            update(matches_master)
+            .where(matches_master.c.match_id == other["match_id"])
+            .values(detail={"events": events})
+        )
     ms = load_matchset(ingested, leagues=["E0"])
     row = int(np.nonzero(ms.match_id == match["match_id"])[0][0])
     assert list(ms.live) == [row]
+    with_events = int(np.nonzero(ms.match_id == other["match_id"])[0][0])
+    assert list(ms.events) == [with_events] and ms.summary()["with_event_minutes"] == 1
+    assert np.nonzero(ms.events[with_events].goals[0])[0].tolist() == [31, 71]
     bank = build_bank(ms.subset([row]), n_variants=1, seed=0)
     assert bank.last_minute[0] == 40  # the feed stopped at 40' without a final whistle
     assert bank.values[0, 0, 22, 1] == 1 and bank.values[0, 0, 19, 1] == 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from betfolio.canonical import statistics as st
-from betfolio.sim.episodes import LiveTrack
+from betfolio.sim.episodes import LiveTrack, event_minutes
 from betfolio.sim.features import LIVE_FEATURES, MATCH_STATS, STATE_SLICE
 from betfolio.sim.market import BookConfig
 from betfolio.sim.timeline import MINUTES, build_bank
@@ -118,3 +118,44 @@ def test_real_minute_data_replaces_the_synthetic_path_and_truncates(sample_match
     assert not bank.present[0, 0, 45, col("home_corners")]  # not delivered → masked
     assert bank.base_staleness[0, 0, 45] == pytest.approx(20.0 + 15 * 60)  # last state at 30', 15 min ago
     assert bank.suspended[0, 0, 30] and bank.suspended[0, 0, 60:].all()
+
+
+def _event(minute, side, kind, detail, extra=None):
+    return {"minute": minute, "extra_minute": extra, "side": side, "type": kind, "detail": detail}
+
+
+def test_real_event_minutes_place_goals_and_cards(sample_matches):
+    ms = sample_matches.subset([0, 1])  # Crystal Palace 0-2 Arsenal (HT 0-1)
+    events = [
+        _event(20, "away", "goal", "Normal Goal"),
+        _event(33, "home", "goal", "Missed Penalty"),  # not a goal
+        _event(85, "home", "goal", "Own Goal"),  # Arsenal's second: the event's team is the scorer's side here
+        _event(45, "away", "card", "Yellow Card", extra=2),  # first-half stoppage folds into 45'
+        _event(90, "home", "card", "Red Card", extra=4),
+        _event(110, "home", "goal", "Normal Goal"),  # extra time: not part of the regular-time score
+    ]
+    found = event_minutes(events, (0, 2), (0, 1))
+    assert found is not None and found.goals is not None
+    assert np.nonzero(found.goals[1])[0].tolist() == [19, 84]  # own goal credited to the other side
+    ms.events = {0: found}
+    ms.stat_totals = ms.stat_totals.copy()
+    ms.stat_totals[0, MATCH_STATS.index("red_cards")] = np.nan  # no stored red-card total: the events decide
+    bank = build_bank(ms, n_variants=3, seed=2)
+    away = bank.values[0, :, :, col("away_goals")]
+    assert (away[:, 19] == 0).all() and (away[:, 20] == 1).all() and (away[:, 85] == 2).all()
+    assert bank.suspended[0, :, 20].all() and bank.suspended[0, :, 85].all()
+    red = bank.values[0, :, :, col("home_red_cards")]
+    assert (red[:, 89] == 0).all() and (red[:, 90] == 1).all()
+    assert bank.present[0, 0, 90, col("home_red_cards")]
+    assert bank.values[0, 0, 90, col("away_red_cards")] == 0 and bank.present[0, 0, 90, col("away_red_cards")]
+    # one yellow in the events, two in the stored total: the events are incomplete, the stored total wins
+    assert ms.stat_totals[0, MATCH_STATS.index("yellow_cards"), 1] == 2
+    assert (bank.values[0, :, 90, col("away_yellow_cards")] == 2).all()
+
+
+def test_events_that_contradict_the_score_are_not_used_for_goals():
+    events = [_event(10, "home", "goal", "Normal Goal")]
+    found = event_minutes(events, (0, 2), None)
+    assert found is not None and found.goals is None
+    assert event_minutes([], (0, 0), None) is None
+    assert event_minutes(None, (0, 0), None) is None

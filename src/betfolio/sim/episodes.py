@@ -77,6 +77,68 @@ _ARRAY_FIELDS = (
 )
 
 
+@dataclass(slots=True)
+class EventMinutes:
+    """Regular-time minutes (1…90) of a match's real goals and cards, per side: counts ``[2, 90]``.
+
+    ``goals`` is None when the events do not reproduce the stored score (then the timeline places goals
+    itself); cards are kept when events were delivered at all (zero cards is then a fact).
+    """
+
+    goals: np.ndarray | None
+    red_cards: np.ndarray
+    yellow_cards: np.ndarray
+
+
+def _regular_minute(event: dict[str, Any]) -> int | None:
+    """Minute 1…90 of an event in regular time (stoppage folds into 45/90); None in extra time or unknown."""
+    minute = event.get("minute")
+    if minute is None or minute > 90:
+        return None
+    return min(max(int(minute), 1), 90)
+
+
+def event_minutes(events: Any, full_time: tuple[int, int], half_time: tuple[int, int] | None) -> EventMinutes | None:
+    """Goals and cards by minute from provider events (``detail["events"]``), checked against the stored score.
+
+    Own goals are tried both ways (providers differ on whether the event's team is the scorer's or the
+    beneficiary's); the reading that reproduces the full-time (and half-time) score wins, else goals are unused.
+    """
+    if not isinstance(events, list) or not events:
+        return None
+    side_index = {"home": 0, "away": 1}
+    goals: list[tuple[int, int, bool]] = []
+    red = np.zeros((2, 90), np.int64)
+    yellow = np.zeros((2, 90), np.int64)
+    for event in events:
+        if not isinstance(event, dict) or event.get("side") not in side_index:
+            continue
+        minute = _regular_minute(event)
+        if minute is None:
+            continue
+        side = side_index[event["side"]]
+        kind = str(event.get("type") or "").casefold()
+        detail = str(event.get("detail") or "").casefold()
+        if kind == "goal" and "missed" not in detail:
+            goals.append((minute, side, "own" in detail))
+        elif kind == "card" and ("red" in detail or "second yellow" in detail):
+            red[side, minute - 1] += 1
+        elif kind == "card" and "yellow" in detail:
+            yellow[side, minute - 1] += 1
+    chosen = None
+    for flip_own in (False, True):
+        counts = np.zeros((2, 90), np.int64)
+        for minute, side, own in goals:
+            counts[1 - side if (own and flip_own) else side, minute - 1] += 1
+        if tuple(counts.sum(1)) != tuple(full_time):
+            continue
+        if half_time is not None and tuple(counts[:, :45].sum(1)) != tuple(half_time):
+            continue
+        chosen = counts
+        break
+    return EventMinutes(chosen, red, yellow)
+
+
 @dataclass
 class MatchSet:
     """One row per replayable match; arrays share the first axis."""
@@ -96,6 +158,7 @@ class MatchSet:
     half_time: np.ndarray  # int [n, 2], -1 when unknown
     stat_totals: np.ndarray  # float [n, len(MATCH_STATS), 2], NaN when missing or not covered
     live: dict[int, LiveTrack] = field(default_factory=dict)  # row index → real minute-level data
+    events: dict[int, EventMinutes] = field(default_factory=dict)  # row index → real goal/card minutes
     exclusions: list[Exclusion] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -111,12 +174,14 @@ class MatchSet:
         remap = {int(old): new for new, old in enumerate(idx)}
         arrays = {name: getattr(self, name)[idx] for name in _ARRAY_FIELDS}
         live = {remap[i]: track for i, track in self.live.items() if i in remap}
-        return MatchSet(**arrays, live=live, exclusions=list(self.exclusions))
+        events = {remap[i]: ev for i, ev in self.events.items() if i in remap}
+        return MatchSet(**arrays, live=live, events=events, exclusions=list(self.exclusions))
 
     def summary(self) -> dict[str, Any]:
         return {
             "matches": len(self),
             "with_live_data": len(self.live),
+            "with_event_minutes": sum(ev.goals is not None for ev in self.events.values()),
             "with_totals_price": int(np.isfinite(self.fair_over).sum()),
             "excluded": len(self.exclusions),
             "excluded_by_reason": self.exclusion_counts,
@@ -222,6 +287,17 @@ def build_matchset(
                     stat_totals[r, s, k] = float(value)
     ht = m[["ht_home_goals", "ht_away_goals"]].to_numpy(dtype=float)
     ht = np.where(np.isfinite(ht).all(axis=1, keepdims=True), ht, -1).astype(np.int64)
+    ft = m[["home_goals", "away_goals"]].to_numpy(dtype=np.int64)
+    events: dict[int, EventMinutes] = {}
+    if "detail" in m.columns:
+        for r, detail in enumerate(m["detail"]):
+            found = event_minutes(
+                (detail or {}).get("events") if isinstance(detail, dict) else None,
+                (int(ft[r, 0]), int(ft[r, 1])),
+                (int(ht[r, 0]), int(ht[r, 1])) if ht[r, 0] >= 0 else None,
+            )
+            if found is not None:
+                events[r] = found
     rows_by_id = {mid: r for r, mid in enumerate(ids)}
     return MatchSet(
         match_id=ids,
@@ -235,10 +311,11 @@ def build_matchset(
         bet_bookmaker=chosen_books.astype(object),
         fair_over=fair_over.reindex(ids).to_numpy(dtype=float),
         closing_odds=closing_odds,
-        full_time=m[["home_goals", "away_goals"]].to_numpy(dtype=np.int64),
+        full_time=ft,
         half_time=ht,
         stat_totals=stat_totals,
         live={rows_by_id[k]: v for k, v in (live or {}).items() if k in rows_by_id},
+        events=events,
         exclusions=exclusions,
     )
 

@@ -119,13 +119,18 @@ def _synthetic(ms: MatchSet, rng: np.random.Generator, n_variants: int) -> tuple
     first, second = GOAL_WEIGHTS[:45] / GOAL_WEIGHTS[:45].sum(), GOAL_WEIGHTS[45:] / GOAL_WEIGHTS[45:].sum()
     known_ht = ms.half_time[:, 0] >= 0
     totals = np.nan_to_num(ms.stat_totals, nan=0.0)
-    known = np.isfinite(ms.stat_totals)
+    known = np.isfinite(ms.stat_totals)  # copied: event-derived card counts may add to it
+    # Real event minutes (API-Football events) replace the drawn placement of goals and cards.
+    ev_rows = np.array(sorted(ms.events), dtype=np.int64)
+    ev_goal_rows = np.array([r for r in ev_rows if ms.events[r].goals is not None], dtype=np.int64)
     for k in range(2):
         ft, ht = ms.full_time[:, k], ms.half_time[:, k]
         goals = np.concatenate(
             [_spread(rng, np.where(known_ht, ht, 0), first, n_variants),
              _spread(rng, np.where(known_ht, ft - ht, 0), second, n_variants)], axis=-1,
         ) + _spread(rng, np.where(known_ht, 0, ft), GOAL_WEIGHTS, n_variants)  # fmt: skip
+        if ev_goal_rows.size:
+            goals[ev_goal_rows] = np.stack([ms.events[r].goals[k] for r in ev_goal_rows])[:, None, :]
         inc[..., k] = goals
         sot_total = np.rint(totals[:, _S[st.SHOTS_ON_TARGET], k])
         shots_total = np.rint(totals[:, _S[st.SHOTS], k])
@@ -137,6 +142,13 @@ def _synthetic(ms: MatchSet, rng: np.random.Generator, n_variants: int) -> tuple
         for name, weights in ((st.CORNERS, SHOT_WEIGHTS), (st.FOULS, FLAT_WEIGHTS), (st.YELLOW_CARDS, CARD_WEIGHTS),
                               (st.RED_CARDS, CARD_WEIGHTS), (st.DANGEROUS_ATTACKS, SHOT_WEIGHTS)):  # fmt: skip
             inc[..., _col(k, name)] = _spread(rng, np.rint(totals[:, _S[name], k]), weights, n_variants)
+            if name in (st.RED_CARDS, st.YELLOW_CARDS) and ev_rows.size:
+                real = np.stack([getattr(ms.events[r], name)[k] for r in ev_rows])  # [rows, 90]
+                stored = totals[ev_rows, _S[name], k]
+                # events agree with the stored total, or no total is stored: the event minutes are the facts
+                use = ~known[ev_rows, _S[name], k] | (real.sum(1) == stored)
+                inc[ev_rows[use], :, :, _col(k, name)] = real[use][:, None, :]
+                known[ev_rows[use], _S[name], k] = True
         # xG is continuous: it accrues with the shots (or evenly when shots are unknown or zero).
         xg_total = totals[:, _S[st.EXPECTED_GOALS], k]
         shot_share = shots / np.maximum(shots.sum(-1, keepdims=True), 1)
