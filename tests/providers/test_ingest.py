@@ -19,6 +19,7 @@ from betfolio.store.tables import (
     coverage,
     daily_betting_lines,
     ingest_runs,
+    leagues,
     live_states,
     matches_master,
     players_db,
@@ -49,6 +50,10 @@ def test_recorded_api_football_folder(engine, af_dir: Path) -> None:
             .mappings()
             .all()
         )
+        champions_league = conn.execute(select(leagues).where(leagues.c.code == "AF-2")).mappings().one()
+        premier_league = conn.execute(select(leagues).where(leagues.c.code == "E0")).mappings().one()
+    assert (champions_league["name"], champions_league["country"]) == ("UEFA Champions League", "World")
+    assert (premier_league["name"], premier_league["country"]) == ("Premier League", "England")
     (madrid,) = [m for m in derby if m["home_goals"] == 2]
     assert (madrid["pen_home_goals"], madrid["pen_away_goals"], madrid["et_home_goals"]) == (3, 2, 0)
     assert madrid["statistics"]["home"]["xg"] == pytest.approx(2.73)

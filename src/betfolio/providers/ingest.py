@@ -41,9 +41,11 @@ from betfolio.store.tables import ingest_runs, matches_master
 from betfolio.store.writer import (
     archive_payload,
     ensure_league,
+    ensure_leagues,
     fixture_ids,
     insert_live_states,
     insert_quotes,
+    league_catalogue,
     link_fixtures,
     record_provider_status,
     update_match_parts,
@@ -163,9 +165,9 @@ class _Writer:
         for record in records:
             by_kind[type(record)].append(record)
         for league in by_kind[League]:
-            ensure_league(self.conn, league.code, league.name, league.country)
+            self._league(league.code, league.name, league.country)
         for cov in by_kind[Coverage]:
-            ensure_league(self.conn, cov.league, cov.league, None)
+            self._league(cov.league, cov.league, None)
             upsert_coverage(self.conn, cov)
             self.summary.coverage += 1
         self._teams(by_kind[Team])
@@ -181,6 +183,13 @@ class _Writer:
             record_provider_status(
                 self.conn, self.provider, circuit_state="closed", succeeded=True, quota_remaining_day=remaining
             )
+
+    def _league(self, code: str, name: str, country: str | None) -> None:
+        """Catalogue leagues keep their catalogue name; provider-only leagues (``AF-2``) get the provider's."""
+        if code in league_catalogue():
+            ensure_leagues(self.conn, [code])
+        else:
+            ensure_league(self.conn, code, name, country)
 
     # ---------------------------------------------------------------------------------------- teams
     def _resolve_team(self, name: str) -> int | None:
@@ -204,8 +213,12 @@ class _Writer:
             return
         self.summary.matches = len(matches)
         for m in matches:
-            name = m.detail.get("league_name")
-            ensure_league(self.conn, m.league, name if isinstance(name, str) and name else m.league, None)
+            name, country = m.detail.get("league_name"), m.detail.get("league_country")
+            self._league(
+                m.league,
+                name if isinstance(name, str) and name else m.league,
+                country if isinstance(country, str) else None,
+            )
         to_upsert: list[Match] = []
         team_links: dict[str, int] = {}
         for m in matches:

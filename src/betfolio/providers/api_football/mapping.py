@@ -247,6 +247,7 @@ def map_fixture(item: Any, path: str, result: ParseResult, *, observed_at: datet
         "round": league.get("round") if isinstance(league.get("round"), str) else None,
         "league_id": league.get("id"),
         "league_name": league.get("name"),
+        "league_country": league.get("country"),
         "home_team_id": home.get("id"),
         "away_team_id": away.get("id"),
     }
