@@ -64,18 +64,27 @@ def test_manager_allocates_from_the_past_only() -> None:
     assert all(0 <= s <= 1 for w in shares1.values() for s in w.values())
 
 
+def _row(bets: int, roi: float | None, lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    return {"bets": bets, "roi": roi, "roi_ci_low": lo, "roi_ci_high": hi, "final_equity": 1000 * (1 + (roi or 0))}
+
+
 def test_verdict_is_computed_and_honest() -> None:
-    rows: dict[str, dict[str, Any]] = {
-        "no_bet": {"bets": 0, "roi": None},
-        "favourite": {"bets": 100, "roi": 0.01},
-        "agent": {"bets": 50, "roi": -0.2, "roi_ci_low": -0.35, "roi_ci_high": -0.05},
-        "lucky": {"bets": 50, "roi": 0.05, "roi_ci_low": -0.1, "roi_ci_high": 0.2},
-        "idle": {"bets": 0, "roi": None, "roi_ci_low": None, "roi_ci_high": None},
+    rows = {
+        "no_bet": _row(0, None),
+        "favourite": _row(100, 0.01, -0.04, 0.06),
+        "agent": _row(50, -0.2, -0.35, -0.05),
+        "lucky": _row(50, 0.05, -0.1, 0.2),
+        "idle": _row(0, None),
+        "sharp": _row(500, 0.12, 0.08, 0.16),
     }
     lines = verdict(rows, ["agent", "lucky", "idle"])
     assert "does not beat" in lines[0] and "loses money with 95% confidence" in lines[0]
-    assert "within noise" in lines[1]
+    assert "within noise" in lines[1] and "favourite" in lines[1]
     assert "no bets" in lines[2]
+    assert lines[-1].startswith("Overall: no agent demonstrated an edge")
+    lines = verdict(rows, ["sharp"])
+    assert "beats favourite beyond bootstrap noise" in lines[0]
+    assert lines[-1] == "Overall: sharp showed an edge beyond noise on the unseen seasons."
 
 
 def test_season_window_hides_other_seasons() -> None:
@@ -169,7 +178,7 @@ def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[s
     assert summary["strategies"]["favourite"]["bets"] > 300  # one bet per unseen match with prices
     for name, row in summary["strategies"].items():
         assert row["max_drawdown"] is not None and 0 <= row["max_drawdown"] <= 1, name
-    assert len(summary["verdict"]) == 5
+    assert len(summary["verdict"]) == 6  # five agents and the overall line
     assert set(summary["reward_ablation"]) == {"mission", "log_wealth"}
     written = json.loads((path / "evaluation.json").read_text())
     assert written["strategies"].keys() == summary["strategies"].keys()

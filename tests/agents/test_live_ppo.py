@@ -20,7 +20,14 @@ SMALL = NetworkConfig(token_dim=8, heads=2, context_dim=16, hidden=32, n_actions
 def _trainer(seed: int = 3, n_envs: int = 32, num_steps: int = 36) -> LivePPOTrainer:
     env = MemoryBettingEnv(n_envs, seed=seed)
     config = PPOConfig(
-        num_steps=num_steps, seed=seed, learning_rate=3e-3, num_minibatches=2, network=SMALL, threads=1, ent_coef=0.03
+        num_steps=num_steps,
+        seed=seed,
+        learning_rate=3e-3,
+        num_minibatches=2,
+        network=SMALL,
+        threads=1,
+        ent_coef=0.03,
+        gamma=0.99,
     )
     return LivePPOTrainer(env, TokenLayout.generic(env.n_features, env.n_context), config)
 

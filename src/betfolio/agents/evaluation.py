@@ -223,31 +223,48 @@ def run_manager(
 
 
 def verdict(rows: dict[str, dict[str, Any]], agents: Sequence[str]) -> list[str]:
-    """Plain statements: does each agent beat each baseline on ROI beyond the bootstrap noise?"""
+    """Plain statements, computed from the numbers: does each agent beat each baseline beyond the noise?
+
+    "Beats beyond noise" means the two bootstrap intervals do not overlap (agent's lower bound above the
+    baseline's upper bound) — conservative on purpose: a season of bets is too few to claim more.
+    """
     lines = []
     baselines = [b for b in BASELINES if b in rows and rows[b]["bets"]]
+    demonstrated = []
     for agent in agents:
         r = rows.get(agent)
         if r is None:
             continue
         if not r["bets"]:
-            lines.append(f"{agent}: placed no bets on the evaluation seasons — no evidence either way.")
+            lines.append(f"{agent}: placed no bets on the evaluation seasons — the same result as no-bet.")
             continue
-        roi, lo = r["roi"], r["roi_ci_low"]
-        beaten = [b for b in baselines if rows[b]["roi"] is not None and lo is not None and lo > rows[b]["roi"]]
+        roi, lo, hi = r["roi"], r["roi_ci_low"], r["roi_ci_high"]
+        beaten = [
+            b
+            for b in baselines
+            if lo is not None and rows[b].get("roi_ci_high") is not None and lo > rows[b]["roi_ci_high"]
+        ]
         better = [b for b in baselines if rows[b]["roi"] is not None and roi is not None and roi > rows[b]["roi"]]
-        ci = "—" if lo is None else f"[{lo:+.1%}, {r['roi_ci_high']:+.1%}]"
+        ci = "—" if lo is None else f"[{lo:+.1%}, {hi:+.1%}]"
         if beaten:
-            lines.append(f"{agent}: ROI {roi:+.2%} (95% CI {ci}) beats {', '.join(beaten)} beyond bootstrap noise.")
+            demonstrated.append(agent)
+            line = f"{agent}: ROI {roi:+.2%} (95% CI {ci}) beats {', '.join(beaten)} beyond bootstrap noise."
         elif better:
-            lines.append(
+            line = (
                 f"{agent}: ROI {roi:+.2%} (95% CI {ci}) is above {', '.join(better)} but within noise — "
                 "not a demonstrated edge."
             )
         else:
-            lines.append(f"{agent}: ROI {roi:+.2%} (95% CI {ci}) does not beat any betting baseline.")
-        if roi is not None and lo is not None and r["roi_ci_high"] is not None and r["roi_ci_high"] < 0:
-            lines[-1] += " It loses money with 95% confidence (no-bet would have been better)."
+            line = f"{agent}: ROI {roi:+.2%} (95% CI {ci}) does not beat any betting baseline."
+        if hi is not None and hi < 0:
+            line += " It loses money with 95% confidence (no-bet would have been better)."
+        elif r["final_equity"] < rows.get("no_bet", {}).get("final_equity", math.inf):
+            line += " It ends below the no-bet bankroll."
+        lines.append(line)
+    if demonstrated:
+        lines.append(f"Overall: {', '.join(demonstrated)} showed an edge beyond noise on the unseen seasons.")
+    else:
+        lines.append("Overall: no agent demonstrated an edge over the baselines on the unseen seasons.")
     return lines
 
 

@@ -181,9 +181,12 @@ def masked_logits(logits: torch.Tensor, action_mask: torch.Tensor) -> torch.Tens
 class LivePolicy:
     """Inference wrapper for concurrent matches: keeps one recurrent state per match slot."""
 
-    def __init__(self, network: MaskedAttentionLSTM, n_matches: int, *, deterministic: bool = True) -> None:
+    def __init__(
+        self, network: MaskedAttentionLSTM, n_matches: int, *, deterministic: bool = True, seed: int | None = None
+    ) -> None:
         self.network = network.eval()
         self.deterministic = deterministic
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self.state = network.initial_state(n_matches)
 
     def reset(self, slots: np.ndarray | None = None) -> None:
@@ -200,4 +203,5 @@ class LivePolicy:
         logits = masked_logits(logits, torch.as_tensor(action_mask, dtype=torch.bool))
         if self.deterministic:
             return logits.argmax(dim=-1).numpy()
-        return torch.distributions.Categorical(logits=logits).sample().numpy()
+        probs = torch.softmax(logits, dim=-1)
+        return torch.multinomial(probs, 1, generator=self.generator).squeeze(-1).numpy()

@@ -37,9 +37,21 @@ class ReplayResult:
 
 
 def replay_bank(
-    network: MaskedAttentionLSTM, bank: TimelineBank, *, reward: str = "mission", seed: int = 0, variant: int = 0
+    network: MaskedAttentionLSTM,
+    bank: TimelineBank,
+    *,
+    reward: str = "mission",
+    seed: int = 0,
+    variant: int = 0,
+    deterministic: bool = False,
 ) -> ReplayResult:
-    """Play every match of ``bank`` once (timeline variant ``variant``) with the greedy policy."""
+    """Play every match of ``bank`` once (timeline variant ``variant``).
+
+    By default the policy is *sampled* (seeded), as it was trained: PPO learns a stochastic policy, and a
+    betting policy that bets in 2 % of the minutes has "no bet" as its most likely action in every single
+    minute, so its greedy version never bets at all — that would evaluate a different policy than the one
+    trained. ``deterministic=True`` gives the greedy version.
+    """
     n = bank.n_matches
     sim = BatchedLiveSim(n, seed=seed, bank=bank, reward=reward, autoreset=True)
     sim.reset()
@@ -50,7 +62,7 @@ def replay_bank(
     won = sim.tapes.won.copy()
     staleness = sim.tapes.staleness.mean(axis=1).astype(np.float64)
     volatility = sim.tapes.volatility.mean(axis=1).astype(np.float64)
-    policy = LivePolicy(network, n, deterministic=True)
+    policy = LivePolicy(network, n, deterministic=deterministic, seed=seed)
     active = np.ones(n, bool)
     profit = np.zeros(n)
     bets: list[LiveBet] = []
