@@ -193,7 +193,7 @@ def _score_pair(score: dict[str, Any], key: str, path: str) -> tuple[int | None,
 
 def _league(item: dict[str, Any], path: str) -> tuple[str, str, dict[str, Any]]:
     league = obj(item.get("league"), f"{path}.league")
-    league_id = count(league.get("id"), f"{path}.league.id")
+    league_id = count(league.get("id"), path, ".league.id")
     if league_id is None:
         raise MappingError(f"{path}.league.id: missing")
     year = season_year(league.get("season"), f"{path}.league.season")
@@ -210,21 +210,21 @@ def map_fixture(item: Any, path: str, result: ParseResult, *, observed_at: datet
     teams = obj(item.get("teams"), f"{path}.teams")
     home = obj(teams.get("home"), f"{path}.teams.home")
     away = obj(teams.get("away"), f"{path}.teams.away")
-    home_name = text(home.get("name"), f"{path}.teams.home.name")
-    away_name = text(away.get("name"), f"{path}.teams.away.name")
+    home_name = text(home.get("name"), path, ".teams.home.name")
+    away_name = text(away.get("name"), path, ".teams.away.name")
     if not home_name or not away_name:
         raise MappingError(f"{path}.teams: missing team name")
     status_obj = obj(fixture.get("status"), f"{path}.fixture.status")
-    short = text(status_obj.get("short"), f"{path}.fixture.status.short")
+    short = text(status_obj.get("short"), path, ".fixture.status.short")
     if short not in STATUSES:
         raise MappingError(f"{path}.fixture.status.short: unknown status code {short!r}")
     status = STATUSES[short]
-    elapsed = count(status_obj.get("elapsed"), f"{path}.fixture.status.elapsed")
-    extra = count(status_obj.get("extra"), f"{path}.fixture.status.extra")
+    elapsed = count(status_obj.get("elapsed"), path, ".fixture.status.elapsed")
+    extra = count(status_obj.get("extra"), path, ".fixture.status.extra")
 
     goals = opt_obj(item.get("goals"), f"{path}.goals")
-    goals_home = count(goals.get("home"), f"{path}.goals.home")
-    goals_away = count(goals.get("away"), f"{path}.goals.away")
+    goals_home = count(goals.get("home"), path, ".goals.home")
+    goals_away = count(goals.get("away"), path, ".goals.away")
     score = opt_obj(item.get("score"), f"{path}.score")
     ht = _score_pair(score, "halftime", path)
     ft = _score_pair(score, "fulltime", path)
@@ -276,8 +276,8 @@ def map_fixture(item: Any, path: str, result: ParseResult, *, observed_at: datet
         minute=min(elapsed, 130) if elapsed is not None and status is MatchStatus.IN_PLAY else None,
         statistics=_embedded_statistics(item, path, fixture_id, home, result),
         lineups=_embedded_lineups(item, path, fixture_id, home, result),
-        referee=text(fixture.get("referee"), f"{path}.fixture.referee"),
-        venue=text(venue.get("name"), f"{path}.fixture.venue.name"),
+        referee=text(fixture.get("referee"), path, ".fixture.referee"),
+        venue=text(venue.get("name"), path, ".fixture.venue.name"),
         detail=detail,
     )
     if "players" in item and item["players"] is not None:
@@ -326,7 +326,7 @@ def team_statistics(
             if canonical is None:
                 result.skip(ipath, f"statistic type {name!r} is not mapped")
                 continue
-            value = number(entry.get("value"), f"{ipath}.value")
+            value = number(entry.get("value"), ipath, ".value")
         except MappingError as exc:
             result.reject(ipath, str(exc))
             continue
@@ -335,7 +335,7 @@ def team_statistics(
     return FixtureStatistics(
         provider=PROVIDER,
         provider_match_id=fixture_id,
-        team=text(team.get("name"), f"{path}.team.name") or "",
+        team=text(team.get("name"), path, ".team.name") or "",
         provider_team_id=str(team["id"]) if team.get("id") is not None else None,
         side=_side_of(team, home) if home else None,
         statistics=stats,
@@ -362,23 +362,23 @@ def map_event(raw: Any, path: str, fixture_id: str, home: dict[str, Any] | None)
     team = opt_obj(raw.get("team"), f"{path}.team")
     player = opt_obj(raw.get("player"), f"{path}.player")
     assist = opt_obj(raw.get("assist"), f"{path}.assist")
-    kind = text(raw.get("type"), f"{path}.type")
+    kind = text(raw.get("type"), path, ".type")
     if not kind:
         raise MappingError(f"{path}.type: missing event type")
     return MatchEvent(
         provider=PROVIDER,
         provider_match_id=fixture_id,
-        minute=count(when.get("elapsed"), f"{path}.time.elapsed"),
-        extra_minute=count(when.get("extra"), f"{path}.time.extra"),
-        team=text(team.get("name"), f"{path}.team.name"),
+        minute=count(when.get("elapsed"), path, ".time.elapsed"),
+        extra_minute=count(when.get("extra"), path, ".time.extra"),
+        team=text(team.get("name"), path, ".team.name"),
         provider_team_id=str(team["id"]) if team.get("id") is not None else None,
         side=_side_of(team, home) if home else None,
         type=kind.casefold(),
-        detail=text(raw.get("detail"), f"{path}.detail"),
-        player=text(player.get("name"), f"{path}.player.name"),
+        detail=text(raw.get("detail"), path, ".detail"),
+        player=text(player.get("name"), path, ".player.name"),
         provider_player_id=str(player["id"]) if player.get("id") is not None else None,
-        assist=text(assist.get("name"), f"{path}.assist.name"),
-        comments=text(raw.get("comments"), f"{path}.comments"),
+        assist=text(assist.get("name"), path, ".assist.name"),
+        comments=text(raw.get("comments"), path, ".comments"),
     )
 
 
@@ -389,10 +389,10 @@ def _lineup_players(value: Any, path: str) -> list[dict[str, Any]]:
         players.append(
             {
                 "id": p.get("id"),
-                "name": text(p.get("name"), f"{ppath}.player.name"),
-                "number": count(p.get("number"), f"{ppath}.player.number"),
-                "pos": text(p.get("pos"), f"{ppath}.player.pos"),
-                "grid": text(p.get("grid"), f"{ppath}.player.grid"),
+                "name": text(p.get("name"), ppath, ".player.name"),
+                "number": count(p.get("number"), ppath, ".player.number"),
+                "pos": text(p.get("pos"), ppath, ".player.pos"),
+                "grid": text(p.get("grid"), ppath, ".player.grid"),
             }
         )
     return players
@@ -405,11 +405,11 @@ def map_lineup(block: Any, path: str, fixture_id: str, home: dict[str, Any] | No
     return Lineup(
         provider=PROVIDER,
         provider_match_id=fixture_id,
-        team=text(team.get("name"), f"{path}.team.name") or "",
+        team=text(team.get("name"), path, ".team.name") or "",
         provider_team_id=str(team["id"]) if team.get("id") is not None else None,
         side=_side_of(team, home) if home else None,
-        formation=text(block.get("formation"), f"{path}.formation"),
-        coach=text(coach.get("name"), f"{path}.coach.name"),
+        formation=text(block.get("formation"), path, ".formation"),
+        coach=text(coach.get("name"), path, ".coach.name"),
         start_xi=_lineup_players(block.get("startXI"), f"{path}.startXI"),
         substitutes=_lineup_players(block.get("substitutes"), f"{path}.substitutes"),
     )
@@ -475,8 +475,8 @@ def _fixture_player(entry: Any, path: str, fixture_id: str, team: dict[str, Any]
         provider=PROVIDER,
         provider_match_id=fixture_id,
         provider_player_id=ident(player.get("id"), f"{path}.player.id"),
-        name=text(player.get("name"), f"{path}.player.name") or "",
-        team=text(team.get("name"), f"{path}.team.name"),
+        name=text(player.get("name"), path, ".player.name") or "",
+        team=text(team.get("name"), path, ".team.name"),
         provider_team_id=str(team["id"]) if team.get("id") is not None else None,
         performance=_performance(obj(stats[0], f"{path}.statistics[0]"), f"{path}.statistics[0]"),
     )
@@ -591,7 +591,7 @@ def _selection(market: Market, value: Any, handicap: Any, path: str) -> tuple[Se
         if (m := _LINE_VALUE.match(raw)) is not None:
             word, line = m[1].casefold(), float(m[2])
         elif handicap is not None:
-            word, line = key, number(handicap, f"{path}.handicap")
+            word, line = key, number(handicap, path, ".handicap")
         else:
             raise MappingError(f"{path}.value: no line in {raw!r}")
         table = _SIDE if market is Market.ASIAN_HANDICAP else _OVER_UNDER
@@ -615,7 +615,7 @@ def _quote(
 ) -> OddsQuote | None:
     raw = obj(raw, path)
     selection, line = _selection(bet_market, raw.get("value"), raw.get("handicap"), path)
-    odd = number(raw.get("odd"), f"{path}.odd")
+    odd = number(raw.get("odd"), path, ".odd")
     if odd is None:
         raise MappingError(f"{path}.odd: missing price")
     if raw.get("suspended") is True:
@@ -696,7 +696,7 @@ def parse_odds(payload: Any, result: ParseResult, *, observed_at: datetime | Non
         for kpath, book in books:
             try:
                 book = obj(book, kpath)
-                name = text(book.get("name"), f"{kpath}.name")
+                name = text(book.get("name"), kpath, ".name")
                 if not name:
                     raise MappingError(f"{kpath}.name: missing bookmaker name")
                 _bets(
@@ -742,7 +742,7 @@ def _live_odds_state(item: dict[str, Any], path: str, fixture_id: str, observed_
     away_goals = count(obj(teams.get("away"), f"{path}.teams.away").get("goals"), f"{path}.teams.away.goals")
     if home_goals is None or away_goals is None:
         raise MappingError(f"{path}.teams: live odds without the current score")
-    minute = count(status.get("elapsed"), f"{path}.fixture.status.elapsed")
+    minute = count(status.get("elapsed"), path, ".fixture.status.elapsed")
     seconds = status.get("seconds")
     if minute is None and isinstance(seconds, str) and (m := _CLOCK.match(seconds)):
         minute = int(m[1])
@@ -776,13 +776,13 @@ def _injury(item: Any, path: str) -> Injury:
     return Injury(
         provider=PROVIDER,
         provider_player_id=ident(player.get("id"), f"{path}.player.id"),
-        player_name=text(player.get("name"), f"{path}.player.name") or "",
-        team=text(team.get("name"), f"{path}.team.name"),
+        player_name=text(player.get("name"), path, ".player.name") or "",
+        team=text(team.get("name"), path, ".team.name"),
         league=code,
         season=season,
         provider_match_id=str(fixture["id"]) if fixture.get("id") is not None else None,
-        injury_type=text(player.get("type"), f"{path}.player.type"),
-        reason=text(player.get("reason"), f"{path}.player.reason"),
+        injury_type=text(player.get("type"), path, ".player.type"),
+        reason=text(player.get("reason"), path, ".player.reason"),
         on_date=when.date() if when else None,
     )
 
@@ -814,11 +814,11 @@ def _player(item: Any, path: str) -> Player:
     return Player(
         provider=PROVIDER,
         provider_player_id=ident(player.get("id"), f"{path}.player.id"),
-        name=text(player.get("name"), f"{path}.player.name") or "",
-        team=text(team.get("name"), f"{path}.statistics[0].team.name"),
+        name=text(player.get("name"), path, ".player.name") or "",
+        team=text(team.get("name"), path, ".statistics[0].team.name"),
         birth_date=day(birth.get("date"), f"{path}.player.birth.date"),
-        nationality=text(player.get("nationality"), f"{path}.player.nationality"),
-        position=text(games.get("position"), f"{path}.statistics[0].games.position"),
+        nationality=text(player.get("nationality"), path, ".player.nationality"),
+        position=text(games.get("position"), path, ".statistics[0].games.position"),
     )
 
 
@@ -833,7 +833,7 @@ def _player_season(block: Any, path: str, player: Player) -> PlayerSeason:
         name=player.name,
         season=season,
         league=code,
-        team=text(team.get("name"), f"{path}.team.name"),
+        team=text(team.get("name"), path, ".team.name"),
         performance=_performance(stats, path),
     )
 
@@ -847,9 +847,9 @@ def _team(item: Any, path: str) -> Team:
     team = obj(obj(item, path).get("team"), f"{path}.team")
     return Team(
         provider=PROVIDER,
-        name=text(team.get("name"), f"{path}.team.name") or "",
+        name=text(team.get("name"), path, ".team.name") or "",
         provider_team_id=ident(team.get("id"), f"{path}.team.id"),
-        country=text(team.get("country"), f"{path}.team.country"),
+        country=text(team.get("country"), path, ".team.country"),
     )
 
 
@@ -862,7 +862,7 @@ def parse_standings(payload: Any, result: ParseResult, **_: Any) -> None:
         except MappingError as exc:
             result.reject(path, str(exc))
             continue
-        country = text(league.get("country"), f"{path}.league.country")
+        country = text(league.get("country"), path, ".league.country")
         for gpath, group in groups:
             try:
                 rows = list(enumerate_list(group, gpath))
@@ -877,7 +877,7 @@ def _standing_team(row: Any, path: str, country: str | None) -> Team:
     team = obj(obj(row, path).get("team"), f"{path}.team")
     return Team(
         provider=PROVIDER,
-        name=text(team.get("name"), f"{path}.team.name") or "",
+        name=text(team.get("name"), path, ".team.name") or "",
         provider_team_id=ident(team.get("id"), f"{path}.team.id"),
         country=country,
     )
@@ -922,7 +922,7 @@ def parse_leagues(payload: Any, result: ParseResult, **_: Any) -> None:
         try:
             item = obj(item, path)
             league = obj(item.get("league"), f"{path}.league")
-            league_id = count(league.get("id"), f"{path}.league.id")
+            league_id = count(league.get("id"), path, ".league.id")
             if league_id is None:
                 raise MappingError(f"{path}.league.id: missing")
             country = text(opt_obj(item.get("country"), f"{path}.country").get("name"), f"{path}.country.name")
@@ -930,7 +930,7 @@ def parse_leagues(payload: Any, result: ParseResult, **_: Any) -> None:
             result.records.append(
                 League(
                     code=code,
-                    name=text(league.get("name"), f"{path}.league.name") or code,
+                    name=text(league.get("name"), path, ".league.name") or code,
                     country=country,
                     provider=PROVIDER,
                     provider_league_id=str(league_id),

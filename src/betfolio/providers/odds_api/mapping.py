@@ -68,11 +68,11 @@ def _selection(market: Market, name: str, home: str, away: str, path: str) -> Se
 def map_event(event: Any, path: str) -> Match:
     event = obj(event, path)
     event_id = ident(event.get("id"), f"{path}.id")
-    sport = text(event.get("sport_key"), f"{path}.sport_key")
+    sport = text(event.get("sport_key"), path, ".sport_key")
     if not sport:
         raise MappingError(f"{path}.sport_key: missing")
-    home = text(event.get("home_team"), f"{path}.home_team")
-    away = text(event.get("away_team"), f"{path}.away_team")
+    home = text(event.get("home_team"), path, ".home_team")
+    away = text(event.get("away_team"), path, ".away_team")
     if not home or not away:
         raise MappingError(f"{path}: missing home_team/away_team")
     kickoff = timestamp(event.get("commence_time"), f"{path}.commence_time")
@@ -109,7 +109,7 @@ def _bookmaker(
     book: Any, path: str, event_id: str, home: str, away: str, kickoff: datetime, now: datetime, result: ParseResult
 ) -> None:
     book = obj(book, path)
-    key = text(book.get("key"), f"{path}.key")
+    key = text(book.get("key"), path, ".key")
     if not key:
         raise MappingError(f"{path}.key: missing bookmaker key")
     book_update = book.get("last_update")
@@ -130,14 +130,14 @@ def _bookmaker(
         for opath, outcome in outcomes:
             try:
                 outcome = obj(outcome, opath)
-                name = text(outcome.get("name"), f"{opath}.name")
+                name = text(outcome.get("name"), opath, ".name")
                 if not name:
                     raise MappingError(f"{opath}.name: missing outcome name")
                 selection = _selection(canonical, name, home, away, opath)
-                price = number(outcome.get("price"), f"{opath}.price")
+                price = number(outcome.get("price"), opath, ".price")
                 if price is None:
                     raise MappingError(f"{opath}.price: missing")
-                line = number(outcome.get("point"), f"{opath}.point")
+                line = number(outcome.get("point"), opath, ".point")
                 result.records.append(
                     OddsQuote(
                         provider=PROVIDER,
