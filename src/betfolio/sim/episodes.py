@@ -379,7 +379,7 @@ def load_matchset(
             stmt_q = select(*cols).where(
                 dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(["1x2", "total_goals"])
             )
-            quote_rows.extend(conn.execute(stmt_q).all())
+            quote_rows.extend(tuple(row) for row in conn.execute(stmt_q))  # plain tuples: pandas is slow on Rows
         cov: dict[tuple[str, str], set[str]] = {}
         for row in conn.execute(select(coverage_table)).mappings():
             cov.setdefault((row["league"], row["season"]), set()).update(row["statistics"] or [])

@@ -91,37 +91,50 @@ def outcome_probabilities(
 class IntensityGrid:
     """Inverts margin-free probabilities to Poisson intensities by nearest match on a fine (λh, λa) grid.
 
-    A lookup rather than a per-match optimiser: one vectorised distance computation prices a whole season,
-    the answer is deterministic, and the 0.025-goal resolution is far below the noise in the odds.
+    A lookup rather than a per-match optimiser: vectorised distance computations price a whole season, the
+    answer is deterministic, and the 0.025-goal resolution is far below the noise in the odds. The search is
+    coarse-to-fine (every ``coarse``-th grid point first, then the fine points around the best one), which
+    finds the same point on this smooth objective at a fraction of the cost.
     """
 
-    def __init__(self, step: float = 0.025, lo: float = 0.05, hi: float = 4.5) -> None:
-        axis = np.arange(lo, hi + 1e-9, step)
-        lh, la = np.meshgrid(axis, axis, indexing="ij")
-        self.lam_home, self.lam_away = lh.ravel(), la.ravel()
-        zeros = np.zeros_like(self.lam_home, dtype=np.int64)
-        self.probs = outcome_probabilities(self.lam_home, self.lam_away, zeros, zeros)
+    def __init__(self, step: float = 0.025, lo: float = 0.05, hi: float = 4.5, coarse: int = 4) -> None:
+        self.axis = np.arange(lo, hi + 1e-9, step)
+        n = len(self.axis)
+        lh, la = np.meshgrid(self.axis, self.axis, indexing="ij")
+        zeros = np.zeros(n * n, dtype=np.int64)
+        self.probs = outcome_probabilities(lh.ravel(), la.ravel(), zeros, zeros)[:, :4].reshape(n, n, 4)
+        self.coarse = coarse
+        self._coarse_probs = self.probs[::coarse, ::coarse].reshape(-1, 4)
+        self._coarse_n = len(self.axis[::coarse])
+        offsets = np.arange(-coarse, coarse + 1)
+        self._patch = np.stack(np.meshgrid(offsets, offsets, indexing="ij"), -1).reshape(-1, 2)
 
-    def fit(self, p1x2: ArrayLike, p_over: ArrayLike | None = None, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    def fit(self, p1x2: ArrayLike, p_over: ArrayLike | None = None, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
         """λ_home, λ_away per row of ``p1x2 [n, 3]`` (plus ``p_over [n]``, NaN where unknown)."""
         target = np.asarray(p1x2, dtype=np.float64)
         if target.ndim != 2 or target.shape[1] != 3:
             raise ValueError("p1x2 must have shape [n, 3]")
         over = np.full(len(target), np.nan) if p_over is None else np.asarray(p_over, dtype=np.float64)
+        n_axis = len(self.axis)
         lam_h = np.empty(len(target))
         lam_a = np.empty(len(target))
-        grid = self.probs[:, :3]
-        grid_over = self.probs[:, 3]
         for start in range(0, len(target), chunk):
             t = target[start : start + chunk]
             o = over[start : start + chunk]
-            err = ((grid[None, :, :] - t[:, None, :]) ** 2).sum(-1)
             known = np.isfinite(o)
-            if known.any():
-                err[known] += (grid_over[None, :] - o[known, None]) ** 2
+            err = ((self._coarse_probs[None, :, :3] - t[:, None, :]) ** 2).sum(-1)
+            err[known] += (self._coarse_probs[None, :, 3] - o[known, None]) ** 2
             best = err.argmin(axis=1)
-            lam_h[start : start + chunk] = self.lam_home[best]
-            lam_a[start : start + chunk] = self.lam_away[best]
+            ci, cj = divmod(best, self._coarse_n)
+            fi = np.clip(ci[:, None] * self.coarse + self._patch[None, :, 0], 0, n_axis - 1)
+            fj = np.clip(cj[:, None] * self.coarse + self._patch[None, :, 1], 0, n_axis - 1)
+            cand = self.probs[fi, fj]  # [rows, patch, 4]
+            err = ((cand[..., :3] - t[:, None, :]) ** 2).sum(-1)
+            err[known] += (cand[known, :, 3] - o[known, None]) ** 2
+            pick = err.argmin(axis=1)
+            rows = np.arange(len(t))
+            lam_h[start : start + chunk] = self.axis[fi[rows, pick]]
+            lam_a[start : start + chunk] = self.axis[fj[rows, pick]]
         return lam_h, lam_a
 
 
