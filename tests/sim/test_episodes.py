@@ -186,6 +186,8 @@ def test_prematch_env_settles_at_the_stored_price_once_the_match_has_started(sam
     expected = 1 - 0.05 + (0.05 * odds if h > a else 0.0)
     assert sample_matches.kickoff[rows[1]] > sample_matches.kickoff[r]  # opening Friday game, alone
     assert info["equity"] == pytest.approx(expected) and info["settled_stake"] == pytest.approx(0.05)
+    closing = sample_matches.closing_odds[r]
+    assert info["clv"] == pytest.approx(odds * (1 / closing[0]) / (1 / closing).sum() - 1)
     assert reward == pytest.approx(np.log(expected))
 
 

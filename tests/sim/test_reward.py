@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from betfolio.sim.reward import (
     DifferentialSharpeReward,
@@ -192,3 +194,18 @@ def test_rewards_are_selectable_by_name():
     assert make_reward("mission", 1, k_b=0.3).guards.k_b == 0.3
     with pytest.raises(ValueError, match="unknown reward"):
         make_reward("sharpe", 1)
+
+
+numbers = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stake=numbers, payout=numbers, vol=numbers, risk=numbers, budget=numbers, win=numbers, odds=numbers, stale=numbers,
+    settled=st.booleans(),
+)  # fmt: skip
+def test_guarded_mission_reward_is_always_finite_and_bounded(
+    stake, payout, vol, risk, budget, win, odds, stale, settled
+):
+    out = mission_reward(stake, payout, vol, risk, budget, 100.0, win, odds, stale, settled=settled)
+    assert np.isfinite(out).all() and abs(float(out)) <= 20.0

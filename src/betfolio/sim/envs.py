@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from betfolio.markets.clv import clv
 from betfolio.risk import Bankroll, RiskLimits, StakeOrder
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
 from betfolio.sim.episodes import MatchSet
@@ -222,6 +223,8 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
             info["decision"] = decision.describe()
             if decision.accepted and decision.bet_id is not None:
                 self._pending.append((decision.bet_id, int(r), sel, odds, decision.stake))
+                # evaluation only (never observed): closing line value of the bet, NaN without a closing price
+                info["clv"] = float(clv([odds], self.ms.closing_odds[r][None], [sel])[0])
         elif a > 0:
             info["decision"] = "rejected (halted)"
         self._i += 1

@@ -130,7 +130,9 @@ def mission_components(
     payout_c = np.maximum(_clean(payout, 0.0), 0.0)
     has_stake = stake_c > 1e-12
     roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
-    denom = np.maximum(_clean(np.asarray(market_volatility) * np.asarray(risk_score), guards.vol_risk_floor), 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf·0 and overflow are cleaned on the next line
+        product = np.asarray(market_volatility, dtype=np.float64) * np.asarray(risk_score, dtype=np.float64)
+    denom = np.maximum(_clean(product, guards.vol_risk_floor), 0.0)
     denom = np.maximum(denom, guards.vol_risk_floor) + 1e-6
     risk_adjusted = np.clip(roi / denom, -guards.roi_clip, guards.roi_clip)
     ratio = np.maximum(_clean(np.asarray(budget_remaining, dtype=np.float64) / initial, 1.0), 0.0)
