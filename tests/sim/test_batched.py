@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
+from betfolio.canonical import LiveMatchState
 from betfolio.canonical import statistics as st
 from betfolio.risk import RejectReason, RiskLimits
 from betfolio.sim.batched import BatchedLiveSim
@@ -21,6 +23,7 @@ from betfolio.sim.features import (
     N_LIVE_ACTIONS,
     OBS_DIM,
     feature_index,
+    observation_from_state,
     observation_layout,
 )
 from betfolio.sim.market import BetReject, BookConfig, accept_bets
@@ -302,3 +305,35 @@ def test_reset_to_replays_chosen_matches(small_bank):
         sim.reset_to([0, 1])
     with pytest.raises(ValueError, match="variants"):
         sim.reset_to([0, 1, 2], variants=[0, 0, 9])
+
+
+def test_a_canonical_live_state_gives_the_replayed_observation(small_bank):
+    """The same features live and replayed: rebuild a replay minute as a LiveMatchState and compare."""
+    sim = BatchedLiveSim(1, seed=14, bank=small_bank, faults=NO_FAULTS, autoreset=False)
+    obs, _ = sim.reset()
+    for _ in range(60):
+        obs, *_ = sim.step(np.zeros(1, int))
+    m, v, t = int(sim.tapes.match[0]), int(sim.tapes.variant[0]), int(sim.t[0])
+    row, present = small_bank.values[m, v, t], small_bank.present[m, v, t]
+    stats = {"home": {}, "away": {}}
+    for s, stat in enumerate(MATCH_STATS):
+        for k, side in enumerate(("home", "away")):
+            if present[2 + 2 * s + k]:
+                stats[side][stat] = float(row[2 + 2 * s + k])
+    state = LiveMatchState(
+        provider="replay",
+        provider_match_id="x",
+        minute=t,
+        home_goals=int(row[0]),
+        away_goals=int(row[1]),
+        statistics=stats,
+        observed_at=datetime(2023, 1, 1, tzinfo=UTC),
+        data_staleness=0.0,
+    )
+    live = observation_from_state(state, small_bank.prematch[m], small_bank.odds[m, v, t])
+    np.testing.assert_allclose(live, obs[0], rtol=1e-6, atol=1e-7)
+    blank = LiveMatchState(provider="p", provider_match_id="x", minute=3, home_goals=0, away_goals=0,
+                           observed_at=datetime(2023, 1, 1, tzinfo=UTC), data_staleness=600.0)  # fmt: skip
+    empty = observation_from_state(blank, None)
+    assert np.isfinite(empty).all() and empty[LAYOUT.staleness][0] == pytest.approx(2.0)
+    assert LAYOUT.split(empty)["mask"].sum() == 3  # clock and score only

@@ -19,6 +19,7 @@ from betfolio.sim.features import (
     N_LIVE_ACTIONS,
     OBS_DIM,
     PREMATCH_FEATURES,
+    observation_from_state,
     observation_layout,
 )
 from betfolio.sim.market import BetReject, BookConfig
@@ -49,6 +50,7 @@ __all__ = [
     "make_reward",
     "mission_reward",
     "mission_reward_exact",
+    "observation_from_state",
     "observation_layout",
     "sample_bank",
 ]

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.canonical import statistics as st
+from betfolio.canonical.coverage import Coverage
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
+from betfolio.canonical.live import LiveMatchState
 
 #: In-match statistics replayed minute by minute, per side (cumulative counts, xG as a running sum).
 MATCH_STATS: tuple[str, ...] = (
@@ -178,3 +180,55 @@ PREMATCH_FEATURES: tuple[str, ...] = (
 )
 PREMATCH_EXTRAS: tuple[str, ...] = ("cash_fraction", "drawdown", "last10_win_rate", "has_history", "halted")
 PREMATCH_OBS_DIM = 2 * len(PREMATCH_FEATURES) + len(PREMATCH_EXTRAS)
+
+
+def observation_from_state(
+    state: LiveMatchState,
+    prematch_fair: np.ndarray | tuple[float, float, float] | None,
+    live_odds: np.ndarray | tuple[float, ...] | None = None,
+    *,
+    coverage: Coverage | None = None,
+    cash_fraction: float = 1.0,
+    exposure_fraction: float = 0.0,
+    positions: np.ndarray | tuple[float, ...] | None = None,
+    halted: bool = False,
+) -> np.ndarray:
+    """The live observation for a canonical :class:`LiveMatchState` — the same layout the simulator produces.
+
+    This is how a trained agent reads a real feed: identical scaling, masks and staleness, so the policy sees
+    live data exactly as it saw replays. ``live_odds`` are the book's current decimal odds per
+    :data:`LIVE_SELECTIONS` (NaN or None = not offered); a statistic is present only if the state carries it and
+    the league-season ``coverage`` (when given) declares it. Stoppage time counts as minute 90.
+    """
+    values = np.zeros(N_FEATURES, np.float64)
+    mask = np.zeros(N_FEATURES, bool)
+    values[0], mask[0] = min(state.minute, 90), True
+    values[1:3], mask[1:3] = (state.home_goals, state.away_goals), True
+    reds = {"home": state.home_red_cards, "away": state.away_red_cards}
+    for s, stat in enumerate(MATCH_STATS):
+        allowed = coverage is None or coverage.has_statistic(stat)
+        for k, side in enumerate(("home", "away")):
+            raw = state.statistics.get(side, {}).get(stat)  # type: ignore[call-overload]
+            if raw is None and stat == st.RED_CARDS:
+                raw = reds[side]
+            if allowed and raw is not None and np.isfinite(float(raw)):
+                i = 3 + 2 * s + k
+                values[i], mask[i] = float(raw), True
+    if prematch_fair is not None:
+        fair = np.asarray(prematch_fair, dtype=np.float64)
+        ok = np.isfinite(fair)
+        values[PREMATCH_SLICE] = np.where(ok, fair, 0.0)
+        mask[PREMATCH_SLICE] = ok
+    if live_odds is not None:
+        odds = np.asarray(live_odds, dtype=np.float64)
+        ok = np.isfinite(odds) & (odds > 1.0)
+        values[LIVE_ODDS_SLICE] = np.where(ok, 1.0 / np.where(ok, odds, 1.0), 0.0)
+        mask[LIVE_ODDS_SLICE] = ok
+    extras = np.zeros(len(LIVE_EXTRAS), np.float64)
+    extras[0], extras[1], extras[-1] = cash_fraction, exposure_fraction, float(halted)
+    if positions is not None:
+        extras[2 : 2 + len(LIVE_SELECTIONS)] = positions
+    out = np.concatenate(
+        [np.where(mask, values / SCALE_VECTOR, 0.0), mask, staleness_feature(state.data_staleness).reshape(1), extras]
+    )
+    return out.astype(np.float32)
