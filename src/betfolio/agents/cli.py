@@ -39,7 +39,7 @@ def train_command(
         str | None, typer.Option(help="Evaluation seasons, never trained on (default: the latest in the store).")
     ] = None,
     steps: Annotated[int, typer.Option(help="Live PPO environment steps (total, counting a resumed run).")] = 300_000,
-    envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 128,
+    envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 256,
     episodes: Annotated[int, typer.Option(help="Tabular Q-learning episodes (seasons replayed).")] = 60,
     dqn_steps: Annotated[int, typer.Option(help="DQN environment steps.")] = 20_000,
     reward: Annotated[RewardName, typer.Option(help="Reward for single-agent training.")] = RewardName.MISSION,

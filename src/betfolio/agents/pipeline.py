@@ -44,7 +44,7 @@ class HRLSettings:
     train_seasons: Sequence[str] | None = None  # default: every season before the evaluation seasons
     eval_seasons: Sequence[str] | None = None  # default: the latest season in the store
     live_steps: int = 300_000
-    n_envs: int = 128
+    n_envs: int = 256
     q_episodes: int = 30
     dqn_steps: int = 20_000
     seed: int = 1

@@ -96,7 +96,7 @@ class RunDir:
 @dataclass
 class LiveSettings:
     total_steps: int = 300_000
-    n_envs: int = 128
+    n_envs: int = 256
     reward: str = "mission"
     seed: int = 1
     checkpoint_every: int = 10  # updates

@@ -143,7 +143,7 @@ def run(steps: int, compare_steps: int, n_envs: int, threads: int, skip_sb3: boo
     from betfolio.sim.batched import sample_bank
 
     bank = sample_bank()
-    num_steps = 128
+    num_steps = 90  # one match per rollout (the trainer default)
     result: dict[str, Any] = {
         "benchmark": "train",
         "machine": {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)},
@@ -170,8 +170,8 @@ def register(app: typer.Typer) -> None:
         steps: Annotated[int, typer.Option(help="Env steps for the throughput figure.")] = 300_000,
         compare_steps: Annotated[
             int, typer.Option(help="Env steps for the side-by-side run with sb3-contrib RecurrentPPO (both sides).")
-        ] = 32_768,
-        envs: Annotated[int, typer.Option(help="Concurrent simulated matches.")] = 128,
+        ] = 46_080,
+        envs: Annotated[int, typer.Option(help="Concurrent simulated matches.")] = 256,
         threads: Annotated[int, typer.Option(help="torch threads.")] = 1,
         skip_sb3: Annotated[bool, typer.Option(help="Skip the (slow) RecurrentPPO comparison.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,

@@ -49,7 +49,9 @@ class BatchedEnv(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PPOConfig:
-    num_steps: int = 128  # minutes per env per rollout
+    #: Minutes per env per rollout. 90 = one match: episodes that start together stay aligned with rollouts, so
+    #: every segment is a whole match with no padding and no carried state (fastest update).
+    num_steps: int = 90
     learning_rate: float = 1e-3
     gamma: float = 0.995  # a match is ~90 steps and the bet pays at the final whistle: 0.995**90 ≈ 0.64
     gae_lambda: float = 0.95
