@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -217,3 +217,17 @@ def test_prematch_env_truncates_when_cut_short(sample_matches):
     assert env.bankroll.open_stake == 0.0
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)
+
+
+def test_walk_forward_split_by_date(sample_matches):
+    train = sample_matches.rows_between(None, date(2023, 1, 1))
+    test = sample_matches.rows_between(date(2023, 1, 1))
+    assert len(train) + len(test) == len(sample_matches) and not set(train) & set(test)
+    assert sample_matches.kickoff[train].max() < sample_matches.kickoff[test].min()
+    # an aware datetime in another zone means the same instant
+    cet = datetime(2023, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert sample_matches.rows_between(cet).tolist() == test.tolist()
+    sim = BatchedLiveSim(4, seed=0, bank=build_bank(sample_matches.subset(list(range(40))), n_variants=1),
+                         matches=np.arange(10))  # fmt: skip
+    sim.reset()
+    assert (sim.tapes.match < 10).all()

@@ -177,6 +177,24 @@ class MatchSet:
         events = {remap[i]: ev for i, ev in self.events.items() if i in remap}
         return MatchSet(**arrays, live=live, events=events, exclusions=list(self.exclusions))
 
+    def rows_between(self, date_from: Any = None, date_to: Any = None) -> np.ndarray:
+        """Row indices of matches kicking off in ``[date_from, date_to)`` (either end open when None).
+
+        For walk-forward splits: train on ``rows_between(None, cutoff)``, evaluate on ``rows_between(cutoff)``
+        (pass them as ``BatchedLiveSim(matches=…)``); dates or datetimes, read as UTC.
+        """
+
+        def utc(value: Any) -> np.datetime64:
+            ts = pd.Timestamp(value)
+            return np.datetime64(ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts, "s")
+
+        keep = np.ones(len(self), bool)
+        if date_from is not None:
+            keep &= self.kickoff >= utc(date_from)
+        if date_to is not None:
+            keep &= self.kickoff < utc(date_to)
+        return np.nonzero(keep)[0]
+
     def summary(self) -> dict[str, Any]:
         return {
             "matches": len(self),
