@@ -52,15 +52,18 @@ class OddsPresence:
     """Which odds a match has: market → (pre-match quotes, closing quotes, in-play quotes)."""
 
     markets: Mapping[str, tuple[int, int, int]]
+    closing: int = 0
+    in_play: int = 0
+
+    @classmethod
+    def of(cls, markets: Mapping[str, tuple[int, int, int]]) -> OddsPresence:
+        return cls(markets, sum(v[1] for v in markets.values()), sum(v[2] for v in markets.values()))
 
     def prematch(self, market: str) -> int:
         return self.markets.get(market, (0, 0, 0))[0]
 
-    def closing(self) -> int:
-        return sum(v[1] for v in self.markets.values())
 
-    def in_play(self) -> int:
-        return sum(v[2] for v in self.markets.values())
+_NO_ODDS = OddsPresence({})
 
 
 def load_season_coverage(conn: Connection) -> dict[tuple[str, str], SeasonCoverage]:
@@ -87,7 +90,9 @@ def load_odds_presence(conn: Connection, match_ids: Sequence[int]) -> dict[int, 
     for match_id, market, is_closing, in_play, n in conn.execute(stmt):
         slot = counts.setdefault(match_id, {}).setdefault(market, [0, 0, 0])
         slot[2 if in_play else 1 if is_closing else 0] += n
-    return {mid: OddsPresence({m: (v[0], v[1], v[2]) for m, v in markets.items()}) for mid, markets in counts.items()}
+    return {
+        mid: OddsPresence.of({m: (v[0], v[1], v[2]) for m, v in markets.items()}) for mid, markets in counts.items()
+    }
 
 
 def load_live_presence(conn: Connection, match_ids: Sequence[int]) -> set[int]:
@@ -118,7 +123,7 @@ def match_badges(
 ) -> list[Badge]:
     """Badges for one match row (``matches_master`` columns) given its season coverage and stored odds."""
     cov = season or SeasonCoverage()
-    odds = odds or OddsPresence({})
+    odds = odds or _NO_ODDS
     finished = match.get("status") in ("finished", "awarded")
     stats = _stat_names(match.get("statistics"))
     declared = set(cov.statistics)
@@ -148,9 +153,9 @@ def match_badges(
     for market, label in ((Market.MATCH_ODDS, "1X2"), (Market.TOTAL_GOALS, "O/U"), (Market.ASIAN_HANDICAP, "AH")):
         n = odds.prematch(market.value)
         badges.append(Badge(label, _state(n > 0, cov.has("odds_prematch")), f"{n} pre-match {label} quotes"))
-    n_close = odds.closing()
+    n_close = odds.closing
     badges.append(Badge("CL", _state(n_close > 0, cov.has("odds_closing")), f"{n_close} closing quotes (CLV only)"))
-    live = has_live or odds.in_play() > 0
+    live = has_live or odds.in_play > 0
     badges.append(
         Badge(
             "LIVE",

@@ -7,7 +7,7 @@ kick-off index answers "the next N after this row" in constant time at any depth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -28,11 +28,20 @@ from betfolio.store.queries import matches_query
 from betfolio.store.tables import matches_master as mm
 from betfolio.store.tables import teams
 
-BADGES_ROLE = Qt.ItemDataRole.UserRole + 1
-MATCH_ROLE = Qt.ItemDataRole.UserRole + 2
+BADGES_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+MATCH_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+# Plain ints: data() runs for every role of every visible cell on each repaint, and int comparisons are the
+# cheapest way to answer "not this role" (the scroll benchmark measures it).
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
 
 COLUMNS: tuple[str, ...] = ("Kick-off (UTC)", "League", "Season", "Home", "Score", "Away", "Status", "Coverage")
 COVERAGE_COLUMN = COLUMNS.index("Coverage")
+_SCORE_COLUMN = COLUMNS.index("Score")
+_STATUS_COLUMN = COLUMNS.index("Status")
 
 _STATUS_COLOURS = {
     "in_play": QColor("#1e7d32"),
@@ -72,12 +81,22 @@ class MatchFilter:
         return stmt
 
 
-@dataclass
+#: Columns a loaded row keeps. The JSON columns (statistics, detail, lineups) are read for the badges and then
+#: dropped: 40k rows of nested dicts would make every garbage collection walk millions of objects (a visible
+#: stall while scrolling); the detail panel re-reads the one match it shows.
+KEPT_COLUMNS = (
+    "match_id", "league", "season", "match_date", "kickoff_utc", "kickoff_time_known", "home_team", "away_team",
+    "home_goals", "away_goals", "status",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
 class MatchRow:
     match_id: int
     values: dict[str, Any]
-    badges: list[Badge] = field(default_factory=list)
+    badges: tuple[Badge, ...] = ()
     summary: str = ""
+    display: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,7 +116,7 @@ def filter_choices(conn: Connection) -> FilterChoices:
 class MatchesModel(QAbstractTableModel):
     """Read-only, lazily paged matches with coverage badges."""
 
-    def __init__(self, engine: Engine, page_size: int = 500, parent: Any = None) -> None:
+    def __init__(self, engine: Engine, page_size: int = 250, parent: Any = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self.page_size = page_size
@@ -107,6 +126,8 @@ class MatchesModel(QAbstractTableModel):
         self._exhausted = False
         self._total: int | None = None
         self._coverage: dict[tuple[str, str], SeasonCoverage] = {}
+        self._badge_pool: dict[tuple[Badge, ...], tuple[Badge, ...]] = {}
+        self._summary_pool: dict[tuple[Badge, ...], str] = {}
         self._load_coverage()
 
     # --- filtering -------------------------------------------------------------------------------------
@@ -185,7 +206,12 @@ class MatchesModel(QAbstractTableModel):
                 odds.get(record["match_id"]),
                 record["match_id"] in live,
             )
-            rows.append(MatchRow(record["match_id"], record, badges, badge_summary(badges)))
+            # Rows share identical badge tuples (a season has a handful of distinct ones).
+            shared = self._badge_pool.setdefault(tuple(badges), tuple(badges))
+            summary = self._summary_pool.setdefault(shared, badge_summary(shared))
+            row = MatchRow(record["match_id"], {k: record[k] for k in KEPT_COLUMNS}, shared, summary)
+            row.display = tuple(self._display(row, c) for c in range(len(COLUMNS)))
+            rows.append(row)
         if records:
             last = records[-1]
             self._cursor = (last["kickoff_utc"], last["match_id"])
@@ -206,22 +232,23 @@ class MatchesModel(QAbstractTableModel):
     def row(self, index: int) -> MatchRow:
         return self._rows[index]
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        r = index.row()
+        if r < 0 or r >= len(self._rows):
             return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
+        row = self._rows[r]
+        if role == _DISPLAY:
+            return row.display[index.column()]
         if role == BADGES_ROLE:
             return row.badges
         if role == MATCH_ROLE:
             return row.match_id
-        if role == Qt.ItemDataRole.ToolTipRole and column == COVERAGE_COLUMN:
+        column = index.column()
+        if role == _TOOLTIP and column == COVERAGE_COLUMN:
             return "\n".join(f"{b.label}: {b.state.value} — {b.detail}" for b in row.badges)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == COLUMNS.index("Score"):
-            return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == COLUMNS.index("Status"):
+        if role == _ALIGN and column == _SCORE_COLUMN:
+            return _CENTER
+        if role == _FOREGROUND and column == _STATUS_COLUMN:
             return _STATUS_COLOURS.get(row.values["status"])
         return None
 
