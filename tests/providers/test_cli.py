@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -141,3 +142,20 @@ def test_bench_parse_reports_every_group() -> None:
         "odds_api_odds",
     }
     assert report["fixtures_per_second"] > 0 and report["odds_quotes_per_second"] > 0
+
+
+def test_demo_stage_runs_through_the_stand_in(sqlite_engine, tmp_path: Path, af_dir: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from betfolio.providers.demo_stage import run_demo_providers
+
+    out = io.StringIO()
+    summary = run_demo_providers(sqlite_engine, Console(file=out, width=160), tmp_path)
+    assert summary["api-football"]["matches_added"] == 71
+    assert summary["odds-api"]["matches_linked"] > 0 and summary["odds-api"]["quotes_added"] > 0
+    outage = summary["outage"]
+    assert outage["circuit_state"] == "open" and outage["stale_snapshots"] == 4
+    assert outage["staleness_seconds"] == pytest.approx(45, abs=1)
+    assert "outage drill: circuit open" in out.getvalue() and (tmp_path / "providers.json").is_file()

@@ -34,6 +34,7 @@ class StandInState:
     day_limit: int = 100
     minute_limit: int = 10
     day_used: int = 0
+    odds_api_used: int = 0
     minute_used: int = 0
     minute_started: float = field(default_factory=time.monotonic)
     slow_seconds: float = 3.0
@@ -153,10 +154,10 @@ def create_app(state: StandInState) -> FastAPI:
             response = fault_response(fault, sport, params)
             if response is not None:
                 return response
-        state.day_used += 1
+        state.odds_api_used += 1
         headers = {
-            "x-requests-remaining": str(max(0, state.day_limit - state.day_used)),
-            "x-requests-used": str(state.day_used),
+            "x-requests-remaining": str(max(0, state.day_limit - state.odds_api_used)),
+            "x-requests-used": str(state.odds_api_used),
             "x-requests-last": "1",
         }
         if sport not in state.odds_api:
