@@ -159,3 +159,17 @@ def test_demo_stage_runs_through_the_stand_in(sqlite_engine, tmp_path: Path, af_
     assert outage["circuit_state"] == "open" and outage["stale_snapshots"] == 4
     assert outage["staleness_seconds"] == pytest.approx(45, abs=1)
     assert "outage drill: circuit open" in out.getvalue() and (tmp_path / "providers.json").is_file()
+
+
+def test_api_key_from_the_apps_secret_file(tmp_path: Path, monkeypatch) -> None:
+    from betfolio.providers.keys import api_key
+
+    monkeypatch.setenv("BETFOLIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for name in ("BETFOLIO_ODDS_API_KEY", "ODDS_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "secrets.json").write_text(json.dumps({"odds-api": "from-settings"}))
+    assert api_key("odds-api") == "from-settings"
+    monkeypatch.setenv("ODDS_API_KEY", "from-env")
+    assert api_key("odds-api") == "from-env"
+    assert api_key("odds-api", "explicit") == "explicit"

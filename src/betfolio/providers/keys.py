@@ -1,10 +1,13 @@
-"""API keys: from an explicit setting, the environment, or the OS keyring — never from the database or logs."""
+"""API keys: an explicit value, the environment, or the settings the desktop app saved (OS keyring, else its
+0600 ``secrets.json`` in the data dir) — never the database, never a log."""
 
 from __future__ import annotations
 
 import os
 
 KEYRING_SERVICE = "betfolio"
+#: The desktop app's fallback secret file (used when no OS keyring is available), in the data dir.
+SECRETS_FILE = "secrets.json"
 
 ENV_NAMES: dict[str, tuple[str, ...]] = {
     "api-football": ("BETFOLIO_API_FOOTBALL_KEY", "API_FOOTBALL_KEY", "APISPORTS_KEY"),
@@ -29,7 +32,23 @@ def api_key(provider: str, explicit: str | None = None) -> str:
             return value
     except Exception:  # no keyring backend on a headless machine is normal
         pass
+    if value := _from_secrets_file(provider):
+        return value
     names = ", ".join(ENV_NAMES.get(provider, ()))
     raise MissingApiKey(
-        f"no API key for {provider}: set {names} or store it with the OS keyring (service {KEYRING_SERVICE!r})"
+        f"no API key for {provider}: set {names}, or save it in the desktop app's settings "
+        f"(OS keyring service {KEYRING_SERVICE!r})"
     )
+
+
+def _from_secrets_file(provider: str) -> str | None:
+    import json
+
+    from betfolio.store.engine import data_dir
+
+    path = data_dir() / SECRETS_FILE
+    try:
+        value = json.loads(path.read_text()).get(provider)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value.strip() else None
