@@ -22,6 +22,7 @@ from betfolio.store.tables import (
     leagues,
     live_states,
     matches_master,
+    players,
     players_db,
     raw_payloads,
     teams,
@@ -117,3 +118,20 @@ def test_live_feature_mask_combines_coverage_and_payload(sqlite_engine, af_dir: 
     assert no_record.get("home_xg") == pytest.approx(2.73)
     names = list(full.names)
     assert full.mask[names.index("home_xg")] == 1.0 and without_xg.mask[names.index("home_xg")] == 0.0
+
+
+def test_players_seasons_and_injuries_land_in_players_db(sqlite_engine, af_dir: Path) -> None:
+    for name, endpoint in (
+        ("syurchen93/player-info-bundes-2022.json", "players"),
+        ("syurchen93/injuries-date-bundes.json", "injuries"),
+    ):
+        content = (af_dir / name).read_bytes()
+        store_parse_result(sqlite_engine, ApiFootball().parse(endpoint, content), content, source=name)
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(select(players_db)).mappings().all()
+        diallo = conn.execute(select(players.c.player_id).where(players.c.name == "A. Diallo")).scalar_one()
+    by_player = {(r["player_id"], r["season"]): r for r in rows}
+    performance = by_player[(diallo, "2022-23")]["performance"]
+    assert performance["D1/RB Leipzig"]["games.minutes"] == 476
+    injured = [r for r in rows if r["season"] == "2023-24" and r["injuries"]]
+    assert len(injured) == 31 and injured[0]["injuries"][0]["fixture"] is not None

@@ -366,8 +366,16 @@ class _Writer:
                 self.provider, ps.provider_player_id, ps.name
             )
             team_id = self.teams.lookup(self.provider, ps.team) if ps.team else None
+            # A season can span several competitions and clubs (cups, a January move): one block each, keyed
+            # "<league>/<team>" so one never overwrites another.
+            block = f"{ps.league or '?'}/{ps.team or '?'}"
             upsert_player_season(
-                self.conn, player_id, ps.season, team_id=team_id, league=ps.league, performance=ps.performance
+                self.conn,
+                player_id,
+                ps.season,
+                team_id=team_id,
+                league=ps.league,
+                performance={block: {"provider": ps.provider, **ps.performance}},
             )
         for inj in injuries:
             if inj.season is None:
