@@ -112,12 +112,12 @@ def test_wrong_key_is_rejected(standin) -> None:
     client.close()
 
 
-def test_circuit_opens_serves_stale_data_then_closes(standin, sqlite_engine) -> None:
-    client = af_client(standin, sqlite_engine, attempts=1, fail_max=3, reset_timeout=0.5)
+def test_circuit_opens_serves_stale_data_then_closes(standin, engine) -> None:
+    client = af_client(standin, engine, attempts=1, fail_max=3, reset_timeout=0.5)
     fresh = client.get("fixtures", ids="1149523-1149519")
     assert not fresh.stale
     later = fresh.fetched_at + timedelta(seconds=120)
-    client.source = ResilientSource(client.http, sqlite_engine, clock=lambda: later)
+    client.source = ResilientSource(client.http, engine, clock=lambda: later)
 
     standin.faults.extend(["server_error"] * 3)
     errors = []
@@ -129,7 +129,7 @@ def test_circuit_opens_serves_stale_data_then_closes(standin, sqlite_engine) -> 
         assert stale.staleness_seconds == pytest.approx(120, abs=1)
     assert "HTTP 500" in errors[0] and "HTTP 500" in errors[1] and "circuit open" in errors[2]  # third trips it
     assert client.http.circuit_state == "open"
-    assert status_row(sqlite_engine)["circuit_state"] == "open"
+    assert status_row(engine)["circuit_state"] == "open"
 
     calls = len(standin.state.requests)
     while_open = client.get("fixtures", ids="1149523-1149519")
@@ -141,7 +141,7 @@ def test_circuit_opens_serves_stale_data_then_closes(standin, sqlite_engine) -> 
     time.sleep(0.6)  # reset timeout passes: half-open, one trial call goes through and succeeds
     recovered = client.get("fixtures", ids="1149523-1149519")
     assert not recovered.stale and client.http.circuit_state == "closed"
-    row = status_row(sqlite_engine)
+    row = status_row(engine)
     assert row["circuit_state"] == "closed" and row["last_failure_at"] and "circuit" in row["last_error"]
     client.close()
 

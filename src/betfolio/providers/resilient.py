@@ -52,12 +52,17 @@ def last_payload(engine: Engine, provider: str, endpoint: str, params: dict[str,
     wanted = _canonical_params(params)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(raw_payloads.c.content, raw_payloads.c.encoding, raw_payloads.c.params, raw_payloads.c.fetched_at)
+            select(raw_payloads.c.payload_id, raw_payloads.c.params)
             .where(raw_payloads.c.provider == provider, raw_payloads.c.endpoint == endpoint)
             .order_by(raw_payloads.c.fetched_at.desc())
-        )
-        for content, encoding, stored_params, fetched_at in rows:
+        ).all()
+        for payload_id, stored_params in rows:  # parameters are compared as JSON, content loaded for one row only
             if _canonical_params(stored_params or {}) == wanted:
+                content, encoding, fetched_at = conn.execute(
+                    select(raw_payloads.c.content, raw_payloads.c.encoding, raw_payloads.c.fetched_at).where(
+                        raw_payloads.c.payload_id == payload_id
+                    )
+                ).one()
                 return (zlib.decompress(content) if encoding == "zlib" else content), fetched_at
     return None
 
