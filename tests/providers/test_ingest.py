@@ -135,3 +135,13 @@ def test_players_seasons_and_injuries_land_in_players_db(sqlite_engine, af_dir: 
     assert performance["D1/RB Leipzig"]["games.minutes"] == 476
     injured = [r for r in rows if r["season"] == "2023-24" and r["injuries"]]
     assert len(injured) == 31 and injured[0]["injuries"][0]["fixture"] is not None
+
+
+def test_declared_coverage_from_store_or_adapter(sqlite_engine) -> None:
+    from betfolio.providers.coverage import declared_coverage
+
+    with sqlite_engine.connect() as conn:
+        odds_feed = declared_coverage(conn, "odds-api", "E0", "2023-24")
+        unknown = declared_coverage(conn, "api-football", "E0", "2023-24")
+    assert odds_feed is not None and odds_feed.has("odds_prematch") and not odds_feed.has("results")
+    assert odds_feed.statistics == () and unknown is None  # API-Football's comes from /leagues, once ingested

@@ -27,6 +27,17 @@ def stored_coverage(conn: Connection, provider: str, league: str, season: str) -
     )
 
 
+def declared_coverage(conn: Connection, provider: str, league: str, season: str) -> Coverage | None:
+    """What the store recorded for this league season, else what the adapter declares without a request."""
+    stored = stored_coverage(conn, provider, league, season)
+    if stored is not None:
+        return stored
+    from betfolio.providers.registry import adapters
+
+    adapter = adapters().get(provider)
+    return adapter.coverage(league, season) if adapter is not None else None
+
+
 class CoverageUnknown(LookupError):
     """No declared coverage for a league season: every statistic would be masked, so say so instead."""
 
@@ -38,7 +49,7 @@ def live_features(
 
     Without a stored coverage record the payload alone decides (``require_coverage=True`` refuses instead).
     """
-    declared = stored_coverage(conn, state.provider, league, season)
+    declared = declared_coverage(conn, state.provider, league, season)
     if declared is None and require_coverage:
         raise CoverageUnknown(f"no {state.provider} coverage stored for {league} {season}")
     return state.feature_vector(coverage=declared)
