@@ -306,8 +306,12 @@ def _embedded_statistics(
     if not item.get("statistics"):
         return out
     for spath, block in enumerate_list(item["statistics"], f"{path}.statistics"):
-        record = result.guarded(spath, lambda b=block, p=spath: team_statistics(b, p, fixture_id, home, result))
-        if isinstance(record, FixtureStatistics) and record.side in out:
+        try:  # embedded statistics belong to the match record itself, not a separate record
+            record = team_statistics(block, spath, fixture_id, home, result)
+        except (MappingError, ValueError) as exc:
+            result.reject(spath, describe_error(exc))
+            continue
+        if record.side in out:
             out[record.side].update(record.statistics)  # type: ignore[index]
     return out
 
