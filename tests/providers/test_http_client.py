@@ -216,3 +216,13 @@ def test_live_states_fall_back_with_growing_staleness(standin, sqlite_engine) ->
     features = stale_state.feature_vector()
     assert features.get("staleness") == pytest.approx(90 / 300, abs=0.01)
     client.close()
+
+
+def test_fixture_ids_are_requested_twenty_at_a_time(standin) -> None:
+    client = af_client(standin)
+    ids = list(range(1000, 1045))
+    pages = list(client.fixtures_by_ids(ids))
+    sent = [r["params"]["ids"].split("-") for r in standin.state.requests]
+    assert len(pages) == 3 and [len(chunk) for chunk in sent] == [20, 20, 5]
+    assert [int(i) for chunk in sent for i in chunk] == ids
+    client.close()
