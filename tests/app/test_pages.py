@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, insert, select
 from betfolio.app.context import AppContext
 from betfolio.app.main_window import MainWindow
 from betfolio.app.matches_model import COLUMNS
-from betfolio.app.pages.backtest import BacktestPage
+from betfolio.app.pages.backtest import RESULT_HEADERS, BacktestPage
 from betfolio.app.pages.live import LivePage
 from betfolio.app.pages.matches import MatchesPage
 from betfolio.app.pages.providers import ProvidersPage
@@ -139,6 +139,10 @@ def test_backtest_runs_records_and_lights_up_the_portfolio(qtbot, writable_engin
     assert page.results.rowCount() == 3 and page.report_button.isEnabled()
     favourite = next(s for s in outcome.summaries if s.name == "favourite")
     assert favourite.metrics["bets"] == 380  # one favourite per match of the season
+    row = next(r for r in range(page.results.rowCount()) if page.results.rows[r][0] == "favourite")
+    assert len(page.results.rows[row]) == len(RESULT_HEADERS)
+    shown = dict(zip(RESULT_HEADERS, page.results.rows[row], strict=True))
+    assert shown["ROI"] == f"{favourite.metrics['roi']:+.2%}" and shown["bets"] == 380
     # The run is in the ledger, and the Portfolio page shows it (one strategy = one bankroll).
     portfolio = window.pages["Portfolio"]
     assert portfolio.selected_run is not None and portfolio.selected_run.run_id == outcome.run_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,8 @@ class Portfolio:
             [np.nan if b["clv"] is None else b["clv"] for b in settled],
             self.equity if initial is not None else [],
             initial if initial is not None else 1.0,
+            # Weekly resampling inside the Sharpe ratio needs the settlement times.
+            times=[datetime.fromtimestamp(t, UTC) for t in self.times] if initial is not None else None,
         ).as_dict()
         if initial is None:
             for key in ("max_drawdown", "sharpe", "log_growth", "final_equity"):

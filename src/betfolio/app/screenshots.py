@@ -1,8 +1,10 @@
 """Screenshots of every page: ``python -m betfolio.app.screenshots OUTDIR [--db URL]``.
 
 Without ``--db`` the bundled real sample is ingested into a temporary SQLite database first, so the pictures
-always show real data. Runs offscreen unless a display is set (under Xvfb it renders through the real X11
-platform plugin). The first match of the table is opened on the Matches page.
+always show real data, and a real backtest (Premier League 2022-23, three baseline strategies) is run and
+recorded there so the Portfolio and Train & backtest pages have something to show. A database given with
+``--db`` is only read: the backtest is run but not recorded. Runs offscreen unless a display is set (under
+Xvfb it renders through the real X11 platform plugin).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 PAGES = {
     "Portfolio": "portfolio.png",
@@ -22,7 +25,51 @@ PAGES = {
 }
 
 
-def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900)) -> list[Path]:
+def _stage(window: Any, record: bool) -> None:
+    """Put real content on every page: a backtest, an opened match, a replayed matchday at minute 67."""
+    from PySide6.QtCore import Qt
+    from sqlalchemy import func, select
+
+    from betfolio.app.backtest_runner import BacktestRequest, backtest_available, run_backtest
+    from betfolio.app.matches_model import COLUMNS
+    from betfolio.app.replay import build_replay, replay_available
+    from betfolio.app.worker import TaskControl
+    from betfolio.store.tables import matches_master as mm
+
+    context = window.context
+    control = TaskControl(lambda _value, _message: None)
+    with context.engine.connect() as conn:
+        leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct())]
+        last_day = conn.execute(select(func.max(mm.c.match_date))).scalar_one()
+        league = "E0" if "E0" in leagues else sorted(leagues)[0]
+        season = conn.execute(select(func.max(mm.c.season)).where(mm.c.league == league)).scalar_one()
+    backtest = window.pages["Train & backtest"]
+    if backtest_available():
+        request = BacktestRequest((league,), (season,), ("no_bet", "favourite", "consensus"), record=record)
+        outcome = run_backtest(context.engine, request, control)
+        backtest._on_result(outcome)
+        backtest.progress.setValue(1000)
+        for widget, value in ((backtest.league_list, league), (backtest.season_list, season)):
+            for i in range(widget.count()):
+                widget.item(i).setSelected(widget.item(i).data(Qt.ItemDataRole.UserRole) == value)
+        if record:
+            context.data_changed.emit()
+    matches = window.pages["Matches"]
+    matches.league_box.setCurrentText(league)
+    matches.season_box.setCurrentText(season)
+    home = COLUMNS.index("Home")
+    rows = range(matches.model.rowCount())
+    row = next((r for r in rows if matches.model.index(r, home).data() == "Crystal Palace"), 0)
+    matches.select_row(row)
+    live = window.pages["Live"]
+    if replay_available() and last_day is not None:
+        live._on_replay_ready(build_replay(context.engine, last_day, control=control))
+        live.replay_timer.stop()
+        live.replay_minute = 67
+        live.reload()
+
+
+def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900), *, record: bool = False) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from betfolio.app.context import AppContext
@@ -34,14 +81,11 @@ def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900)) -> 
     window.resize(*size)
     window.show()
     app.processEvents()
+    _stage(window, record)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for title, name in PAGES.items():
         window.show_page(title)
-        page = window.pages[title]
-        prepare = getattr(page, "prepare_screenshot", None)
-        if prepare is not None:
-            prepare()
         for _ in range(5):
             app.processEvents()
         path = out_dir / name
@@ -60,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import betfolio.app  # noqa: F401 - keeps None/True alive under PySide6 6.12 on CPython 3.11
+
     if args.db:
         paths = capture(args.out_dir, args.db)
     else:
@@ -79,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             if summary.errors:
                 print("\n".join(summary.errors), file=sys.stderr)
                 return 1
-            paths = capture(args.out_dir, url)
+            paths = capture(args.out_dir, url, record=True)
     for path in paths:
         print(path)
     return 0

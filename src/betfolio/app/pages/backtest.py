@@ -43,13 +43,14 @@ from betfolio.store.tables import leagues as leagues_table
 RESULT_HEADERS = (
     "strategy",
     "bets",
-    "settled",
-    "staked",
+    "turnover",
     "profit",
     "ROI",
+    "ROI 95 % CI",
     "CLV mean",
     "beat close",
     "max DD",
+    "Sharpe",
     "final bankroll",
     "refused",
 )
@@ -125,7 +126,7 @@ class BacktestPage(Page):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(choose)
         split.addWidget(results)
-        split.setSizes([420, 900])
+        split.setSizes([480, 900])
         layout = QVBoxLayout(self.content)
         layout.addWidget(split)
 

@@ -76,7 +76,7 @@ class PortfolioPage(Page):
                 ("equity", "Equity"),
                 ("roi", "ROI (settled)"),
                 ("clv", "CLV vs closing"),
-                ("drawdown", "Max drawdown"),
+                ("drawdown", "Max drawdown (per settled bet)"),
                 ("bets", "Bets"),
             )
         }
