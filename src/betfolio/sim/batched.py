@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from betfolio.canonical.features import STALENESS_SCALE_SECONDS
 from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
 from betfolio.sim.faults import FaultConfig, draw_faults
 from betfolio.sim.features import (
@@ -134,7 +135,7 @@ def write_tapes(tapes: Tapes, rows: np.ndarray, bank: TimelineBank, match: np.nd
     core = np.empty((k, T, _CORE), np.float32)
     core[:, :, :N_FEATURES] = np.where(mask, values / SCALE_VECTOR, 0.0)
     core[:, :, N_FEATURES : 2 * N_FEATURES] = mask
-    core[:, :, -1] = staleness / 300.0
+    core[:, :, -1] = staleness / STALENESS_SCALE_SECONDS
     tapes.core[rows] = core
     tapes.staleness[rows] = staleness
     tapes.stale[rows] = obs_row != t
