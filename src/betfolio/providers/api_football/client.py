@@ -36,6 +36,7 @@ class LiveSnapshot:
     rejects: list[Reject] = field(default_factory=list)
     error: str | None = None
 
+
 MAX_PAGES = 200
 
 
