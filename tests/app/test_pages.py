@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -277,3 +278,48 @@ def test_provider_keys_are_stored_privately_and_never_shown(
     from betfolio.app.settings import AppSettings
 
     assert AppSettings.load(tmp_path).database_url == f"sqlite:///{other}"
+
+
+def _select(widget, values: set[str]) -> None:  # type: ignore[no-untyped-def]
+    for i in range(widget.count()):
+        widget.item(i).setSelected(widget.item(i).data(Qt.ItemDataRole.UserRole) in values)
+
+
+def test_train_an_agent_in_a_child_process(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+    page = BacktestPage(AppContext(writable_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    assert not page.train_box.isHidden()
+    _select(page.league_list, {"E0"})
+    _select(page.season_list, {"2020-21", "2021-22"})
+    page.agent_box.setCurrentText("prematch-q")
+    request = page.train_request()
+    assert request.train_seasons == ("2020-21",) and request.eval_seasons == ()
+    progress: list[float] = []
+    page.train_runner.progress.connect(lambda v, _m: progress.append(v))
+    with qtbot.waitSignal(page.train_runner.succeeded, timeout=240_000):
+        qtbot.mouseClick(page.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.train_runner.running)
+    result = page.train_outcome.result
+    assert result["agent"] == "prematch-q" and result["train_seasons"] == ["2020-21"]
+    run_dir = Path(result["run_dir"])
+    assert run_dir.exists() and run_dir.is_relative_to(os.environ["BETFOLIO_DATA_DIR"])  # the test's data dir
+    assert any(0.0 <= v <= 1.0 for v in progress)  # the child's progress bar reached the page
+    assert "trained prematch-q" in page.train_status.text()
+
+
+def test_cancel_training_stops_the_child(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+    page = BacktestPage(AppContext(writable_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    page.agent_box.setCurrentText("live")
+    page.steps.setValue(5_000_000)
+    started: list[str] = []
+    page.train_runner.progress.connect(lambda _v, m: started.append(m) if m.startswith("training") else None)
+    page.start_training()
+    qtbot.waitUntil(lambda: bool(started), timeout=240_000)
+    with qtbot.waitSignal(page.train_runner.cancelled, timeout=60_000):
+        qtbot.mouseClick(page.train_cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.train_runner.running)
+    assert page.train_status.text().startswith("training cancelled")
+    assert page.train_button.isEnabled()

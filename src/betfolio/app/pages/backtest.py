@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -36,6 +38,7 @@ from betfolio.app.context import AppContext
 from betfolio.app.match_detail import PALETTE
 from betfolio.app.matches_model import filter_choices
 from betfolio.app.pages import Page
+from betfolio.app.training_runner import TrainOutcome, TrainRequest, run_training, training_agents
 from betfolio.app.widgets import RecordsModel, records_view, section_title
 from betfolio.app.worker import TaskRunner
 from betfolio.store.tables import leagues as leagues_table
@@ -100,6 +103,38 @@ class BacktestPage(Page):
         self.equity_plot.showGrid(x=True, y=True, alpha=0.25)
         self.equity_plot.setLabel("left", "bankroll")
 
+        self.train_runner = TaskRunner(self)
+        self.train_outcome: TrainOutcome | None = None
+        self._train_started = 0.0
+        self.agent_box = QComboBox()
+        self.steps = QSpinBox()
+        self.steps.setRange(1_000, 5_000_000)
+        self.steps.setSingleStep(10_000)
+        self.steps.setValue(20_000)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 1_000_000)
+        self.seed.setValue(1)
+        self.train_button = QPushButton("Train")
+        self.train_cancel = QPushButton("Cancel training")
+        self.train_cancel.setEnabled(False)
+        self.train_progress = QProgressBar()
+        self.train_progress.setRange(0, 100)
+        self.train_status = QLabel("")
+        self.train_status.setWordWrap(True)
+        self.train_status.setTextFormat(Qt.TextFormat.RichText)
+        train_box = QGroupBox("Train agents (betfolio train, in a child process)")
+        train_form = QFormLayout(train_box)
+        train_form.addRow("agent", self.agent_box)
+        train_form.addRow("live PPO steps", self.steps)
+        train_form.addRow("seed", self.seed)
+        train_buttons = QHBoxLayout()
+        train_buttons.addWidget(self.train_button)
+        train_buttons.addWidget(self.train_cancel)
+        train_form.addRow(train_buttons)
+        train_form.addRow(self.train_progress)
+        train_form.addRow(self.train_status)
+        self.train_box = train_box
+
         choose = QGroupBox("Backtest")
         form = QFormLayout(choose)
         form.addRow("leagues (none = all)", self.league_list)
@@ -123,8 +158,13 @@ class BacktestPage(Page):
         results_layout.addWidget(self.results_view, 1)
         results_layout.addWidget(section_title("Equity curves"))
         results_layout.addWidget(self.equity_plot, 2)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(choose, 3)
+        left_layout.addWidget(train_box, 2)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(choose)
+        split.addWidget(left)
         split.addWidget(results)
         split.setSizes([480, 900])
         layout = QVBoxLayout(self.content)
@@ -138,6 +178,15 @@ class BacktestPage(Page):
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
         self.runner.finished.connect(self._on_finished)
+        self.train_button.clicked.connect(self.start_training)
+        self.train_cancel.clicked.connect(self.cancel_training)
+        self.train_runner.progress.connect(self._on_train_progress)
+        self.train_runner.succeeded.connect(self._on_trained)
+        self.train_runner.failed.connect(lambda m: self.train_status.setText(f"training failed: {m}"))
+        self.train_runner.cancelled.connect(
+            lambda: self.train_status.setText("training cancelled (checkpoints so far are kept; resumable)")
+        )
+        self.train_runner.finished.connect(self._on_train_finished)
 
     # ---------------------------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -159,6 +208,15 @@ class BacktestPage(Page):
             item.setCheckState(Qt.CheckState.Checked if name in DEFAULT_STRATEGIES else Qt.CheckState.Unchecked)
             self.strategy_list.addItem(item)
         self.run_button.setEnabled(available and bool(strategies))
+        agents = training_agents()
+        if not self.train_runner.running:
+            current = self.agent_box.currentText()
+            self.agent_box.clear()
+            self.agent_box.addItems(agents)
+            if current in agents:
+                self.agent_box.setCurrentText(current)
+            self.train_button.setEnabled(bool(agents))
+        self.train_box.setVisible(bool(agents))
         self.unavailable.setText("" if available else "The walk-forward engine (betfolio.backtest) is not installed.")
 
     def request(self) -> BacktestRequest:
@@ -198,9 +256,78 @@ class BacktestPage(Page):
         self.status.setText("cancelling after the current decision round…")
 
     def shutdown(self) -> None:
-        if self.runner.running:
-            self.runner.cancel()
-            self.runner.wait()
+        for runner in (self.runner, self.train_runner):
+            if runner.running:
+                runner.cancel()
+                runner.wait()
+
+    # --- training ------------------------------------------------------------------------------------
+    def train_request(self) -> TrainRequest:
+        """Leagues as chosen; with two or more seasons chosen, the latest is held out for evaluation."""
+        leagues = tuple(str(i.data(Qt.ItemDataRole.UserRole)) for i in self.league_list.selectedItems())
+        seasons = sorted(str(i.data(Qt.ItemDataRole.UserRole)) for i in self.season_list.selectedItems())
+        agent = self.agent_box.currentText()
+        train, evaluate = tuple(seasons), ()
+        if len(seasons) >= 2:
+            train, evaluate = tuple(seasons[:-1]), (seasons[-1],)
+        elif len(seasons) == 1 and agent == "hrl":
+            raise ValueError("hrl trains on earlier seasons and evaluates on a later one: choose two or more, or none")
+        return TrainRequest(
+            agent, leagues, train, evaluate if agent == "hrl" else (), self.steps.value(), self.seed.value()
+        )
+
+    @Slot()
+    def start_training(self) -> None:
+        if self.train_runner.running:
+            return
+        try:
+            request = self.train_request()
+        except ValueError as exc:
+            self.train_status.setText(str(exc))
+            return
+        url = self.context.engine.url.render_as_string(hide_password=False)
+        self.train_button.setEnabled(False)
+        self.train_cancel.setEnabled(True)
+        self.train_progress.setRange(0, 0)
+        self._train_started = time.perf_counter()
+        self.train_runner.start(lambda control: run_training(url, request, control))
+
+    @Slot()
+    def cancel_training(self) -> None:
+        self.train_runner.cancel()
+        self.train_cancel.setEnabled(False)
+        self.train_status.setText("stopping the training process…")
+
+    @Slot(float, str)
+    def _on_train_progress(self, value: float, message: str) -> None:
+        if value < 0:
+            self.train_progress.setRange(0, 0)
+        else:
+            self.train_progress.setRange(0, 100)
+            self.train_progress.setValue(round(value * 100))
+        self.train_status.setText(f"{message} · {time.perf_counter() - self._train_started:.0f} s")
+
+    @Slot(object)
+    def _on_trained(self, outcome: object) -> None:
+        assert isinstance(outcome, TrainOutcome)
+        self.train_outcome = outcome
+        result = outcome.result
+        self.train_progress.setRange(0, 100)
+        self.train_progress.setValue(100)
+        lines = [f"trained {outcome.request.agent} → {result.get('run_dir', '?')}"]
+        lines += [str(v) for v in result.get("verdict", [])]
+        if "last" in result:
+            lines.append(f"last log row: {result['last']}")
+        self.train_status.setText("<br>• ".join(lines))
+        if outcome.strategies:
+            self.results.set_rows([_metrics_row(name, m) for name, m in outcome.strategies.items()])
+            self.results_view.resizeColumnsToContents()
+            self.equity_plot.clear()
+
+    @Slot()
+    def _on_train_finished(self) -> None:
+        self.train_button.setEnabled(bool(training_agents()))
+        self.train_cancel.setEnabled(False)
 
     @Slot(float, str)
     def _on_progress(self, value: float, message: str) -> None:
@@ -231,31 +358,7 @@ class BacktestPage(Page):
             self.context.data_changed.emit()
 
     def show_outcome(self, outcome: BacktestOutcome) -> None:
-        rows = []
-        for s in outcome.summaries:
-            m = s.metrics
-            ci = (
-                f"{m['roi_ci_low']:+.1%} … {m['roi_ci_high']:+.1%}"
-                if m.get("roi_ci_low") is not None and m.get("roi_ci_high") is not None
-                else None
-            )
-            rows.append(
-                (
-                    s.name,
-                    m.get("bets"),
-                    f"{m.get('turnover', 0):,.0f}",
-                    f"{m.get('profit', 0):+,.2f}",
-                    _pct(m.get("roi")),
-                    ci,
-                    _pct(m.get("clv_mean")),
-                    None if m.get("clv_share_positive") is None else f"{m['clv_share_positive']:.0%}",
-                    None if m.get("max_drawdown") is None else f"{m['max_drawdown']:.1%}",
-                    None if m.get("sharpe") is None else f"{m['sharpe']:.2f}",
-                    f"{m.get('final_equity', 0):,.2f}",
-                    sum((m.get("rejections") or {}).values()),
-                )
-            )
-        self.results.set_rows(rows)
+        self.results.set_rows([_metrics_row(s.name, s.metrics) for s in outcome.summaries])
         self.results_view.resizeColumnsToContents()
         self.equity_plot.clear()
         self.equity_plot.addLegend(offset=(10, 10))
@@ -285,6 +388,29 @@ class BacktestPage(Page):
     def open_report(self) -> None:
         if self.outcome is not None and self.outcome.report_path is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.outcome.report_path)))
+
+
+def _metrics_row(name: str, m: dict) -> tuple:
+    """One results row from a ``backtest.metrics.betting_metrics`` dict (backtests and agent evaluations)."""
+    ci = (
+        f"{m['roi_ci_low']:+.1%} … {m['roi_ci_high']:+.1%}"
+        if m.get("roi_ci_low") is not None and m.get("roi_ci_high") is not None
+        else None
+    )
+    return (
+        name,
+        m.get("bets"),
+        f"{m.get('turnover') or 0:,.0f}",
+        f"{m.get('profit') or 0:+,.2f}",
+        _pct(m.get("roi")),
+        ci,
+        _pct(m.get("clv_mean")),
+        None if m.get("clv_share_positive") is None else f"{m['clv_share_positive']:.0%}",
+        None if m.get("max_drawdown") is None else f"{m['max_drawdown']:.1%}",
+        None if m.get("sharpe") is None else f"{m['sharpe']:.2f}",
+        None if m.get("final_equity") is None else f"{m['final_equity']:,.2f}",
+        sum((m.get("rejections") or {}).values()),
+    )
 
 
 def _fill(widget: QListWidget, items: list[tuple[str, str]]) -> None:
