@@ -608,7 +608,8 @@ def _selection(market: Market, value: Any, handicap: Any, path: str) -> tuple[Se
 def _quote(
     bet_market: Market,
     raw: Any,
-    path: str,
+    bpath: str,
+    index: int,
     fixture_id: str,
     bookmaker: str,
     quoted_at: datetime,
@@ -617,19 +618,30 @@ def _quote(
     result: ParseResult,
     seen: set[tuple[Any, ...]],
 ) -> OddsQuote | None:
-    raw = obj(raw, path)
-    selection, line = _selection(bet_market, raw.get("value"), raw.get("handicap"), path)
-    odd = number(raw.get("odd"), path, ".odd")
+    """One odds value → a quote (or None when skipped). The value's payload path is only formatted when it is
+    reported: this is the innermost loop of every odds payload."""
+    if not isinstance(raw, dict):
+        raise MappingError(f"{bpath}.values[{index}]: expected an object, got {type(raw).__name__}")
+    try:
+        selection, line = _selection(bet_market, raw.get("value"), raw.get("handicap"), "")
+        odd = number(raw.get("odd"), "", ".odd")
+    except MappingError as exc:
+        raise MappingError(f"{bpath}.values[{index}]{exc}") from exc
     if odd is None:
-        raise MappingError(f"{path}.odd: missing price")
+        raise MappingError(f"{bpath}.values[{index}].odd: missing price")
     if raw.get("suspended") is True:
-        result.skip(path, f"outcome suspended (odd {raw.get('odd')!r})")
+        result.skip(f"{bpath}.values[{index}]", f"outcome suspended (odd {raw.get('odd')!r})")
         return None
     if odd <= 1.0:
-        raise MappingError(f"{path}.odd: {raw.get('odd')!r} is not a price (decimal odds must exceed 1.0)")
+        raise MappingError(
+            f"{bpath}.values[{index}].odd: {raw.get('odd')!r} is not a price (decimal odds must exceed 1.0)"
+        )
     key = (selection, line)
     if key in seen:  # checked before building the record: live markets repeat lines a lot
-        result.skip(path, f"alternative price for {bet_market.value} {selection.value} {line}; kept the main one")
+        result.skip(
+            f"{bpath}.values[{index}]",
+            f"alternative price for {bet_market.value} {selection.value} {line}; kept the main one",
+        )
         return None
     seen.add(key)
     return OddsQuote(
@@ -646,6 +658,10 @@ def _quote(
     )
 
 
+def _main_first(value: Any) -> int:
+    return 0 if isinstance(value, dict) and value.get("main") is True else 1
+
+
 def _bets(
     bets: Any,
     path: str,
@@ -658,25 +674,30 @@ def _bets(
 ) -> None:
     seen: dict[Market, set[tuple[Any, ...]]] = {}
     for bpath, bet in enumerate_list(bets, path):
-        try:
-            bet = obj(bet, bpath)
-            name = bet.get("name")
-            market = BET_MARKETS.get(name.casefold()) if isinstance(name, str) else None
-            if market is None:
-                result.skip(bpath, f"bet {name!r} is not a traded market")
-                continue
-            values = list(enumerate_list(bet.get("values"), f"{bpath}.values"))
-        except MappingError as exc:
-            result.reject(bpath, str(exc))
+        if not isinstance(bet, dict):
+            result.reject(bpath, f"{bpath}: expected an object, got {type(bet).__name__}")
+            continue
+        name = bet.get("name")
+        market = BET_MARKETS.get(name.casefold()) if isinstance(name, str) else None
+        if market is None:
+            result.skip(bpath, f"bet {name!r} is not a traded market")
+            continue
+        values = bet.get("values")
+        if not isinstance(values, list):
+            result.reject(f"{bpath}.values", f"{bpath}.values should be a list, got {type(values).__name__}")
             continue
         # Live markets list alternative prices for one line; the provider's "main" one goes first.
-        values.sort(key=lambda pv: 0 if isinstance(pv[1], dict) and pv[1].get("main") is True else 1)
+        order = range(len(values))
+        if any(isinstance(v, dict) and "main" in v for v in values):
+            order = sorted(order, key=lambda i: _main_first(values[i]))
         keys = seen.setdefault(market, set())
-        for vpath, raw in values:
+        for i in order:
             try:
-                quote = _quote(market, raw, vpath, fixture_id, bookmaker, quoted_at, ingested_at, in_play, result, keys)
+                quote = _quote(
+                    market, values[i], bpath, i, fixture_id, bookmaker, quoted_at, ingested_at, in_play, result, keys
+                )
             except Exception as exc:
-                result.reject(vpath, describe_error(exc))
+                result.reject(f"{bpath}.values[{i}]", describe_error(exc))
                 continue
             if quote is not None:
                 result.records.append(quote)
