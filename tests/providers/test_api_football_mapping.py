@@ -234,3 +234,42 @@ def test_injuries_players_status(af_dir: Path) -> None:
     assert season.performance["games.appearences"] == 8  # the provider's spelling, kept
     (status,) = parse(load(af_dir, "badkaktus/status.json")).of_kind("account_status")
     assert (status.plan, status.requests_today, status.requests_limit_day) == ("Free", 29, 100)
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "live"),
+    [
+        ("TBD", MatchStatus.SCHEDULED, False),
+        ("NS", MatchStatus.SCHEDULED, False),
+        ("1H", MatchStatus.IN_PLAY, True),
+        ("HT", MatchStatus.IN_PLAY, True),
+        ("2H", MatchStatus.IN_PLAY, True),
+        ("ET", MatchStatus.IN_PLAY, True),
+        ("BT", MatchStatus.IN_PLAY, True),
+        ("P", MatchStatus.IN_PLAY, True),
+        ("LIVE", MatchStatus.IN_PLAY, True),
+        ("SUSP", MatchStatus.SUSPENDED, True),
+        ("INT", MatchStatus.SUSPENDED, True),
+        ("FT", MatchStatus.FINISHED, False),
+        ("AET", MatchStatus.FINISHED, False),
+        ("PEN", MatchStatus.FINISHED, False),
+        ("PST", MatchStatus.POSTPONED, False),
+        ("CANC", MatchStatus.CANCELLED, False),
+        ("ABD", MatchStatus.ABANDONED, False),
+        ("AWD", MatchStatus.AWARDED, False),
+        ("WO", MatchStatus.AWARDED, False),
+    ],
+)
+def test_every_status_code(af_dir: Path, code: str, status: MatchStatus, live: bool) -> None:
+    payload = load(af_dir, "syurchen93/head-to-head-mu-mc-2021.json")
+    item = payload["response"][2]  # Manchester United 2-1 Manchester City, 2023-01-14
+    item["fixture"]["status"] = {"long": code, "short": code, "elapsed": 70 if live else None}
+    payload["response"] = [item]
+    result = parse(payload, "fixtures")
+    (match,) = result.of_kind("match")
+    assert match.status is status and not result.rejects
+    assert bool(result.of_kind("live_state")) is live
+    if status in (MatchStatus.SCHEDULED, MatchStatus.POSTPONED, MatchStatus.CANCELLED):
+        assert match.home_goals is None
+    if code == "FT":
+        assert (match.home_goals, match.away_goals, match.et_home_goals) == (2, 1, None)
