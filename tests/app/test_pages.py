@@ -250,8 +250,9 @@ def test_live_replay_reaches_the_stored_results(qtbot, sample_engine: Engine, tm
 
 
 def test_provider_keys_are_stored_privately_and_never_shown(
-    qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None
+    qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ODDS_API_KEY", "odds-env-key-0123456789")
     page = ProvidersPage(AppContext(sample_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
@@ -263,6 +264,8 @@ def test_provider_keys_are_stored_privately_and_never_shown(
     assert page.key_status.text() == "••••••••XYZW"
     cells = _cells(page.providers_model)
     assert "••••••••XYZW" in cells and not any(secret in c for c in cells)
+    assert "••••••••6789 (from $ODDS_API_KEY, used first)" in cells  # the providers' own lookup order
+    assert not any("odds-env-key" in c for c in cells)
     secrets_file = tmp_path / "secrets.json"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     qtbot.mouseClick(page.key_remove, Qt.MouseButton.LeftButton)

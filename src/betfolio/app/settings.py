@@ -27,6 +27,19 @@ KEYED_PROVIDERS: dict[str, str] = {
 }
 
 
+def key_from_environment(provider: str) -> str | None:
+    """The environment variable that supplies ``provider``'s key, if one is set (it wins over stored keys).
+
+    The names are the providers package's own (``providers.keys.ENV_NAMES``), so the app shows exactly what
+    the adapters will use.
+    """
+    try:
+        from betfolio.providers.keys import ENV_NAMES
+    except ImportError:
+        return None
+    return next((name for name in ENV_NAMES.get(provider, ()) if os.environ.get(name)), None)
+
+
 class SettingsError(ValueError):
     """A settings or secrets file exists but cannot be used (says which file and why)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Slot
@@ -23,7 +24,14 @@ from sqlalchemy import text
 from betfolio.app.context import AppContext
 from betfolio.app.pages import Page
 from betfolio.app.providers_data import coverage_by_league, provider_overview
-from betfolio.app.settings import KEYED_PROVIDERS, AppSettings, SecretStore, SettingsError
+from betfolio.app.settings import (
+    KEYED_PROVIDERS,
+    AppSettings,
+    SecretStore,
+    SettingsError,
+    key_from_environment,
+    mask_secret,
+)
 from betfolio.app.widgets import RecordsModel, records_view, section_title
 from betfolio.store.engine import describe, make_engine, resolve_database_url
 
@@ -144,7 +152,7 @@ class ProvidersPage(Page):
                     p.leagues,
                     p.seasons,
                     p.payloads,
-                    self.secrets.masked(p.provider) if p.needs_key else "not needed",
+                    self._key_display(p.provider) if p.needs_key else "not needed",
                 )
                 for p in providers
             ],
@@ -168,6 +176,12 @@ class ProvidersPage(Page):
         self.coverage_view.resizeColumnsToContents()
         self.empty_hint.setVisible(not coverage)
         self._show_key()
+
+    def _key_display(self, provider: str) -> str:
+        env = key_from_environment(provider)
+        if env is not None:
+            return f"{mask_secret(os.environ[env])} (from ${env}, used first)"
+        return self.secrets.masked(provider)
 
     # --- database --------------------------------------------------------------------------------------
     @Slot()
