@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,7 +119,7 @@ class HttpProviderClient:
         self.provider = provider
         self.settings = settings
         self._check = check
-        self._sleep = sleep or __import__("time").sleep
+        self._sleep = sleep or time.sleep
         self.limiter = limiter or QuotaLimiter(
             per_minute=settings.per_minute, per_day=settings.per_day, reserve=settings.reserve, sleep=self._sleep
         )

@@ -9,6 +9,7 @@ quota, last success/failure) is written to ``provider_status`` on every call for
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ class ResilientSource:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client, self.engine, self._clock = client, engine, clock
-        self._decode = decode or (lambda content: __import__("json").loads(content))
+        self._decode = decode or json.loads
 
     @property
     def provider(self) -> str:
