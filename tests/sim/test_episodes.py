@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import delete, insert, select, update
 
@@ -15,7 +16,7 @@ from betfolio.canonical import LiveMatchState, MatchStatus
 from betfolio.providers.football_data.ingest import ingest_paths
 from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.envs import PreMatchBettingEnv
-from betfolio.sim.episodes import load_matchset
+from betfolio.sim.episodes import build_matchset, load_matchset
 from betfolio.sim.faults import FaultConfig
 from betfolio.sim.prematch import prematch_features
 from betfolio.sim.timeline import build_bank
@@ -231,3 +232,32 @@ def test_walk_forward_split_by_date(sample_matches):
                          matches=np.arange(10))  # fmt: skip
     sim.reset()
     assert (sim.tapes.match < 10).all()
+
+
+def _frames(n_matches: int, quotes: list[dict]):
+    kickoff = datetime(2022, 8, 5, 19, tzinfo=UTC)
+    matches = pd.DataFrame(
+        [
+            {"match_id": i, "league": "E0", "season": "2022-23", "kickoff_utc": kickoff, "home_team": f"H{i}",
+             "away_team": f"A{i}", "status": "finished", "home_goals": 1, "away_goals": 0, "ht_home_goals": None,
+             "ht_away_goals": None, "statistics": {}}
+            for i in range(n_matches)
+        ]
+    )  # fmt: skip
+    columns = ["match_id", "bookmaker", "market", "selection", "line", "odds", "quoted_at", "is_closing", "in_play"]
+    return matches, pd.DataFrame(quotes, columns=columns)
+
+
+def test_builder_with_sparse_prices():
+    noon = datetime(2022, 8, 5, 12, tzinfo=UTC)
+    quotes = [
+        {"match_id": 1, "bookmaker": "bet365", "market": "1x2", "selection": s, "line": None, "odds": o,
+         "quoted_at": noon, "is_closing": False, "in_play": False}
+        for s, o in (("home", 2.0), ("draw", 3.4), ("away", 3.9))
+    ]  # fmt: skip
+    ms = build_matchset(*_frames(2, quotes))
+    assert len(ms) == 1 and ms.exclusion_counts == {"no pre-match 1x2 odds": 1}
+    assert np.isnan(ms.fair_over).all() and np.isnan(ms.closing_odds).all()  # missing, not invented
+    assert ms.bet_bookmaker.tolist() == ["bet365"] and (ms.half_time == -1).all()
+    with pytest.raises(ValueError, match="no replayable match"):
+        build_matchset(*_frames(1, []))

@@ -220,6 +220,9 @@ def _book_prices(q: pd.DataFrame, market: str, selections: Sequence[str], line: 
     """Wide table (match_id, bookmaker) × selections of complete, valid prices."""
     part = q[q["market"] == market]
     part = part[part["line"].isna()] if line is None else part[np.isclose(part["line"].astype(float), line)]
+    if part.empty:
+        index = pd.MultiIndex.from_arrays([[], []], names=["match_id", "bookmaker"])
+        return pd.DataFrame(np.empty((0, len(selections))), index=index, columns=list(selections))
     wide = part.pivot_table(index=["match_id", "bookmaker"], columns="selection", values="odds", aggfunc="last")
     for sel in selections:
         if sel not in wide.columns:
@@ -245,7 +248,7 @@ def build_matchset(
     exclusions += [Exclusion(i, "no result") for i in m.loc[~final, "match_id"]]
     m = m[final]
     if m.empty:
-        raise ValueError("no finished match with a result in the selection")
+        raise ValueError(f"no finished match with a result in the selection ({len(exclusions)} without a result)")
     kickoff_utc = pd.Series(pd.to_datetime(m["kickoff_utc"], utc=True).to_numpy(), index=m["match_id"].to_numpy())
     q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
     q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
@@ -270,6 +273,9 @@ def build_matchset(
     reason = f"no pre-match 1x2 odds from {bookmaker}" if bookmaker else "no pre-match 1x2 odds"
     exclusions += [Exclusion(i, reason) for i in m.loc[missing, "match_id"]]
     m = m[~missing].sort_values(["kickoff_utc", "match_id"]).reset_index(drop=True)
+    if m.empty:
+        counts = dict(Counter(e.reason for e in exclusions))
+        raise ValueError(f"no replayable match in the selection (excluded: {counts})")
     ids = m["match_id"].to_numpy()
 
     totals = _book_prices(pre, "total_goals", ("over", "under"), TOTALS_LINE)
