@@ -35,3 +35,17 @@ def test_live_episode_is_ninety_minutes_and_finite():
         if terminated or truncated:
             break
     assert steps == 90 and terminated and not truncated
+
+
+def test_environments_are_registered_with_gymnasium():
+    import gymnasium as gym
+
+    import betfolio.sim  # noqa: F401  (registers on import)
+
+    env = gym.make("betfolio/LiveBetting-v0", reward="log_wealth", seed=3)
+    obs, info = env.reset(seed=1)
+    assert obs.shape == (OBS_DIM,) and info["action_mask"][0]
+    env.close()
+    pre = gym.make("betfolio/PreMatchBetting-v0", max_matches=5)
+    assert pre.reset(seed=0)[0].shape == pre.observation_space.shape
+    pre.close()

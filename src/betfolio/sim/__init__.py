@@ -8,7 +8,7 @@ Live odds in the simulator are modelled from pre-match prices, not historical (s
 """
 
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
-from betfolio.sim.envs import PREMATCH_ACTIONS, LiveBettingEnv, PreMatchBettingEnv
+from betfolio.sim.envs import ENV_IDS, PREMATCH_ACTIONS, LiveBettingEnv, PreMatchBettingEnv, register_envs
 from betfolio.sim.episodes import MatchSet, load_matchset, load_sample_matchset
 from betfolio.sim.faults import FaultConfig
 from betfolio.sim.features import (
@@ -26,7 +26,10 @@ from betfolio.sim.market import BetReject, BookConfig
 from betfolio.sim.reward import REWARD_NAMES, make_reward, mission_reward, mission_reward_exact
 from betfolio.sim.timeline import TimelineBank, build_bank
 
+register_envs()
+
 __all__ = [
+    "ENV_IDS",
     "LIVE_ACTIONS",
     "LIVE_EXTRAS",
     "LIVE_FEATURES",
@@ -52,5 +55,6 @@ __all__ = [
     "mission_reward_exact",
     "observation_from_state",
     "observation_layout",
+    "register_envs",
     "sample_bank",
 ]

@@ -288,3 +288,17 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
     @property
     def feature_names(self) -> tuple[str, ...]:
         return PREMATCH_FEATURES + tuple(f"mask_{f}" for f in PREMATCH_FEATURES) + PREMATCH_EXTRAS
+
+
+#: Gymnasium ids (``gymnasium.make("betfolio/LiveBetting-v0", reward="log_wealth")``).
+ENV_IDS: dict[str, str] = {
+    "betfolio/LiveBetting-v0": "betfolio.sim.envs:LiveBettingEnv",
+    "betfolio/PreMatchBetting-v0": "betfolio.sim.envs:PreMatchBettingEnv",
+}
+
+
+def register_envs() -> None:
+    """Register the environments with Gymnasium (idempotent; done on ``import betfolio.sim``)."""
+    for env_id, entry_point in ENV_IDS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point, max_episode_steps=None)

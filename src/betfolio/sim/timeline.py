@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.canonical import statistics as st
-from betfolio.sim.episodes import MatchSet
+from betfolio.sim.episodes import LiveTrack, MatchSet
 from betfolio.sim.features import MATCH_STATS
 from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import (
@@ -252,8 +252,8 @@ def build_bank(
     )
 
 
-def _from_track(track, n_variants: int):  # type: ignore[no-untyped-def]
-    """Timeline arrays for one match from its real minute-level states."""
+def _from_track(track: LiveTrack, n_variants: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Timeline arrays (values, presence, staleness, events per minute, last minute) from real minute states."""
     minutes = np.arange(T)
     row = np.searchsorted(track.minutes, minutes, side="right") - 1  # latest state at or before each minute
     seen = row >= 0
