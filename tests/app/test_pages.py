@@ -326,3 +326,38 @@ def test_cancel_training_stops_the_child(qtbot, writable_engine: Engine, tmp_pat
     qtbot.waitUntil(lambda: not page.train_runner.running)
     assert page.train_status.text().startswith("training cancelled")
     assert page.train_button.isEnabled()
+
+
+def test_a_trained_live_agent_trades_the_replay(qtbot, sample_db: Path, sample_engine: Engine, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from betfolio.cli import app as cli
+
+    trained = CliRunner().invoke(
+        cli,
+        ["train", "--agent", "live", "--db", str(sample_db), "--leagues", "E0", "--train-seasons", "2021-22",
+         "--steps", "2000", "--envs", "32", "--json"],
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    page = LivePage(AppContext(sample_engine, tmp_path))
+    qtbot.addWidget(page)
+    page.refresh()
+    agent = next(i for i in range(page.replay_agent.count()) if page.replay_agent.itemData(i))
+    page.replay_agent.setCurrentIndex(agent)
+    page.replay_day.setDate(QDate(2022, 8, 6))
+    page.replay_speed.setCurrentText("instant (full time)")
+    with qtbot.waitSignal(page.runner.succeeded, timeout=120_000):
+        page.start_replay()
+    assert page.replay is not None
+    traded = [r for r in page.replay if r.decisions]
+    assert traded, "a freshly trained PPO policy is stochastic and bets in some minutes"
+    row = next(i for i, s in enumerate(page.summaries) if s.match_id == traded[0].match_id)
+    page.view.selectRow(row)
+    rows = page.decisions.rows
+    assert len(rows) == len(traded[0].decisions)
+    for shown, decision in zip(rows, traded[0].decisions, strict=True):
+        assert shown[2] == decision.minute and shown[6] == ("won" if decision.payout > 0 else "lost")
+    page.replay_minute = traded[0].decisions[0].minute  # before full time nothing is settled yet
+    page.reload()
+    assert page.current is not None and page.current.match_id == traded[0].match_id
+    assert page.decisions.rows and all(r[6] == "open" and r[7] is None for r in page.decisions.rows)

@@ -10,8 +10,9 @@ never be mistaken for delivered live data in ``live_states``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,17 @@ from sqlalchemy import Engine
 from betfolio.app.worker import TaskControl
 
 REPLAY_PROVIDER = "replay (simulated)"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDecision:
+    """A bet the live agent placed during a replay (stake as a fraction of the match budget)."""
+
+    minute: int
+    selection: str
+    stake: float
+    odds: float
+    payout: float
 
 
 @dataclass
@@ -32,6 +44,8 @@ class ReplayMatch:
     states: list[dict[str, Any]]  # one per minute 0…last, as observed (with faults)
     live_odds: np.ndarray  # [T, 5] the book's offered odds (home, draw, away, over 2.5, under 2.5), NaN = none
     outage: np.ndarray  # bool [T]: the observed state lags the true minute (provider down)
+    decisions: list[AgentDecision] = field(default_factory=list)
+    agent: str | None = None
 
     @property
     def last_minute(self) -> int:
@@ -48,6 +62,30 @@ def replay_available() -> bool:
     return True
 
 
+def live_agent_checkpoints() -> list[Path]:
+    """Trained live-agent checkpoints of ``betfolio train`` runs (``<data dir>/agents/<run>/live*.pt``)."""
+    from betfolio.store.engine import data_dir
+
+    root = data_dir() / "agents"
+    if not root.is_dir():
+        return []
+    return sorted(root.glob("*/live*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _agent_decisions(checkpoint: Path, bank: Any, seed: int) -> list[list[AgentDecision]]:
+    """The agent's bets per match row, from the agents package's own evaluation replay (``replay_bank``)."""
+    from betfolio.agents.live.layout import live_layout
+    from betfolio.agents.live.ppo import load_live_network
+    from betfolio.agents.live.replay import replay_bank
+
+    network, _config = load_live_network(checkpoint, live_layout())  # refuses another feature set
+    result = replay_bank(network, bank, seed=seed)
+    per_match: list[list[AgentDecision]] = [[] for _ in range(bank.n_matches)]
+    for bet in result.bets:
+        per_match[bet.match_row].append(AgentDecision(bet.minute, bet.selection, bet.stake, bet.odds, bet.payout))
+    return per_match
+
+
 def build_replay(
     engine: Engine,
     day: date,
@@ -55,10 +93,16 @@ def build_replay(
     leagues: tuple[str, ...] = (),
     seed: int = 0,
     faults: bool = True,
+    agent_checkpoint: Path | None = None,
     control: TaskControl | None = None,
 ) -> list[ReplayMatch]:
-    """Tapes for every replayable match kicking off on ``day`` (UTC), with the simulator's fault model."""
-    from betfolio.sim.batched import Tapes, write_tapes
+    """Tapes for every replayable match kicking off on ``day`` (UTC), with the simulator's fault model.
+
+    With ``agent_checkpoint`` the trained live agent trades the same replay: its tapes are laid out exactly as
+    ``agents.live.replay.replay_bank`` lays them out (same seeded simulator, same fault draws, the simulator's
+    default fault model), so the decisions shown belong to the states shown.
+    """
+    from betfolio.sim.batched import BatchedLiveSim, Tapes, write_tapes
     from betfolio.sim.episodes import load_matchset
     from betfolio.sim.faults import FaultConfig
     from betfolio.sim.features import LIVE_FEATURES, MATCH_STATS, N_FEATURES, SCALE_VECTOR
@@ -74,10 +118,20 @@ def build_replay(
     if control is not None:
         control.check()
     k = len(ms)
-    tapes = Tapes.empty(k)
     rows = np.arange(k)
-    config = FaultConfig() if faults else FaultConfig.none()
-    write_tapes(tapes, rows, bank, rows, np.zeros(k, np.int64), config, np.random.default_rng(seed))
+    decisions: list[list[AgentDecision]] = [[] for _ in range(k)]
+    if agent_checkpoint is not None:
+        if control is not None:
+            control.progress(None, f"the live agent ({agent_checkpoint.parent.name}) is trading the replay…")
+        decisions = _agent_decisions(agent_checkpoint, bank, seed)
+        sim = BatchedLiveSim(k, seed=seed, bank=bank, autoreset=True)
+        sim.reset()
+        write_tapes(sim.tapes, sim.ar, bank, rows, np.zeros(k, np.int64), sim.faults, sim.rng)
+        tapes = sim.tapes
+    else:
+        tapes = Tapes.empty(k)
+        config = FaultConfig() if faults else FaultConfig.none()
+        write_tapes(tapes, rows, bank, rows, np.zeros(k, np.int64), config, np.random.default_rng(seed))
     index = {name: i for i, name in enumerate(LIVE_FEATURES)}
     out = []
     for m in range(k):
@@ -122,6 +176,8 @@ def build_replay(
                 states,
                 tapes.odds[m].copy(),
                 tapes.stale[m].copy(),
+                decisions[m],
+                agent_checkpoint.parent.name if agent_checkpoint is not None else None,
             )
         )
     out.sort(key=lambda r: (r.kickoff, r.home_team))

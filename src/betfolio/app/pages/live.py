@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -33,7 +34,13 @@ from betfolio.app.live_data import (
 )
 from betfolio.app.match_detail import PALETTE
 from betfolio.app.pages import Page
-from betfolio.app.replay import REPLAY_PROVIDER, ReplayMatch, build_replay, replay_available
+from betfolio.app.replay import (
+    REPLAY_PROVIDER,
+    ReplayMatch,
+    build_replay,
+    live_agent_checkpoints,
+    replay_available,
+)
 from betfolio.app.widgets import RecordsModel, records_view, section_title
 from betfolio.app.worker import TaskRunner
 from betfolio.store.tables import matches_master as mm
@@ -66,6 +73,8 @@ class LivePage(Page):
         self.replay_faults.setChecked(True)
         self.replay_speed = QComboBox()
         self.replay_speed.addItems(list(SPEEDS))
+        self.replay_agent = QComboBox()
+        self.replay_agent.setToolTip("a trained live agent (betfolio train) trades the replay")
         self.replay_button = QPushButton("Replay matchday")
         self.stop_button = QPushButton("Back to live data")
         self.stop_button.setEnabled(False)
@@ -124,6 +133,7 @@ class LivePage(Page):
         controls.addWidget(self.replay_league)
         controls.addWidget(self.replay_speed)
         controls.addWidget(self.replay_faults)
+        controls.addWidget(self.replay_agent)
         controls.addWidget(self.replay_button)
         controls.addWidget(self.stop_button)
         controls.addWidget(self.replay_status, 1)
@@ -167,6 +177,13 @@ class LivePage(Page):
         self.replay_league.addItems(["all leagues", *leagues])
         if current in leagues:
             self.replay_league.setCurrentText(current)
+        chosen = self.replay_agent.currentData()
+        self.replay_agent.clear()
+        self.replay_agent.addItem("no agent", None)
+        for path in live_agent_checkpoints():
+            self.replay_agent.addItem(f"agent {path.parent.name}/{path.stem}", str(path))
+        index = self.replay_agent.findData(chosen) if chosen is not None else 0
+        self.replay_agent.setCurrentIndex(max(index, 0))
         available = replay_available()
         self.replay_button.setEnabled(available and not self.runner.running)
         if not available:
@@ -181,9 +198,15 @@ class LivePage(Page):
         league = self.replay_league.currentText()
         leagues = () if league in ("", "all leagues") else (league,)
         faults = self.replay_faults.isChecked()
+        agent = self.replay_agent.currentData()
+        checkpoint = Path(agent) if agent else None
         engine = self.context.engine
         self.replay_button.setEnabled(False)
-        self.runner.start(lambda control: build_replay(engine, day, leagues=leagues, faults=faults, control=control))
+        self.runner.start(
+            lambda control: build_replay(
+                engine, day, leagues=leagues, faults=faults, agent_checkpoint=checkpoint, control=control
+            )
+        )
 
     @Slot(object)
     def _on_replay_ready(self, replay: object) -> None:
@@ -321,7 +344,11 @@ class LivePage(Page):
             f"{s.league} · {s.status.replace('_', ' ')} · {s.provider} · circuit {s.circuit_state or 'unknown'} · "
             f"{stale} · last update {s.observed_at:%Y-%m-%d %H:%M:%S} UTC"
         )
-        self._draw(states)
+        replayed = self._replay_match(s.match_id) if self.replay is not None else None
+        self._draw(states, replayed)
+        if replayed is not None:
+            self._show_replay_decisions(replayed, s.minute)
+            return
         self.decisions.set_rows(
             [
                 (
@@ -339,7 +366,33 @@ class LivePage(Page):
             ]
         )
 
-    def _draw(self, states: list[dict]) -> None:
+    def _replay_match(self, match_id: int) -> ReplayMatch | None:
+        return next((r for r in self.replay or [] if r.match_id == match_id), None)
+
+    def _show_replay_decisions(self, r: ReplayMatch, minute: int) -> None:
+        """The agent's bets so far; a bet is settled (won/lost) only once the replay reaches full time."""
+        finished = minute >= r.last_minute
+        rows = []
+        for d in r.decisions:
+            if d.minute > minute:
+                continue
+            status = ("won" if d.payout > 0 else "lost") if finished else "open"
+            rows.append(
+                (
+                    f"{r.kickoff + timedelta(minutes=d.minute):%Y-%m-%d %H:%M}",
+                    r.agent,
+                    d.minute,
+                    d.selection.replace("_2_5", " 2.5"),
+                    round(d.odds, 2),
+                    f"{d.stake:.1%} of match budget",
+                    status,
+                    round(d.payout, 4) if finished else None,
+                    "replay (simulated book)",
+                )
+            )
+        self.decisions.set_rows(rows)
+
+    def _draw(self, states: list[dict], replayed: ReplayMatch | None = None) -> None:
         self.momentum_plot.clear()
         self.staleness_plot.clear()
         if not states:
@@ -361,6 +414,20 @@ class LivePage(Page):
         ]
         for minute, _ in goals:
             self.momentum_plot.addLine(x=minute, pen=pg.mkPen("#2e7d32", style=Qt.PenStyle.DotLine))
+        if replayed is not None and replayed.decisions:
+            last = states[-1]["minute"]
+            bet_minutes = [d.minute for d in replayed.decisions if d.minute <= last]
+            if bet_minutes:
+                self.momentum_plot.addItem(
+                    pg.ScatterPlotItem(
+                        bet_minutes,
+                        [0.0] * len(bet_minutes),
+                        symbol="t1",
+                        size=11,
+                        brush=pg.mkBrush("#6a1b9a"),
+                        pen=pg.mkPen("#6a1b9a"),
+                    )
+                )
         minutes = np.array([st["minute"] for st in states], dtype=float)
         staleness = np.array([st["data_staleness"] for st in states], dtype=float)
         self.staleness_plot.plot(
