@@ -32,7 +32,7 @@ def _stage(window: Any, record: bool) -> None:
 
     from betfolio.app.backtest_runner import BacktestRequest, backtest_available, run_backtest
     from betfolio.app.matches_model import COLUMNS
-    from betfolio.app.replay import build_replay, replay_available
+    from betfolio.app.replay import build_replay, live_agent_checkpoints, replay_available
     from betfolio.app.worker import TaskControl
     from betfolio.store.tables import matches_master as mm
 
@@ -45,8 +45,11 @@ def _stage(window: Any, record: bool) -> None:
         season = conn.execute(select(func.max(mm.c.season)).where(mm.c.league == league)).scalar_one()
     backtest = window.pages["Train & backtest"]
     if backtest_available():
-        request = BacktestRequest((league,), (season,), ("no_bet", "favourite", "consensus"), record=record)
-        outcome = run_backtest(context.engine, request, control)
+        with tempfile.TemporaryDirectory() as reports:  # the report itself is not part of the screenshots
+            request = BacktestRequest(
+                (league,), (season,), ("no_bet", "favourite", "consensus"), record=record, report_dir=Path(reports)
+            )
+            outcome = run_backtest(context.engine, request, control)
         backtest._on_result(outcome)
         backtest.progress.setValue(1000)
         for widget, value in ((backtest.league_list, league), (backtest.season_list, season)):
@@ -63,7 +66,11 @@ def _stage(window: Any, record: bool) -> None:
     matches.select_row(row)
     live = window.pages["Live"]
     if replay_available() and last_day is not None:
-        live._on_replay_ready(build_replay(context.engine, last_day, control=control))
+        agents = live_agent_checkpoints()  # the newest trained live agent, if any, trades the replay
+        if agents:
+            live.replay_agent.setCurrentIndex(max(live.replay_agent.findData(str(agents[0])), 0))
+        replay = build_replay(context.engine, last_day, agent_checkpoint=agents[0] if agents else None, control=control)
+        live._on_replay_ready(replay)
         live.replay_timer.stop()
         live.replay_minute = 67
         live.reload()
