@@ -128,3 +128,20 @@ def test_model_value_takes_one_bet_per_match_by_default() -> None:
     (order,) = ModelValue().decide(ctx)
     assert order.market == "total_goals"  # the larger edge (12 %)
     assert len(ModelValue(max_bets_per_match=2).decide(ctx)) == 2
+
+
+def test_quarter_line_stake_is_the_exact_line_kelly() -> None:
+    from scipy.stats import poisson
+
+    from betfolio.markets.kelly import kelly_line
+    from betfolio.models.grid import outcome_distribution
+
+    goals = np.arange(11)
+    grid = ScorelineGrid(np.outer(poisson.pmf(goals, 1.9), poisson.pmf(goals, 0.9)))
+    table = MarketQuotes("asian_handicap", -0.75, ("pinnacle",), np.array([[2.2, 1.7]]))
+    ctx, _ = context({("asian_handicap", -0.75): table}, {1: Prediction(np.array(grid.match_odds()), grid)})
+    (order,) = ModelValue(kelly=0.5, max_edge=1.0).decide(ctx)
+    assert (order.selection, order.line) == ("home", -0.75)
+    q = outcome_distribution(grid.probabilities, "asian_handicap", "home", -0.75)[0]
+    assert q[1] > 0 and q[3] == 0  # a quarter line: half wins happen
+    assert order.stake == pytest.approx(0.5 * kelly_line(q, 2.2) * 1000)

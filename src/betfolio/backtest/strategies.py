@@ -22,7 +22,7 @@ import numpy as np
 
 from betfolio.backtest.data import MARKET_SELECTIONS, MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import BetOrder, DecisionContext, Prediction, Strategy
-from betfolio.markets.kelly import kelly_fraction, kelly_mutually_exclusive
+from betfolio.markets.kelly import kelly_line, kelly_mutually_exclusive
 
 
 def _prices(table: MarketQuotes, bookmaker: str | None) -> tuple[np.ndarray, list[str | None]]:
@@ -130,9 +130,9 @@ class ModelValue:
 
     1X2 uses simultaneous Kelly over the three mutually exclusive outcomes. Line markets (totals, Asian
     handicap) are priced on the model's scoreline grid by the settlement kernel itself (pushes and quarter
-    lines included); their Kelly fraction treats the refunded share as a push, ``f = kelly(w / (1 − r), odds)``,
-    exact for whole lines and a close approximation for quarter lines. The best edge of each market is a candidate,
-    and at most ``max_bets_per_match`` candidates per match are bet, largest edge first.
+    lines included) and staked with the exact Kelly fraction of a bet that can push or half-settle. The best
+    edge of each market is a candidate, and at most ``max_bets_per_match`` candidates per match are bet,
+    largest edge first.
     """
 
     name: str = "model_value"
@@ -170,8 +170,8 @@ class ModelValue:
                     candidates.append((m.match_id, market, table, pred))
         sides = self._price_sides(candidates)
         per_match: dict[int, list[tuple[float, BetOrder]]] = {}
-        for (match_id, market, table, _), (win, refund) in zip(candidates, sides, strict=True):
-            found = self._one_market(match_id, market, table, win, refund, context.equity)
+        for (match_id, market, table, _), (win, refund, q) in zip(candidates, sides, strict=True):
+            found = self._one_market(match_id, market, table, win, refund, q, context.equity)
             if found is not None:
                 per_match.setdefault(match_id, []).append(found)
         orders: list[BetOrder] = []
@@ -183,33 +183,46 @@ class ModelValue:
     @staticmethod
     def _price_sides(
         candidates: list[tuple[int, str, MarketQuotes, Prediction]],
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(win, refund) expectation per selection of every candidate market; line markets are priced on the
-        scoreline grids in one vectorised settlement call per (market, selection)."""
-        from betfolio.models.grid import expected_settlement
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """(win, refund, outcome distribution) per selection of every candidate market.
 
-        out: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(candidates)
+        Line markets are priced on the scoreline grids in one vectorised settlement pass per (market,
+        selection): the probabilities of (won, half_won, push, half_lost, lost) give both the expected win and
+        refund shares and the exact Kelly stake of a line that can push or half-settle.
+        """
+        from betfolio.models.grid import outcome_distribution
+
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = [(np.empty(0), np.empty(0), None)] * len(
+            candidates
+        )
         by_market: dict[str, list[int]] = {}
         for i, (_, market, _, pred) in enumerate(candidates):
             if market == "1x2":
-                p = np.asarray(pred.match_odds, dtype=float)
-                out[i] = (p, np.zeros(3))
+                out[i] = (np.asarray(pred.match_odds, dtype=float), np.zeros(3), None)
             else:
                 by_market.setdefault(market, []).append(i)
         for market, idx in by_market.items():
             grids = np.stack([candidates[i][3].grid.probabilities for i in idx])
             selections = MARKET_SELECTIONS[market]
-            win = np.empty((len(idx), len(selections)))
-            refund = np.empty_like(win)
+            q = np.empty((len(idx), len(selections), 5))
             for j, sel in enumerate(selections):
                 lines = np.array([candidates[i][2].selection_line(sel) for i in idx], dtype=float)
-                win[:, j], refund[:, j] = expected_settlement(grids, market, sel, lines)
+                q[:, j] = outcome_distribution(grids, market, sel, lines)
+            win = q[..., 0] + 0.5 * q[..., 1]
+            refund = q[..., 2] + 0.5 * (q[..., 1] + q[..., 3])
             for k, i in enumerate(idx):
-                out[i] = (win[k], refund[k])
+                out[i] = (win[k], refund[k], q[k])
         return out
 
     def _one_market(
-        self, match_id: int, market: str, table: MarketQuotes, win: np.ndarray, refund: np.ndarray, equity: float
+        self,
+        match_id: int,
+        market: str,
+        table: MarketQuotes,
+        win: np.ndarray,
+        refund: np.ndarray,
+        outcomes: np.ndarray | None,
+        equity: float,
     ) -> tuple[float, BetOrder] | None:
         """The best-edge selection of one market as (edge, order), or None without a qualifying edge."""
         prices, where = _prices(table, self.bookmaker)
@@ -228,8 +241,8 @@ class ModelValue:
                 stakes[ok] = kelly_mutually_exclusive(win[ok], prices[ok], fraction=self.kelly)
             fraction = float(stakes[j])
         else:
-            p_eff = win[j] / max(1.0 - refund[j], 1e-12)
-            fraction = self.kelly * float(kelly_fraction(min(p_eff, 1.0), prices[j]))
+            assert outcomes is not None
+            fraction = self.kelly * float(kelly_line(outcomes[j], float(prices[j])))
         stake = fraction * equity
         if not (math.isfinite(stake) and stake > 0.0):
             return None
