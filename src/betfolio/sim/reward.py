@@ -129,7 +129,9 @@ def mission_components(
     stake_c = np.maximum(_clean(stake, 0.0), 0.0)
     payout_c = np.maximum(_clean(payout, 0.0), 0.0)
     has_stake = stake_c > 1e-12
-    roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # huge/tiny values end in the clip below
+        roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
+        roi = np.where(np.isfinite(roi), roi, np.sign(np.nan_to_num(roi)) * 1e12)
     with np.errstate(over="ignore", invalid="ignore"):  # inf·0 and overflow are cleaned on the next line
         product = np.asarray(market_volatility, dtype=np.float64) * np.asarray(risk_score, dtype=np.float64)
     denom = np.maximum(_clean(product, guards.vol_risk_floor), 0.0)
