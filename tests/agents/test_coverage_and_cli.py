@@ -67,3 +67,19 @@ def test_train_command_refuses_unknown_seasons(sample_store: tuple[Engine, Path]
     engine, _root = sample_store
     result = runner.invoke(app, ["train", "--agent", "hrl", "--db", str(engine.url), "--eval-seasons", "2010-11"])
     assert result.exit_code == 1 and "not in the store" in result.output
+
+
+def test_training_data_loads_on_both_backends(engine: Engine) -> None:
+    """Season split and replayable matches come from the store the same way on SQLite and PostgreSQL."""
+    from betfolio.agents.pipeline import HRLSettings, split_seasons
+    from betfolio.agents.training import load_training_matches
+    from betfolio.demo import bundled_sample
+    from betfolio.providers.football_data.ingest import discover, ingest_files
+
+    with bundled_sample() as sample:
+        files, _ = discover([sample / season / "E0.csv.gz" for season in ("2021-22", "2022-23")])
+        ingest_files(engine, files)
+    train, evaluate = split_seasons(engine, HRLSettings(leagues=["E0"]))
+    assert (train, evaluate) == (["2021-22"], ["2022-23"])
+    matches = load_training_matches(engine, ["E0"], train)
+    assert len(matches) == 380 and set(matches.season.tolist()) == {"2021-22"}
