@@ -232,6 +232,9 @@ def test_live_replay_reaches_the_stored_results(qtbot, sample_engine: Engine, tm
     qtbot.addWidget(page)
     page.refresh()
     page.replay_day.setDate(QDate(2022, 8, 6))
+    page._tick()
+    page.refresh()  # neither the 5 s poll nor a data reload moves the day the user chose
+    assert page.replay_day.date() == QDate(2022, 8, 6)
     page.replay_speed.setCurrentText("instant (full time)")
     with qtbot.waitSignal(page.runner.succeeded, timeout=60_000):
         page.start_replay()

@@ -199,13 +199,20 @@ class BacktestPage(Page):
         _fill(self.season_list, [(s, s) for s in choices.seasons])
         available = backtest_available()
         strategies = available_strategies() if available else {}
+        ticked = {
+            self.strategy_list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.strategy_list.count())
+            if self.strategy_list.item(i).checkState() == Qt.CheckState.Checked
+        }
+        first_fill = self.strategy_list.count() == 0
         self.strategy_list.clear()
         for name, description in strategies.items():
             item = QListWidgetItem(f"{name} — {description}" if description else name)
             item.setToolTip(description)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in DEFAULT_STRATEGIES else Qt.CheckState.Unchecked)
+            on = name in DEFAULT_STRATEGIES if first_fill else name in ticked
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.strategy_list.addItem(item)
         self.run_button.setEnabled(available and bool(strategies))
         agents = training_agents()

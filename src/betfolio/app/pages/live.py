@@ -79,6 +79,8 @@ class LivePage(Page):
         self.stop_button = QPushButton("Back to live data")
         self.stop_button.setEnabled(False)
         self.replay_status = QLabel("")
+        self._day_chosen = False  # once the user picks a day, data reloads no longer move it
+        self.replay_day.userDateChanged.connect(lambda _d: setattr(self, "_day_chosen", True))
         self.replay_timer = QTimer(self)
         self.replay_timer.timeout.connect(self._advance_replay)
         self.model = RecordsModel(HEADERS)
@@ -162,15 +164,16 @@ class LivePage(Page):
 
     @Slot()
     def _tick(self) -> None:
+        """The 5 s poll re-reads live states only; the replay controls keep what the user chose."""
         if not self.showing_empty_state() and self.replay is None:
-            self.reload()
+            self._show_summaries()
 
     # --- replay ----------------------------------------------------------------------------------------
     def _fill_replay_choices(self) -> None:
         with self.context.engine.connect() as conn:
             last = conn.execute(select(func.max(mm.c.match_date))).scalar_one_or_none()
             leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct().order_by(mm.c.league))]
-        if last is not None and self.replay is None:
+        if last is not None and self.replay is None and not self._day_chosen:
             self.replay_day.setDate(QDate(last.year, last.month, last.day))
         current = self.replay_league.currentText()
         self.replay_league.clear()
@@ -229,7 +232,7 @@ class LivePage(Page):
         self.replay_minute += 1
         if self.replay_minute >= max(r.last_minute for r in self.replay):
             self.replay_timer.stop()
-        self.reload()
+        self._show_summaries()
 
     @Slot()
     def stop_replay(self) -> None:
@@ -272,6 +275,9 @@ class LivePage(Page):
     def reload(self) -> None:
         if not self.runner.running and self.replay is None:
             self._fill_replay_choices()
+        self._show_summaries()
+
+    def _show_summaries(self) -> None:
         if self.replay is not None:
             self.summaries = self._replay_summaries()
         else:

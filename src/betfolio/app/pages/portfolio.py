@@ -159,9 +159,13 @@ class PortfolioPage(Page):
 
     # ---------------------------------------------------------------------------------------------------
     def reload(self) -> None:
+        known = {r.run_id for r in self.runs}
         with self.context.engine.connect() as conn:
             self.runs = list_runs(conn)
         current = self.run_box.currentData()
+        fresh = [r.run_id for r in self.runs if r.run_id not in known and r.bets]
+        if known and fresh:
+            current = max(fresh)  # a run just recorded (e.g. from the backtest page) is what the user wants
         self.run_box.blockSignals(True)
         self.run_box.clear()
         self.run_box.addItem("every run (all bets)", None)
