@@ -169,15 +169,37 @@ class ModelValue:
                 if market in self.markets:
                     candidates.append((m.match_id, market, table, pred))
         sides = self._price_sides(candidates)
-        per_match: dict[int, list[tuple[float, BetOrder]]] = {}
+        per_match: dict[int, list[_Pick]] = {}
         for (match_id, market, table, _), (win, refund, q) in zip(candidates, sides, strict=True):
-            found = self._one_market(match_id, market, table, win, refund, q, context.equity)
-            if found is not None:
-                per_match.setdefault(match_id, []).append(found)
-        orders: list[BetOrder] = []
-        for found in per_match.values():
-            found.sort(key=lambda item: -item[0])
-            orders.extend(order for _, order in found[: self.max_bets_per_match])
+            pick = self._pick(match_id, market, table, win, refund, q)
+            if pick is not None:
+                per_match.setdefault(match_id, []).append(pick)
+        chosen = [
+            p for picks in per_match.values() for p in sorted(picks, key=lambda p: -p.edge)[: self.max_bets_per_match]
+        ]
+        # Lines are staked in one vectorised call (the exact line Kelly solves a root per bet).
+        lines = [p for p in chosen if p.outcomes is not None]
+        if lines:
+            full = np.atleast_1d(kelly_line(np.stack([p.outcomes for p in lines]), np.array([p.odds for p in lines])))
+            for p, f in zip(lines, full, strict=True):
+                p.fraction = self.kelly * float(f)
+        orders = []
+        for p in chosen:
+            stake = p.fraction * context.equity
+            if math.isfinite(stake) and stake > 0.0:
+                orders.append(
+                    BetOrder(
+                        p.match_id,
+                        p.market,
+                        p.selection,
+                        p.line,
+                        p.odds,
+                        stake,
+                        p.bookmaker,
+                        note=f"edge {p.edge:+.3f}",
+                        model_probability=p.win,
+                    )
+                )
         return orders
 
     @staticmethod
@@ -214,7 +236,7 @@ class ModelValue:
                 out[i] = (win[k], refund[k], q[k])
         return out
 
-    def _one_market(
+    def _pick(
         self,
         match_id: int,
         market: str,
@@ -222,9 +244,8 @@ class ModelValue:
         win: np.ndarray,
         refund: np.ndarray,
         outcomes: np.ndarray | None,
-        equity: float,
-    ) -> tuple[float, BetOrder] | None:
-        """The best-edge selection of one market as (edge, order), or None without a qualifying edge."""
+    ) -> _Pick | None:
+        """The best-edge selection of one market, or None without a qualifying edge (1X2 already staked)."""
         prices, where = _prices(table, self.bookmaker)
         usable = np.isfinite(prices) & (prices <= self.max_odds)
         if not usable.any():
@@ -234,30 +255,39 @@ class ModelValue:
         j = int(np.argmax(edge))
         if not self.min_edge <= edge[j] <= self.max_edge:
             return None
-        if market == "1x2":
-            ok = np.flatnonzero(usable)
-            stakes = np.zeros(3)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                stakes[ok] = kelly_mutually_exclusive(win[ok], prices[ok], fraction=self.kelly)
-            fraction = float(stakes[j])
-        else:
-            assert outcomes is not None
-            fraction = self.kelly * float(kelly_line(outcomes[j], float(prices[j])))
-        stake = fraction * equity
-        if not (math.isfinite(stake) and stake > 0.0):
-            return None
         sel = table.selections[j]
-        return float(edge[j]), BetOrder(
+        pick = _Pick(
             match_id,
             market,
             sel,
             table.selection_line(sel),
             float(prices[j]),
-            stake,
             where[j] or "",
-            note=f"edge {edge[j]:+.3f}",
-            model_probability=float(win[j]),
+            float(edge[j]),
+            float(win[j]),
+            None if outcomes is None else outcomes[j],
         )
+        if market == "1x2":
+            ok = np.flatnonzero(usable)
+            stakes = np.zeros(3)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                stakes[ok] = kelly_mutually_exclusive(win[ok], prices[ok], fraction=self.kelly)
+            pick.fraction = float(stakes[j])
+        return pick
+
+
+@dataclass
+class _Pick:
+    match_id: int
+    market: str
+    selection: str
+    line: float | None
+    odds: float
+    bookmaker: str
+    edge: float
+    win: float
+    outcomes: np.ndarray | None  # settlement-outcome distribution of a line bet (None for 1X2)
+    fraction: float = 0.0
 
 
 #: Strategy names accepted by the CLI, with their default construction.
