@@ -14,7 +14,11 @@ moment ``as_of`` — with a :class:`DecisionContext`. The context holds only inf
 It returns :class:`BetOrder` s — a price it saw at a named bookmaker and the stake it wants. The engine checks the
 price is really on offer in the context (a strategy cannot invent a price), then passes the stake through the
 :class:`~betfolio.risk.Bankroll` check chain, which may cut or refuse it with a reason. The same protocol serves
-the agents' evaluation: anything with a ``name`` and a ``decide`` method is a strategy.
+the agents' evaluation: anything with a ``name`` and a ``decide`` method is a strategy. A strategy that wants
+model forecasts names the models in a ``models`` attribute (e.g. ``("dixon_coles",)``); the engine fits those.
+
+Matches a strategy passes over for a reason other than "no edge" (no complete prices, no forecast) should be
+reported with ``context.skip(match_id, reason)``: the report counts them, so nothing silently disappears.
 """
 
 from __future__ import annotations
