@@ -10,8 +10,9 @@ stored fact**:
 * each statistic's per-side total (shots, shots on target, corners, fouls, cards, xG, dangerous attacks) is
   reached exactly at minute 90, and nesting is kept where the data allows it: goals ⊆ shots on target ⊆ shots
   (own goals and inconsistent source totals fall back to each statistic keeping its own total);
-* minute placement follows fixed within-match profiles (goals rise through the match, cards come late,
-  stoppage time sits in minutes 45 and 90) and is seeded: the same seed gives the same timelines.
+* minute placement follows within-match profiles (goals rise through the match, cards come late, stoppage
+  time sits in minutes 45 and 90; shots, corners and dangerous attacks come in per-side spells of pressure
+  drawn around their profile) and is seeded: the same seed gives the same timelines.
 
 ``n_variants`` different draws per match give an agent different paths to the same facts. Prices, suspension
 windows, the second of each minute's first event (for the acceptance delay) and a rolling market volatility are
@@ -55,6 +56,10 @@ def _profile(slope: float, stoppage: float = 1.6) -> np.ndarray:
 
 
 SHOT_WEIGHTS = _profile(0.2)
+#: Concentration of the per-match, per-side "pressure" profile around SHOT_WEIGHTS (Dirichlet): lower values give
+#: burstier spells of attacking statistics. Goals keep the fixed profile the in-play book prices with, so the
+#: spells add realistic texture without handing the agent an edge the modelled book cannot see.
+PRESSURE_CONCENTRATION = 150.0
 CARD_WEIGHTS = _profile(2.0)
 FLAT_WEIGHTS = _profile(0.0)
 VOLATILITY_WINDOW = 10
@@ -95,7 +100,8 @@ class TimelineBank:
 
 
 def _spread(rng: np.random.Generator, totals: np.ndarray, weights: np.ndarray, n_variants: int) -> np.ndarray:
-    """Per-minute counts ``[M, V, 90]`` summing to ``totals [M]`` for every variant."""
+    """Per-minute counts ``[M, V, 90]`` summing to ``totals [M]`` for every variant (weights ``[90]`` or
+    ``[M, V, 90]``)."""
     n = np.broadcast_to(np.maximum(totals, 0).astype(np.int64)[:, None], (len(totals), n_variants))
     return rng.multinomial(n, weights)
 
@@ -134,13 +140,16 @@ def _synthetic(ms: MatchSet, rng: np.random.Generator, n_variants: int) -> tuple
         inc[..., k] = goals
         sot_total = np.rint(totals[:, _S[st.SHOTS_ON_TARGET], k])
         shots_total = np.rint(totals[:, _S[st.SHOTS], k])
-        sot = _nested(rng, goals, sot_total, SHOT_WEIGHTS)
+        # Attacking statistics come in spells: a Dirichlet draw around the shot profile per match, variant, side.
+        pressure = rng.dirichlet(PRESSURE_CONCENTRATION * SHOT_WEIGHTS, size=(m, n_variants))
+        pressure /= pressure.sum(-1, keepdims=True)
+        sot = _nested(rng, goals, sot_total, pressure)
         has_sot = known[:, _S[st.SHOTS_ON_TARGET], k]
-        shots = _nested(rng, np.where(has_sot[:, None, None], sot, goals), shots_total, SHOT_WEIGHTS)
+        shots = _nested(rng, np.where(has_sot[:, None, None], sot, goals), shots_total, pressure)
         inc[..., _col(k, st.SHOTS_ON_TARGET)] = sot
         inc[..., _col(k, st.SHOTS)] = shots
-        for name, weights in ((st.CORNERS, SHOT_WEIGHTS), (st.FOULS, FLAT_WEIGHTS), (st.YELLOW_CARDS, CARD_WEIGHTS),
-                              (st.RED_CARDS, CARD_WEIGHTS), (st.DANGEROUS_ATTACKS, SHOT_WEIGHTS)):  # fmt: skip
+        for name, weights in ((st.CORNERS, pressure), (st.FOULS, FLAT_WEIGHTS), (st.YELLOW_CARDS, CARD_WEIGHTS),
+                              (st.RED_CARDS, CARD_WEIGHTS), (st.DANGEROUS_ATTACKS, pressure)):  # fmt: skip
             inc[..., _col(k, name)] = _spread(rng, np.rint(totals[:, _S[name], k]), weights, n_variants)
             if name in (st.RED_CARDS, st.YELLOW_CARDS) and ev_rows.size:
                 real = np.stack([getattr(ms.events[r], name)[k] for r in ev_rows])  # [rows, 90]
@@ -153,7 +162,7 @@ def _synthetic(ms: MatchSet, rng: np.random.Generator, n_variants: int) -> tuple
         xg_total = totals[:, _S[st.EXPECTED_GOALS], k]
         shot_share = shots / np.maximum(shots.sum(-1, keepdims=True), 1)
         has_shots = (shots.sum(-1, keepdims=True) > 0) & known[:, _S[st.SHOTS], k][:, None, None]
-        share = np.where(has_shots, shot_share, SHOT_WEIGHTS)
+        share = np.where(has_shots, shot_share, pressure)
         inc[..., _col(k, st.EXPECTED_GOALS)] = xg_total[:, None, None] * share
         for name in MATCH_STATS:
             present[:, _col(k, name)] = known[:, _S[name], k]
