@@ -115,10 +115,10 @@ class Portfolio:
         )
         return metrics
 
-    def allocation(self, period_days: int = 7) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Share of stake per agent in each period (by placement time): (period starts, agent → shares)."""
+    def allocation(self, period_days: int = 7) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """Stake per agent in each period (by placement time): (period starts, agent → share, total stake)."""
         if not self.bets:
-            return np.zeros(0), {}
+            return np.zeros(0), {}, np.zeros(0)
         start = min(b["placed_at"] for b in self.bets)
         width = timedelta(days=period_days)
         stakes: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -129,7 +129,7 @@ class Portfolio:
         totals = np.array([sum(stakes[p].values()) for p in periods])
         shares = {a: np.array([stakes[p].get(a, 0.0) for p in periods]) / np.maximum(totals, 1e-12) for a in agents}
         times = np.array([(start + p * width).timestamp() for p in periods])
-        return times, shares
+        return times, shares, totals
 
 
 def separate_bankrolls(run: RunInfo) -> bool:

@@ -107,15 +107,16 @@ class PortfolioPage(Page):
         for card in self.cards.values():
             cards.addWidget(card)
         charts = QSplitter(Qt.Orientation.Vertical)
+        self.allocation_title = section_title("Capital allocation per agent (weekly share of stake)")
         for title, plot in (
-            ("Bankroll equity (settled bets)", self.equity_plot),
-            ("Drawdown from peak", self.drawdown_plot),
-            ("Capital allocation per agent (weekly share of stake)", self.allocation_plot),
+            (section_title("Bankroll equity (settled bets)"), self.equity_plot),
+            (section_title("Drawdown from peak"), self.drawdown_plot),
+            (self.allocation_title, self.allocation_plot),
         ):
             box = QWidget()
             box_layout = QVBoxLayout(box)
             box_layout.setContentsMargins(0, 0, 0, 0)
-            box_layout.addWidget(section_title(title))
+            box_layout.addWidget(title)
             box_layout.addWidget(plot)
             charts.addWidget(box)
         tabs = QTabWidget()
@@ -265,8 +266,22 @@ class PortfolioPage(Page):
                 fillLevel=0,
                 brush=pg.mkBrush(225, 87, 89, 80),
             )
-        times, shares = p.allocation()
-        if times.size:
+        times, shares, totals = p.allocation()
+        self.allocation_title.setText(
+            "<b>Capital allocation per agent (weekly share of stake)</b>"
+            if len(shares) > 1
+            else "<b>Weekly stake</b> (one agent: its allocation is the whole stake)"
+        )
+        if times.size and len(shares) == 1:
+            self.allocation_plot.setLabel("left", "stake")
+            self.allocation_plot.setYRange(0, float(totals.max()) * 1.05 if totals.size else 1.0)
+            width = 7 * 86400 * 0.8
+            self.allocation_plot.addItem(
+                pg.BarGraphItem(x=times + 7 * 86400 / 2, height=totals, width=width, brush=PALETTE[0], pen=PALETTE[0])
+            )
+        elif times.size:
+            self.allocation_plot.setLabel("left", "share of stake")
+            self.allocation_plot.setYRange(0, 1)
             self.allocation_plot.addLegend(offset=(10, 10))
             base = np.zeros(times.size)
             for i, (agent, share) in enumerate(shares.items()):
