@@ -241,3 +241,23 @@ def serve(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def main() -> None:
+    """`python -m betfolio.providers.standin [API_FOOTBALL_DIR] [ODDS_API_DIR]`: serve recordings until Ctrl-C,
+    for trying the real client (e.g. `betfolio ingest api-football --base-url …/v3`) without a key."""
+    import sys
+
+    args = [Path(a) for a in sys.argv[1:3]]
+    with serve(args[0] if args else None, args[1] if len(args) > 1 else None) as running:
+        print(f"API-Football stand-in: {running.api_football_url} (key: {running.state.api_football_key})")
+        print(f"The Odds API stand-in: {running.odds_api_url} (key: {running.state.odds_api_key})")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
