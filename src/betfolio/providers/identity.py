@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from rapidfuzz import fuzz, process
@@ -87,11 +87,13 @@ CLUB_AFFIXES = frozenset(
 _QUALIFIER = re.compile(r"^(?:u\d{2}|w|women|ladies|femenino|feminine|ii|iii|b|c|reserves?|youth|academy)$")
 
 
+@lru_cache(maxsize=65536)
 def qualifiers(key: str) -> frozenset[str]:
     """Tokens that make a different team of the same club: "W", "U21", "II", "Reserves"."""
     return frozenset(t for t in key.split() if _QUALIFIER.match(t))
 
 
+@lru_cache(maxsize=65536)
 def fuzzy_key(key: str) -> str:
     """The normalised key without club affixes and founding years, for fuzzy comparison only."""
     tokens = [t for t in key.split() if t not in CLUB_AFFIXES and not t.isdigit()]
