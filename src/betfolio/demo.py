@@ -1,13 +1,16 @@
 """`betfolio demo`: the main job end to end on the bundled real sample.
 
-Migrates the database, ingests the bundled football-data.co.uk seasons, prints a per-league market summary
-and writes an HTML + JSON report. Later stages (backtest, training) extend this module.
+Migrates the database, ingests the bundled football-data.co.uk seasons and prints a per-league market
+summary; then each area runs its own stage on what is now in the store: the two HTTP providers through the
+resilient client, a walk-forward backtest of the baselines, the replay simulator, and a small hierarchical-RL
+training run judged against the baselines. Everything lands in one HTML + JSON report.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -90,7 +93,30 @@ def write_report(report_dir: Path, payload: dict[str, Any]) -> Path:
     return path
 
 
-def run_demo(engine: Engine, report_dir: Path, console: Console) -> dict[str, Any]:
+StageRunner = Callable[[Engine, Console, Path], dict[str, Any]]
+
+
+def _stages() -> dict[str, StageRunner]:
+    """Stage name → runner, in the order they run (imported lazily: torch and friends load only when used)."""
+    from betfolio.agents.demo_stage import run_demo_training
+    from betfolio.backtest.demo_stage import run_demo_backtest
+    from betfolio.providers.demo_stage import run_demo_providers
+    from betfolio.sim.demo_stage import run_demo_sim
+
+    return {
+        "providers": run_demo_providers,
+        "backtest": run_demo_backtest,
+        "sim": run_demo_sim,
+        "train": run_demo_training,
+    }
+
+
+STAGES = ("providers", "backtest", "sim", "train")
+
+
+def run_demo(
+    engine: Engine, report_dir: Path, console: Console, *, skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     console.print(f"[bold]Betfolio demo[/bold] — database: {describe(engine)}")
     revision = upgrade(engine)
     console.print(f"schema at revision {revision}")
@@ -105,12 +131,21 @@ def run_demo(engine: Engine, report_dir: Path, console: Console) -> dict[str, An
     with engine.connect() as conn:
         summaries = league_summaries(conn)
     console.print(summary_table(summaries))
-    payload = {
+    payload: dict[str, Any] = {
         "database": describe(engine),
         "ingest": ingest.as_dict(),
         "leagues": [s.as_dict() for s in summaries],
         "credit": "Data: football-data.co.uk",
+        "stages": {},
     }
+    for name, runner in _stages().items():
+        if name in skip:
+            continue
+        console.rule(f"[bold]{name}")
+        started = time.perf_counter()
+        result = runner(engine, console, report_dir)
+        result.setdefault("seconds", round(time.perf_counter() - started, 1))
+        payload["stages"][name] = result
     path = write_report(report_dir, payload)
     console.print(f"report written to {path}")
     return payload

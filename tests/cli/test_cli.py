@@ -34,10 +34,10 @@ def test_ingest_unknown_format_exits_nonzero(tmp_path):
 
 
 def test_demo_runs_on_bundled_sample(tmp_path):
-    result = runner.invoke(
-        app,
-        ["demo", "--db", f"sqlite:///{tmp_path / 'demo.sqlite'}", "--report-dir", str(tmp_path / "report"), "--json"],
-    )
+    # The area stages (providers, backtest, sim, train) are exercised by their own demo-stage tests.
+    skips = [arg for stage in ("providers", "backtest", "sim", "train") for arg in ("--skip", stage)]
+    db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    result = runner.invoke(app, ["demo", "--db", db, "--report-dir", str(tmp_path / "report"), "--json", *skips])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout[result.stdout.index("{") :])
     assert payload["ingest"]["files"] == 9 and payload["ingest"]["matches"] == 3198
@@ -47,3 +47,8 @@ def test_demo_runs_on_bundled_sample(tmp_path):
     base = {s["source"]: s for s in leagues["E0"]["scores"]}["base rates (in-sample)"]
     assert 0.17 < closing["rps"] < base["rps"] < 0.25  # the closing market beats base rates
     assert (tmp_path / "report" / "demo.html").read_text().count("<table>") >= 6
+
+
+def test_demo_rejects_unknown_stage(tmp_path):
+    result = runner.invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'd.sqlite'}", "--skip", "nonsense"])
+    assert result.exit_code != 0

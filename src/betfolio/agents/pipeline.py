@@ -65,7 +65,9 @@ def available_seasons(engine: Engine, leagues: Sequence[str] | None) -> list[str
 
     from betfolio.store.tables import matches_master as mm
 
-    stmt = select(mm.c.season).distinct()
+    # Only seasons with results count: fixtures of a season not yet played (e.g. from a live provider) can be
+    # neither trained on nor evaluated.
+    stmt = select(mm.c.season).where(mm.c.home_goals.is_not(None)).distinct()
     if leagues:
         stmt = stmt.where(mm.c.league.in_(list(leagues)))
     with engine.connect() as conn:
@@ -98,8 +100,8 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     from betfolio.agents.evaluation import (
         BASELINES,
         SeasonWindow,
-        _portfolio_metrics,
         eval_days,
+        portfolio_metrics,
         run_manager,
         sleeve_from_backtest,
         sleeve_from_replay,
@@ -207,7 +209,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     shares, trace = run_manager(
         hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
     )
-    rows["hrl"] = _portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
+    rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
     agents = ["prematch-q", "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
     lines = verdict(rows, agents)
     summary = {
@@ -231,8 +233,8 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         "run_dir": str(run.path),
     }
     print_report(summary, console)
-    (run.path / "evaluation.json").write_text(json.dumps(_clean(summary), indent=2, default=str))
-    return _clean(summary)
+    (run.path / "evaluation.json").write_text(json.dumps(json_safe(summary), indent=2, default=str))
+    return json_safe(summary)
 
 
 def _progress(console: Console) -> Progress:
@@ -299,12 +301,12 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
     console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe: NaN/inf → None, tuples → lists, numpy scalars → Python."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and callable(value.item):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
