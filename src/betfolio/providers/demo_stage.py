@@ -17,10 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, select
 
-RECORDED_CANDIDATES = (
-    Path(__file__).resolve().parents[4] / "shared" / "data" / "providers",
-    Path("/work/shared/data/providers"),
-)
+#: Recorded payloads ship inside the package (see data/CREDITS.md), so the demo needs nothing else.
+RECORDED_CANDIDATES = (Path(__file__).resolve().parents[1] / "data" / "sample" / "providers",)
 
 
 def recorded_dir() -> Path | None:
