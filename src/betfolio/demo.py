@@ -85,9 +85,10 @@ def summary_table(summaries: list[LeagueSummary]) -> Table:
 
 def write_report(report_dir: Path, payload: dict[str, Any]) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "demo.json").write_text(json.dumps(payload, indent=2, default=str))
+    text = json.dumps(payload, indent=2, default=str)
+    (report_dir / "demo.json").write_text(text)
     env = Environment(loader=PackageLoader("betfolio", "templates"), autoescape=select_autoescape())
-    html = env.get_template("demo_report.html").render(**payload)
+    html = env.get_template("demo_report.html").render(**json.loads(text))
     path = report_dir / "demo.html"
     path.write_text(html)
     return path
