@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from betfolio.agents.evaluation import (
     DayBet,
     SeasonWindow,
     Sleeve,
-    _portfolio_metrics,
+    portfolio_metrics,
     run_manager,
     sleeve_metrics,
     verdict,
@@ -46,7 +46,7 @@ def test_sleeve_alone_compounds_and_shares_scale_the_stakes() -> None:
     expected = 1000.0 * 1.05**4 * 0.95**2
     assert alone["final_equity"] == pytest.approx(expected)
     assert alone["bets"] == 6
-    half = _portfolio_metrics({"a": sleeve}, {"a": dict.fromkeys(DAYS, 0.5)}, 1000.0, DAYS, 0)
+    half = portfolio_metrics({"a": sleeve}, {"a": dict.fromkeys(DAYS, 0.5)}, 1000.0, DAYS, 0)
     assert half["final_equity"] == pytest.approx(1000.0 * 1.025**4 * 0.975**2)
     assert half["turnover"] < alone["turnover"]
 
@@ -126,8 +126,24 @@ def test_form_features_use_only_the_given_results_and_mask_unknown_teams() -> No
     assert not mask[names.index("fair_over_2_5")]  # no totals market quoted
 
 
+def _add_fixture_without_result(engine: Engine) -> None:
+    """A next-season fixture as a live provider would store it: scheduled, no goals."""
+    from sqlalchemy import insert, select
+
+    from betfolio.store.tables import matches_master as mm
+
+    with engine.begin() as conn:
+        row = dict(conn.execute(select(mm).where(mm.c.season == "2022-23").limit(1)).mappings().one())
+        row.pop("match_id")
+        kickoff = datetime(2023, 8, 12, 14, tzinfo=UTC)
+        row |= {"season": "2023-24", "match_date": kickoff.date(), "kickoff_utc": kickoff, "status": "scheduled"}
+        row |= {"home_goals": None, "away_goals": None, "ht_home_goals": None, "ht_away_goals": None}
+        conn.execute(insert(mm).values(**row))
+
+
 def test_split_refuses_look_ahead(sample_store: tuple[Engine, Path]) -> None:
     engine, _ = sample_store
+    _add_fixture_without_result(engine)  # stays in the store for the pipeline tests below
     assert split_seasons(engine, HRLSettings()) == (["2020-21", "2021-22"], ["2022-23"])
     with pytest.raises(ValueError, match="must all precede"):
         split_seasons(engine, HRLSettings(train_seasons=["2022-23"], eval_seasons=["2021-22"]))

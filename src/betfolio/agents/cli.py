@@ -69,7 +69,7 @@ def train_command(
     from rich.console import Console
 
     from betfolio.agents.checkpoint import CheckpointError
-    from betfolio.agents.pipeline import HRLSettings, _clean, run_hrl, train_single
+    from betfolio.agents.pipeline import HRLSettings, json_safe, run_hrl, train_single
     from betfolio.agents.training import RunDir
     from betfolio.backtest.data import parse_seasons
     from betfolio.store.engine import make_engine
@@ -102,4 +102,4 @@ def train_command(
         console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from exc
     if as_json:
-        print(json.dumps(_clean(result), indent=2, default=str))
+        print(json.dumps(json_safe(result), indent=2, default=str))

@@ -136,10 +136,10 @@ def _at(day: date) -> datetime:
 def sleeve_metrics(sleeve: Sleeve, initial: float, days: Sequence[date], seed: int = 0) -> dict[str, Any]:
     """The sleeve trading alone with ``initial`` capital over ``days`` (compounding day by day)."""
     shares = {sleeve.name: dict.fromkeys(days, 1.0)}
-    return _portfolio_metrics({sleeve.name: sleeve}, shares, initial, days, seed)
+    return portfolio_metrics({sleeve.name: sleeve}, shares, initial, days, seed)
 
 
-def _portfolio_metrics(
+def portfolio_metrics(
     sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date], seed: int
 ) -> dict[str, Any]:
     grouped = {name: s.by_day() for name, s in sleeves.items()}

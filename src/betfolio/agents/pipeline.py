@@ -61,13 +61,22 @@ class HRLSettings:
 
 
 def available_seasons(engine: Engine, leagues: Sequence[str] | None) -> list[str]:
+    """Seasons with at least one finished match with a result — a season of fixtures only (e.g. from a live
+    provider) can be neither trained on nor evaluated."""
     from sqlalchemy import select
 
+    from betfolio.canonical.enums import MatchStatus
     from betfolio.store.tables import matches_master as mm
 
-    # Only seasons with results count: fixtures of a season not yet played (e.g. from a live provider) can be
-    # neither trained on nor evaluated.
-    stmt = select(mm.c.season).where(mm.c.home_goals.is_not(None)).distinct()
+    stmt = (
+        select(mm.c.season)
+        .where(
+            mm.c.status.in_([MatchStatus.FINISHED.value, MatchStatus.AWARDED.value]),
+            mm.c.home_goals.is_not(None),
+            mm.c.away_goals.is_not(None),
+        )
+        .distinct()
+    )
     if leagues:
         stmt = stmt.where(mm.c.league.in_(list(leagues)))
     with engine.connect() as conn:
@@ -78,14 +87,14 @@ def split_seasons(engine: Engine, settings: HRLSettings) -> tuple[list[str], lis
     seasons = available_seasons(engine, settings.leagues)
     if len(seasons) < 2 and not (settings.train_seasons and settings.eval_seasons):
         raise ValueError(
-            f"walk-forward evaluation needs at least two seasons in the store, found {seasons or 'none'} "
+            f"walk-forward evaluation needs at least two seasons with results in the store, found {seasons or 'none'} "
             "(ingest more seasons, e.g. `betfolio ingest football-data …`)"
         )
     eval_seasons = list(settings.eval_seasons or seasons[-1:])
     train = list(settings.train_seasons or [s for s in seasons if s < min(eval_seasons)])
     missing = [s for s in (*train, *eval_seasons) if s not in seasons]
     if missing:
-        raise ValueError(f"season(s) {missing} not in the store (available: {', '.join(seasons)})")
+        raise ValueError(f"season(s) {missing} not in the store with results (available: {', '.join(seasons)})")
     if not train:
         raise ValueError(f"no training season before the evaluation seasons {eval_seasons}")
     if max(train) >= min(eval_seasons):

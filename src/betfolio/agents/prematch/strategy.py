@@ -138,6 +138,7 @@ class PrematchAgentStrategy:
                 continue
             obs = np.concatenate([values, mask.astype(np.float32), extras])
             action_mask = np.ones(1 + 3 * n_stakes, bool)
+            action_mask[1:] = context.cash > 0  # as the environment: no bets without cash
             action = self.policy(obs, action_mask)
             if action == 0:
                 continue
