@@ -299,8 +299,9 @@ def test_train_an_agent_in_a_child_process(qtbot, writable_engine: Engine, tmp_p
     _select(page.league_list, {"E0"})
     _select(page.season_list, {"2020-21", "2021-22"})
     page.agent_box.setCurrentText("prematch-q")
+    page.episodes.setValue(5)
     request = page.train_request()
-    assert request.train_seasons == ("2020-21",) and request.eval_seasons == ()
+    assert request.train_seasons == ("2020-21",) and request.eval_seasons == () and request.episodes == 5
     progress: list[float] = []
     page.train_runner.progress.connect(lambda v, _m: progress.append(v))
     with qtbot.waitSignal(page.train_runner.succeeded, timeout=240_000):

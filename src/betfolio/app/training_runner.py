@@ -45,6 +45,7 @@ class TrainRequest:
     train_seasons: tuple[str, ...] = ()
     eval_seasons: tuple[str, ...] = ()
     steps: int = 20_000
+    episodes: int = 60
     seed: int = 1
     ablation: bool = False
 
@@ -69,7 +70,7 @@ def command_line(database_url: str, request: TrainRequest) -> list[str]:
         cmd += ["--train-seasons", ",".join(request.train_seasons)]
     if request.eval_seasons:
         cmd += ["--eval-seasons", ",".join(request.eval_seasons)]
-    cmd += ["--steps", str(request.steps), "--seed", str(request.seed)]
+    cmd += ["--steps", str(request.steps), "--episodes", str(request.episodes), "--seed", str(request.seed)]
     cmd += ["--ablation" if request.ablation else "--no-ablation"]
     return cmd
 

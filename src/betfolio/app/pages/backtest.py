@@ -111,6 +111,9 @@ class BacktestPage(Page):
         self.steps.setRange(1_000, 5_000_000)
         self.steps.setSingleStep(10_000)
         self.steps.setValue(20_000)
+        self.episodes = QSpinBox()
+        self.episodes.setRange(1, 10_000)
+        self.episodes.setValue(60)
         self.seed = QSpinBox()
         self.seed.setRange(0, 1_000_000)
         self.seed.setValue(1)
@@ -126,6 +129,7 @@ class BacktestPage(Page):
         train_form = QFormLayout(train_box)
         train_form.addRow("agent", self.agent_box)
         train_form.addRow("live PPO steps", self.steps)
+        train_form.addRow("pre-match Q episodes", self.episodes)
         train_form.addRow("seed", self.seed)
         train_buttons = QHBoxLayout()
         train_buttons.addWidget(self.train_button)
@@ -280,7 +284,13 @@ class BacktestPage(Page):
         elif len(seasons) == 1 and agent == "hrl":
             raise ValueError("hrl trains on earlier seasons and evaluates on a later one: choose two or more, or none")
         return TrainRequest(
-            agent, leagues, train, evaluate if agent == "hrl" else (), self.steps.value(), self.seed.value()
+            agent,
+            leagues,
+            train,
+            evaluate if agent == "hrl" else (),
+            steps=self.steps.value(),
+            episodes=self.episodes.value(),
+            seed=self.seed.value(),
         )
 
     @Slot()
