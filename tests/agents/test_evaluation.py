@@ -24,9 +24,8 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.agents.pipeline import HRLSettings, run_hrl, split_seasons
+from betfolio.agents.pipeline import HRLSettings, split_seasons
 from betfolio.agents.prematch.strategy import form_features, prematch_values
-from betfolio.agents.training import RunDir
 from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
 from betfolio.sim.features import PREMATCH_FEATURES
@@ -178,10 +177,21 @@ def test_backtest_observation_matches_the_simulator(sample_store: tuple[Engine, 
 
 @pytest.fixture(scope="module")
 def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
+    """The demo's training stage (the whole train → evaluate pipeline) with tiny budgets."""
+    from betfolio.agents import demo_stage
+
     engine, root = sample_store
-    settings = HRLSettings(live_steps=8_192, n_envs=64, q_episodes=3, dqn_steps=600, refit_every_days=28)
-    run = RunDir.named(root / "run")
-    return run_hrl(engine, settings, run, Console(width=160, record=True)), run.path
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BETFOLIO_DATA_DIR", str(root / "data"))
+        mp.setattr(demo_stage, "DEMO_LIVE_STEPS", 8_192)
+        mp.setattr(demo_stage, "DEMO_Q_EPISODES", 3)
+        mp.setattr(demo_stage, "DEMO_DQN_STEPS", 600)
+        console = Console(width=160, record=True)
+        summary = demo_stage.run_demo_training(engine, console, root / "report")
+    printed = console.export_text()
+    assert "Agents vs baselines" in printed and "Overall:" in printed
+    assert json.loads((root / "report" / "agents" / "evaluation.json").read_text())["verdict"] == summary["verdict"]
+    return summary, root / "data" / "agents" / "demo"
 
 
 def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[str, Any], Path]) -> None:
@@ -203,7 +213,7 @@ def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[s
 def test_pipeline_leaves_checkpoints_logs_and_resumes(
     hrl_run: tuple[dict[str, Any], Path], sample_store: tuple[Engine, Path]
 ) -> None:
-    from betfolio.agents.training import LiveSettings, build_timelines, load_training_matches, train_live
+    from betfolio.agents.training import LiveSettings, RunDir, build_timelines, load_training_matches, train_live
 
     _summary, path = hrl_run
     for agent in ("live", "live-log-wealth", "prematch-q", "prematch-dqn"):
@@ -212,6 +222,6 @@ def test_pipeline_leaves_checkpoints_logs_and_resumes(
     engine, _ = sample_store
     bank = build_timelines(load_training_matches(engine, None, ["2021-22"]), seed=1, n_variants=1)
     rows_before = (path / "live.csv").read_text().count("\n")
-    _net, history = train_live(bank, RunDir(path), LiveSettings(total_steps=16_384, n_envs=64), resume=True)
-    assert history[0]["global_step"] > 8_192  # continued from the checkpoint's step count
+    _net, history = train_live(bank, RunDir(path), LiveSettings(total_steps=30_000, n_envs=256), resume=True)
+    assert history[0]["global_step"] > 8_192  # continued from the checkpoint's step count (one 23,040-step update)
     assert (path / "live.csv").read_text().count("\n") == rows_before + len(history)
