@@ -106,7 +106,7 @@ def demo(
     db: DbOption = None,
     report_dir: Annotated[Path, typer.Option(help="Where to write the HTML/JSON report.")] = Path("reports"),
     skip: Annotated[
-        list[str] | None, typer.Option(help="Skip a stage: providers, backtest, sim, train (repeatable).")
+        list[str] | None, typer.Option(help="Skip a stage: backtest, sim, train, providers (repeatable).")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

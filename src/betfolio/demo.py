@@ -1,9 +1,10 @@
 """`betfolio demo`: the main job end to end on the bundled real sample.
 
 Migrates the database, ingests the bundled football-data.co.uk seasons and prints a per-league market
-summary; then each area runs its own stage on what is now in the store: the two HTTP providers through the
-resilient client, a walk-forward backtest of the baselines, the replay simulator, and a small hierarchical-RL
-training run judged against the baselines. Everything lands in one HTML + JSON report.
+summary; then each area runs its own stage on what is now in the store: a walk-forward backtest of the
+baselines, the replay simulator, a small hierarchical-RL training run judged against the baselines, and the two
+HTTP providers through the resilient client (recorded payloads served locally, with an outage drill).
+Everything lands in one HTML + JSON report.
 """
 
 from __future__ import annotations
@@ -104,15 +105,17 @@ def _stages() -> dict[str, StageRunner]:
     from betfolio.providers.demo_stage import run_demo_providers
     from betfolio.sim.demo_stage import run_demo_sim
 
+    # Providers run last: they add next season's (unplayed) fixtures, which the historical stages would only
+    # have to report as unsettled.
     return {
-        "providers": run_demo_providers,
         "backtest": run_demo_backtest,
         "sim": run_demo_sim,
         "train": run_demo_training,
+        "providers": run_demo_providers,
     }
 
 
-STAGES = ("providers", "backtest", "sim", "train")
+STAGES = ("backtest", "sim", "train", "providers")
 
 
 def run_demo(
