@@ -60,6 +60,8 @@ def test_manager_allocates_from_the_past_only() -> None:
     for d in DAYS[:4]:  # the sleeves differ from day 3 on: allocations up to and including day 3 agree
         assert shares1["a"][d] == shares2["a"][d] and shares1["b"][d] == shares2["b"][d]
     assert sum(trace.leads.values()) == len(DAYS)
+    assert [row["day"] for row in trace.days] == [d.isoformat() for d in DAYS]
+    assert {"risk_score", "win_rate_a", "index_b", "share_a", "equity"} <= set(trace.days[0])
     assert all(0 <= s <= 1 for w in shares1.values() for s in w.values())
 
 
@@ -216,6 +218,7 @@ def test_pipeline_leaves_checkpoints_logs_and_resumes(
     from betfolio.agents.training import LiveSettings, RunDir, build_timelines, load_training_matches, train_live
 
     _summary, path = hrl_run
+    assert (path / "manager.csv").read_text().count("\n") > 100  # header + one row per evaluation day
     for agent in ("live", "live-log-wealth", "prematch-q", "prematch-dqn"):
         assert (path / f"{agent}.pt").stat().st_size > 0
         assert (path / f"{agent}.csv").read_text().count("\n") >= 2

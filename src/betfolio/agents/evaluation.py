@@ -177,6 +177,7 @@ class ManagerTrace:
     leads: dict[str, int]
     mean_shares: dict[str, float]
     final_indices: dict[str, float]
+    days: list[dict[str, Any]] = field(default_factory=list)  # one row per day: state, indices, shares, equity
 
 
 def run_manager(
@@ -188,6 +189,7 @@ def run_manager(
     live = sleeves.get(config.live_worker)
     shares: dict[str, dict[date, float]] = {name: {} for name in sleeves}
     leads: dict[str, int] = dict.fromkeys(sleeves, 0)
+    days_log: list[dict[str, Any]] = []
     equity = peak = initial
     for d in days:
         drawdown = 1.0 - equity / peak if peak > 0 else 0.0
@@ -218,8 +220,21 @@ def run_manager(
                 )
         peak = max(peak, equity)
         manager.end_round()
+        days_log.append(
+            {"day": d.isoformat(), "lead": allocation.lead, "equity": equity, "deployable": allocation.deployable}
+            | {
+                "budget_remaining": state.budget_remaining,
+                "risk_score": state.risk_score,
+                "portfolio_return": state.portfolio_return,
+                "market_volatility": state.market_volatility,
+                "data_staleness_s": state.data_staleness,
+            }
+            | {f"win_rate_{w}": r for w, r in zip(sleeves, state.worker_win_rates, strict=True)}
+            | {f"index_{w}": allocation.indices[w] for w in sleeves}
+            | {f"share_{w}": shares[w][d] for w in sleeves}
+        )
     mean_shares = {n: float(np.mean(list(s.values()))) if s else 0.0 for n, s in shares.items()}
-    return shares, ManagerTrace(leads, mean_shares, manager.indices())
+    return shares, ManagerTrace(leads, mean_shares, manager.indices(), days_log)
 
 
 def verdict(rows: dict[str, dict[str, Any]], agents: Sequence[str]) -> list[str]:

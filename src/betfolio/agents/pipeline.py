@@ -219,6 +219,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
     )
     rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
+    _write_manager_log(run.path / "manager.csv", trace.days)
     agents = ["prematch-q", "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
     lines = verdict(rows, agents)
     summary = {
@@ -289,6 +290,18 @@ def train_single(
     last = history[-1] if history else {}
     console.print(f"done: {len(history)} log rows; checkpoint {run.checkpoint(agent)}; last: {last}")
     return {"agent": agent, "train_seasons": train, "run_dir": str(run.path), "log_rows": len(history), "last": last}
+
+
+def _write_manager_log(path: Path, days: list[dict[str, Any]]) -> None:
+    """The manager's day-by-day decisions (state, UCB indices, shares, portfolio equity) for inspection."""
+    import csv
+
+    if not days:
+        return
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(days[0]))
+        writer.writeheader()
+        writer.writerows(days)
 
 
 def print_report(summary: dict[str, Any], console: Console) -> None:
