@@ -7,6 +7,7 @@ kick-off index answers "the next N after this row" in constant time at any depth
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -126,6 +127,10 @@ class MatchesModel(QAbstractTableModel):
         self._exhausted = False
         self._total: int | None = None
         self._coverage: dict[tuple[str, str], SeasonCoverage] = {}
+        # One background thread loads the next page while the user reads the current one (the SQL runs without
+        # the GIL; the GUI thread only ever inserts finished pages, so the model is touched from one thread).
+        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matches-page")
+        self._next: tuple[tuple[MatchFilter, tuple[datetime, int] | None], Future[Any]] | None = None
         self._badge_pool: dict[tuple[Badge, ...], tuple[Badge, ...]] = {}
         self._summary_pool: dict[tuple[Badge, ...], str] = {}
         self._load_coverage()
@@ -138,6 +143,7 @@ class MatchesModel(QAbstractTableModel):
     def set_filter(self, new_filter: MatchFilter) -> None:
         self.beginResetModel()
         self._filter = new_filter
+        self._next = None  # a page prefetched for the old filter is dropped
         self._rows = []
         self._cursor = None
         self._exhausted = False
@@ -168,11 +174,20 @@ class MatchesModel(QAbstractTableModel):
         return not parent.isValid() and not self._exhausted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:
+        """Insert the next page: usually already loaded in the background while the user read this one."""
         if parent.isValid() or self._exhausted:
             return
-        page = self._load_page()
+        ahead, self._next = self._next, None
+        if ahead is not None and ahead[0] == (self._filter, self._cursor):
+            page, cursor = ahead[1].result()
+        else:
+            page, cursor = self._load_page(self._filter, self._cursor)
+        self._cursor = cursor
         if len(page) < self.page_size:
             self._exhausted = True
+        else:
+            key = (self._filter, cursor)
+            self._next = (key, self._prefetch.submit(self._load_page, self._filter, cursor))
         if not page:
             return
         first = len(self._rows)
@@ -185,10 +200,13 @@ class MatchesModel(QAbstractTableModel):
         while self.canFetchMore():
             self.fetchMore()
 
-    def _load_page(self) -> list[MatchRow]:
-        stmt = self._filter.query()
-        if self._cursor is not None:
-            kickoff, match_id = self._cursor
+    def _load_page(
+        self, match_filter: MatchFilter, cursor: tuple[datetime, int] | None
+    ) -> tuple[list[MatchRow], tuple[datetime, int] | None]:
+        """The page after ``cursor`` and the cursor after it; touches no model state, so it can run off-thread."""
+        stmt = match_filter.query()
+        if cursor is not None:
+            kickoff, match_id = cursor
             stmt = stmt.where(
                 or_(mm.c.kickoff_utc > kickoff, and_(mm.c.kickoff_utc == kickoff, mm.c.match_id > match_id))
             )
@@ -214,8 +232,8 @@ class MatchesModel(QAbstractTableModel):
             rows.append(row)
         if records:
             last = records[-1]
-            self._cursor = (last["kickoff_utc"], last["match_id"])
-        return rows
+            cursor = (last["kickoff_utc"], last["match_id"])
+        return rows, cursor
 
     # --- Qt model --------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:
