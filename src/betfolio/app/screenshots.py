@@ -27,7 +27,7 @@ PAGES = {
 
 def _stage(window: Any, record: bool) -> None:
     """Put real content on every page: a backtest, an opened match, a replayed matchday at minute 67."""
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QDate, Qt
     from sqlalchemy import func, select
 
     from betfolio.app.backtest_runner import BacktestRequest, backtest_available, run_backtest
@@ -38,11 +38,17 @@ def _stage(window: Any, record: bool) -> None:
 
     context = window.context
     control = TaskControl(lambda _value, _message: None)
+    if record:
+        _provider_drill(context.engine)
+        context.data_changed.emit()
     with context.engine.connect() as conn:
         leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct())]
-        last_day = conn.execute(select(func.max(mm.c.match_date))).scalar_one()
         league = "E0" if "E0" in leagues else sorted(leagues)[0]
         season = conn.execute(select(func.max(mm.c.season)).where(mm.c.league == league)).scalar_one()
+        # The replayed matchday: the last one of that league season (it has results and pre-match prices).
+        last_day = conn.execute(
+            select(func.max(mm.c.match_date)).where(mm.c.league == league, mm.c.season == season)
+        ).scalar_one()
     backtest = window.pages["Train & backtest"]
     if backtest_available():
         with tempfile.TemporaryDirectory() as reports:  # the report itself is not part of the screenshots
@@ -66,6 +72,7 @@ def _stage(window: Any, record: bool) -> None:
     matches.select_row(row)
     live = window.pages["Live"]
     if replay_available() and last_day is not None:
+        live.replay_day.setDate(QDate(last_day.year, last_day.month, last_day.day))
         agents = live_agent_checkpoints()  # the newest trained live agent, if any, trades the replay
         if agents:
             live.replay_agent.setCurrentIndex(max(live.replay_agent.findData(str(agents[0])), 0))
@@ -74,6 +81,21 @@ def _stage(window: Any, record: bool) -> None:
         live.replay_timer.stop()
         live.replay_minute = 67
         live.reload()
+
+
+def _provider_drill(engine: Any) -> None:
+    """The providers' own demo stage (recorded payloads over real HTTP, retries, an outage that opens the
+    circuit), so the Providers page shows real circuit states and quotas. Only on the scratch database."""
+    import io
+
+    from rich.console import Console
+
+    try:
+        from betfolio.providers.demo_stage import run_demo_providers
+    except ImportError:
+        return
+    with tempfile.TemporaryDirectory() as reports:
+        run_demo_providers(engine, Console(file=io.StringIO(), width=160), Path(reports))
 
 
 def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900), *, record: bool = False) -> list[Path]:
