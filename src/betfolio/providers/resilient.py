@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, select
 
-from betfolio.providers.http import HttpProviderClient, ProviderError, Response
+from betfolio.providers.http import HttpProviderClient, HttpSettings, ProviderError, Response
 from betfolio.store.tables import raw_payloads
 from betfolio.store.writer import archive_payload, mark_payload_fetched, record_provider_status
 
@@ -157,3 +158,29 @@ class ResilientSource:
                 quota_remaining_day=snap.day_remaining if snap.day_remaining is not None else snap.credits_remaining,
                 quota_remaining_minute=snap.minute_remaining,
             )
+
+
+class ProviderClient:
+    """Base of every HTTP provider client: the shared HTTP plumbing behind a store-backed resilient source.
+
+    Subclasses name their provider and the payload check that turns "HTTP 200 with an error" into an error; the
+    endpoints they expose all read through ``self.source`` so that outages fall back to stored data.
+    """
+
+    provider: str
+    check_payload: Callable[[Any], None]
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        engine: Engine | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **client_options: Any,
+    ) -> None:
+        check = type(self).check_payload
+        self.http = HttpProviderClient(self.provider, settings, check=check, transport=transport, **client_options)
+        self.source = ResilientSource(self.http, engine)
+
+    def close(self) -> None:
+        self.http.close()

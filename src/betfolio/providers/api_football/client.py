@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
-from sqlalchemy import Engine
-
 from betfolio.canonical import LiveMatchState
 from betfolio.providers.api_football import PROVIDER
 from betfolio.providers.base import Reject
-from betfolio.providers.http import HttpProviderClient, HttpSettings, QuotaExceeded, RequestRejected
-from betfolio.providers.resilient import Fetched, ResilientSource
+from betfolio.providers.http import HttpSettings, QuotaExceeded, RequestRejected
+from betfolio.providers.resilient import Fetched, ProviderClient
 
 DIRECT_URL = "https://v3.football.api-sports.io"
 RAPIDAPI_URL = "https://api-football-v1.p.rapidapi.com/v3"
@@ -64,20 +61,9 @@ def settings_for(key: str, *, base_url: str | None = None, rapidapi: bool = Fals
     return HttpSettings(base_url=url, headers=headers, **overrides)
 
 
-class ApiFootballClient:
-    def __init__(
-        self,
-        settings: HttpSettings,
-        engine: Engine | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        **client_options: Any,
-    ) -> None:
-        self.http = HttpProviderClient(PROVIDER, settings, check=check_payload, transport=transport, **client_options)
-        self.source = ResilientSource(self.http, engine)
-
-    def close(self) -> None:
-        self.http.close()
+class ApiFootballClient(ProviderClient):
+    provider = PROVIDER
+    check_payload = staticmethod(check_payload)
 
     def get(self, endpoint: str, **params: Any) -> Fetched:
         return self.source.fetch(endpoint, {k: v for k, v in params.items() if v is not None})

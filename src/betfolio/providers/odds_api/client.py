@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-from sqlalchemy import Engine
-
-from betfolio.providers.http import HttpProviderClient, HttpSettings, RequestRejected
+from betfolio.providers.http import HttpSettings, RequestRejected
 from betfolio.providers.odds_api import PROVIDER
-from betfolio.providers.resilient import Fetched, ResilientSource
+from betfolio.providers.resilient import Fetched, ProviderClient
 
 BASE_URL = "https://api.the-odds-api.com/v4"
 DEFAULT_MARKETS = "h2h,totals,spreads"
@@ -25,20 +22,9 @@ def settings_for(key: str, *, base_url: str | None = None, **overrides: Any) -> 
     return HttpSettings(base_url=base_url or BASE_URL, secret_params={"apiKey": key}, **overrides)
 
 
-class OddsApiClient:
-    def __init__(
-        self,
-        settings: HttpSettings,
-        engine: Engine | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        **client_options: Any,
-    ) -> None:
-        self.http = HttpProviderClient(PROVIDER, settings, check=check_payload, transport=transport, **client_options)
-        self.source = ResilientSource(self.http, engine)
-
-    def close(self) -> None:
-        self.http.close()
+class OddsApiClient(ProviderClient):
+    provider = PROVIDER
+    check_payload = staticmethod(check_payload)
 
     def odds(self, sport: str, *, regions: str = "eu,uk", markets: str = DEFAULT_MARKETS) -> Fetched:
         return self.source.fetch(
