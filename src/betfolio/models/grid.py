@@ -54,17 +54,7 @@ def expected_settlement(
 
     ``line`` is a scalar or one line per grid. Uses the same kernel as bet settlement.
     """
-    g = np.asarray(grids, dtype=float)
-    if g.ndim == 2:
-        g = g[None]
-    n, rows, cols = g.shape
-    hg = np.arange(rows, dtype=float)[None, :, None]
-    ag = np.arange(cols, dtype=float)[None, None, :]
-    ln = np.asarray(line, dtype=float)
-    ln = ln.reshape(-1, 1, 1) if ln.ndim else ln
-    win, refund = settle_fractions(Market(market).value, Selection(selection).value, ln, hg, ag)
-    win = np.broadcast_to(win, (n, rows, cols))
-    refund = np.broadcast_to(refund, (n, rows, cols))
+    g, win, refund = _settlement_over_grid(grids, market, selection, line)
     return (g * win).sum(axis=(1, 2)), (g * refund).sum(axis=(1, 2))
 
 
@@ -75,6 +65,15 @@ def outcome_distribution(
 
     The input for exact Kelly staking on lines that can push or half-settle (:func:`betfolio.markets.kelly.kelly_line`).
     """
+    g, win, refund = _settlement_over_grid(grids, market, selection, line)
+    codes = outcome_codes(win, refund)
+    return np.stack([(g * (codes == k)).sum(axis=(1, 2)) for k in range(5)], axis=1)
+
+
+def _settlement_over_grid(
+    grids: np.ndarray, market: Market | str, selection: Selection | str, line: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grids as ``(n, H, A)`` with the (win, refund) fractions of the bet in every scoreline cell of each."""
     g = np.asarray(grids, dtype=float)
     if g.ndim == 2:
         g = g[None]
@@ -84,8 +83,7 @@ def outcome_distribution(
     ln = np.asarray(line, dtype=float)
     ln = ln.reshape(-1, 1, 1) if ln.ndim else ln
     win, refund = settle_fractions(Market(market).value, Selection(selection).value, ln, hg, ag)
-    codes = np.broadcast_to(outcome_codes(win, refund), (n, rows, cols))
-    return np.stack([(g * (codes == k)).sum(axis=(1, 2)) for k in range(5)], axis=1)
+    return g, np.broadcast_to(win, (n, rows, cols)), np.broadcast_to(refund, (n, rows, cols))
 
 
 @dataclass(frozen=True)
