@@ -1,1 +1,0 @@
-"""Adapter micro-service, live loop, metrics exporter."""
