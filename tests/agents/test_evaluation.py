@@ -199,14 +199,14 @@ def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
 def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[str, Any], Path]) -> None:
     summary, path = hrl_run
     assert summary["train_seasons"] == ["2020-21", "2021-22"] and summary["eval_seasons"] == ["2022-23"]
-    expected = {"no_bet", "favourite", "model_value", "consensus", "prematch-q", "prematch-dqn",
-                "live (mission)", "live (log_wealth)", "hrl"}  # fmt: skip
+    expected = {"no_bet", "favourite", "model_value", "consensus", "prematch-q", "prematch-q (log_wealth)",
+                "prematch-dqn", "live (mission)", "live (log_wealth)", "hrl"}  # fmt: skip
     assert set(summary["strategies"]) == expected
     assert summary["strategies"]["no_bet"]["bets"] == 0
     assert summary["strategies"]["favourite"]["bets"] > 300  # one bet per unseen match with prices
     for name, row in summary["strategies"].items():
         assert row["max_drawdown"] is not None and 0 <= row["max_drawdown"] <= 1, name
-    assert len(summary["verdict"]) == 6  # five agents and the overall line
+    assert len(summary["verdict"]) == 7  # six agents and the overall line
     assert set(summary["reward_ablation"]) == {"mission", "log_wealth"}
     written = json.loads((path / "evaluation.json").read_text())
     assert written["strategies"].keys() == summary["strategies"].keys()
@@ -219,7 +219,7 @@ def test_pipeline_leaves_checkpoints_logs_and_resumes(
 
     _summary, path = hrl_run
     assert (path / "manager.csv").read_text().count("\n") > 100  # header + one row per evaluation day
-    for agent in ("live", "live-log-wealth", "prematch-q", "prematch-dqn"):
+    for agent in ("live", "live-log-wealth", "prematch-q", "prematch-q-log-wealth", "prematch-dqn"):
         assert (path / f"{agent}.pt").stat().st_size > 0
         assert (path / f"{agent}.csv").read_text().count("\n") >= 2
     engine, _ = sample_store

@@ -159,14 +159,18 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
                 progress=update,
                 tag=tag,
             )
-        task_q = progress.add_task("prematch-q", total=settings.q_episodes)
-        q_agent, histories["prematch-q"] = train_prematch_q(
-            train_ms,
-            run,
-            PrematchSettings(episodes=settings.q_episodes, reward="mission", seed=settings.seed),
-            resume=settings.resume,
-            progress=lambda d, t, x: progress.update(task_q, completed=d, total=t, description=x),
-        )
+        q_agents: dict[str, Any] = {}
+        for reward in rewards:
+            tag = "prematch-q" if reward == "mission" else f"prematch-q-{reward.replace('_', '-')}"
+            task_q = progress.add_task(tag, total=settings.q_episodes)
+            q_agents[reward], histories[tag] = train_prematch_q(
+                train_ms,
+                run,
+                PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed),
+                resume=settings.resume,
+                progress=lambda d, t, x, task_q=task_q: progress.update(task_q, completed=d, total=t, description=x),
+                tag=tag,
+            )
         task_d = progress.add_task("prematch-dqn", total=settings.dqn_steps)
         dqn, histories["prematch-dqn"] = train_prematch_dqn(
             train_ms,
@@ -183,9 +187,10 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             for s in (NoBet(), FavouriteFlat(), ModelValue(kelly=0.1), MarketConsensus(alpha=0.02))
         ]
         strategies += [
-            PrematchAgentStrategy("prematch-q", lambda o, m: q_agent.act(o, m), PREMATCH_STAKES, window),
-            PrematchAgentStrategy("prematch-dqn", lambda o, m: dqn.act(o, m), PREMATCH_STAKES, window),
+            PrematchAgentStrategy(q_name(r), lambda o, m, a=agent: a.act(o, m), PREMATCH_STAKES, window)
+            for r, agent in q_agents.items()
         ]
+        strategies.append(PrematchAgentStrategy("prematch-dqn", lambda o, m: dqn.act(o, m), PREMATCH_STAKES, window))
         data = load_from_engine(engine, leagues, [*train_seasons, *eval_seasons])
         task_b = progress.add_task("walk-forward backtest", total=1)
         config = BacktestConfig(refit_every=timedelta(days=settings.refit_every_days))
@@ -201,7 +206,8 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             progress.update(task_r, completed=i + 1)
 
     start = min(m.kickoff for m in data.matches if m.season in window)
-    names = [*BASELINES, "prematch-q", "prematch-dqn"]
+    q_names = [q_name(r) for r in rewards]
+    names = [*BASELINES, *q_names, "prematch-dqn"]
     rows = window_runs(result, names, start, seed=settings.seed)
     initial = config.initial_bankroll
     pre_sleeves = {
@@ -220,7 +226,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     )
     rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
     _write_manager_log(run.path / "manager.csv", trace.days)
-    agents = ["prematch-q", "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
+    agents = [*q_names, "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
     lines = verdict(rows, agents)
     summary = {
         "train_seasons": train_seasons,
@@ -233,10 +239,13 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         "training": {k: v[-1] if v else None for k, v in histories.items()},
         "reward_ablation": {
             r: {
-                "final_training_return": (histories["live" if r == "mission" else "live-log-wealth"] or [{}])[-1].get(
-                    "episode_return_mean"
-                ),
-                "eval": rows[live_sleeves[r].name],
+                "live": {
+                    "final_training_return": (histories["live" if r == "mission" else "live-log-wealth"] or [{}])[
+                        -1
+                    ].get("episode_return_mean"),
+                    "eval": rows[live_sleeves[r].name],
+                },
+                "prematch-q": {"eval": rows[q_name(r)]},
             }
             for r in rewards
         },
@@ -290,6 +299,11 @@ def train_single(
     last = history[-1] if history else {}
     console.print(f"done: {len(history)} log rows; checkpoint {run.checkpoint(agent)}; last: {last}")
     return {"agent": agent, "train_seasons": train, "run_dir": str(run.path), "log_rows": len(history), "last": last}
+
+
+def q_name(reward: str) -> str:
+    """Strategy name of the tabular-Q worker trained with ``reward`` (the mission reward is the default)."""
+    return "prematch-q" if reward == "mission" else f"prematch-q ({reward})"
 
 
 def _write_manager_log(path: Path, days: list[dict[str, Any]]) -> None:
