@@ -46,10 +46,20 @@ def test_tabular_never_picks_masked_actions() -> None:
     agent = TabularQAgent(3, _read)
     agent.q[:] = 0
     agent.q[..., 2] = 5.0
-    agent.visits[:] = 1
+    agent.visits[:] = 20
     obs = np.array([0.1, 2.0, 1.0], np.float32)
     assert agent.act(obs, np.array([True, True, False])) in (0, 1)
     assert agent.act(obs) == 2
+
+
+def test_tabular_ignores_bets_tried_too_rarely() -> None:
+    agent = TabularQAgent(2, _read, QConfig(min_visits=10))
+    obs = np.array([0.1, 2.0, 1.0], np.float32)
+    s = agent.state(obs)
+    agent.q[(*s, 1)], agent.visits[(*s, 1)] = 3.0, 1  # one lucky win
+    assert agent.act(obs) == 0
+    agent.visits[(*s, 1)] = 10
+    assert agent.act(obs) == 1
 
 
 def test_tabular_checkpoint_round_trip_and_mismatch(tmp_path: Path) -> None:

@@ -69,6 +69,9 @@ class QConfig:
     epsilon_end: float = 0.05
     epsilon_decay_episodes: int = 2000
     min_learning_rate: float = 0.01
+    #: A bet action is only taken greedily after this many visits of its state: one lucky longshot win would
+    #: otherwise make a once-tried bet look like the best action (the winner's curse of a 1/n sample mean).
+    min_visits: int = 10
     seed: int = 1
     discretiser: Discretiser = field(default_factory=Discretiser)
 
@@ -105,7 +108,7 @@ class TabularQAgent:
         return cfg.epsilon_start + frac * (cfg.epsilon_end - cfg.epsilon_start)
 
     def act(self, obs: np.ndarray, action_mask: np.ndarray | None = None, *, explore: bool = False) -> int:
-        """Greedy (or epsilon-greedy) action among the valid ones; unvisited actions never beat "no bet"."""
+        """Greedy (or epsilon-greedy) action among the valid ones; rarely tried bets never beat "no bet"."""
         valid = np.ones(self.n_actions, dtype=bool) if action_mask is None else np.asarray(action_mask, dtype=bool)
         choices = np.flatnonzero(valid)
         if len(choices) == 0:
@@ -113,7 +116,7 @@ class TabularQAgent:
         if explore and self.rng.random() < self.epsilon:
             return int(self.rng.choice(choices))
         s = self.state(obs)
-        values = np.where(self.visits[s] > 0, self.q[s], -np.inf)
+        values = np.where(self.visits[s] >= max(self.config.min_visits, 1), self.q[s], -np.inf)
         values[0] = self.q[s][0] if self.visits[s][0] > 0 else 0.0  # no bet is worth 0 until learnt otherwise
         values = np.where(valid, values, -np.inf)
         return int(np.argmax(values)) if np.isfinite(values).any() else 0
