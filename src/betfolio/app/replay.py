@@ -99,8 +99,8 @@ def build_replay(
     """Tapes for every replayable match kicking off on ``day`` (UTC), with the simulator's fault model.
 
     With ``agent_checkpoint`` the trained live agent trades the same replay: its tapes are laid out exactly as
-    ``agents.live.replay.replay_bank`` lays them out (same seeded simulator, same fault draws, the simulator's
-    default fault model), so the decisions shown belong to the states shown.
+    ``agents.live.replay.replay_bank`` lays them out (the same seeded simulator reset to the same matches with
+    ``BatchedLiveSim.reset_to``), so the decisions shown belong to the states shown.
     """
     from betfolio.sim.batched import BatchedLiveSim, Tapes, write_tapes
     from betfolio.sim.episodes import load_matchset
@@ -125,8 +125,7 @@ def build_replay(
             control.progress(None, f"the live agent ({agent_checkpoint.parent.name}) is trading the replay…")
         decisions = _agent_decisions(agent_checkpoint, bank, seed)
         sim = BatchedLiveSim(k, seed=seed, bank=bank, autoreset=True)
-        sim.reset()
-        write_tapes(sim.tapes, sim.ar, bank, rows, np.zeros(k, np.int64), sim.faults, sim.rng)
+        sim.reset_to(rows)
         tapes = sim.tapes
     else:
         tapes = Tapes.empty(k)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM
-from betfolio.sim.batched import BatchedLiveSim, write_tapes
+from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.features import LIVE_SELECTIONS
 from betfolio.sim.timeline import TimelineBank
 
@@ -54,11 +54,8 @@ def replay_bank(
     """
     n = bank.n_matches
     sim = BatchedLiveSim(n, seed=seed, bank=bank, reward=reward, autoreset=True)
-    sim.reset()
-    # Replace the randomly drawn episodes by "match i in env i" (faults still drawn from the seeded sim).
-    write_tapes(sim.tapes, sim.ar, bank, np.arange(n), np.full(n, variant % bank.n_variants), sim.faults, sim.rng)
-    sim._observe()  # the observation of the rewritten first minute (no public hook for a chosen match yet)
-    obs, mask = sim._obs.copy(), sim._mask.copy()
+    # "Match i in env i" (faults drawn from the seeded sim): the layout the desktop app's replay shows too.
+    obs, mask = sim.reset_to(np.arange(n), np.full(n, variant % bank.n_variants))
     won = sim.tapes.won.copy()
     staleness = sim.tapes.staleness.mean(axis=1).astype(np.float64)
     volatility = sim.tapes.volatility.mean(axis=1).astype(np.float64)
