@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class CanonicalRecord(BaseModel):
@@ -36,14 +36,3 @@ def ensure_utc(value: datetime | None) -> datetime | None:
 
 #: A timezone-aware timestamp normalised to UTC. Use it for every datetime field of a canonical record.
 UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
-
-
-class TimestampedRecord(CanonicalRecord):
-    """Base that checks *every* field for datetimes; prefer plain ``UtcDatetime`` fields (cheaper on hot paths)."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc(cls, value: Any) -> Any:
-        if isinstance(value, datetime):
-            return ensure_utc(value)
-        return value

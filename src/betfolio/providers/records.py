@@ -9,12 +9,11 @@ the store.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
-from betfolio.canonical.base import CanonicalRecord, TimestampedRecord
+from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 
 
 class FixtureStatistics(CanonicalRecord):
@@ -78,7 +77,7 @@ class FixturePlayerStatistics(CanonicalRecord):
     performance: dict[str, Any] = Field(default_factory=dict)
 
 
-class AccountStatus(TimestampedRecord):
+class AccountStatus(CanonicalRecord):
     """A provider account's plan and quota (API-Football ``/status``; it does not count against the quota)."""
 
     kind = "account_status"
@@ -86,6 +85,6 @@ class AccountStatus(TimestampedRecord):
     provider: str
     plan: str | None = None
     active: bool | None = None
-    subscription_end: datetime | None = None
+    subscription_end: UtcDatetime | None = None
     requests_today: int | None = None
     requests_limit_day: int | None = None
