@@ -228,3 +228,35 @@ def test_pipeline_leaves_checkpoints_logs_and_resumes(
     _net, history = train_live(bank, RunDir(path), LiveSettings(total_steps=30_000, n_envs=256), resume=True)
     assert history[0]["global_step"] > 8_192  # continued from the checkpoint's step count (one 23,040-step update)
     assert (path / "live.csv").read_text().count("\n") == rows_before + len(history)
+
+
+def test_pipeline_records_the_hrl_portfolio_for_the_app(
+    hrl_run: tuple[dict[str, Any], Path], sample_store: tuple[Engine, Path]
+) -> None:
+    """The HRL evaluation lands in runs/bet_ledger as one shared bankroll whose money matches the metrics."""
+    from sqlalchemy import func, select
+
+    from betfolio.app.portfolio_data import list_runs, load_portfolio, run_agents
+    from betfolio.store.tables import bet_ledger
+
+    summary, _path = hrl_run
+    engine, _ = sample_store
+    hrl = summary["strategies"]["hrl"]
+    with engine.connect() as conn:
+        run = next(r for r in list_runs(conn) if r.run_id == summary["run_id"])
+        assert run.kind == "evaluate" and run.initial_bankroll == 1000.0
+        n_bets, staked, paid = conn.execute(
+            select(func.count(), func.sum(bet_ledger.c.stake), func.sum(bet_ledger.c.payout)).where(
+                bet_ledger.c.run_id == run.run_id
+            )
+        ).one()
+        assert n_bets == hrl["bets"]
+        assert staked == pytest.approx(hrl["turnover"], rel=1e-6)
+        assert paid - staked == pytest.approx(hrl["profit"], rel=1e-6, abs=1e-6)
+        agents = {a for a, _n in run_agents(conn, run)}
+        assert agents <= {"prematch-dqn", "prematch-q", "live (mission)"} and agents
+        portfolio = load_portfolio(conn, run)
+    assert portfolio.initial_bankroll == 1000.0  # shared bankroll: the app draws equity and allocation
+    _times, shares, totals = portfolio.allocation()
+    assert totals.sum() == pytest.approx(staked)
+    assert set(shares) == agents

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,21 @@ class SeasonWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What ``bet_ledger`` needs to know of a bet besides its money (which depends on the manager's share)."""
+
+    match_id: int
+    market: str
+    selection: str
+    line: float | None
+    bookmaker: str | None
+    placed_at: datetime
+    in_play: bool
+    status: str
+    closing_odds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DayBet:
     """One bet as fractions of the capital its worker managed at the start of ``day``."""
 
@@ -71,6 +86,7 @@ class DayBet:
     payout: float
     odds: float
     clv: float  # NaN when there is no closing line (in-play bets)
+    entry: LedgerEntry | None = None
 
 
 @dataclass
@@ -97,13 +113,39 @@ def sleeve_from_backtest(name: str, bets: Sequence[Any], initial: float) -> Slee
     for day, group in _group(settled, lambda b: b.kickoff.date()):
         for b in group:
             clv = math.nan if b.clv is None else b.clv
-            sleeve.bets.append(DayBet(day, b.stake / equity, b.payout / equity, b.odds, clv))
+            entry = LedgerEntry(
+                int(b.match_id),
+                b.market,
+                b.selection,
+                b.line,
+                b.bookmaker or None,
+                b.placed_at,
+                False,
+                b.status,
+                b.closing_odds,
+            )
+            sleeve.bets.append(DayBet(day, b.stake / equity, b.payout / equity, b.odds, clv, entry))
         equity += sum(b.payout - b.stake for b in group)
     return sleeve
 
 
-def sleeve_from_replay(name: str, replay: ReplayResult, kickoffs: np.ndarray) -> Sleeve:
-    """Live replay → fractions of the live capital, split equally over each day's matches."""
+#: In-play selection of the simulator → (market, selection, line) in the canonical vocabulary.
+_LIVE_MARKETS: dict[str, tuple[str, str, float | None]] = {
+    "home": ("1x2", "home", None),
+    "draw": ("1x2", "draw", None),
+    "away": ("1x2", "away", None),
+    "over_2_5": ("total_goals", "over", 2.5),
+    "under_2_5": ("total_goals", "under", 2.5),
+}
+
+
+def sleeve_from_replay(
+    name: str, replay: ReplayResult, kickoffs: np.ndarray, match_ids: np.ndarray | None = None
+) -> Sleeve:
+    """Live replay → fractions of the live capital, split equally over each day's matches.
+
+    With ``match_ids`` (store ids of the replayed matches) each bet also carries its ledger entry.
+    """
     days = [d.astype("datetime64[D]").item() for d in kickoffs]
     per_day: dict[date, int] = defaultdict(int)
     for d in days:
@@ -112,7 +154,21 @@ def sleeve_from_replay(name: str, replay: ReplayResult, kickoffs: np.ndarray) ->
     for b in replay.bets:
         d = days[b.match_row]
         k = per_day[d]
-        sleeve.bets.append(DayBet(d, b.stake / k, b.payout / k, b.odds, math.nan))
+        entry = None
+        if match_ids is not None:
+            market, selection, line = _LIVE_MARKETS[b.selection]
+            kickoff = kickoffs[b.match_row].astype("datetime64[s]").item().replace(tzinfo=UTC)
+            entry = LedgerEntry(
+                int(match_ids[b.match_row]),
+                market,
+                selection,
+                line,
+                "in-play model",
+                kickoff + timedelta(minutes=b.minute),
+                True,
+                "won" if b.payout > 0 else "lost",
+            )
+        sleeve.bets.append(DayBet(d, b.stake / k, b.payout / k, b.odds, math.nan, entry))
     vol, stale = defaultdict(list), defaultdict(list)
     for row, d in enumerate(days):
         vol[d].append(replay.volatility[row])
@@ -139,23 +195,36 @@ def sleeve_metrics(sleeve: Sleeve, initial: float, days: Sequence[date], seed: i
     return portfolio_metrics({sleeve.name: sleeve}, shares, initial, days, seed)
 
 
-def portfolio_metrics(
-    sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date], seed: int
-) -> dict[str, Any]:
+def money_bets(
+    sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date]
+) -> Iterator[tuple[date, list[tuple[str, DayBet, float, float]], float]]:
+    """Walk the days compounding one shared bankroll: per day, each bet with its money stake and payout
+    (fraction × the worker's share × the equity at the start of the day), then the equity after the day."""
     grouped = {name: s.by_day() for name, s in sleeves.items()}
     equity = initial
-    curve, times = [], []
-    stakes, payouts, odds, clv = [], [], [], []
     for d in days:
         start = equity
+        placed = []
         for name in sleeves:
             share = shares[name].get(d, 0.0)
             for b in grouped[name].get(d, ()):
-                stakes.append(b.stake * share * start)
-                payouts.append(b.payout * share * start)
-                odds.append(b.odds)
-                clv.append(b.clv)
-                equity += (b.payout - b.stake) * share * start
+                stake, payout = b.stake * share * start, b.payout * share * start
+                placed.append((name, b, stake, payout))
+                equity += payout - stake
+        yield d, placed, equity
+
+
+def portfolio_metrics(
+    sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date], seed: int
+) -> dict[str, Any]:
+    curve, times = [], []
+    stakes, payouts, odds, clv = [], [], [], []
+    for d, day_bets, equity in money_bets(sleeves, shares, initial, days):
+        for _name, b, stake, payout in day_bets:
+            stakes.append(stake)
+            payouts.append(payout)
+            odds.append(b.odds)
+            clv.append(b.clv)
         curve.append(equity)
         times.append(_at(d))
     keep = [i for i, s in enumerate(stakes) if s > 0]

@@ -118,6 +118,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         verdict,
         window_runs,
     )
+    from betfolio.agents.ledger import record_hrl_run
     from betfolio.agents.live.replay import replay_bank
     from betfolio.agents.prematch.strategy import PrematchAgentStrategy
     from betfolio.backtest.data import load_from_engine
@@ -215,7 +216,9 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     }
     for s in pre_sleeves.values():
         s.bets = [b for b in s.bets if b.day >= start.date()]
-    live_sleeves = {r: sleeve_from_replay(f"live ({r})", replays[r], eval_ms.kickoff) for r in rewards}
+    live_sleeves = {
+        r: sleeve_from_replay(f"live ({r})", replays[r], eval_ms.kickoff, eval_ms.match_id) for r in rewards
+    }
     days = eval_days(start, *[[b.day for b in s.bets] for s in (*pre_sleeves.values(), *live_sleeves.values())],
                      [d.astype("datetime64[D]").item() for d in eval_ms.kickoff])  # fmt: skip
     for sleeve in live_sleeves.values():
@@ -225,6 +228,16 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
     )
     rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
+    run_id = record_hrl_run(
+        engine,
+        hrl_sleeves,
+        shares,
+        initial,
+        days,
+        name=f"hrl {run.path.name} · eval {', '.join(eval_seasons)}",
+        config={"train_seasons": train_seasons, "eval_seasons": eval_seasons, "settings": settings.as_dict()},
+        metrics=rows["hrl"],
+    )
     _write_manager_log(run.path / "manager.csv", trace.days)
     agents = [*q_names, "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
     lines = verdict(rows, agents)
@@ -250,6 +263,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             for r in rewards
         },
         "run_dir": str(run.path),
+        "run_id": run_id,
     }
     print_report(summary, console)
     (run.path / "evaluation.json").write_text(json.dumps(json_safe(summary), indent=2, default=str))
