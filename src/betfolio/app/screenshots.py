@@ -1,8 +1,9 @@
 """Screenshots of every page: ``python -m betfolio.app.screenshots OUTDIR [--db URL]``.
 
 Without ``--db`` the bundled real sample is ingested into a temporary SQLite database first, so the pictures
-always show real data, and a real backtest (Premier League 2022-23, three baseline strategies) is run and
-recorded there so the Portfolio and Train & backtest pages have something to show. A database given with
+always show real data, and a real backtest (Premier League 2022-23, three baseline strategies) and a small
+HRL training and evaluation are run and recorded there so the Portfolio, Live and Train & backtest pages have
+something to show. A database given with
 ``--db`` is only read: the backtest is run but not recorded. Runs offscreen unless a display is set (under
 Xvfb it renders through the real X11 platform plugin).
 """
@@ -40,6 +41,7 @@ def _stage(window: Any, record: bool) -> None:
     control = TaskControl(lambda _value, _message: None)
     if record:
         _provider_drill(context.engine)
+        _hrl_evaluation(context.engine)
         context.data_changed.emit()
     with context.engine.connect() as conn:
         leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct())]
@@ -81,6 +83,31 @@ def _stage(window: Any, record: bool) -> None:
         live.replay_timer.stop()
         live.replay_minute = 67
         live.reload()
+    portfolio = window.pages["Portfolio"]
+    # The HRL evaluation when one is recorded: it shows the manager's allocation between the workers.
+    hrl = next((i for i in range(portfolio.run_box.count()) if " evaluate " in portfolio.run_box.itemText(i)), -1)
+    if hrl >= 0:
+        portfolio.run_box.setCurrentIndex(hrl)
+
+
+def _hrl_evaluation(engine: Any) -> None:
+    """A small HRL training and evaluation (tiny budgets, about 15 s), recorded in the scratch database so the
+    Portfolio page shows the manager's capital allocation and the Live page has a trained agent to trade."""
+    import io
+
+    from rich.console import Console
+
+    try:
+        from betfolio.agents.pipeline import HRLSettings, available_seasons, run_hrl
+        from betfolio.agents.training import RunDir
+    except ImportError:
+        return
+    if len(available_seasons(engine, None)) < 2:
+        return
+    settings = HRLSettings(
+        live_steps=8_192, q_episodes=3, dqn_steps=2_000, seed=1, ablation=False, hrl_prematch="prematch-dqn"
+    )
+    run_hrl(engine, settings, RunDir.named("screenshots"), Console(file=io.StringIO(), width=160))
 
 
 def _provider_drill(engine: Any) -> None:
@@ -144,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         from betfolio.store.migrate import upgrade
 
         with tempfile.TemporaryDirectory() as tmp:
+            # The staged HRL run writes its checkpoints under the data dir: keep them with the scratch database.
+            os.environ["BETFOLIO_DATA_DIR"] = str(Path(tmp) / "data")
             url = f"sqlite:///{Path(tmp) / 'screenshots.sqlite'}"
             engine = make_engine(url)
             upgrade(engine)
