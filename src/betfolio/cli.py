@@ -18,7 +18,7 @@ from betfolio.agents.cli import train_command
 from betfolio.app.cli import app_command
 from betfolio.backtest.cli import backtest_command
 from betfolio.bench.cli import bench_app
-from betfolio.providers.cli import ingest_api_football, ingest_odds_api, parse_command
+from betfolio.providers.cli import ingest_api_football, ingest_odds_api, live_command, parse_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
@@ -30,6 +30,7 @@ app.command("parse")(parse_command)
 app.command("backtest")(backtest_command)
 app.command("train")(train_command)
 app.command("app")(app_command)
+app.command("live")(live_command)
 ingest_app.command("api-football")(ingest_api_football)
 ingest_app.command("odds-api")(ingest_odds_api)
 
