@@ -17,11 +17,6 @@ from typing import Annotated, Any
 
 import typer
 
-SHARED_CANDIDATES = (
-    Path(__file__).resolve().parents[4] / "shared" / "data" / "providers",
-    Path("/work/shared/data/providers"),
-)
-
 #: (group, provider, endpoint, payload file relative to the providers folder, record kind counted)
 PAYLOADS: tuple[tuple[str, str, str, str, str], ...] = (
     (
@@ -68,10 +63,13 @@ PAYLOADS: tuple[tuple[str, str, str, str, str], ...] = (
 
 
 def default_dir() -> Path:
-    for candidate in SHARED_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("recorded provider payloads not found; pass --data-dir")
+    """The recorded payloads shipped with the package (the ones the demo replays)."""
+    from betfolio.providers.demo_stage import recorded_dir
+
+    found = recorded_dir()
+    if found is None:
+        raise FileNotFoundError("recorded provider payloads not found; pass --data-dir")
+    return found
 
 
 def _measure(work: Callable[[], tuple[int, int]], min_seconds: float) -> dict[str, Any]:
