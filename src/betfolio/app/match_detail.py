@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 
 from betfolio.app.coverage_badges import load_season_coverage
 from betfolio.app.odds_view import (
-    AGGREGATE_BOOKS,
     MarketKey,
     available_markets,
     fair_prices,
@@ -19,6 +18,7 @@ from betfolio.app.odds_view import (
     movement_series,
 )
 from betfolio.app.widgets import fill_table, read_only_table, section_title
+from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.canonical.statistics import ALL_STATS, EXPECTED_GOALS
 from betfolio.store.queries import QuoteRow, line_movement, matches_query
 from betfolio.store.tables import matches_master as mm
@@ -51,7 +51,7 @@ class OddsChart(pg.PlotWidget):
         series = movement_series(quotes, key, selection)
         for i, s in enumerate(series):
             colour = PALETTE[i % len(PALETTE)]
-            dashed = s.bookmaker in AGGREGATE_BOOKS
+            dashed = is_aggregate_bookmaker(s.bookmaker)
             pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
             self.plot(s.times, s.odds, pen=pen, symbol="o", symbolBrush=colour, symbolSize=7, name=s.bookmaker)
             if s.closing.any():

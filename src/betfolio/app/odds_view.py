@@ -18,7 +18,6 @@ from betfolio.markets import margin as margin_maths
 from betfolio.store.queries import QuoteRow
 
 #: Aggregates football-data publishes beside real books; charted, but kept out of "which book is best".
-AGGREGATE_BOOKS = frozenset({"market_avg", "market_max"})
 
 _SELECTIONS: dict[str, tuple[str, ...]] = {
     Market.MATCH_ODDS.value: ("home", "draw", "away"),

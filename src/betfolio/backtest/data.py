@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
+from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market, MatchStatus, Selection
-from betfolio.providers.football_data.columns import AGGREGATE_BOOKMAKERS
 from betfolio.store.queries import matches_query
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm

@@ -36,6 +36,7 @@ from betfolio.backtest.strategy import (
     Strategy,
     models_needed,
 )
+from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.markets.clv import clv as clv_of
 from betfolio.markets.settlement import OUTCOME_CODES, outcome_codes, settle_fractions_with_status
 from betfolio.risk import Bankroll, RiskLimits, StakeOrder
@@ -416,7 +417,7 @@ def _order_problem(order: BetOrder, m: MatchRecord | None, as_of: datetime) -> s
         offered = table.odds[table.bookmakers.index(order.bookmaker)]
     if not np.isfinite(offered[col]) or order.odds > offered[col] + 1e-9:
         return "price not on offer"
-    if order.bookmaker in ("market_max", "market_avg"):
+    if is_aggregate_bookmaker(order.bookmaker):
         return "aggregate price (no bookmaker offers it)"
     return None
 

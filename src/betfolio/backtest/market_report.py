@@ -14,8 +14,8 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from betfolio.backtest.scoring import log_loss, ranked_probability_score
+from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.markets.margin import overround, remove_margin_multiplicative
-from betfolio.providers.football_data.columns import AGGREGATE_BOOKMAKERS
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
 

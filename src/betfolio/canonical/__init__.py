@@ -6,10 +6,11 @@ from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, Ma
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS, FeatureVector, normalised_staleness
 from betfolio.canonical.live import LiveMatchState
 from betfolio.canonical.match import Match
-from betfolio.canonical.odds import OddsQuote
+from betfolio.canonical.odds import AGGREGATE_BOOKMAKERS, OddsQuote, is_aggregate_bookmaker
 from betfolio.canonical.people import Injury, Player, PlayerSeason
 
 __all__ = [
+    "AGGREGATE_BOOKMAKERS",
     "COVERAGE_FLAGS",
     "LINE_MARKETS",
     "MARKET_SELECTIONS",
@@ -28,6 +29,7 @@ __all__ = [
     "PlayerSeason",
     "Selection",
     "Team",
+    "is_aggregate_bookmaker",
     "normalise_season",
     "normalised_staleness",
     "season_start_year",

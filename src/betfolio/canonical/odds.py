@@ -9,6 +9,14 @@ from pydantic import field_validator, model_validator
 from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, Selection
 
+#: Bookmaker ids that are statistics across bookmakers (best and average price), not prices anyone offered:
+#: fine as inputs (a consensus), never a price to bet at.
+AGGREGATE_BOOKMAKERS: frozenset[str] = frozenset({"market_max", "market_avg"})
+
+
+def is_aggregate_bookmaker(name: str) -> bool:
+    return name in AGGREGATE_BOOKMAKERS
+
 
 class OddsQuote(CanonicalRecord):
     """A decimal price.

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.sim.features import MATCH_STATS
 from betfolio.store.queries import matches_query
@@ -35,11 +36,6 @@ from betfolio.store.tables import live_states
 BOOKMAKER_PREFERENCE: tuple[str, ...] = ("pinnacle", "bet365", "william_hill", "bwin", "interwetten", "betvictor")
 SELECTIONS_1X2 = ("home", "draw", "away")
 TOTALS_LINE = 2.5
-
-
-def is_aggregate_bookmaker(name: str) -> bool:
-    """Best/average-of-market columns (``market_max``, ``market_avg``) are statistics, not prices anyone offered."""
-    return name.startswith("market_")
 
 
 @dataclass(frozen=True, slots=True)

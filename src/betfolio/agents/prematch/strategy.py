@@ -18,8 +18,9 @@ import numpy as np
 
 from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import BetOrder, DecisionContext, MatchView, PastResult
+from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.markets.margin import remove_margin_multiplicative
-from betfolio.sim.episodes import BOOKMAKER_PREFERENCE, TOTALS_LINE, is_aggregate_bookmaker
+from betfolio.sim.episodes import BOOKMAKER_PREFERENCE, TOTALS_LINE
 from betfolio.sim.features import PREMATCH_EXTRAS, PREMATCH_FEATURES
 from betfolio.sim.prematch import FORM_WINDOW
 

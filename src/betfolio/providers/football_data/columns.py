@@ -41,8 +41,6 @@ BOOKMAKERS: dict[str, str] = {
     "BbAv": "market_avg",
 }
 
-#: Ids that are aggregates across bookmakers, not prices anyone offered.
-AGGREGATE_BOOKMAKERS = frozenset({"market_max", "market_avg"})
 
 _PREFIX = "|".join(sorted((re.escape(p) for p in BOOKMAKERS), key=len, reverse=True))
 _MATCH_ODDS = re.compile(rf"^(?P<bk>{_PREFIX})(?P<closing>C?)(?P<sel>[HDA])$")
