@@ -68,7 +68,7 @@ def summary_table(summaries: list[LeagueSummary]) -> Table:
         scores = {x.source: x for x in s.scores}
         closing = scores.get("pinnacle closing")
         base = scores.get("base rates (in-sample)")
-        books = [v for b, v in s.margins.items()]
+        books = list(s.margins.values())
         table.add_row(
             s.league,
             f"{s.seasons[0]}…{s.seasons[-1]}" if len(s.seasons) > 1 else s.seasons[0],
