@@ -40,12 +40,10 @@ from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, F
 from betfolio.store.tables import ingest_runs, matches_master
 from betfolio.store.writer import (
     archive_payload,
-    ensure_league,
     ensure_leagues,
     fixture_ids,
     insert_live_states,
     insert_quotes,
-    league_catalogue,
     link_fixtures,
     record_provider_status,
     update_match_parts,
@@ -186,10 +184,7 @@ class _Writer:
 
     def _league(self, code: str, name: str, country: str | None) -> None:
         """Catalogue leagues keep their catalogue name; provider-only leagues (``AF-2``) get the provider's."""
-        if code in league_catalogue():
-            ensure_leagues(self.conn, [code])
-        else:
-            ensure_league(self.conn, code, name, country)
+        ensure_leagues(self.conn, [code], provider_names={code: (name, country)})
 
     # ---------------------------------------------------------------------------------------- teams
     def _resolve_team(self, name: str) -> int | None:

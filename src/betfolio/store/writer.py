@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -44,15 +44,19 @@ class WriteResult:
     duplicates: list[str] = field(default_factory=list)
 
 
-def ensure_leagues(conn: Connection, codes: Iterable[str]) -> None:
+def ensure_leagues(
+    conn: Connection, codes: Iterable[str], *, provider_names: Mapping[str, tuple[str, str | None]] | None = None
+) -> None:
+    """Add missing league rows. Catalogue leagues keep their catalogue name; leagues outside it (``AF-2``) take
+    the name their provider gives in ``provider_names``, else their code."""
     wanted = set(codes)
     if not wanted:
         return
     present = set(conn.execute(select(leagues.c.code).where(leagues.c.code.in_(wanted))).scalars())
     catalogue = league_catalogue()
     for code in sorted(wanted - present):
-        name, country = catalogue.get(code, (code, None))
-        conn.execute(insert(leagues).values(code=code, name=name, country=country))
+        name, country = catalogue.get(code) or (provider_names or {}).get(code) or (code, None)
+        conn.execute(insert(leagues).values(code=code, name=name[:128], country=country or None))
 
 
 def archive_payload(
@@ -265,12 +269,6 @@ def insert_quotes(conn: Connection, records: Sequence[OddsQuote], match_ids: dic
 
 
 # --------------------------------------------------------------------------- provider adapters (HTTP feeds)
-def ensure_league(conn: Connection, code: str, name: str, country: str | None) -> None:
-    """A league row named by its provider (for leagues outside the shipped catalogue, e.g. ``AF-2``)."""
-    if conn.execute(select(leagues.c.code).where(leagues.c.code == code)).first() is None:
-        conn.execute(insert(leagues).values(code=code, name=name[:128], country=(country or None)))
-
-
 def mark_payload_fetched(conn: Connection, sha256: str, fetched_at: datetime) -> None:
     """The same bytes fetched again are fresh again: move ``fetched_at`` forward (never back)."""
     conn.execute(
