@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from betfolio.canonical import (
     Coverage,
@@ -37,7 +37,7 @@ from betfolio.providers.identity import (
     link_external,
 )
 from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
-from betfolio.store.tables import ingest_runs, matches_master
+from betfolio.store.tables import matches_master
 from betfolio.store.writer import (
     archive_payload,
     ensure_leagues,
@@ -45,6 +45,7 @@ from betfolio.store.writer import (
     insert_live_states,
     insert_quotes,
     link_fixtures,
+    record_ingest_run,
     record_provider_status,
     update_match_parts,
     upsert_coverage,
@@ -121,23 +122,21 @@ def store_parse_result(
         _Writer(conn, result.provider, summary, create_teams=create_teams, results_authority=results_authority).write(
             records
         )
-        conn.execute(
-            insert(ingest_runs).values(
-                provider=result.provider,
-                source=source,
-                sha256=digest,
-                parser_version=parser_version,
-                league=league,
-                season=season,
-                started_at=started,
-                finished_at=datetime.now(UTC),
-                matches=summary.matches,
-                matches_added=summary.matches_added,
-                quotes=summary.quotes,
-                quotes_added=summary.quotes_added,
-                rejected=len(summary.rejects),
-                rejects=summary.rejects + summary.problems,
-            )
+        record_ingest_run(
+            conn,
+            provider=result.provider,
+            source=source,
+            sha256=digest,
+            parser_version=parser_version,
+            league=league,
+            season=season,
+            started_at=started,
+            matches=summary.matches,
+            matches_added=summary.matches_added,
+            quotes=summary.quotes,
+            quotes_added=summary.quotes_added,
+            rejected=len(summary.rejects),
+            rejects=summary.rejects + summary.problems,
         )
     return summary
 

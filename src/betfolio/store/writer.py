@@ -21,7 +21,15 @@ from sqlalchemy import Connection, and_, insert, select, tuple_, update
 from betfolio.canonical import Coverage, Match, OddsQuote
 from betfolio.providers.identity import TeamResolver, UnresolvedTeamError
 from betfolio.store.bulk import insert_ignore
-from betfolio.store.tables import coverage, daily_betting_lines, identity_map, leagues, matches_master, raw_payloads
+from betfolio.store.tables import (
+    coverage,
+    daily_betting_lines,
+    identity_map,
+    ingest_runs,
+    leagues,
+    matches_master,
+    raw_payloads,
+)
 
 FIXTURE = "fixture"
 
@@ -79,6 +87,45 @@ def archive_payload(
             )
         )
     return digest, exists is None
+
+
+def record_ingest_run(
+    conn: Connection,
+    *,
+    provider: str,
+    source: str,
+    sha256: str,
+    parser_version: str,
+    league: str | None,
+    season: str | None,
+    started_at: datetime,
+    matches: int,
+    matches_added: int,
+    quotes: int,
+    quotes_added: int,
+    rejected: int,
+    rejects: Sequence[str],
+) -> None:
+    """The ``ingest_runs`` row written in the same transaction as the payload it describes: its presence proves
+    the payload is completely stored (which is what lets an unchanged file be skipped on re-ingest)."""
+    conn.execute(
+        insert(ingest_runs).values(
+            provider=provider,
+            source=source,
+            sha256=sha256,
+            parser_version=parser_version,
+            league=league,
+            season=season,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            matches=matches,
+            matches_added=matches_added,
+            quotes=quotes,
+            quotes_added=quotes_added,
+            rejected=rejected,
+            rejects=list(rejects),
+        )
+    )
 
 
 def upsert_coverage(conn: Connection, record: Coverage) -> None:

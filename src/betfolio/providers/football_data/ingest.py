@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from betfolio.providers.football_data import PARSER_VERSION, PROVIDER
 from betfolio.providers.football_data.parser import FormatError, ParsedFile, RowReject, parse_csv
 from betfolio.providers.identity import TeamResolver
 from betfolio.store.tables import ingest_runs
-from betfolio.store.writer import archive_payload, insert_quotes, upsert_coverage, upsert_matches
+from betfolio.store.writer import archive_payload, insert_quotes, record_ingest_run, upsert_coverage, upsert_matches
 
 SUFFIXES = (".csv", ".csv.gz")
 
@@ -127,23 +127,21 @@ def store_parsed(engine: Engine, parsed: ParsedFile, content: bytes, *, started_
         quotes_added, _ = insert_quotes(conn, parsed.quotes, ids)
         if parsed.coverage is not None:
             upsert_coverage(conn, parsed.coverage)
-        conn.execute(
-            insert(ingest_runs).values(
-                provider=PROVIDER,
-                source=parsed.source,
-                sha256=digest,
-                parser_version=PARSER_VERSION,
-                league=parsed.league,
-                season=parsed.season,
-                started_at=started_at,
-                finished_at=datetime.now(UTC),
-                matches=len(parsed.matches),
-                matches_added=written.matches_added,
-                quotes=len(parsed.quotes),
-                quotes_added=quotes_added,
-                rejected=len(parsed.rejects),
-                rejects=[str(r) for r in parsed.rejects],
-            )
+        record_ingest_run(
+            conn,
+            provider=PROVIDER,
+            source=parsed.source,
+            sha256=digest,
+            parser_version=PARSER_VERSION,
+            league=parsed.league,
+            season=parsed.season,
+            started_at=started_at,
+            matches=len(parsed.matches),
+            matches_added=written.matches_added,
+            quotes=len(parsed.quotes),
+            quotes_added=quotes_added,
+            rejected=len(parsed.rejects),
+            rejects=[str(r) for r in parsed.rejects],
         )
     return FileResult(
         source=parsed.source,
