@@ -18,6 +18,7 @@ from betfolio.agents.cli import train_command
 from betfolio.app.cli import app_command
 from betfolio.backtest.cli import backtest_command
 from betfolio.bench.cli import bench_app
+from betfolio.live.cli import paper_command, serve_command
 from betfolio.providers.cli import ingest_api_football, ingest_odds_api, live_command, parse_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
@@ -31,6 +32,8 @@ app.command("backtest")(backtest_command)
 app.command("train")(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
+app.command("serve")(serve_command)
+app.command("paper")(paper_command)
 ingest_app.command("api-football")(ingest_api_football)
 ingest_app.command("odds-api")(ingest_odds_api)
 

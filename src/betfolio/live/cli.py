@@ -1,0 +1,120 @@
+"""The ``betfolio serve`` and ``betfolio paper`` commands (thin: the work is in ``service`` and ``paper``).
+
+Secrets (database URL, service token) come from options, the environment, or ``*_FILE`` secrets files
+(:mod:`betfolio.live.secrets`); they are never echoed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: BETFOLIO_DATABASE_URL, the file in BETFOLIO_DATABASE_URL_FILE, or SQLite).",
+    ),
+]
+RedisOption = Annotated[
+    str | None,
+    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
+]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on (non-loopback requires a token).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8600,
+    db: DbOption = None,
+    redis_url: RedisOption = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="File holding the service token (default: BETFOLIO_SERVICE_TOKEN or its _FILE)."),
+    ] = None,
+    cache_seconds: Annotated[float, typer.Option(min=0.0, help="How long a /v1/ read is served from cache.")] = 1.0,
+) -> None:
+    """Run the adapter service: canonical fixtures, odds as of a time, live states, coverage, provider status."""
+    import uvicorn
+
+    from betfolio.live.secrets import SecretError, database_url, read_secret
+    from betfolio.live.service import check_bind, create_app
+    from betfolio.store.engine import describe, make_engine
+
+    try:
+        token = read_secret("BETFOLIO_SERVICE_TOKEN", token_file)
+        check_bind(host, token.value if token else None)
+        engine = make_engine(database_url(db), pool_pre_ping=True)
+    except (SecretError, ValueError) as exc:
+        _fail(str(exc))
+    redis_client = None
+    if redis_url:
+        import redis
+
+        redis_client = redis.Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    app = create_app(engine, redis_client, token=token.value if token else None, cache_seconds=cache_seconds)
+    guard = f"token from {token.source}" if token else "no token (loopback only)"
+    print(f"betfolio serve on http://{host}:{port} — {describe(engine)}, {guard}", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+
+
+def paper_command(
+    redis_url: Annotated[str, typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the stream.")],
+    run: Annotated[Path, typer.Option("--run", help="Training run directory (holds live.pt and run.json).")],
+    db: DbOption = None,
+    duration: Annotated[
+        float | None, typer.Option("--duration", min=0.0, help="Stop after S seconds (default: run until stopped).")
+    ] = None,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here (0 = off).")
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address for /metrics.")] = "127.0.0.1",
+    group: Annotated[str, typer.Option(help="Consumer group (traders in one group share the stream).")] = "paper",
+    consumer: Annotated[str | None, typer.Option(help="This trader's name in the group (default: host-pid).")] = None,
+    provider: Annotated[str, typer.Option(help="Stream (provider) to trade.")] = "api-football",
+    max_staleness: Annotated[float, typer.Option(min=0.0, help="No new bet on data staler than this (s).")] = 30.0,
+    bankroll: Annotated[float, typer.Option(min=0.0, help="Initial paper bankroll.")] = 1000.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary at the end.")] = False,
+) -> None:
+    """Paper-trade the live stream with a trained HRL run: decisions, risk chain, ledger (kind='paper')."""
+    from betfolio.agents.checkpoint import CheckpointError
+    from betfolio.live.metrics import serve_metrics
+    from betfolio.live.paper import PaperConfig, PaperTrader
+    from betfolio.live.secrets import SecretError, database_url
+    from betfolio.store.engine import make_engine
+    from betfolio.store.migrate import upgrade
+
+    try:
+        engine = make_engine(database_url(db), pool_pre_ping=True)
+        upgrade(engine)
+        config = PaperConfig(
+            run_dir=run,
+            group=group,
+            consumer=consumer,
+            provider=provider,
+            max_staleness=max_staleness,
+            initial_bankroll=bankroll,
+        )
+        trader = PaperTrader.open(engine, redis_url, config)
+    except (SecretError, CheckpointError, ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    serve_metrics(metrics_port, metrics_host)
+    log = None if as_json else (lambda line: print(line, file=sys.stderr))
+    summary = trader.run(duration=duration, log=log)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(summary["skipped"].items())) or "none"
+        print(
+            f"{summary['states_read']} states read, {summary['decisions']} decisions, {summary['bets']} bets, "
+            f"skipped: {skipped}; latency p50 {summary['latency_ms']['p50']:.2f} ms, "
+            f"p99 {summary['latency_ms']['p99']:.2f} ms"
+        )
