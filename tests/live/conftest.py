@@ -38,3 +38,17 @@ def season_engine(season_db: Path, tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{copy}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def trained_run(season_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real (briefly) trained live worker in a training run directory, as `betfolio train` leaves it."""
+    from betfolio.agents.training import LiveSettings, RunDir, build_timelines, load_training_matches, train_live
+
+    engine = make_engine(f"sqlite:///{season_db}")
+    matches = load_training_matches(engine, ["E0"], ["2022-23"])
+    run = RunDir.named(tmp_path_factory.mktemp("runs") / "tiny")
+    train_live(build_timelines(matches, 1), run, LiveSettings(total_steps=512, n_envs=8, seed=1))
+    run.write_manifest({"manager": {"variant": "sliding", "window": 20}})
+    engine.dispose()
+    return run.path

@@ -82,6 +82,8 @@ def paper_command(
     provider: Annotated[str, typer.Option(help="Stream (provider) to trade.")] = "api-football",
     max_staleness: Annotated[float, typer.Option(min=0.0, help="No new bet on data staler than this (s).")] = 30.0,
     bankroll: Annotated[float, typer.Option(min=0.0, help="Initial paper bankroll.")] = 1000.0,
+    policy: Annotated[str, typer.Option(help="greedy (most likely action) or sample (seeded per state).")] = "greedy",
+    until_idle: Annotated[bool, typer.Option(help="Stop once the stream is drained (scripts, demos).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary at the end.")] = False,
 ) -> None:
     """Paper-trade the live stream with a trained HRL run: decisions, risk chain, ledger (kind='paper')."""
@@ -102,13 +104,14 @@ def paper_command(
             provider=provider,
             max_staleness=max_staleness,
             initial_bankroll=bankroll,
+            policy=policy,
         )
         trader = PaperTrader.open(engine, redis_url, config)
     except (SecretError, CheckpointError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     serve_metrics(metrics_port, metrics_host)
     log = None if as_json else (lambda line: print(line, file=sys.stderr))
-    summary = trader.run(duration=duration, log=log)
+    summary = trader.run(duration=duration, log=log, until_idle=until_idle)
     if as_json:
         print(json.dumps(summary, indent=2))
     else:
