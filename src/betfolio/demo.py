@@ -24,7 +24,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from betfolio.backtest.market_report import LeagueSummary, league_summaries
-from betfolio.providers.football_data.ingest import IngestSummary, discover, ingest_files
+from betfolio.ingest.football_data import IngestSummary, discover, ingest_files
 from betfolio.store.engine import describe
 from betfolio.store.migrate import upgrade
 
@@ -102,7 +102,7 @@ def _stages() -> dict[str, StageRunner]:
     """Stage name → runner, in the order they run (imported lazily: torch and friends load only when used)."""
     from betfolio.agents.demo_stage import run_demo_training
     from betfolio.backtest.demo_stage import run_demo_backtest
-    from betfolio.providers.demo_stage import run_demo_providers
+    from betfolio.ingest.demo_stage import run_demo_providers
     from betfolio.sim.demo_stage import run_demo_sim
 
     # Providers run last: they add next season's (unplayed) fixtures, which the historical stages would only

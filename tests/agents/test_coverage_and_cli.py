@@ -74,7 +74,7 @@ def test_training_data_loads_on_both_backends(engine: Engine) -> None:
     from betfolio.agents.pipeline import HRLSettings, split_seasons
     from betfolio.agents.training import load_training_matches
     from betfolio.demo import bundled_sample
-    from betfolio.providers.football_data.ingest import discover, ingest_files
+    from betfolio.ingest.football_data import discover, ingest_files
 
     with bundled_sample() as sample:
         files, _ = discover([sample / season / "E0.csv.gz" for season in ("2021-22", "2022-23")])

@@ -118,7 +118,7 @@ def _provider_drill(engine: Any) -> None:
     from rich.console import Console
 
     try:
-        from betfolio.providers.demo_stage import run_demo_providers
+        from betfolio.ingest.demo_stage import run_demo_providers
     except ImportError:
         return
     with tempfile.TemporaryDirectory() as reports:
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = capture(args.out_dir, args.db)
     else:
         from betfolio.demo import bundled_sample
-        from betfolio.providers.football_data.ingest import ingest_paths
+        from betfolio.ingest.football_data import ingest_paths
         from betfolio.store.engine import make_engine
         from betfolio.store.migrate import upgrade
 

@@ -64,7 +64,7 @@ PAYLOADS: tuple[tuple[str, str, str, str, str], ...] = (
 
 def default_dir() -> Path:
     """The recorded payloads shipped with the package (the ones the demo replays)."""
-    from betfolio.providers.demo_stage import recorded_dir
+    from betfolio.ingest.demo_stage import recorded_dir
 
     found = recorded_dir()
     if found is None:
