@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 

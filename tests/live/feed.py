@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 
 from betfolio.canonical import LiveMatchState
-from betfolio.providers.identity import link_external
 from betfolio.providers.live_bus import LiveStateBus
+from betfolio.store.identity import link_external
 from betfolio.store.tables import matches_master as mm
 from betfolio.store.writer import FIXTURE
 

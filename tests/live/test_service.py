@@ -21,8 +21,8 @@ from sqlalchemy import Engine, insert, select
 
 from betfolio.canonical import LiveMatchState
 from betfolio.live.service import MAX_URL_BYTES, check_bind, create_app
-from betfolio.providers.identity import link_external
 from betfolio.providers.live_bus import LiveStateBus
+from betfolio.store.identity import link_external
 from betfolio.store.tables import daily_betting_lines, live_states, matches_master, provider_status
 from betfolio.store.writer import FIXTURE
 

@@ -267,7 +267,7 @@ class PaperTrader:
         return book
 
     def _load_ids(self, provider: str) -> None:
-        from betfolio.providers.identity import external_ids
+        from betfolio.store.identity import external_ids
         from betfolio.store.writer import FIXTURE
 
         with self.engine.connect() as conn:

@@ -380,7 +380,7 @@ def create_app(
 
 def live_states(engine: Engine, bus: Any | None, provider: str | None) -> list[LiveState]:
     """Latest state of every match: from the Redis hash (aged to now) when reachable, else from the store."""
-    from betfolio.providers.identity import external_ids
+    from betfolio.store.identity import external_ids
     from betfolio.store.writer import FIXTURE
 
     if bus is not None:
