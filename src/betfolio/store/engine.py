@@ -30,9 +30,24 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'betfolio.sqlite'}"
 
 
+def _url_from_file() -> str | None:
+    """``BETFOLIO_DATABASE_URL_FILE``: the URL (with its password) as a Docker secret, never in the environment."""
+    path = os.environ.get(f"{ENV_DATABASE_URL}_FILE")
+    if not path:
+        return None
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the database URL file {path} ({exc.__class__.__name__})") from None
+    if not value:
+        raise ValueError(f"the database URL file {path} is empty")
+    return value
+
+
 def resolve_database_url(url: str | None = None) -> str:
-    """Explicit URL, else the environment, else the SQLite default. Bare paths mean SQLite files."""
-    chosen = url or os.environ.get(ENV_DATABASE_URL) or default_database_url()
+    """Explicit URL, else the environment (or the file in ``BETFOLIO_DATABASE_URL_FILE``), else the SQLite
+    default. Bare paths mean SQLite files."""
+    chosen = url or os.environ.get(ENV_DATABASE_URL) or _url_from_file() or default_database_url()
     if "://" not in chosen:
         chosen = f"sqlite:///{Path(chosen).expanduser().resolve()}"
     parsed = make_url(chosen)
