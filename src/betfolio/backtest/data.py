@@ -257,7 +257,7 @@ def ingest_directory(
     Going through the store rather than reading the CSVs directly keeps one code path: the same parser, the same
     identity resolution and the same as-of rules as a backtest run on a database.
     """
-    from betfolio.providers.football_data.ingest import ingest_files
+    from betfolio.ingest.football_data import ingest_files
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
 

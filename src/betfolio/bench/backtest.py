@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Dixon-Coles fit (vs penaltyblog), settlement and bankroll throughput, full walk-forward timing."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         league_list = tuple(x.strip() for x in leagues.split(",") if x.strip())
         emit(

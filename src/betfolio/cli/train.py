@@ -69,9 +69,9 @@ def train_command(
     from rich.console import Console
 
     from betfolio.agents.checkpoint import CheckpointError
-    from betfolio.agents.pipeline import HRLSettings, json_safe, run_hrl, train_single
     from betfolio.agents.training import RunDir
     from betfolio.backtest.data import parse_seasons
+    from betfolio.jobs.training import HRLSettings, json_safe, run_hrl, train_single
     from betfolio.store.engine import make_engine
 
     console = Console(stderr=as_json or not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 160)
