@@ -7,13 +7,14 @@ Both pass ``gymnasium.utils.env_checker.check_env``. Action masks are in ``info[
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from betfolio.engine import BetOrder, BetRecord, DecisionRound, Engine, Portfolio, Results
+from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
 from betfolio.engine.settlement import Outcome, settle_outcomes
 from betfolio.engine.sources.prematch import MatchSetReplay
 from betfolio.markets.clv import clv
@@ -269,6 +270,33 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
             str(self.ms.bet_bookmaker[r]),
             note=PREMATCH_ACTIONS[action],
         )
+
+    def context(self) -> DecisionContext:
+        """What an engine strategy would be given for the current match (the same context the backtest builds)."""
+        if not self._todo or self._round is None:
+            raise RuntimeError("the season is over; call reset()")
+        mid = int(self.ms.match_id[self._todo[0]])
+        view = next(m for m in self._round.matches if m.match_id == mid)
+        return self.engine.context(self.AGENT, DecisionRound(self._round.at, [view], {mid: self._round.odds[mid]}))
+
+    def action_for(self, orders: Sequence[BetOrder]) -> int:
+        """The action that places ``orders`` (at most one, on the current match) — lets any engine strategy act."""
+        if not orders:
+            return 0
+        if len(orders) > 1:
+            raise ValueError(f"one bet per match in this environment, got {len(orders)} orders")
+        (order,) = orders
+        for a in range(1, len(PREMATCH_ACTIONS)):
+            offered = self.order_for(a)
+            assert offered is not None
+            if (offered.match_id, offered.market, offered.selection, offered.bookmaker) == (
+                order.match_id,
+                order.market,
+                order.selection,
+                order.bookmaker,
+            ) and abs(offered.stake - order.stake) <= 1e-9 * max(1.0, order.stake):
+                return a
+        raise ValueError(f"no action places {order} (stakes are {PREMATCH_STAKES} of equity at the offered price)")
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         a = int(action)
