@@ -19,6 +19,7 @@ from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
+from betfolio.cli.options import JsonFileCompatCommand
 from betfolio.cli.parse import parse_command
 from betfolio.cli.train import train_command
 
@@ -31,8 +32,8 @@ app.add_typer(bench_app, name="bench")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)
-app.command("backtest")(backtest_command)
-app.command("train")(train_command)
+app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("train", cls=JsonFileCompatCommand)(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
 
