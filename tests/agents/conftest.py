@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from betfolio.data import bundled_sample
-from betfolio.providers.football_data.ingest import discover, ingest_files
+from betfolio.ingest.football_data import discover, ingest_files
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 

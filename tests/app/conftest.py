@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from betfolio.data import bundled_sample
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from betfolio.canonical import LiveMatchState, MatchStatus
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.envs import PreMatchBettingEnv
 from betfolio.sim.episodes import build_matchset, load_matchset

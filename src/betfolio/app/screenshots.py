@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = capture(args.out_dir, args.db)
     else:
         from betfolio.data import bundled_sample
-        from betfolio.providers.football_data.ingest import ingest_paths
+        from betfolio.ingest.football_data import ingest_paths
         from betfolio.store.engine import make_engine
         from betfolio.store.migrate import upgrade
 

@@ -112,7 +112,7 @@ def ingest_api_football(
 
     season_label = normalise_season(season) if season else None
     if from_dir is not None:
-        from betfolio.providers.api_football.ingest import ingest_recorded
+        from betfolio.ingest.api_football import ingest_recorded
         from betfolio.providers.leagues import api_football_league_code, api_football_league_id
 
         code = None
@@ -124,8 +124,8 @@ def ingest_api_football(
         if not league or not season:
             _echo_err("--league and --season are required when ingesting from the live API (or use --from-dir)")
             raise typer.Exit(2)
+        from betfolio.ingest.api_football import ingest_live
         from betfolio.providers.api_football.client import ApiFootballClient, settings_for
-        from betfolio.providers.api_football.ingest import ingest_live
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
 
@@ -179,17 +179,17 @@ def ingest_odds_api(
     season_label = normalise_season(season) if season else None
     code = (odds_api_league_code(league) if league.startswith("soccer_") else league) if league else None
     if from_dir is not None:
-        from betfolio.providers.odds_api.ingest import ingest_recorded
+        from betfolio.ingest.odds_api import ingest_recorded
 
         report = ingest_recorded(engine_for(db), from_dir, league=code, season=season_label)
     else:
         if not league:
             _echo_err("--league is required when ingesting from the live API (or use --from-dir)")
             raise typer.Exit(2)
+        from betfolio.ingest.odds_api import ingest_live
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
         from betfolio.providers.odds_api.client import OddsApiClient, settings_for
-        from betfolio.providers.odds_api.ingest import ingest_live
 
         try:
             key = find_key("odds-api", api_key)

@@ -4,7 +4,7 @@ Built once per run from the store (``matches_master`` + ``daily_betting_lines`` 
 with :func:`load_matchset`, or straight from the bundled football-data sample with :func:`load_sample_matchset`
 (no database needed; used by tests, benchmarks and the demo). Both paths go through the same builder.
 
-What a decision may use: the pre-match prices are the *last non-closing* quote stamped at or before kick-off;
+What a decision may use: the pre-match prices the engine's as-of rule allows (:mod:`betfolio.engine.asof`);
 closing prices are kept separately for evaluation (closing line value) and never enter an observation.
 A match without a regular-time result, or without a complete pre-match 1X2 price, is excluded and counted with
 its reason (:attr:`MatchSet.exclusions`).
@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from betfolio.canonical import is_aggregate_bookmaker
+from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.sim.features import MATCH_STATS
 from betfolio.store.queries import matches_query
@@ -204,10 +205,16 @@ class MatchSet:
         }
 
 
-def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series) -> pd.DataFrame:
-    """Last non-closing, non-in-play quote at or before kick-off per (match, bookmaker, market, selection, line)."""
+def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series, rule: AsOfRule = DEFAULT_AS_OF) -> pd.DataFrame:
+    """Last usable pre-match quote per (match, bookmaker, market, selection, line) under the engine's as-of rule.
+
+    The same rule as the backtest (:class:`betfolio.engine.asof.AsOfRule`): the decision time is the latest
+    non-closing quote stamped ``min_lead`` before kick-off, and only quotes stamped by then are used.
+    """
     q = quotes[~quotes["is_closing"] & ~quotes["in_play"]].copy()
-    q = q[q["quoted_at"] <= q["match_id"].map(kickoff)]
+    q = q[q["quoted_at"] <= q["match_id"].map(kickoff) - rule.min_lead]
+    decision_at = q.groupby("match_id")["quoted_at"].transform("max")
+    q = q[q["quoted_at"] <= decision_at]
     q = q.sort_values("quoted_at")
     return q.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last")
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from betfolio.backtest.market_report import LeagueSummary, league_summaries
 from betfolio.data import bundled_sample
-from betfolio.providers.football_data.ingest import IngestSummary, discover, ingest_files
+from betfolio.ingest.football_data import IngestSummary, discover, ingest_files
 from betfolio.store.engine import describe
 from betfolio.store.migrate import upgrade
 

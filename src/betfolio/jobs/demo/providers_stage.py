@@ -27,12 +27,12 @@ def recorded_dir() -> Path | None:
 
 def run_demo_providers(engine: Engine, console: Console, report_dir: Path) -> dict[str, Any]:
     """Ingest D1 2023-24 fixtures, injuries and odds via the stand-in; show retries, circuit and staleness."""
+    from betfolio.ingest.api_football import ingest_live as af_ingest
+    from betfolio.ingest.odds_api import ingest_live as oa_ingest
     from betfolio.providers.api_football.client import ApiFootballClient
     from betfolio.providers.api_football.client import settings_for as af_settings
-    from betfolio.providers.api_football.ingest import ingest_live as af_ingest
     from betfolio.providers.odds_api.client import OddsApiClient
     from betfolio.providers.odds_api.client import settings_for as oa_settings
-    from betfolio.providers.odds_api.ingest import ingest_live as oa_ingest
     from betfolio.providers.resilient import ResilientSource
     from betfolio.providers.standin import serve
     from betfolio.store.tables import provider_status

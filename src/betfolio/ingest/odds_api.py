@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from betfolio.ingest.payload import store_parse_result
+from betfolio.ingest.recorded import IngestReport, ingest_directory
 from betfolio.providers.base import PayloadError
-from betfolio.providers.ingest import store_parse_result
 from betfolio.providers.leagues import odds_api_league_code, odds_api_sport_key
 from betfolio.providers.odds_api import PARSER_VERSION, PROVIDER
 from betfolio.providers.odds_api.adapter import OddsApi
 from betfolio.providers.odds_api.client import OddsApiClient
-from betfolio.providers.recorded import IngestReport, ingest_directory
 from betfolio.providers.resilient import NoDataAvailable
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from betfolio.ingest.football_data import ingest_paths
+from betfolio.ingest.odds_api import ingest_recorded as ingest_odds_api
+from betfolio.ingest.payload import store_parse_result
 from betfolio.providers.api_football.adapter import ApiFootball
-from betfolio.providers.football_data.ingest import ingest_paths
-from betfolio.providers.identity import PlayerResolver, TeamResolver, UnresolvedTeamError, find_fixture
-from betfolio.providers.ingest import store_parse_result
 from betfolio.providers.odds_api.adapter import OddsApi
-from betfolio.providers.odds_api.ingest import ingest_recorded as ingest_odds_api
+from betfolio.store.identity import PlayerResolver, TeamResolver, UnresolvedTeamError, find_fixture
 from betfolio.store.tables import identity_map, matches_master, team_aliases, teams
 from tests.conftest import shared_file
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from betfolio.canonical import Coverage
+from betfolio.ingest.api_football import ingest_recorded
+from betfolio.ingest.coverage import live_features
+from betfolio.ingest.payload import store_parse_result
 from betfolio.providers.api_football.adapter import ApiFootball
-from betfolio.providers.api_football.ingest import ingest_recorded
 from betfolio.providers.api_football.mapping import COVERED_STATISTICS
-from betfolio.providers.coverage import live_features
-from betfolio.providers.ingest import store_parse_result
 from betfolio.store.tables import (
     coverage,
     daily_betting_lines,
@@ -138,7 +138,7 @@ def test_players_seasons_and_injuries_land_in_players_db(sqlite_engine, af_dir: 
 
 
 def test_declared_coverage_from_store_or_adapter(sqlite_engine) -> None:
-    from betfolio.providers.coverage import declared_coverage
+    from betfolio.ingest.coverage import declared_coverage
 
     with sqlite_engine.connect() as conn:
         odds_feed = declared_coverage(conn, "odds-api", "E0", "2023-24")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from betfolio.providers.football_data import ingest as fd_ingest
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest import football_data as fd_ingest
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store import queries
 from betfolio.store.tables import daily_betting_lines, ingest_runs, matches_master, raw_payloads, team_aliases, teams
 from tests.conftest import shared_file
@@ -59,7 +59,7 @@ def test_teams_resolve_through_identity_map(engine, two_seasons):
         aliases = dict(conn.execute(select(team_aliases.c.alias, team_aliases.c.method)).all())
     assert "Manchester United" in names and "Man United" not in names  # canonical name from the alias file
     assert aliases["Man United"] == "created"
-    from betfolio.providers.identity import TeamResolver, UnresolvedTeamError
+    from betfolio.store.identity import TeamResolver, UnresolvedTeamError
 
     with engine.begin() as conn:
         resolver = TeamResolver(conn)

@@ -29,14 +29,14 @@ from betfolio.canonical import (
     Team,
 )
 from betfolio.providers.base import ParseResult
-from betfolio.providers.identity import (
+from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
+from betfolio.store.identity import (
     PlayerResolver,
     TeamResolver,
     UnresolvedTeamError,
     find_fixture,
     link_external,
 )
-from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
 from betfolio.store.tables import matches_master
 from betfolio.store.writer import (
     archive_payload,

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 
 from betfolio.providers.football_data import PARSER_VERSION, PROVIDER
 from betfolio.providers.football_data.parser import FormatError, ParsedFile, RowReject, parse_csv
-from betfolio.providers.identity import TeamResolver
+from betfolio.store.identity import TeamResolver
 from betfolio.store.tables import ingest_runs
 from betfolio.store.writer import archive_payload, insert_quotes, record_ingest_run, upsert_coverage, upsert_matches
 

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from betfolio.canonical.competition import season_start_year
+from betfolio.ingest.payload import store_parse_result
+from betfolio.ingest.recorded import IngestReport, ingest_directory
 from betfolio.providers.api_football import PARSER_VERSION, PROVIDER
 from betfolio.providers.api_football.adapter import ApiFootball
 from betfolio.providers.api_football.client import ApiFootballClient
 from betfolio.providers.base import PayloadError
-from betfolio.providers.ingest import store_parse_result
 from betfolio.providers.leagues import api_football_league_code, api_football_league_id, season_label
-from betfolio.providers.recorded import IngestReport, ingest_directory
 from betfolio.providers.resilient import Fetched, NoDataAvailable
 
 #: Dependency order: leagues/teams before fixtures, fixtures before what refers to them.

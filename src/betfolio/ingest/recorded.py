@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from betfolio.ingest.payload import PayloadSummary, store_parse_result
 from betfolio.providers.base import ParseResult, PayloadError, load_json
-from betfolio.providers.ingest import PayloadSummary, store_parse_result
 
 
 @dataclass
