@@ -28,6 +28,7 @@ from sqlalchemy import Engine, select
 from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
+from betfolio.engine.events import RESULT_DELAY
 from betfolio.store.queries import matches_query
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
@@ -42,8 +43,6 @@ MARKET_SELECTIONS: dict[str, tuple[str, ...]] = {
 #: so both sides of one handicap share a key. ``None`` for 1X2.
 MarketKey = tuple[str, float | None]
 MATCH_ODDS_KEY: MarketKey = (Market.MATCH_ODDS.value, None)
-#: How long after kick-off a result is taken to be known (settlement and model refits wait this long).
-RESULT_DELAY = timedelta(hours=2, minutes=15)
 
 _SEASON = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -61,6 +61,7 @@ _ARRAY_FIELDS = (
     "league",
     "season",
     "kickoff",
+    "decision_at",
     "home_team",
     "away_team",
     "prematch_fair",
@@ -144,6 +145,7 @@ class MatchSet:
     league: np.ndarray  # object
     season: np.ndarray  # object
     kickoff: np.ndarray  # datetime64[s], UTC
+    decision_at: np.ndarray  # datetime64[s], UTC: when the as-of rule decides (the latest usable quote)
     home_team: np.ndarray  # object
     away_team: np.ndarray  # object
     prematch_fair: np.ndarray  # [n, 3] margin-free 1X2 probabilities at decision time
@@ -256,6 +258,7 @@ def build_matchset(
     q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
     q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
     pre = _latest_prematch(q, kickoff_utc)
+    decided = pre.groupby("match_id")["quoted_at"].max()
     books_1x2 = _book_prices(pre, "1x2", SELECTIONS_1X2, None)
     if bookmaker is not None:
         books_1x2 = books_1x2[books_1x2.index.get_level_values("bookmaker") == bookmaker]
@@ -331,6 +334,7 @@ def build_matchset(
         league=m["league"].to_numpy(dtype=object),
         season=m["season"].to_numpy(dtype=object),
         kickoff=pd.to_datetime(m["kickoff_utc"], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
+        decision_at=pd.to_datetime(decided.loc[ids], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
         home_team=m["home_team"].to_numpy(dtype=object),
         away_team=m["away_team"].to_numpy(dtype=object),
         prematch_fair=fair.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
