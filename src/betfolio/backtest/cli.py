@@ -33,10 +33,11 @@ def backtest_command(
         ),
     ] = None,
     data_dir: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--data-dir",
-            help="football-data folder (<season>/<league>.csv); ingested into --db if given, else a temporary SQLite.",
+            help="football-data folder (<season>/<league>.csv), repeatable: every folder is ingested, earlier "
+            "seasons too (model history); into --db if given, else a temporary SQLite.",
         ),
     ] = None,
     json_file: Annotated[
@@ -104,12 +105,13 @@ def backtest_command(
         typer.echo("error: --leagues is empty", err=True)
         raise typer.Exit(2)
 
-    engine = make_engine(db) if (db or data_dir is None) else None
+    engine = make_engine(db) if (db or not data_dir) else None
     with console.status("loading matches and odds…"):
-        if data_dir is not None:
-            if not data_dir.is_dir():
-                typer.echo(f"error: --data-dir {data_dir} is not a folder", err=True)
-                raise typer.Exit(2)
+        if data_dir:
+            for folder in data_dir:
+                if not folder.is_dir():
+                    typer.echo(f"error: --data-dir {folder} is not a folder", err=True)
+                    raise typer.Exit(2)
             data, engine_used = load_from_directory(data_dir, league_list, season_list, engine=engine)
         else:
             assert engine is not None
@@ -135,7 +137,7 @@ def backtest_command(
         "leagues": league_list,
         "seasons": season_list,
         "strategies": specs,
-        "source": str(data_dir) if data_dir else "database",
+        "source": ", ".join(map(str, data_dir)) if data_dir else "database",
         **config.as_dict(),
     }
     summary["run_config"] = run_config
