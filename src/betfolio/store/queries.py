@@ -220,3 +220,63 @@ def run_bets(conn: Connection, run_id: int, *, since: datetime | None = None) ->
     if since is not None:
         stmt = stmt.where((bet_ledger.c.placed_at > since) | (bet_ledger.c.settled_at > since))
     return [dict(r) for r in conn.execute(stmt.order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPeople:
+    """Who could play in a match: lineups and injury reports, each ``None`` when no stored provider covers it.
+
+    ``None`` (not covered, show it masked) is kept apart from an empty list (covered: nobody injured).
+    """
+
+    lineups: Any | None
+    injuries: list[dict[str, Any]] | None
+
+
+def match_people(conn: Connection, match_id: int) -> MatchPeople:
+    """Lineups of ``match_id`` and the injury reports for it: a report counts when it names this fixture (by any
+    provider's id for it) or, without a fixture, is dated on the match day for a player of either team."""
+    from betfolio.store.tables import coverage, identity_map, players, players_db
+
+    match = conn.execute(
+        select(mm.c.lineups, mm.c.league, mm.c.season, mm.c.match_date, mm.c.home_team_id, mm.c.away_team_id).where(
+            mm.c.match_id == match_id
+        )
+    ).first()
+    if match is None:
+        raise LookupError(f"no match {match_id} in the store")
+    fixture_ids = {
+        (provider, ext)
+        for provider, ext in conn.execute(
+            select(identity_map.c.provider, identity_map.c.external_id).where(
+                identity_map.c.entity == "fixture", identity_map.c.canonical_id == str(match_id)
+            )
+        )
+    }
+    team_names: dict[int, str] = {
+        tid: name
+        for tid, name in conn.execute(
+            select(teams.c.team_id, teams.c.name).where(teams.c.team_id.in_([match.home_team_id, match.away_team_id]))
+        )
+    }
+    rows = conn.execute(
+        select(players.c.name, players_db.c.team_id, players_db.c.injuries)
+        .join(players, players.c.player_id == players_db.c.player_id)
+        .where(players_db.c.season == match.season, players_db.c.team_id.in_(list(team_names)))
+    ).all()
+    day = match.match_date.isoformat()
+    declared = [
+        bool((flags or {}).get("injuries"))
+        for (flags,) in conn.execute(
+            select(coverage.c.flags).where(coverage.c.league == match.league, coverage.c.season == match.season)
+        )
+    ]
+    injuries: list[dict[str, Any]] = []
+    covered = any(declared)
+    for name, team_id, reports in rows:
+        for report in reports or []:
+            covered = True
+            for_fixture = (report.get("provider"), report.get("fixture")) in fixture_ids
+            if for_fixture or (report.get("fixture") is None and report.get("date") == day):
+                injuries.append({"player": name, "team": team_names[team_id], **report})
+    return MatchPeople(lineups=match.lineups or None, injuries=injuries if covered else None)
