@@ -19,7 +19,10 @@ from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
+from betfolio.cli.options import JsonFileCompatCommand
+from betfolio.cli.paper import paper_command
 from betfolio.cli.parse import parse_command
+from betfolio.cli.serve import serve_command
 from betfolio.cli.train import train_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
@@ -31,10 +34,12 @@ app.add_typer(bench_app, name="bench")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)
-app.command("backtest")(backtest_command)
-app.command("train")(train_command)
+app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("train", cls=JsonFileCompatCommand)(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
+app.command("serve")(serve_command)
+app.command("paper")(paper_command)
 
 
 def main() -> None:
