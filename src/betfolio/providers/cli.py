@@ -144,6 +144,7 @@ def ingest_api_football(
         from betfolio.providers.api_football.client import ApiFootballClient, settings_for
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
+        from betfolio.store.archive import StoreArchive
 
         try:
             key = find_key("api-football", api_key)
@@ -152,7 +153,8 @@ def ingest_api_football(
             raise typer.Exit(2) from exc
         engine = _engine(db)
         client = ApiFootballClient(
-            settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day), engine
+            settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day),
+            StoreArchive(engine),
         )
         try:
             report = ingest_live(
@@ -204,6 +206,7 @@ def ingest_odds_api(
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
         from betfolio.providers.odds_api.client import OddsApiClient, settings_for
+        from betfolio.store.archive import StoreArchive
 
         try:
             key = find_key("odds-api", api_key)
@@ -211,7 +214,7 @@ def ingest_odds_api(
             _echo_err(str(exc))
             raise typer.Exit(2) from exc
         engine = _engine(db)
-        client = OddsApiClient(settings_for(key, base_url=base_url), engine)
+        client = OddsApiClient(settings_for(key, base_url=base_url), StoreArchive(engine))
         try:
             report = ingest_live(engine, client, league=league, season=season_label)
         finally:
@@ -245,6 +248,7 @@ def live_command(
     from betfolio.providers.leagues import api_football_league_id
     from betfolio.providers.live_bus import LiveStateBus
     from betfolio.providers.live_feed import PollResult, run_feed
+    from betfolio.store.archive import StoreArchive
 
     league_ids: list[int] = []
     for raw in (leagues or "").split(","):
@@ -260,7 +264,7 @@ def live_command(
         _echo_err(str(exc))
         raise typer.Exit(2) from exc
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
-    client = ApiFootballClient(settings_for(key, base_url=base_url), _engine(db))
+    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 
     def show(result: PollResult) -> None:
         if as_json:
