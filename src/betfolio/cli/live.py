@@ -39,6 +39,7 @@ def live_command(
     from betfolio.providers.leagues import api_football_league_id
     from betfolio.providers.live_bus import LiveStateBus
     from betfolio.providers.live_feed import PollResult, run_feed
+    from betfolio.store.archive import StoreArchive
 
     league_ids: list[int] = []
     for raw in (leagues or "").split(","):
@@ -54,7 +55,7 @@ def live_command(
         _echo_err(str(exc))
         raise typer.Exit(2) from exc
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
-    client = ApiFootballClient(settings_for(key, base_url=base_url), _engine(db))
+    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 
     def show(result: PollResult) -> None:
         if as_json:

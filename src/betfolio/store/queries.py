@@ -280,3 +280,43 @@ def match_people(conn: Connection, match_id: int) -> MatchPeople:
             if for_fixture or (report.get("fixture") is None and report.get("date") == day):
                 injuries.append({"player": name, "team": team_names[team_id], **report})
     return MatchPeople(lineups=match.lineups or None, injuries=injuries if covered else None)
+
+
+#: Columns of :func:`quotes_for_matches` rows, in order.
+QUOTE_COLUMNS: tuple[str, ...] = (
+    "match_id", "bookmaker", "market", "selection", "line", "odds", "quoted_at", "is_closing", "in_play"
+)  # fmt: skip
+
+
+def quotes_for_matches(conn: Connection, match_ids: Sequence[int], markets: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Every stored quote (pre-match, closing and in-play) of these matches in ``markets``, as plain tuples in
+    :data:`QUOTE_COLUMNS` order: a replay decides itself which of them a moment may see."""
+    cols = [dbl.c[name] for name in QUOTE_COLUMNS]
+    rows: list[tuple[Any, ...]] = []
+    ids = list(match_ids)
+    for start in range(0, len(ids), 900):  # bound the IN list (SQLite's variable limit)
+        stmt = select(*cols).where(dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(list(markets)))
+        rows.extend(tuple(row) for row in conn.execute(stmt))
+    return rows
+
+
+def coverage_statistics(conn: Connection) -> dict[tuple[str, str], set[str]]:
+    """The statistics any provider declared per (league, season)."""
+    from betfolio.store.tables import coverage
+
+    out: dict[tuple[str, str], set[str]] = {}
+    for row in conn.execute(select(coverage.c.league, coverage.c.season, coverage.c.statistics)):
+        out.setdefault((row.league, row.season), set()).update(row.statistics or [])
+    return out
+
+
+def live_state_rows(conn: Connection, match_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Every stored in-play state of these matches (all providers), unordered."""
+    from betfolio.store.tables import live_states
+
+    rows: list[dict[str, Any]] = []
+    ids = list(match_ids)
+    for start in range(0, len(ids), 900):
+        stmt = select(live_states).where(live_states.c.match_id.in_(ids[start : start + 900]))
+        rows.extend(dict(r) for r in conn.execute(stmt).mappings())
+    return rows
