@@ -124,7 +124,13 @@ def demo(
 
 
 def main() -> None:
-    app()
+    from betfolio.store.engine import StoreError
+
+    try:
+        app()
+    except StoreError as exc:  # a database that cannot be used: one line saying which and why, not a traceback
+        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover
