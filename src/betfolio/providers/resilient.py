@@ -9,7 +9,6 @@ quota, last success/failure) is written to ``provider_status`` on every call for
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, select
 
+from betfolio.providers.base import load_json
 from betfolio.providers.http import HttpProviderClient, HttpSettings, ProviderError, Response
 from betfolio.store.tables import raw_payloads
 from betfolio.store.writer import archive_payload, mark_payload_fetched, record_provider_status
@@ -81,11 +81,14 @@ class ResilientSource:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client, self.engine, self._clock = client, engine, clock
-        self._decode = decode or json.loads
+        self._decode = decode or self._load
 
     @property
     def provider(self) -> str:
         return self.client.provider
+
+    def _load(self, content: bytes) -> Any:
+        return load_json(content, provider=self.provider, endpoint="stored payload")
 
     def fetch(self, endpoint: str, params: dict[str, Any] | None = None) -> Fetched:
         params = dict(params or {})
