@@ -62,7 +62,11 @@ def live_command(
             print(json.dumps(result.__dict__))
         else:
             stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
-            print(f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}")
+            bus = f" — NOT PUBLISHED ({result.bus_error})" if result.bus_error else ""
+            print(
+                f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}{bus}"
+                f" [errors so far: provider {result.provider_errors}, redis {result.bus_errors}]"
+            )
 
     try:
         run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)

@@ -11,7 +11,6 @@ in every real use), so the providers import no database code.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from betfolio.providers.base import load_json
 from betfolio.providers.http import HttpProviderClient, HttpSettings, ProviderError, Response
 
 
@@ -67,11 +67,14 @@ class ResilientSource:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client, self.archive, self._clock = client, archive, clock
-        self._decode = decode or json.loads
+        self._decode = decode or self._load
 
     @property
     def provider(self) -> str:
         return self.client.provider
+
+    def _load(self, content: bytes) -> Any:
+        return load_json(content, provider=self.provider, endpoint="stored payload")
 
     def fetch(self, endpoint: str, params: dict[str, Any] | None = None) -> Fetched:
         params = dict(params or {})
