@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import DbOption, JsonFlag, console, err_console
+from betfolio.cli.options import DbOption, JsonFileOption, JsonFlag, emit_json, presentation_console
 
 
 def demo(
@@ -18,6 +17,7 @@ def demo(
         list[str] | None, typer.Option(help="Skip a stage: backtest, sim, train, providers (repeatable).")
     ] = None,
     as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Run the main job end to end on the bundled real sample and write a report."""
     from betfolio.jobs.demo import STAGES, run_demo
@@ -26,6 +26,7 @@ def demo(
     unknown = set(skip or ()) - set(STAGES)
     if unknown:
         raise typer.BadParameter(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
-    payload = run_demo(make_engine(db), report_dir, err_console if as_json else console, skip=frozenset(skip or ()))
-    if as_json:
-        print(json.dumps(payload, indent=2, default=str))
+    payload = run_demo(
+        make_engine(db), report_dir, presentation_console(as_json, json_file), skip=frozenset(skip or ())
+    )
+    emit_json(payload, as_json, json_file)

@@ -5,13 +5,12 @@ Heavy imports live inside the commands so `betfolio --help` stays fast.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from betfolio.cli.options import DbOption, JsonFlag, console, err_console
+from betfolio.cli.options import DbOption, JsonFileOption, JsonFlag, console, emit_json, err_console, wants_stdout_json
 from betfolio.cli.options import echo_err as _echo_err
 
 ingest_app = typer.Typer(help="Load provider data into the store.", no_args_is_help=True)
@@ -25,6 +24,7 @@ def ingest_football_data(
     db: DbOption = None,
     force: Annotated[bool, typer.Option(help="Re-parse files already ingested unchanged.")] = False,
     as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Ingest football-data.co.uk results, statistics and odds (every bookmaker, opening and closing)."""
     from betfolio.jobs.demo import ingest_with_progress
@@ -34,9 +34,8 @@ def ingest_football_data(
     engine = make_engine(db)
     upgrade(engine)
     summary = ingest_with_progress(engine, list(paths), err_console, force=force)
-    if as_json:
-        print(json.dumps(summary.as_dict(), indent=2))
-    else:
+    emit_json(summary.as_dict(), as_json, json_file)
+    if not wants_stdout_json(as_json, json_file):
         unchanged = sum(1 for f in summary.files if f.unchanged)
         console.print(
             f"{len(summary.files)} files ({unchanged} unchanged since last ingest): {summary.matches} matches "
@@ -53,10 +52,10 @@ def ingest_football_data(
         raise typer.Exit(1)
 
 
-def _print_report(report: Any, as_json: bool) -> None:
+def _print_report(report: Any, as_json: bool, json_file: Path | None) -> None:
     data = report.as_dict()
-    if as_json:
-        print(json.dumps(data, indent=2, default=str))
+    emit_json(data, as_json, json_file)
+    if wants_stdout_json(as_json, json_file):
         return
     typer.echo(
         f"{data['provider']}: {data['payloads']} payloads, {data['matches']} fixtures ({data['matches_added']} new, "
@@ -106,6 +105,7 @@ def ingest_api_football(
     per_minute: Annotated[int | None, typer.Option(help="Request budget per minute (on top of the quota).")] = None,
     per_day: Annotated[int | None, typer.Option(help="Request budget per day.")] = None,
     as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Ingest API-Football v3 data: a league season from the live API, or a folder of recorded payloads."""
     from betfolio.canonical.competition import normalise_season
@@ -128,6 +128,7 @@ def ingest_api_football(
         from betfolio.providers.api_football.client import ApiFootballClient, settings_for
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
+        from betfolio.store.archive import StoreArchive
 
         try:
             key = find_key("api-football", api_key)
@@ -136,7 +137,8 @@ def ingest_api_football(
             raise typer.Exit(2) from exc
         engine = engine_for(db)
         client = ApiFootballClient(
-            settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day), engine
+            settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day),
+            StoreArchive(engine),
         )
         try:
             report = ingest_live(
@@ -150,7 +152,7 @@ def ingest_api_football(
             )
         finally:
             client.close()
-    _print_report(report, as_json)
+    _print_report(report, as_json, json_file)
     if report.errors:
         raise typer.Exit(1)
 
@@ -170,6 +172,7 @@ def ingest_odds_api(
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="Override the API base URL.")] = None,
     as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Ingest The Odds API v4 prices: one league's current odds from the live API, or recorded responses."""
     from betfolio.canonical.competition import normalise_season
@@ -189,6 +192,7 @@ def ingest_odds_api(
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
         from betfolio.providers.odds_api.client import OddsApiClient, settings_for
+        from betfolio.store.archive import StoreArchive
 
         try:
             key = find_key("odds-api", api_key)
@@ -196,11 +200,11 @@ def ingest_odds_api(
             _echo_err(str(exc))
             raise typer.Exit(2) from exc
         engine = engine_for(db)
-        client = OddsApiClient(settings_for(key, base_url=base_url), engine)
+        client = OddsApiClient(settings_for(key, base_url=base_url), StoreArchive(engine))
         try:
             report = ingest_live(engine, client, league=league, season=season_label)
         finally:
             client.close()
-    _print_report(report, as_json)
+    _print_report(report, as_json, json_file)
     if report.errors:
         raise typer.Exit(1)

@@ -46,6 +46,7 @@ def live_command(
     from betfolio.providers.leagues import api_football_league_id
     from betfolio.providers.live_bus import LiveStateBus
     from betfolio.providers.live_feed import PollResult, run_feed
+    from betfolio.store.archive import StoreArchive
 
     league_ids: list[int] = []
     for raw in (leagues or "").split(","):
@@ -61,7 +62,7 @@ def live_command(
         _echo_err(str(exc))
         raise typer.Exit(2) from exc
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
-    client = ApiFootballClient(settings_for(key, base_url=base_url), _engine(db))
+    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 
     serve_metrics(metrics_port, metrics_host)
 
@@ -75,7 +76,11 @@ def live_command(
             print(json.dumps(result.__dict__))
         else:
             stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
-            print(f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}")
+            bus = f" — NOT PUBLISHED ({result.bus_error})" if result.bus_error else ""
+            print(
+                f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}{bus}"
+                f" [errors so far: provider {result.provider_errors}, redis {result.bus_errors}]"
+            )
 
     try:
         run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)

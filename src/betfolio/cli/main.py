@@ -19,6 +19,7 @@ from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
+from betfolio.cli.options import JsonFileCompatCommand
 from betfolio.cli.paper import paper_command
 from betfolio.cli.parse import parse_command
 from betfolio.cli.serve import serve_command
@@ -33,8 +34,8 @@ app.add_typer(bench_app, name="bench")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)
-app.command("backtest")(backtest_command)
-app.command("train")(train_command)
+app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("train", cls=JsonFileCompatCommand)(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
 app.command("serve")(serve_command)
@@ -42,7 +43,13 @@ app.command("paper")(paper_command)
 
 
 def main() -> None:
-    app()
+    from betfolio.store.engine import StoreError
+
+    try:
+        app()
+    except StoreError as exc:  # a database that cannot be used: one line saying which and why, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

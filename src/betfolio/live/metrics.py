@@ -106,6 +106,8 @@ def observe_poll(provider: str, result: Any, circuit_state: str, quota: dict[str
             QUOTA_REMAINING.labels(provider, window).set(left)
     if result.error:
         ERRORS.labels("provider").inc()
+    if getattr(result, "bus_error", None):
+        ERRORS.labels("redis_unavailable").inc()
 
 
 def metric_names() -> set[str]:
