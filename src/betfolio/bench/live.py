@@ -61,25 +61,6 @@ def _store(root: Path) -> tuple[Any, list[int]]:
     return engine, ids
 
 
-def _untrained_run(root: Path) -> Path:
-    """A run directory holding a randomly initialised live network (same shape and cost as a trained one)."""
-    from betfolio.agents.checkpoint import save_checkpoint
-    from betfolio.agents.live.layout import live_layout
-    from betfolio.agents.live.network import MaskedAttentionLSTM, NetworkConfig
-    from betfolio.agents.live.ppo import CHECKPOINT_KIND, PPOConfig
-    from betfolio.sim.features import N_LIVE_ACTIONS
-
-    layout = live_layout()
-    config = PPOConfig(network=NetworkConfig(n_actions=N_LIVE_ACTIONS))
-    network = MaskedAttentionLSTM(layout, config.network)
-    run = root / "untrained-run"
-    save_checkpoint(
-        run / "live.pt", kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash(),
-        payload={"config": config.as_dict(), "layout": layout.as_dict(), "network": network.state_dict()},
-    )  # fmt: skip
-    return run
-
-
 def _states(match_ids: list[int], minute: int, provider: str) -> list[Any]:
     from betfolio.canonical import LiveMatchState
 
@@ -259,6 +240,7 @@ def run(redis_url: str, run_dir: Path | None, matches: int, ticks: int, tick_sec
         http_seconds: float, connections: int) -> dict[str, Any]:  # fmt: skip
     import redis
 
+    from betfolio.live.paper import untrained_run
     from betfolio.store.identity import link_external
     from betfolio.store.writer import FIXTURE
 
@@ -273,7 +255,7 @@ def run(redis_url: str, run_dir: Path | None, matches: int, ticks: int, tick_sec
         chosen = ids[:matches]
         with engine.begin() as conn:
             link_external(conn, "bench", FIXTURE, {f"b{m}": m for m in chosen})
-        run_path = run_dir if run_dir is not None else _untrained_run(root)
+        run_path = run_dir if run_dir is not None else untrained_run(root / "untrained-run")
         result: dict[str, Any] = {
             "network": "trained run " + run_path.name if run_dir is not None else "untrained (same shape)",
             "feed_to_decision": feed_to_decision(engine, client, run_path, chosen, ticks, tick_seconds),

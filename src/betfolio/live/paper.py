@@ -164,6 +164,24 @@ def load_run(run_dir: Path) -> tuple[MaskedAttentionLSTM, ManagerConfig, str]:
     return network.eval(), manager, checkpoint.name
 
 
+def untrained_run(path: Path) -> Path:
+    """A run directory holding a randomly initialised live network — same shape and cost as a trained one — for
+    benchmarks and for the demo when no training run exists. Anything it "decides" is noise, and is labelled so."""
+    from betfolio.agents.checkpoint import save_checkpoint
+    from betfolio.agents.live.layout import live_layout
+    from betfolio.agents.live.network import NetworkConfig
+    from betfolio.agents.live.ppo import CHECKPOINT_KIND, PPOConfig
+
+    layout = live_layout()
+    config = PPOConfig(network=NetworkConfig(n_actions=N_LIVE_ACTIONS))
+    network = MaskedAttentionLSTM(layout, config.network)
+    save_checkpoint(
+        path / "live.pt", kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash(),
+        payload={"config": config.as_dict(), "layout": layout.as_dict(), "network": network.state_dict()},
+    )  # fmt: skip
+    return path
+
+
 class PaperTrader:
     def __init__(self, engine: Any, client: Any, network: MaskedAttentionLSTM, manager: ManagerConfig,
                  config: PaperConfig) -> None:  # fmt: skip
