@@ -9,9 +9,11 @@ The database is chosen with --db or BETFOLIO_DATABASE_URL (default: SQLite in th
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from betfolio import __version__
 from betfolio.cli.backtest import backtest_command
 from betfolio.cli.bench import bench_app
 from betfolio.cli.db import db_app
@@ -26,6 +28,24 @@ from betfolio.cli.serve import serve_command
 from betfolio.cli.train import train_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
+
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"betfolio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Betfolio: a football betting portfolio run like a small quant fund."""
+
 
 # Command groups (one module each).
 app.add_typer(db_app, name="db")
