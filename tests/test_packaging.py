@@ -64,7 +64,7 @@ CORE_PACKAGES = (
     "betfolio.backtest",
     "betfolio.jobs.backtest",
     "betfolio.cli",
-    # "betfolio.config",
+    "betfolio.config",
     # "betfolio.logs",
     # "betfolio.api",
 )

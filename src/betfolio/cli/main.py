@@ -16,6 +16,7 @@ import typer
 from betfolio import __version__
 from betfolio.cli.backtest import backtest_command
 from betfolio.cli.bench import bench_app
+from betfolio.cli.config import config_app
 from betfolio.cli.db import db_app
 from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
@@ -28,7 +29,6 @@ from betfolio.cli.serve import serve_command
 from betfolio.cli.train import train_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
-
 
 
 def _show_version(value: bool) -> None:
@@ -51,6 +51,7 @@ def root(
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(bench_app, name="bench")
+app.add_typer(config_app, name="config")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)
