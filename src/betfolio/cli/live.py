@@ -6,6 +6,7 @@ Heavy imports live inside the command so `betfolio --help` stays fast.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -13,6 +14,8 @@ import typer
 from betfolio.cli.ingest import engine_for as _engine
 from betfolio.cli.options import DbOption
 from betfolio.cli.options import echo_err as _echo_err
+
+log = logging.getLogger("betfolio.live")
 
 
 def live_command(
@@ -57,11 +60,17 @@ def live_command(
     client = ApiFootballClient(settings_for(key, base_url=base_url), _engine(db))
 
     def show(result: PollResult) -> None:
-        if as_json:
-            print(json.dumps(result.__dict__))
+        if as_json:  # machine output: one JSON line per poll on stdout
+            print(json.dumps(result.__dict__), flush=True)
+        elif result.stale:
+            log.warning(
+                "%d live states, %d published, %d rejected — STALE %.0f s (%s)",
+                result.states, result.published, result.rejects, result.staleness_seconds, result.error,
+            )  # fmt: skip
         else:
-            stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
-            print(f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}")
+            log.info(
+                "%d live states, %d published, %d rejected — fresh", result.states, result.published, result.rejects
+            )
 
     try:
         run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)

@@ -26,6 +26,7 @@ import httpx
 import pybreaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from betfolio.logs import RedactSecrets, register_secret
 from betfolio.providers.ratelimit import QuotaExhausted, QuotaLimiter
 
 
@@ -81,24 +82,9 @@ class Response:
     attempts: int = 1
 
 
-class _RedactSecrets(logging.Filter):
-    """httpx logs every request URL at INFO; a query-string API key must not reach a log file."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-_REDACTOR = _RedactSecrets()
-logging.getLogger("httpx").addFilter(_REDACTOR)
+# httpx logs every request URL at INFO; a query-string API key must not reach a log file, whoever configured
+# logging (the filter also sits on the handler betfolio.logs installs).
+logging.getLogger("httpx").addFilter(RedactSecrets())
 
 
 Check = Callable[[Any], None]
@@ -125,7 +111,7 @@ class HttpProviderClient:
         )
         for secret in [*settings.headers.values(), *settings.secret_params.values()]:
             if secret and len(secret) >= 6 and _is_secret_header_value(secret, settings):
-                _REDACTOR.secrets.add(secret)
+                register_secret(secret)
         self._http = httpx.Client(
             base_url=settings.base_url, headers=settings.headers, timeout=settings.timeout, transport=transport
         )
