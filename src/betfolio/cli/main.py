@@ -9,11 +9,14 @@ The database is chosen with --db or BETFOLIO_DATABASE_URL (default: SQLite in th
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from betfolio import __version__
 from betfolio.cli.backtest import backtest_command
 from betfolio.cli.bench import bench_app
+from betfolio.cli.config import config_app
 from betfolio.cli.db import db_app
 from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
@@ -27,10 +30,28 @@ from betfolio.cli.train import train_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"betfolio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Betfolio: a football betting portfolio run like a small quant fund."""
+
+
 # Command groups (one module each).
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(bench_app, name="bench")
+app.add_typer(config_app, name="config")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)

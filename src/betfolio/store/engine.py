@@ -1,18 +1,17 @@
 """Where the database lives and how to open it.
 
 SQLite is the zero-set-up default (a file in the user data dir, WAL mode so readers — the desktop app — never
-block the writer). PostgreSQL is chosen with ``--db`` or ``BETFOLIO_DATABASE_URL``.
+block the writer). PostgreSQL is chosen with ``--db``, ``BETFOLIO_DATABASE_URL`` or ``database_url`` in the config
+file (:mod:`betfolio.config`), the same for the CLI, the app, the service and the trader.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -29,9 +28,10 @@ class StoreError(RuntimeError):
 
 
 def data_dir() -> Path:
-    """The user data dir (override with BETFOLIO_DATA_DIR), created on first use."""
-    override = os.environ.get(ENV_DATA_DIR)
-    path = Path(override) if override else user_data_path("betfolio", appauthor=False)
+    """The user data dir (configured as ``data_dir``; BETFOLIO_DATA_DIR overrides it), created on first use."""
+    from betfolio.config import load_settings
+
+    path = load_settings().data_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -41,14 +41,16 @@ def default_database_url() -> str:
 
 
 def resolve_database_url(url: str | None = None) -> str:
-    """Explicit URL, else the environment, else the SQLite default. Bare paths mean SQLite files."""
-    chosen = url or os.environ.get(ENV_DATABASE_URL) or default_database_url()
-    if "://" not in chosen:
-        chosen = f"sqlite:///{Path(chosen).expanduser().resolve()}"
-    parsed = make_url(chosen)
-    if parsed.drivername in ("postgresql", "postgres"):
-        chosen = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return chosen
+    """Explicit URL, else the configuration (environment, then config file), else the SQLite default.
+
+    Bare paths mean SQLite files. See :mod:`betfolio.config` for the precedence.
+    """
+    from betfolio.config import load_settings, resolve_database_url_from
+
+    settings = load_settings(database_url=url or None)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return resolve_database_url_from(settings)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
