@@ -260,3 +260,17 @@ def test_pipeline_records_the_hrl_portfolio_for_the_app(
     _times, shares, totals = portfolio.allocation()
     assert totals.sum() == pytest.approx(staked)
     assert set(shares) == agents
+
+
+def test_the_hrl_portfolio_passes_every_bet_through_the_risk_chain() -> None:
+    from betfolio.agents.evaluation import SharedBook
+    from betfolio.risk import RiskLimits
+
+    greedy = Sleeve("greedy", [DayBet(DAYS[0], 0.20, 0.40, 2.0, math.nan), DayBet(DAYS[1], 0.04, 0.0, 2.0, math.nan)])
+    book = SharedBook({"greedy": greedy}, 1000.0, RiskLimits(max_stake_fraction=0.05, min_stake=45.0))
+    ((_, _, stake, payout),) = book.trade_day(DAYS[0], {"greedy": 1.0})
+    assert (stake, payout) == (pytest.approx(50.0), pytest.approx(100.0))  # cut to 5 %, paid its own multiple
+    assert book.portfolio.rejections["cut: stake_cap"] == 1
+    assert book.trade_day(DAYS[1], {"greedy": 1.0}) == []  # 4 % of 1050 = 42 < the minimum stake
+    assert [r.reason for r in book.portfolio.refusals] == ["below_min_stake"]
+    assert book.equity == pytest.approx(1050.0)

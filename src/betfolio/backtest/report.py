@@ -40,6 +40,11 @@ def summarise(result: BacktestResult, *, seed: int = 0) -> dict[str, Any]:
             "with_result": len(result.outcomes),
             "issues": data.issue_counts(),
             "issue_details": [str(i) for i in data.issues[:500]],
+            "history_matches": len(data.history),
+            "model_forecasts": {
+                name: {"forecast": len(preds), "not_forecast": decidable - len(preds)}
+                for name, preds in result.model_forecasts.items()
+            },
         },
         "rounds": result.rounds,
         "refits": result.refits,
@@ -151,6 +156,12 @@ def _not_evaluated(summary: dict[str, Any]) -> list[str]:
         notes.append(f"{d['matches'] - d['with_prematch_odds']} matches had no pre-match prices: no decisions on them.")
     if d["matches"] - d["with_result"]:
         notes.append(f"{d['matches'] - d['with_result']} matches had no result: not scored, bets on them not settled.")
+    for name, counts in d.get("model_forecasts", {}).items():
+        if counts["not_forecast"]:
+            notes.append(
+                f"{name}: {counts['not_forecast']} of {d['with_prematch_odds']} decidable matches got no forecast "
+                "(a team without results in the fit window, or too few results yet)."
+            )
     for kind, n in sorted(d["issues"].items()):
         if kind == "no_closing_odds":
             notes.append(f"{n} league-season(s) lack closing prices in part or whole: CLV is missing for those bets.")

@@ -42,6 +42,7 @@ def live_command(
     from betfolio.providers.leagues import api_football_league_id
     from betfolio.providers.live_bus import LiveStateBus
     from betfolio.providers.live_feed import PollResult, run_feed
+    from betfolio.store.archive import StoreArchive
 
     league_ids: list[int] = []
     for raw in (leagues or "").split(","):
@@ -57,20 +58,19 @@ def live_command(
         _echo_err(str(exc))
         raise typer.Exit(2) from exc
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
-    client = ApiFootballClient(settings_for(key, base_url=base_url), _engine(db))
+    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 
     def show(result: PollResult) -> None:
         if as_json:  # machine output: one JSON line per poll on stdout
             print(json.dumps(result.__dict__), flush=True)
-        elif result.stale:
-            log.warning(
-                "%d live states, %d published, %d rejected — STALE %.0f s (%s)",
-                result.states, result.published, result.rejects, result.staleness_seconds, result.error,
-            )  # fmt: skip
         else:
-            log.info(
-                "%d live states, %d published, %d rejected — fresh", result.states, result.published, result.rejects
-            )
+            stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
+            bus = f" — NOT PUBLISHED ({result.bus_error})" if result.bus_error else ""
+            log.log(
+                logging.WARNING if result.stale or result.bus_error else logging.INFO,
+                "%d live states, %d published, %d rejected — %s%s [errors so far: provider %d, redis %d]",
+                result.states, result.published, result.rejects, stale, bus, result.provider_errors, result.bus_errors,
+            )  # fmt: skip
 
     try:
         run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)

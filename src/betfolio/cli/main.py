@@ -94,7 +94,13 @@ app.command("paper")(paper_command)
 
 
 def main() -> None:
-    app()
+    from betfolio.store.engine import StoreError
+
+    try:
+        app()
+    except StoreError as exc:  # a database that cannot be used: one line saying which and why, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from betfolio.canonical.enums import MatchStatus
@@ -18,6 +18,8 @@ from betfolio.engine.strategy import MatchView
 if TYPE_CHECKING:
     from betfolio.backtest.data import MarketKey, MarketQuotes
 
+#: How long after kick-off a result is taken to be known: bets settle then, and only then may a decision know it.
+RESULT_DELAY = timedelta(hours=2, minutes=15)
 #: Match statuses on which every bet is void (the stake comes back): the markets' default void rules.
 VOID_STATUSES = frozenset({MatchStatus.POSTPONED.value, MatchStatus.CANCELLED.value, MatchStatus.ABANDONED.value})
 _FINAL = frozenset({MatchStatus.FINISHED.value, MatchStatus.AWARDED.value})
