@@ -20,6 +20,7 @@ from betfolio.cli.config import config_app
 from betfolio.cli.db import db_app
 from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
+from betfolio.cli.fetch import fetch_app
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
 from betfolio.cli.options import JsonFileCompatCommand
@@ -80,6 +81,7 @@ def root(
 # Command groups (one module each).
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(fetch_app, name="fetch")
 app.add_typer(bench_app, name="bench")
 app.add_typer(config_app, name="config")
 # Single commands.
