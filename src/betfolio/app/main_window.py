@@ -7,6 +7,7 @@ dir), so a run with its own data dir (tests, screenshots) never touches a user's
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Signal, Slot
@@ -74,11 +75,24 @@ class MainWindow(QMainWindow):
         context.navigate.connect(self.show_page)
         context.data_changed.connect(self._update_status)
         self._build_menu()
+        context.reads.idle.connect(self._freeze_startup_objects)
         self.settings = window_settings(context)
         self._restore_state()
         for page in self.pages.values():
             page.refresh()
         self._update_status()
+
+    @Slot()
+    def _freeze_startup_objects(self) -> None:
+        """Once the first loads are in (modules imported, pages filled), exempt what exists from collection.
+
+        A full garbage collection walks every live object while holding the interpreter lock — every thread
+        stops, the GUI thread included. With the scientific stack loaded that is over a second here, and it ran
+        whenever a background read happened to trigger it. Start-up objects live as long as the app, so
+        ``gc.freeze`` moves them out of the collector's sight; later full collections stay short.
+        """
+        self.context.reads.idle.disconnect(self._freeze_startup_objects)
+        gc.freeze()
 
     # --- menu ------------------------------------------------------------------------------------------
     def _build_menu(self) -> None:
