@@ -15,8 +15,11 @@ import numpy as np
 from sqlalchemy import Connection
 
 from betfolio.canonical import statistics as st
-from betfolio.store.live_queries import circuit_states, latest_live_states
-from betfolio.store.queries import matches_by_ids
+from betfolio.store.live_queries import live_state_counts
+from betfolio.store.queries import latest_live_states, matches_by_ids, provider_statuses
+
+#: The monitor lists at most this many (match, provider) series, the most recently observed first.
+MAX_SERIES = 500
 
 #: The mission's alert threshold: data older than this is highlighted.
 STALE_AFTER_SECONDS = 30.0
@@ -71,11 +74,13 @@ def effective_staleness(reported: float, observed_at: datetime, status: str, now
 
 
 def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
-    latest = latest_live_states(conn)
+    latest = latest_live_states(conn, limit=MAX_SERIES)
     if not latest:
         return []
-    teams = matches_by_ids(conn, [r["match_id"] for r in latest])
-    circuits = circuit_states(conn)
+    ids = [r["match_id"] for r in latest]
+    teams = matches_by_ids(conn, ids)
+    counts = live_state_counts(conn, ids)
+    circuits = {row["provider"]: row["circuit_state"] for row in provider_statuses(conn)}
     out = []
     for r in latest:
         m = teams.get(r["match_id"])
@@ -94,7 +99,7 @@ def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
                 r["status"],
                 r["observed_at"],
                 effective_staleness(r["data_staleness"], r["observed_at"], r["status"], now),
-                r["n_states"],
+                counts.get((r["match_id"], r["provider"]), 1),
                 circuits.get(r["provider"]),
             )
         )

@@ -1,8 +1,8 @@
 """The main window: navigation on the left, one page at a time on the right, a menu, and remembered layout.
 
 QSettings keeps what a user arranged between runs: window geometry, every splitter, the last page and the
-matches filters. It is an INI file beside the app's other settings (``context.settings_dir``, else the data
-dir), so a run with its own data dir (tests, screenshots) never touches a user's layout.
+matches filters. It is an INI file in the config dir beside ``config.toml`` (``context.settings_dir`` when the
+context has one: tests, screenshots), so such runs never touch a user's layout.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from betfolio.app.pages.matches import MatchesPage
 from betfolio.app.pages.portfolio import PortfolioPage
 from betfolio.app.pages.providers import ProvidersPage
 from betfolio.app.table_export import export_matches, model_snapshot, write_csv
-from betfolio.store.engine import data_dir
+from betfolio.config import config_dir
 
 STATE_FILE = "app-state.ini"
 
 
 def window_settings(context: AppContext) -> QSettings:
-    folder = Path(context.settings_dir) if context.settings_dir is not None else data_dir()
+    folder = Path(context.settings_dir) if context.settings_dir is not None else config_dir()
     return QSettings(str(folder / STATE_FILE), QSettings.Format.IniFormat)
 
 

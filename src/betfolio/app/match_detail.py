@@ -24,8 +24,7 @@ from betfolio.app.widgets import PALETTE, fill_table, legend_below, read_only_ta
 from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.canonical.statistics import ALL_STATS, EXPECTED_GOALS
 from betfolio.store.coverage_queries import SeasonCoverage, load_season_coverage
-from betfolio.store.people_queries import match_injuries
-from betfolio.store.queries import QuoteRow, line_movement, match_by_id
+from betfolio.store.queries import QuoteRow, line_movement, match_by_id, match_people
 
 STATE_TEXT = {
     BadgeState.PRESENT: "present",
@@ -42,7 +41,8 @@ class MatchDetailData:
     match: dict[str, Any] | None
     quotes: list[QuoteRow] = field(default_factory=list)
     coverage: SeasonCoverage | None = None
-    injuries: list[dict[str, Any]] = field(default_factory=list)
+    #: Injury reports concerning the match; None when no stored provider covers injuries (masked).
+    injuries: list[dict[str, Any]] | None = None
 
 
 def load_match_detail(engine: Engine, match_id: int) -> MatchDetailData:
@@ -51,7 +51,13 @@ def load_match_detail(engine: Engine, match_id: int) -> MatchDetailData:
         if match is None:
             return MatchDetailData(match_id, None)
         coverage = load_season_coverage(conn, match["league"], match["season"]).get((match["league"], match["season"]))
-        return MatchDetailData(match_id, match, line_movement(conn, match_id), coverage, match_injuries(conn, match))
+        people = match_people(conn, match_id)
+        injuries = None
+        if people.injuries is not None:
+            home = match["home_team"]
+            injuries = [{**i, "side": "home" if i.get("team") == home else "away"} for i in people.injuries]
+            injuries.sort(key=lambda i: (i["side"] != "home", i["player"]))
+        return MatchDetailData(match_id, match, line_movement(conn, match_id), coverage, injuries)
 
 
 class OddsChart(pg.PlotWidget):
@@ -127,7 +133,7 @@ class MatchDetail(QWidget):
         self.reads = reads if reads is not None else BackgroundReads(self, max_threads=1)
         self.match: dict[str, Any] | None = None
         self.quotes: list[QuoteRow] = []
-        self.injuries: list[dict[str, Any]] = []
+        self.injuries: list[dict[str, Any]] | None = None
         self.header = QLabel("Select a match to see its result, statistics and odds movement.")
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
@@ -270,20 +276,22 @@ class MatchDetail(QWidget):
                 for player in block.get(key) or []:
                     rows.append((side, role, player.get("number"), player.get("name"), player.get("pos")))
         fill_table(self.lineups_table, rows)
-        injury_state = coverage_state(bool(self.injuries), cov.has("injuries"))
-        self.injuries_state.setText(
-            f"Injuries: {STATE_TEXT[injury_state]}"
-            if injury_state is not BadgeState.MISSING
-            else "Injuries: none reported for this match (the provider covers injuries for this league season)"
-        )
+        injuries = self.injuries
+        if injuries is None:
+            injury_state = BadgeState.MASKED
+            self.injuries_state.setText(f"Injuries: {STATE_TEXT[injury_state]}")
+        elif not injuries:
+            injury_state = BadgeState.MISSING
+            self.injuries_state.setText("Injuries: none reported for this match (injuries are covered)")
+        else:
+            injury_state = BadgeState.PRESENT
+            self.injuries_state.setText(f"Injuries: {len(injuries)} reported")
         fill_table(
             self.injuries_table,
-            [(i["side"], i["player"], i.get("type"), i.get("reason"), i.get("provider")) for i in self.injuries],
+            [(i["side"], i["player"], i.get("type"), i.get("reason"), i.get("provider")) for i in injuries or []],
         )
         self.tabs.setTabText(1, f"Lineups ({lineup_state.value})")
-        self.tabs.setTabText(
-            2, f"Injuries ({len(self.injuries)})" if self.injuries else f"Injuries ({injury_state.value})"
-        )
+        self.tabs.setTabText(2, f"Injuries ({len(injuries)})" if injuries else f"Injuries ({injury_state.value})")
 
     @Slot()
     def _on_market(self) -> None:

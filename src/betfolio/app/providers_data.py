@@ -9,14 +9,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from betfolio.app.settings import KEYED_PROVIDERS
-from betfolio.store.provider_queries import (
-    coverage_counts,
-    coverage_rows,
-    last_ingests,
-    payload_counts,
-    provider_status_rows,
-)
-from betfolio.store.queries import league_names
+from betfolio.store.provider_queries import coverage_counts, last_ingests, payload_counts
+from betfolio.store.queries import coverage_rows, league_names, provider_statuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +31,7 @@ class ProviderInfo:
 
 def provider_overview(conn: Connection) -> list[ProviderInfo]:
     """Every provider the store knows of (status rows, coverage, archived payloads) plus the keyed ones."""
-    status = provider_status_rows(conn)
+    status = {row["provider"]: row for row in provider_statuses(conn)}
     cov = coverage_counts(conn)
     payloads = payload_counts(conn)
     ingests = last_ingests(conn)

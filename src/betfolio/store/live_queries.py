@@ -1,23 +1,13 @@
-"""Reads of the live state series (``live_states``) and the providers' circuit states."""
+"""Reads of the live state series (``live_states``) beyond the latest states (``queries.latest_live_states``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from betfolio.store.tables import live_states, provider_status
-
-
-def latest_live_states(conn: Connection) -> list[dict[str, Any]]:
-    """The newest state of every (match, provider) series, with the series length as ``n_states``."""
-    series = (live_states.c.match_id, live_states.c.provider)
-    ranked = select(
-        live_states,
-        func.row_number().over(partition_by=series, order_by=live_states.c.observed_at.desc()).label("rank"),
-        func.count().over(partition_by=series).label("n_states"),
-    ).subquery()
-    return [dict(r) for r in conn.execute(select(ranked).where(ranked.c.rank == 1)).mappings()]
+from betfolio.store.tables import live_states
 
 
 def live_timeline(conn: Connection, match_id: int, provider: str) -> list[dict[str, Any]]:
@@ -30,6 +20,15 @@ def live_timeline(conn: Connection, match_id: int, provider: str) -> list[dict[s
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def circuit_states(conn: Connection) -> dict[str, str | None]:
-    """Provider → circuit-breaker state as last recorded."""
-    return dict(conn.execute(select(provider_status.c.provider, provider_status.c.circuit_state)).all())  # type: ignore[arg-type]
+def live_state_counts(conn: Connection, match_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+    """(match, provider) → number of states stored."""
+    counts: dict[tuple[int, str], int] = {}
+    ids = list(match_ids)
+    for start in range(0, len(ids), 900):
+        stmt = (
+            select(live_states.c.match_id, live_states.c.provider, func.count())
+            .where(live_states.c.match_id.in_(ids[start : start + 900]))
+            .group_by(live_states.c.match_id, live_states.c.provider)
+        )
+        counts.update({(m, p): int(n) for m, p, n in conn.execute(stmt)})
+    return counts
