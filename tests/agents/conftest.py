@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from betfolio.demo import bundled_sample
+from betfolio.data import bundled_sample
 from betfolio.ingest.football_data import discover, ingest_files
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade

@@ -24,10 +24,10 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.agents.pipeline import HRLSettings, split_seasons
 from betfolio.agents.prematch.strategy import form_features, prematch_values
 from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.jobs.training import HRLSettings, split_seasons
 from betfolio.sim.features import PREMATCH_FEATURES
 
 DAYS = [date(2023, 1, 1) + timedelta(days=i) for i in range(6)]
@@ -180,16 +180,16 @@ def test_backtest_observation_matches_the_simulator(sample_store: tuple[Engine, 
 @pytest.fixture(scope="module")
 def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
     """The demo's training stage (the whole train → evaluate pipeline) with tiny budgets."""
-    from betfolio.agents import demo_stage
+    from betfolio.jobs.demo import training_stage
 
     engine, root = sample_store
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BETFOLIO_DATA_DIR", str(root / "data"))
-        mp.setattr(demo_stage, "DEMO_LIVE_STEPS", 8_192)
-        mp.setattr(demo_stage, "DEMO_Q_EPISODES", 3)
-        mp.setattr(demo_stage, "DEMO_DQN_STEPS", 600)
+        mp.setattr(training_stage, "DEMO_LIVE_STEPS", 8_192)
+        mp.setattr(training_stage, "DEMO_Q_EPISODES", 3)
+        mp.setattr(training_stage, "DEMO_DQN_STEPS", 600)
         console = Console(width=160, record=True)
-        summary = demo_stage.run_demo_training(engine, console, root / "report")
+        summary = training_stage.run_demo_training(engine, console, root / "report")
     printed = console.export_text()
     assert "Agents vs baselines" in printed and "Overall:" in printed
     assert json.loads((root / "report" / "agents" / "evaluation.json").read_text())["verdict"] == summary["verdict"]

@@ -149,7 +149,7 @@ def test_demo_stage_runs_through_the_stand_in(sqlite_engine, tmp_path: Path, af_
 
     from rich.console import Console
 
-    from betfolio.ingest.demo_stage import run_demo_providers
+    from betfolio.jobs.demo.providers_stage import run_demo_providers
 
     out = io.StringIO()
     summary = run_demo_providers(sqlite_engine, Console(file=out, width=160), tmp_path)

@@ -11,7 +11,7 @@ import numpy as np
 from rich.console import Console
 
 from betfolio.ingest.football_data import ingest_paths
-from betfolio.sim.demo_stage import POLICIES, run_demo_sim
+from betfolio.jobs.demo.sim_stage import POLICIES, run_demo_sim
 from betfolio.sim.reward import REWARD_NAMES
 
 

@@ -27,6 +27,8 @@ from sqlalchemy import Engine, select
 
 from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market, MatchStatus, Selection
+from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
+from betfolio.engine.events import RESULT_DELAY
 from betfolio.store.queries import matches_query
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
@@ -41,8 +43,6 @@ MARKET_SELECTIONS: dict[str, tuple[str, ...]] = {
 #: so both sides of one handicap share a key. ``None`` for 1X2.
 MarketKey = tuple[str, float | None]
 MATCH_ODDS_KEY: MarketKey = (Market.MATCH_ODDS.value, None)
-#: How long after kick-off a result is taken to be known (settlement and model refits wait this long).
-RESULT_DELAY = timedelta(hours=2, minutes=15)
 
 _SEASON = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -195,7 +195,7 @@ def load_from_engine(
     leagues: Sequence[str] | None = None,
     seasons: Sequence[str] | None = None,
     *,
-    min_lead: timedelta = timedelta(hours=1),
+    min_lead: timedelta = DEFAULT_AS_OF.min_lead,
     markets: Iterable[str] = tuple(MARKET_SELECTIONS),
     history: bool = True,
 ) -> BacktestData:
@@ -311,7 +311,7 @@ def load_from_directory(
     seasons: Sequence[str],
     *,
     engine: Engine | None = None,
-    min_lead: timedelta = timedelta(hours=1),
+    min_lead: timedelta = DEFAULT_AS_OF.min_lead,
     history: bool = True,
 ) -> tuple[BacktestData, Engine]:
     """:func:`ingest_directory` (one folder or several), then :func:`load_from_engine`; ingest problems join
@@ -380,9 +380,8 @@ def _dedupe(records: list[MatchRecord], issues: list[DataIssue]) -> list[MatchRe
 
 
 def _attach_quotes(m: MatchRecord, quotes: list[tuple[Any, ...]], min_lead: timedelta) -> None:
-    latest_allowed = m.kickoff - min_lead
-    prematch_times = [q[6] for q in quotes if not q[7] and q[6] <= latest_allowed]
-    m.decision_at = max(prematch_times) if prematch_times else None
+    rule = AsOfRule(min_lead)
+    m.decision_at = rule.decision_time(m.kickoff, (q[6] for q in quotes if not q[7]))
     pre: dict[tuple[MarketKey, str, str], tuple[datetime, float]] = {}
     close: dict[tuple[MarketKey, str, str], tuple[datetime, float]] = {}
     for _, bookmaker, market, selection, line, odds, quoted_at, is_closing in quotes:
@@ -394,7 +393,7 @@ def _attach_quotes(m: MatchRecord, quotes: list[tuple[Any, ...]], min_lead: time
         key = ((market, key_line), bookmaker, selection)
         if is_closing:
             book = close
-        elif m.decision_at is not None and quoted_at <= m.decision_at:
+        elif rule.usable(quoted_at, m.decision_at):
             book = pre
         else:
             continue

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from betfolio.backtest.engine import BacktestResult, BetRecord, StrategyRun
 from betfolio.backtest.metrics import betting_metrics, calibration_table, forecast_metrics
+from betfolio.engine.ledger import json_ready
 
 #: Forecast sources that are markets, not models (benchmarks).
 MARKET_SOURCES = ("opening market", "pinnacle closing")
@@ -181,17 +181,6 @@ def _not_evaluated(summary: dict[str, Any]) -> list[str]:
 def write_json(summary: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(json_ready(summary), indent=2, allow_nan=False))
-
-
-def json_ready(value: Any) -> Any:
-    """JSON has no NaN/inf: write them as null (missing stays missing, never zero)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    return value
 
 
 def write_ledger_csv(result: BacktestResult, path: Path) -> None:

@@ -313,6 +313,6 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Matches table with ~40k rows (load, scroll, filter) and the odds chart open time of one match."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         emit(run(db, data_dir, chart_samples, min_rows), as_json)

@@ -31,7 +31,7 @@ def default_data_dir() -> Path:
     for candidate in SHARED_DATA_CANDIDATES:
         if candidate.is_dir():
             return candidate
-    from betfolio.demo import bundled_sample
+    from betfolio.data import bundled_sample
 
     with bundled_sample() as path:
         return path

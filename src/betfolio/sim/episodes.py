@@ -4,7 +4,7 @@ Built once per run from the store (``matches_master`` + ``daily_betting_lines`` 
 with :func:`load_matchset`; :func:`load_sample_matchset` does the same on the bundled football-data sample
 (ingested into an in-memory store; used by tests, benchmarks and the demo).
 
-What a decision may use: the pre-match prices are the *last non-closing* quote stamped at or before kick-off;
+What a decision may use: the pre-match prices the engine's as-of rule allows (:mod:`betfolio.engine.asof`);
 closing prices are kept separately for evaluation (closing line value) and never enter an observation.
 A match without a regular-time result, or without a complete pre-match 1X2 price, is excluded and counted with
 its reason (:attr:`MatchSet.exclusions`).
@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from betfolio.canonical import is_aggregate_bookmaker
+from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.sim.features import MATCH_STATS
 from betfolio.store.queries import (
@@ -60,6 +61,7 @@ _ARRAY_FIELDS = (
     "league",
     "season",
     "kickoff",
+    "decision_at",
     "home_team",
     "away_team",
     "prematch_fair",
@@ -143,6 +145,7 @@ class MatchSet:
     league: np.ndarray  # object
     season: np.ndarray  # object
     kickoff: np.ndarray  # datetime64[s], UTC
+    decision_at: np.ndarray  # datetime64[s], UTC: when the as-of rule decides (the latest usable quote)
     home_team: np.ndarray  # object
     away_team: np.ndarray  # object
     prematch_fair: np.ndarray  # [n, 3] margin-free 1X2 probabilities at decision time
@@ -204,10 +207,16 @@ class MatchSet:
         }
 
 
-def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series) -> pd.DataFrame:
-    """Last non-closing, non-in-play quote at or before kick-off per (match, bookmaker, market, selection, line)."""
+def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series, rule: AsOfRule = DEFAULT_AS_OF) -> pd.DataFrame:
+    """Last usable pre-match quote per (match, bookmaker, market, selection, line) under the engine's as-of rule.
+
+    The same rule as the backtest (:class:`betfolio.engine.asof.AsOfRule`): the decision time is the latest
+    non-closing quote stamped ``min_lead`` before kick-off, and only quotes stamped by then are used.
+    """
     q = quotes[~quotes["is_closing"] & ~quotes["in_play"]].copy()
-    q = q[q["quoted_at"] <= q["match_id"].map(kickoff)]
+    q = q[q["quoted_at"] <= q["match_id"].map(kickoff) - rule.min_lead]
+    decision_at = q.groupby("match_id")["quoted_at"].transform("max")
+    q = q[q["quoted_at"] <= decision_at]
     q = q.sort_values("quoted_at")
     return q.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last")
 
@@ -249,6 +258,7 @@ def build_matchset(
     q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
     q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
     pre = _latest_prematch(q, kickoff_utc)
+    decided = pre.groupby("match_id")["quoted_at"].max()
     books_1x2 = _book_prices(pre, "1x2", SELECTIONS_1X2, None)
     if bookmaker is not None:
         books_1x2 = books_1x2[books_1x2.index.get_level_values("bookmaker") == bookmaker]
@@ -324,6 +334,7 @@ def build_matchset(
         league=m["league"].to_numpy(dtype=object),
         season=m["season"].to_numpy(dtype=object),
         kickoff=pd.to_datetime(m["kickoff_utc"], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
+        decision_at=pd.to_datetime(decided.loc[ids], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
         home_team=m["home_team"].to_numpy(dtype=object),
         away_team=m["away_team"].to_numpy(dtype=object),
         prematch_fair=fair.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),

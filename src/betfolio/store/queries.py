@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, select
 from sqlalchemy.orm import aliased
 
+from betfolio.store.tables import bet_ledger, coverage, live_states, provider_status, runs, teams
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
-from betfolio.store.tables import teams
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +143,83 @@ def find_match(conn: Connection, league: str, season: str, home_team: str, away_
         if row["home_team"] == home_team and row["away_team"] == away_team:
             return row
     return None
+
+
+# -- live reads: the adapter service, the paper trader and the app's Live page -------------------------------------
+
+
+def fixtures(conn: Connection, *, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, Any]]:
+    """One page of :func:`matches_query` (same filters), for callers that serve it over HTTP."""
+    stmt = matches_query(**filters).limit(limit).offset(offset)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def latest_live_states(
+    conn: Connection, *, provider: str | None = None, match_ids: Sequence[int] | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The most recent stored state of each (match, provider), newest first."""
+    conditions = []
+    if provider is not None:
+        conditions.append(live_states.c.provider == provider)
+    if match_ids:
+        conditions.append(live_states.c.match_id.in_(list(match_ids)))
+    ranked = (
+        select(
+            live_states,
+            func.row_number()
+            .over(
+                partition_by=(live_states.c.match_id, live_states.c.provider),
+                order_by=live_states.c.observed_at.desc(),
+            )
+            .label("rank"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    stmt = (
+        select(*(c for c in ranked.c if c.name != "rank"))
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.observed_at.desc(), ranked.c.match_id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def coverage_rows(conn: Connection, *, league: str | None = None) -> list[dict[str, Any]]:
+    """Coverage per (provider, league, season): the flags and in-match statistics each provider delivers."""
+    stmt = select(coverage).order_by(coverage.c.league, coverage.c.provider, coverage.c.season)
+    if league is not None:
+        stmt = stmt.where(coverage.c.league == league)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def provider_statuses(conn: Connection) -> list[dict[str, Any]]:
+    """Circuit state, quota and last success/failure of every provider connection."""
+    return [dict(r) for r in conn.execute(select(provider_status).order_by(provider_status.c.provider)).mappings()]
+
+
+def match_results(conn: Connection, match_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Status and full-time score of the given matches (for settling bets once results are ingested)."""
+    if not match_ids:
+        return {}
+    stmt = select(mm.c.match_id, mm.c.status, mm.c.home_goals, mm.c.away_goals).where(
+        mm.c.match_id.in_(list(match_ids))
+    )
+    return {r["match_id"]: dict(r) for r in conn.execute(stmt).mappings()}
+
+
+def paper_runs(conn: Connection) -> list[dict[str, Any]]:
+    """Paper-trading runs, newest first."""
+    stmt = select(runs).where(runs.c.kind == "paper").order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def run_bets(conn: Connection, run_id: int, *, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Every bet of a run in placement order (``since``: only bets placed or settled after that moment)."""
+    stmt = select(bet_ledger).where(bet_ledger.c.run_id == run_id)
+    if since is not None:
+        stmt = stmt.where((bet_ledger.c.placed_at > since) | (bet_ledger.c.settled_at > since))
+    return [dict(r) for r in conn.execute(stmt.order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)).mappings()]
 
 
 @dataclass(frozen=True, slots=True)

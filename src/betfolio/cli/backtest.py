@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_STRATEGIES = ["no_bet", "favourite", "model_value", "consensus"]
+from betfolio.cli.options import JsonFileOption, JsonFlag, echo_err, emit_json, err_console, presentation_console
 
 
 def backtest_command(
@@ -40,9 +40,8 @@ def backtest_command(
             "seasons too (model history); into --db if given, else a temporary SQLite.",
         ),
     ] = None,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write machine-readable results to this file ('-' = stdout).")
-    ] = None,
+    as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the HTML report (and CSV ledger) here.")
     ] = None,
@@ -65,27 +64,28 @@ def backtest_command(
     known by then; closing prices are used only for CLV and the closing-market benchmark. Matches or bets that
     cannot be evaluated are counted and listed, never priced at a guess. Exit code 1 if no match was found.
     """
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    from rich.console import Console
-
-    from betfolio.backtest.data import load_from_directory, load_from_engine, parse_seasons
-    from betfolio.backtest.engine import BacktestConfig, WalkForward
-    from betfolio.backtest.ledger import record_run
-    from betfolio.backtest.report import summarise, write_json, write_report
-    from betfolio.backtest.strategies import make_strategy
+    from betfolio.backtest.data import parse_seasons
+    from betfolio.backtest.engine import BacktestConfig
+    from betfolio.backtest.report import json_ready
     from betfolio.backtest.table import forecast_table, strategy_table
+    from betfolio.jobs.backtest import (
+        DEFAULT_STRATEGIES,
+        load_data,
+        make_strategies,
+        run_backtest,
+        split_strategy_specs,
+    )
     from betfolio.risk import RiskLimits
     from betfolio.store.engine import make_engine
-    from betfolio.store.migrate import upgrade
 
-    console = Console(stderr=True)
-    started = datetime.now(UTC)
+    console = err_console
     try:
         league_list = [x.strip() for x in leagues.split(",") if x.strip()]
         season_list = parse_seasons(seasons)
-        specs = [p for s in (strategy or DEFAULT_STRATEGIES) for p in _split_specs(s)]
-        strategies = [make_strategy(s) for s in specs]
+        specs = [p for s in (strategy or DEFAULT_STRATEGIES) for p in split_strategy_specs(s)]
+        strategies = make_strategies(specs)
         limits = RiskLimits(
             max_stake_fraction=max_stake,
             max_match_exposure_fraction=max_match_exposure,
@@ -99,87 +99,55 @@ def backtest_command(
             evaluate_models=tuple(m.strip() for m in models.split(",") if m.strip()),
         )
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        echo_err(f"error: {exc}")
         raise typer.Exit(2) from exc
     if not league_list:
-        typer.echo("error: --leagues is empty", err=True)
+        echo_err("error: --leagues is empty")
         raise typer.Exit(2)
 
     engine = make_engine(db) if (db or not data_dir) else None
-    with console.status("loading matches and odds…"):
-        if data_dir:
-            for folder in data_dir:
-                if not folder.is_dir():
-                    typer.echo(f"error: --data-dir {folder} is not a folder", err=True)
-                    raise typer.Exit(2)
-            data, engine_used = load_from_directory(data_dir, league_list, season_list, engine=engine)
-        else:
-            assert engine is not None
-            upgrade(engine)
-            data = load_from_engine(engine, league_list, season_list)
-            engine_used = engine
+    try:
+        with console.status("loading matches and odds…"):
+            data, engine_used = load_data(engine, league_list, season_list, data_dir=data_dir)
+    except ValueError as exc:
+        echo_err(f"error: {exc}")
+        raise typer.Exit(2) from exc
     if not data.matches:
-        typer.echo(f"error: no matches for leagues {league_list} in seasons {season_list}", err=True)
+        echo_err(f"error: no matches for leagues {league_list} in seasons {season_list}")
         raise typer.Exit(1)
     console.print(
         f"{len(data.matches)} matches, {len(data.issues)} data issue(s); running {len(strategies)} strategies"
     )
     try:
         with console.status("walking forward…") as status:
-            result = WalkForward(data, strategies, config, workers=workers).run(
-                progress=lambda i, n: status.update(f"walking forward… round {i}/{n}")
+            outcome = run_backtest(
+                data,
+                specs,
+                config,
+                engine=engine_used,
+                workers=workers,
+                progress=lambda i, n: status.update(f"walking forward… round {i}/{n}"),
+                seed=seed,
+                report_dir=report,
+                record=engine is not None and record,
+                run_config={
+                    "leagues": league_list,
+                    "seasons": season_list,
+                    "strategies": specs,
+                    "source": ", ".join(map(str, data_dir)) if data_dir else "database",
+                },
             )
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        echo_err(f"error: {exc}")
         raise typer.Exit(2) from exc
-    summary = summarise(result, seed=seed)
-    run_config = {
-        "leagues": league_list,
-        "seasons": season_list,
-        "strategies": specs,
-        "source": ", ".join(map(str, data_dir)) if data_dir else "database",
-        **config.as_dict(),
-    }
-    summary["run_config"] = run_config
-    report_path = write_report(result, summary, report) if report is not None else None
-    if engine is not None and record:
-        summary["run_id"] = record_run(
-            engine_used,
-            result,
-            summary,
-            name=f"backtest {','.join(league_list)} {season_list[0]}…{season_list[-1]}",
-            config=run_config,
-            report_path=str(report_path) if report_path else None,
-            started_at=started,
-        )
-    to_stdout = json_file is not None and str(json_file) == "-"
-    if to_stdout:
-        import json
-
-        from betfolio.backtest.report import json_ready
-
-        print(json.dumps(json_ready(summary), indent=2, allow_nan=False))
-    elif json_file is not None:
-        write_json(summary, json_file)
-    out = Console(stderr=to_stdout)
+    summary = outcome.summary
+    assert summary is not None
+    emit_json(json_ready(summary), as_json, json_file)
+    out = presentation_console(as_json, json_file)
     out.print(strategy_table(summary))
     if summary["models"]["identical_matches"]:
         out.print(forecast_table(summary))
     for note in summary["not_evaluated"]:
         console.print(f"[yellow]•[/] {note}")
-    if report_path is not None:
-        console.print(f"report: {report_path}")
-
-
-def _split_specs(value: str) -> list[str]:
-    """Split 'a,b:k=1,c' into strategy specs: a comma starts a new spec only before a strategy name."""
-    from betfolio.backtest.strategies import STRATEGIES
-
-    specs: list[str] = []
-    for part in value.split(","):
-        head = part.split(":", 1)[0].strip()
-        if head in STRATEGIES or not specs:
-            specs.append(part.strip())
-        else:
-            specs[-1] += "," + part.strip()
-    return [s for s in specs if s]
+    if outcome.report_path is not None:
+        console.print(f"report: {outcome.report_path}")

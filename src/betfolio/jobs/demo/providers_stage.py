@@ -21,7 +21,7 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 #: Recorded payloads ship inside the package (see data/CREDITS.md), so the demo needs nothing else.
-RECORDED_CANDIDATES = (Path(__file__).resolve().parents[1] / "data" / "sample" / "providers",)
+RECORDED_CANDIDATES = (Path(__file__).resolve().parents[2] / "data" / "sample" / "providers",)
 
 
 def recorded_dir() -> Path | None:

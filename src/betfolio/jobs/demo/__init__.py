@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +22,10 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from betfolio.backtest.market_report import LeagueSummary, league_summaries
+from betfolio.data import bundled_sample
 from betfolio.ingest.football_data import IngestSummary, discover, ingest_files
 from betfolio.store.engine import describe
 from betfolio.store.migrate import upgrade
-
-
-@contextmanager
-def bundled_sample() -> Iterator[Path]:
-    """The sample folder shipped inside the package (a real path even from a zipped install)."""
-    with resources.as_file(resources.files("betfolio.data").joinpath("sample", "football-data")) as path:
-        yield path
 
 
 def ingest_with_progress(engine: Engine, paths: list[Path], console: Console, *, force: bool = False) -> IngestSummary:
@@ -100,10 +92,10 @@ StageRunner = Callable[[Engine, Console, Path], dict[str, Any]]
 
 def _stages() -> dict[str, StageRunner]:
     """Stage name → runner, in the order they run (imported lazily: torch and friends load only when used)."""
-    from betfolio.agents.demo_stage import run_demo_training
-    from betfolio.backtest.demo_stage import run_demo_backtest
-    from betfolio.ingest.demo_stage import run_demo_providers
-    from betfolio.sim.demo_stage import run_demo_sim
+    from betfolio.jobs.demo.backtest_stage import run_demo_backtest
+    from betfolio.jobs.demo.providers_stage import run_demo_providers
+    from betfolio.jobs.demo.sim_stage import run_demo_sim
+    from betfolio.jobs.demo.training_stage import run_demo_training
 
     # Providers run last: they add next season's (unplayed) fixtures, which the historical stages would only
     # have to report as unsettled.

@@ -14,7 +14,6 @@ Used by ``betfolio train --agent hrl`` and by the demo stage. Steps:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -36,6 +35,7 @@ from betfolio.agents.training import (
     train_prematch_dqn,
     train_prematch_q,
 )
+from betfolio.jobs.results import json_safe
 
 
 @dataclass
@@ -121,9 +121,9 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     from betfolio.agents.ledger import record_hrl_run
     from betfolio.agents.live.replay import replay_bank
     from betfolio.agents.prematch.strategy import PrematchAgentStrategy
-    from betfolio.backtest.data import load_from_engine
-    from betfolio.backtest.engine import BacktestConfig, WalkForward
+    from betfolio.backtest.engine import BacktestConfig
     from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
+    from betfolio.jobs.backtest import load_data, run_backtest
     from betfolio.sim.envs import PREMATCH_STAKES
 
     train_seasons, eval_seasons = split_seasons(engine, settings)
@@ -192,12 +192,16 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             for r, agent in q_agents.items()
         ]
         strategies.append(PrematchAgentStrategy("prematch-dqn", lambda o, m: dqn.act(o, m), PREMATCH_STAKES, window))
-        data = load_from_engine(engine, leagues, [*train_seasons, *eval_seasons])
+        data, _ = load_data(engine, leagues, [*train_seasons, *eval_seasons])
         task_b = progress.add_task("walk-forward backtest", total=1)
         config = BacktestConfig(refit_every=timedelta(days=settings.refit_every_days))
-        result = WalkForward(data, strategies, config).run(
-            progress=lambda i, n: progress.update(task_b, completed=i, total=n)
-        )
+        result = run_backtest(
+            data,
+            strategies,
+            config,
+            progress=lambda i, n: progress.update(task_b, completed=i, total=n),
+            summarise=False,
+        ).result
         eval_ms = load_training_matches(engine, leagues, eval_seasons)
         eval_bank = build_timelines(eval_ms, settings.seed + 1, n_variants=1)
         task_r = progress.add_task("live replay of unseen matches", total=len(rewards))
@@ -349,18 +353,3 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
     for line in summary["verdict"]:
         console.print(f"[bold]•[/bold] {line}")
     console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")
-
-
-def json_safe(value: Any) -> Any:
-    """JSON-safe: NaN/inf → None, tuples → lists, numpy scalars → Python."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value

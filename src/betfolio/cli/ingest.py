@@ -1,79 +1,61 @@
-"""`betfolio parse` and `betfolio ingest api-football|odds-api`.
+"""`betfolio ingest football-data|api-football|odds-api`: load provider data into the store.
 
 Heavy imports live inside the commands so `betfolio --help` stays fast.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-PARSE_PROVIDERS = ("api-football", "odds-api", "football-data")
+from betfolio.cli.options import DbOption, JsonFileOption, JsonFlag, console, emit_json, err_console, wants_stdout_json
+from betfolio.cli.options import echo_err as _echo_err
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", envvar="BETFOLIO_DATABASE_URL", help="Database URL or SQLite file path.")
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+ingest_app = typer.Typer(help="Load provider data into the store.", no_args_is_help=True)
 
 
-def _echo_err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def parse_command(
-    provider: Annotated[str, typer.Argument(help=f"One of: {', '.join(PARSE_PROVIDERS)}.")],
-    endpoint: Annotated[
-        str,
-        typer.Argument(
-            help="Endpoint the payload came from, e.g. fixtures, fixtures/statistics, fixtures/events, "
-            "fixtures/lineups, fixtures/players, odds, odds/live, injuries, players, teams, standings, "
-            "leagues, status (api-football); odds (odds-api); csv (football-data)."
-        ),
+@ingest_app.command("football-data")
+def ingest_football_data(
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV files (.csv/.csv.gz) or folders laid out <season>/<Div>.csv")
     ],
-    file: Annotated[str, typer.Argument(help="Payload file ('-' reads stdin).")],
-    show_skipped: Annotated[bool, typer.Option("--show-skipped", help="List deliberately skipped entries.")] = False,
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option(help="Re-parse files already ingested unchanged.")] = False,
+    as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
-    """Map a raw provider payload to canonical records, printed as JSON lines (every record has a `kind`).
+    """Ingest football-data.co.uk results, statistics and odds (every bookmaker, opening and closing)."""
+    from betfolio.jobs.demo import ingest_with_progress
+    from betfolio.store.engine import make_engine
+    from betfolio.store.migrate import upgrade
 
-    Rejected records are reported on stderr with provider, endpoint, path in the payload and reason; the exit
-    code is 1 if any record was rejected (the good ones are still printed), 2 if the payload is unusable.
-    """
-    from betfolio.providers.base import PayloadError
-    from betfolio.providers.registry import parse_payload
-
-    try:
-        content = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    except OSError as exc:
-        _echo_err(f"cannot read {file}: {exc.strerror or exc}")
-        raise typer.Exit(2) from exc
-    try:
-        records, rejects, skipped = parse_payload(provider, endpoint, content, source=file)
-    except PayloadError as exc:
-        _echo_err(f"error: {exc}")
-        raise typer.Exit(2) from exc
-    out = sys.stdout
-    for record in records:
-        out.write(json.dumps(record, default=str, ensure_ascii=False))
-        out.write("\n")
-    out.flush()
-    for reject in rejects:
-        _echo_err(f"rejected: {reject}")
-    if show_skipped:
-        for skip in skipped:
-            _echo_err(f"skipped: {skip}")
-    _echo_err(f"{len(records)} records, {len(rejects)} rejected, {len(skipped)} skipped")
-    if rejects:
+    engine = make_engine(db)
+    upgrade(engine)
+    summary = ingest_with_progress(engine, list(paths), err_console, force=force)
+    emit_json(summary.as_dict(), as_json, json_file)
+    if not wants_stdout_json(as_json, json_file):
+        unchanged = sum(1 for f in summary.files if f.unchanged)
+        console.print(
+            f"{len(summary.files)} files ({unchanged} unchanged since last ingest): {summary.matches} matches "
+            f"({summary.matches_added} new), {summary.quotes:,} quotes ({summary.quotes_added:,} new), "
+            f"{len(summary.rejects)} rejected"
+        )
+        for reject in summary.rejects:
+            console.print(f"  [yellow]rejected[/yellow] {reject}")
+        for warning in summary.warnings:
+            console.print(f"  [yellow]warning[/yellow] {warning}")
+        for error in summary.errors:
+            err_console.print(f"[red]error[/red] {error}")
+    if summary.errors:
         raise typer.Exit(1)
 
 
-def _print_report(report: Any, as_json: bool) -> None:
+def _print_report(report: Any, as_json: bool, json_file: Path | None) -> None:
     data = report.as_dict()
-    if as_json:
-        print(json.dumps(data, indent=2, default=str))
+    emit_json(data, as_json, json_file)
+    if wants_stdout_json(as_json, json_file):
         return
     typer.echo(
         f"{data['provider']}: {data['payloads']} payloads, {data['matches']} fixtures ({data['matches_added']} new, "
@@ -91,7 +73,7 @@ def _print_report(report: Any, as_json: bool) -> None:
         _echo_err(f"error {line}")
 
 
-def _engine(db: str | None) -> Any:
+def engine_for(db: str | None) -> Any:
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
 
@@ -100,6 +82,7 @@ def _engine(db: str | None) -> Any:
     return engine
 
 
+@ingest_app.command("api-football")
 def ingest_api_football(
     league: Annotated[
         str | None, typer.Option(help="League: canonical code (E0, D1…), AF-<id>, or an API-Football id.")
@@ -122,6 +105,7 @@ def ingest_api_football(
     per_minute: Annotated[int | None, typer.Option(help="Request budget per minute (on top of the quota).")] = None,
     per_day: Annotated[int | None, typer.Option(help="Request budget per day.")] = None,
     as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Ingest API-Football v3 data: a league season from the live API, or a folder of recorded payloads."""
     from betfolio.canonical.competition import normalise_season
@@ -135,7 +119,7 @@ def ingest_api_football(
         if league:
             league_id = api_football_league_id(league)
             code = api_football_league_code(league_id) if league_id is not None else league
-        report = ingest_recorded(_engine(db), from_dir, league=code, season=season_label)
+        report = ingest_recorded(engine_for(db), from_dir, league=code, season=season_label)
     else:
         if not league or not season:
             _echo_err("--league and --season are required when ingesting from the live API (or use --from-dir)")
@@ -151,7 +135,7 @@ def ingest_api_football(
         except MissingApiKey as exc:
             _echo_err(str(exc))
             raise typer.Exit(2) from exc
-        engine = _engine(db)
+        engine = engine_for(db)
         client = ApiFootballClient(
             settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day),
             StoreArchive(engine),
@@ -168,11 +152,12 @@ def ingest_api_football(
             )
         finally:
             client.close()
-    _print_report(report, as_json)
+    _print_report(report, as_json, json_file)
     if report.errors:
         raise typer.Exit(1)
 
 
+@ingest_app.command("odds-api")
 def ingest_odds_api(
     league: Annotated[
         str | None, typer.Option(help="League: canonical code (E0, D1…) or an Odds API sport key (soccer_epl).")
@@ -187,6 +172,7 @@ def ingest_odds_api(
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="Override the API base URL.")] = None,
     as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Ingest The Odds API v4 prices: one league's current odds from the live API, or recorded responses."""
     from betfolio.canonical.competition import normalise_season
@@ -197,7 +183,7 @@ def ingest_odds_api(
     if from_dir is not None:
         from betfolio.ingest.odds_api import ingest_recorded
 
-        report = ingest_recorded(_engine(db), from_dir, league=code, season=season_label)
+        report = ingest_recorded(engine_for(db), from_dir, league=code, season=season_label)
     else:
         if not league:
             _echo_err("--league is required when ingesting from the live API (or use --from-dir)")
@@ -213,69 +199,12 @@ def ingest_odds_api(
         except MissingApiKey as exc:
             _echo_err(str(exc))
             raise typer.Exit(2) from exc
-        engine = _engine(db)
+        engine = engine_for(db)
         client = OddsApiClient(settings_for(key, base_url=base_url), StoreArchive(engine))
         try:
             report = ingest_live(engine, client, league=league, season=season_label)
         finally:
             client.close()
-    _print_report(report, as_json)
+    _print_report(report, as_json, json_file)
     if report.errors:
         raise typer.Exit(1)
-
-
-def live_command(
-    leagues: Annotated[
-        str | None, typer.Option(help="Comma-separated leagues (E0,D1… or API-Football ids); default: every league.")
-    ] = None,
-    redis_url: Annotated[
-        str | None,
-        typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Publish states to Redis Streams at this URL."),
-    ] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 30.0,
-    polls: Annotated[int | None, typer.Option(help="Stop after N polls (default: run until interrupted).")] = None,
-    db: DbOption = None,
-    api_key: Annotated[
-        str | None, typer.Option("--api-key", help="API key (default: BETFOLIO_API_FOOTBALL_KEY or keyring).")
-    ] = None,
-    base_url: Annotated[str | None, typer.Option(help="Override the API base URL.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per poll.")] = False,
-) -> None:
-    """Poll API-Football's in-play states through the resilient client and publish them to Redis Streams."""
-    from betfolio.providers.api_football.client import ApiFootballClient, settings_for
-    from betfolio.providers.keys import MissingApiKey
-    from betfolio.providers.keys import api_key as find_key
-    from betfolio.providers.leagues import api_football_league_id
-    from betfolio.providers.live_bus import LiveStateBus
-    from betfolio.providers.live_feed import PollResult, run_feed
-    from betfolio.store.archive import StoreArchive
-
-    league_ids: list[int] = []
-    for raw in (leagues or "").split(","):
-        if raw.strip():
-            found = api_football_league_id(raw.strip())
-            if found is None:
-                _echo_err(f"unknown league {raw.strip()!r}: use a code such as E0 or an API-Football id")
-                raise typer.Exit(2)
-            league_ids.append(found)
-    try:
-        key = find_key("api-football", api_key)
-    except MissingApiKey as exc:
-        _echo_err(str(exc))
-        raise typer.Exit(2) from exc
-    bus = LiveStateBus.from_url(redis_url) if redis_url else None
-    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
-
-    def show(result: PollResult) -> None:
-        if as_json:
-            print(json.dumps(result.__dict__))
-        else:
-            stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
-            print(f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}")
-
-    try:
-        run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        client.close()

@@ -5,11 +5,12 @@ Heavy imports live inside the command so `betfolio --help` stays fast.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated
 
 import typer
+
+from betfolio.cli.options import JsonFileOption, JsonFlag, emit_json, wants_stdout_json
 
 
 class AgentKind(StrEnum):
@@ -55,7 +56,8 @@ def train_command(
         typer.Option(help="Run name (a folder under <data dir>/agents) or absolute path; default from the options."),
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the run's checkpoints.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
 ) -> None:
     """Train agents on replayed history (checkpoints and CSV logs in the user data dir, resumable).
 
@@ -69,12 +71,13 @@ def train_command(
     from rich.console import Console
 
     from betfolio.agents.checkpoint import CheckpointError
-    from betfolio.agents.pipeline import HRLSettings, json_safe, run_hrl, train_single
     from betfolio.agents.training import RunDir
     from betfolio.backtest.data import parse_seasons
+    from betfolio.jobs.training import HRLSettings, json_safe, run_hrl, train_single
     from betfolio.store.engine import make_engine
 
-    console = Console(stderr=as_json or not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 160)
+    to_stdout = wants_stdout_json(as_json, json_file)
+    console = Console(stderr=to_stdout or not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 160)
     if hrl_prematch not in ("prematch-q", "prematch-dqn"):
         console.print(f"[red]error[/red] --hrl-prematch must be prematch-q or prematch-dqn, got {hrl_prematch!r}")
         raise typer.Exit(1)
@@ -101,5 +104,4 @@ def train_command(
     except (ValueError, FileNotFoundError, CheckpointError) as exc:
         console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from exc
-    if as_json:
-        print(json.dumps(json_safe(result), indent=2, default=str))
+    emit_json(json_safe(result), as_json, json_file)

@@ -25,8 +25,8 @@ DEMO_DQN_STEPS = 8_000
 
 def run_demo_training(engine: Engine, console: Console, report_dir: Path) -> dict[str, Any]:
     """Train and evaluate a small HRL; writes ``report_dir/agents/evaluation.json`` and returns the summary."""
-    from betfolio.agents.pipeline import HRLSettings, available_seasons, run_hrl
     from betfolio.agents.training import RunDir
+    from betfolio.jobs.training import HRLSettings, available_seasons, run_hrl
 
     seasons = available_seasons(engine, None)
     if len(seasons) < 2:
