@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from betfolio.canonical import Coverage
 from betfolio.store.tables import bet_ledger, coverage, leagues, live_states, provider_status, runs, teams
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
@@ -324,7 +325,7 @@ class MatchPeople:
 def match_people(conn: Connection, match_id: int) -> MatchPeople:
     """Lineups of ``match_id`` and the injury reports for it: a report counts when it names this fixture (by any
     provider's id for it) or, without a fixture, is dated on the match day for a player of either team."""
-    from betfolio.store.tables import coverage, identity_map, players, players_db
+    from betfolio.store.tables import identity_map, players, players_db
 
     match = conn.execute(
         select(mm.c.lineups, mm.c.league, mm.c.season, mm.c.match_date, mm.c.home_team_id, mm.c.away_team_id).where(
@@ -390,8 +391,6 @@ def quotes_for_matches(conn: Connection, match_ids: Sequence[int], markets: Sequ
 
 def coverage_statistics(conn: Connection) -> dict[tuple[str, str], set[str]]:
     """The statistics any provider declared per (league, season)."""
-    from betfolio.store.tables import coverage
-
     out: dict[tuple[str, str], set[str]] = {}
     for row in conn.execute(select(coverage.c.league, coverage.c.season, coverage.c.statistics)):
         out.setdefault((row.league, row.season), set()).update(row.statistics or [])
@@ -400,11 +399,23 @@ def coverage_statistics(conn: Connection) -> dict[tuple[str, str], set[str]]:
 
 def live_state_rows(conn: Connection, match_ids: Sequence[int]) -> list[dict[str, Any]]:
     """Every stored in-play state of these matches (all providers), unordered."""
-    from betfolio.store.tables import live_states
-
     rows: list[dict[str, Any]] = []
     ids = list(match_ids)
     for start in range(0, len(ids), 900):
         stmt = select(live_states).where(live_states.c.match_id.in_(ids[start : start + 900]))
         rows.extend(dict(r) for r in conn.execute(stmt).mappings())
     return rows
+
+
+def stored_coverage(conn: Connection, provider: str, league: str, season: str) -> Coverage | None:
+    """The coverage ``provider`` declared for a league season, as stored (``None`` if never stored)."""
+    row = conn.execute(
+        select(coverage.c.flags, coverage.c.statistics).where(
+            and_(coverage.c.provider == provider, coverage.c.league == league, coverage.c.season == season)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Coverage(
+        provider=provider, league=league, season=season, flags=row.flags, statistics=tuple(row.statistics or ())
+    )
