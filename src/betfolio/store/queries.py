@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from betfolio.canonical import Coverage
@@ -309,6 +309,51 @@ def run_bets(conn: Connection, run_id: int, *, since: datetime | None = None) ->
     if since is not None:
         stmt = stmt.where((bet_ledger.c.placed_at > since) | (bet_ledger.c.settled_at > since))
     return [dict(r) for r in conn.execute(stmt.order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)).mappings()]
+
+
+#: Bucket sizes of the live momentum views (migration 0003_live_momentum).
+MOMENTUM_BUCKETS = ("1m", "5m", "15m")
+
+
+def _momentum_view(bucket: str) -> str:
+    if bucket not in MOMENTUM_BUCKETS:
+        raise ValueError(f"unknown momentum bucket {bucket!r}; choose one of {', '.join(MOMENTUM_BUCKETS)}")
+    return f"live_momentum_{bucket}"
+
+
+def refresh_momentum(conn: Connection) -> None:
+    """Bring the momentum views up to date on plain PostgreSQL (TimescaleDB refreshes them by policy; SQLite's
+    views are computed when read)."""
+    if conn.dialect.name != "postgresql":
+        return
+    timescale = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first()
+    if timescale is None:
+        for bucket in MOMENTUM_BUCKETS:
+            conn.execute(text(f"REFRESH MATERIALIZED VIEW {_momentum_view(bucket)}"))
+
+
+def momentum_series(conn: Connection, match_id: int, bucket: str = "5m") -> list[dict[str, Any]]:
+    """Per bucket of a match: minute, score, pressures and momentum (home pressure gained minus away's since the
+    previous bucket; the first bucket counts from zero)."""
+    rows = conn.execute(
+        text(
+            f"SELECT provider, bucket, states, minute, home_goals, away_goals, home_pressure, away_pressure "
+            f"FROM {_momentum_view(bucket)} WHERE match_id = :match_id ORDER BY provider, bucket"
+        ),
+        {"match_id": match_id},
+    ).mappings()
+    out: list[dict[str, Any]] = []
+    previous: dict[str, tuple[float, float]] = {}
+    for row in rows:
+        item = dict(row)
+        if isinstance(item["bucket"], str):  # SQLite returns text
+            item["bucket"] = datetime.fromisoformat(item["bucket"]).replace(tzinfo=UTC)
+        home, away = float(item["home_pressure"] or 0.0), float(item["away_pressure"] or 0.0)
+        before = previous.get(item["provider"], (0.0, 0.0))
+        item["momentum"] = (home - before[0]) - (away - before[1])
+        previous[item["provider"]] = (home, away)
+        out.append(item)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
