@@ -73,7 +73,7 @@ def test_trades_the_stream_into_the_ledger_and_settles(season_engine: Engine, re
 
 def test_a_redelivered_batch_adds_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
     """Committed but not acknowledged (killed in between): the same entries come again to a fresh trader."""
-    publish(redis_client, match_states(link_matches(season_engine, 6))[:6 * 80])
+    publish(redis_client, match_states(link_matches(season_engine, 6))[: 6 * 80])
     first = _trader(season_engine, redis_client, trained_run)
     first.consumer.ensure_group()
     entries = first.consumer.read(count=10_000)
@@ -89,7 +89,7 @@ def test_a_redelivered_batch_adds_no_bet(season_engine: Engine, redis_client: ob
 
 
 def test_stale_data_places_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
-    publish(redis_client, match_states(link_matches(season_engine, 4), staleness=120.0)[:4 * 60])
+    publish(redis_client, match_states(link_matches(season_engine, 4), staleness=120.0)[: 4 * 60])
     summary = _trader(season_engine, redis_client, trained_run, max_staleness=30.0).run(duration=120, until_idle=True)
     assert summary["bets"] == 0 and summary["decisions"] == 240
     assert summary["skipped"]["stale"] > 0

@@ -6,6 +6,7 @@ Heavy imports live inside the command so `betfolio --help` stays fast.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -13,6 +14,8 @@ import typer
 from betfolio.cli.ingest import engine_for as _engine
 from betfolio.cli.options import DbOption
 from betfolio.cli.options import echo_err as _echo_err
+
+log = logging.getLogger("betfolio.live")
 
 
 def live_command(
@@ -73,14 +76,15 @@ def live_command(
             {"day": limits.day_remaining, "minute": limits.minute_remaining},
         )  # fmt: skip
         if as_json:
-            print(json.dumps(result.__dict__))
+            print(json.dumps(result.__dict__), flush=True)
         else:
             stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
             bus = f" — NOT PUBLISHED ({result.bus_error})" if result.bus_error else ""
-            print(
-                f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}{bus}"
-                f" [errors so far: provider {result.provider_errors}, redis {result.bus_errors}]"
-            )
+            log.log(
+                logging.WARNING if result.stale or result.bus_error else logging.INFO,
+                "%d live states, %d published, %d rejected — %s%s [errors so far: provider %d, redis %d]",
+                result.states, result.published, result.rejects, stale, bus, result.provider_errors, result.bus_errors,
+            )  # fmt: skip
 
     try:
         run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)
