@@ -105,6 +105,7 @@ def test_dockerfile_is_multi_stage_non_root_without_build_tools() -> None:
     final = stages[-1]
     assert "build-essential" not in final and "apt-get install" not in final
     assert re.search(r"(?m)^USER 10001", final) and "COPY --from=build /opt/venv" in final
+    assert '".[rl,live,postgres]"' in stages[0]  # the extras the three services import
     assert not re.search(r"(?mi)^(ARG|ENV).*(KEY|TOKEN|PASSWORD|SECRET)", text)
 
 
