@@ -7,7 +7,7 @@ For every state read from the stream (a consumer group, :mod:`betfolio.live.stre
 2. prices the modelled in-play book from the match's pre-match 1X2 quotes *as of kick-off* (margin removed)
    and the current score, minute and red cards (:mod:`betfolio.sim.pricing`) — the same book the live worker
    was trained against, since no live odds feed is part of the stream;
-3. builds the observation with the simulator's feature builder (:func:`betfolio.sim.features.observation_from_state`
+3. builds the observations with the simulator's feature builder (:func:`betfolio.sim.features.observations_from_states`
    — identical scaling, masks and ``staleness / 300``) and steps the live worker's LSTM for that match (one
    recurrent state per match; a batch of matches in one forward pass);
 4. lets the manager's allocation scale the stake (5 % of the live worker's share of equity), passes the order
@@ -51,7 +51,7 @@ from betfolio.markets.settlement import settle
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
-from betfolio.sim.features import LIVE_SELECTIONS, N_LIVE_ACTIONS, observation_from_state
+from betfolio.sim.features import LIVE_SELECTIONS, N_LIVE_ACTIONS, observations_from_states
 from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import implied_intensities, offered_odds, outcome_probabilities, remaining_intensities
 from betfolio.sim.reward import bet_return_volatility, mission_reward
@@ -379,6 +379,8 @@ class PaperTrader:
 
     def process(self, entries: list[Entry], read_at: float) -> None:
         """Decide on a batch, write bets and settlements in one transaction, then acknowledge the batch."""
+        if not entries:
+            return
         now = datetime.now(UTC)
         self.summary.states_read += len(entries)
         metrics.STATES_READ.inc(len(entries))
@@ -460,28 +462,24 @@ class PaperTrader:
         masks = np.ones((len(live), N_LIVE_ACTIONS), bool)
         masks[:, 1:] = np.isfinite(prices)
         equity = max(self.bank.equity, 1e-9)
-        cash_fraction = self.bank.cash / self.config.initial_bankroll
-        obs = []
-        rows: list[tuple[MatchBook, LiveMatchState, np.ndarray]] = []
-        for (book, state, staleness), odds in zip(live, prices, strict=True):
-            aged = staleness != state.data_staleness
-            observed = state.model_copy(update={"data_staleness": staleness}) if aged else state
-            obs.append(
-                observation_from_state(
-                    observed,
-                    book.fair,
-                    odds,
-                    cash_fraction=cash_fraction,
-                    exposure_fraction=self.bank.match_exposure(book.match_id) / equity,
-                    positions=book.positions / self.config.initial_bankroll,
-                    halted=self.bank.halted,
-                )
-            )
-            rows.append((book, state, odds))
+        observed = [
+            state.model_copy(update={"data_staleness": staleness}) if staleness != state.data_staleness else state
+            for _, state, staleness in live
+        ]
+        obs = observations_from_states(
+            observed,
+            [book.fair for book, _, _ in live],
+            prices,
+            cash_fraction=self.bank.cash / self.config.initial_bankroll,
+            exposure_fraction=np.array([self.bank.match_exposure(book.match_id) for book, _, _ in live]) / equity,
+            positions=np.stack([book.positions for book, _, _ in live]) / self.config.initial_bankroll,
+            halted=self.bank.halted,
+        )
+        rows = [(book, state, odds) for (book, state, _), odds in zip(live, prices, strict=True)]
         slots = torch.as_tensor([b.slot for b, _, _ in rows])
         with torch.inference_mode():
             logits, _value, (h, c) = self.network.step(
-                torch.as_tensor(np.stack(obs)), (self._h[:, slots], self._c[:, slots])
+                torch.as_tensor(obs), (self._h[:, slots], self._c[:, slots])
             )
             self._h[:, slots], self._c[:, slots] = h, c
             logits = logits.masked_fill(~torch.as_tensor(masks), MASKED_LOGIT)
