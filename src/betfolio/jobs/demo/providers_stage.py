@@ -39,6 +39,7 @@ def run_demo_providers(engine: Engine, console: Console, report_dir: Path) -> di
     from betfolio.providers.odds_api.client import settings_for as oa_settings
     from betfolio.providers.resilient import ResilientSource
     from betfolio.providers.standin import serve
+    from betfolio.store.archive import StoreArchive
     from betfolio.store.tables import live_states, players_db, provider_status
 
     folder = recorded_dir()
@@ -48,18 +49,19 @@ def run_demo_providers(engine: Engine, console: Console, report_dir: Path) -> di
     summary: dict[str, Any] = {}
     with serve(folder / "api_football", folder / "the_odds_api") as standin:
         af = ApiFootballClient(
-            af_settings("test-key", base_url=standin.api_football_url, backoff_initial=0.05, attempts=3), engine
+            af_settings("test-key", base_url=standin.api_football_url, backoff_initial=0.05, attempts=3),
+            StoreArchive(engine),
         )
         standin.faults.extend(["server_error", "rate_limited"])  # both retried transparently
         summary["api-football"] = af_ingest(engine, af, league="D1", season="2023").as_dict()
-        oa = OddsApiClient(oa_settings("test-key", base_url=standin.odds_api_url), engine)
+        oa = OddsApiClient(oa_settings("test-key", base_url=standin.odds_api_url), StoreArchive(engine))
         summary["odds-api"] = oa_ingest(engine, oa, league="D1").as_dict()
 
         live = af.live_states()
         af.http.settings.attempts = 1
         standin.faults.extend(["server_error"] * 3)
         clock_offset = timedelta(seconds=45)  # replayed quickly; staleness shown as if 45 s had passed
-        af.source = ResilientSource(af.http, engine, clock=lambda: live.fetched_at + clock_offset)
+        af.source = ResilientSource(af.http, StoreArchive(engine), clock=lambda: live.fetched_at + clock_offset)
         outages = [af.live_states() for _ in range(4)]
         summary["outage"] = {
             "circuit_state": af.http.circuit_state,
