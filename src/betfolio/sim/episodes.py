@@ -28,7 +28,7 @@ from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.sim.features import MATCH_STATS
-from betfolio.store.queries import matches_query
+from betfolio.store.queries import matches_query, plausible
 from betfolio.store.tables import coverage as coverage_table
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import live_states
@@ -408,7 +408,9 @@ def load_matchset(
                 dbl.c.quoted_at, dbl.c.is_closing, dbl.c.in_play]  # fmt: skip
         for start in range(0, len(ids), 900):
             stmt_q = select(*cols).where(
-                dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(["1x2", "total_goals"])
+                dbl.c.match_id.in_(ids[start : start + 900]),
+                dbl.c.market.in_(["1x2", "total_goals"]),
+                plausible(),  # quotes flagged implausible at ingest never reach training
             )
             quote_rows.extend(tuple(row) for row in conn.execute(stmt_q))  # plain tuples: pandas is slow on Rows
         cov: dict[tuple[str, str], set[str]] = {}

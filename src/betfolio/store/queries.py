@@ -1,6 +1,8 @@
 """Read side of the store: the questions backtests, agents and the app ask.
 
-Every odds read is "as of" a moment: a decision at time t may only see quotes stamped at or before t.
+Every odds read is "as of" a moment: a decision at time t may only see quotes stamped at or before t. Quotes
+flagged implausible at ingest (:mod:`betfolio.markets.plausibility`) stay out of every read meant for a decision
+unless the caller asks for them (``include_flagged``): :func:`plausible` is the one filter.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, and_, func, select, true
 from sqlalchemy.orm import aliased
 
 from betfolio.store.tables import bet_ledger, coverage, live_states, provider_status, runs, teams
@@ -43,6 +45,11 @@ def _quote(row: Any) -> QuoteRow:
     )
 
 
+def plausible(include_flagged: bool = False) -> Any:
+    """The condition keeping flagged (implausible) quotes out of a query: ``true`` when they are asked for."""
+    return true() if include_flagged else dbl.c.flag.is_(None)
+
+
 def odds_as_of(
     conn: Connection,
     match_id: int,
@@ -51,13 +58,14 @@ def odds_as_of(
     market: str | None = None,
     bookmakers: Sequence[str] | None = None,
     include_closing: bool = False,
+    include_flagged: bool = False,
 ) -> list[QuoteRow]:
     """Latest quote per (bookmaker, market, selection, line) stamped at or before ``as_of``.
 
     Closing quotes are excluded unless asked for: they exist for evaluation (CLV), and a decision that reads
     them has looked at the future of the market even when the timestamp allows it.
     """
-    conditions = [dbl.c.match_id == match_id, dbl.c.quoted_at <= as_of]
+    conditions = [dbl.c.match_id == match_id, dbl.c.quoted_at <= as_of, plausible(include_flagged)]
     if market is not None:
         conditions.append(dbl.c.market == market)
     if bookmakers:
