@@ -24,11 +24,10 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.agents.prematch.strategy import form_features, prematch_values
 from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
 from betfolio.jobs.training import HRLSettings, split_seasons
-from betfolio.sim.features import PREMATCH_FEATURES
 
 DAYS = [date(2023, 1, 1) + timedelta(days=i) for i in range(6)]
 
@@ -155,8 +154,8 @@ def test_split_refuses_look_ahead(sample_store: tuple[Engine, Path]) -> None:
 def test_backtest_observation_matches_the_simulator(sample_store: tuple[Engine, Path]) -> None:
     """Given the same history, the as-of features rebuilt from a backtest context equal the simulator's."""
     from betfolio.backtest.data import load_from_engine
+    from betfolio.features.prematch import prematch_features
     from betfolio.sim.episodes import load_matchset
-    from betfolio.sim.prematch import prematch_features
 
     engine, _ = sample_store
     ms = load_matchset(engine, seasons=["2022-23"])
@@ -260,3 +259,17 @@ def test_pipeline_records_the_hrl_portfolio_for_the_app(
     _times, shares, totals = portfolio.allocation()
     assert totals.sum() == pytest.approx(staked)
     assert set(shares) == agents
+
+
+def test_the_hrl_portfolio_passes_every_bet_through_the_risk_chain() -> None:
+    from betfolio.agents.evaluation import SharedBook
+    from betfolio.risk import RiskLimits
+
+    greedy = Sleeve("greedy", [DayBet(DAYS[0], 0.20, 0.40, 2.0, math.nan), DayBet(DAYS[1], 0.04, 0.0, 2.0, math.nan)])
+    book = SharedBook({"greedy": greedy}, 1000.0, RiskLimits(max_stake_fraction=0.05, min_stake=45.0))
+    ((_, _, stake, payout),) = book.trade_day(DAYS[0], {"greedy": 1.0})
+    assert (stake, payout) == (pytest.approx(50.0), pytest.approx(100.0))  # cut to 5 %, paid its own multiple
+    assert book.portfolio.rejections["cut: stake_cap"] == 1
+    assert book.trade_day(DAYS[1], {"greedy": 1.0}) == []  # 4 % of 1050 = 42 < the minimum stake
+    assert [r.reason for r in book.portfolio.refusals] == ["below_min_stake"]
+    assert book.equity == pytest.approx(1050.0)

@@ -73,7 +73,7 @@ def test_trades_the_stream_into_the_ledger_and_settles(season_engine: Engine, re
 
 def test_a_redelivered_batch_adds_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
     """Committed but not acknowledged (killed in between): the same entries come again to a fresh trader."""
-    publish(redis_client, match_states(link_matches(season_engine, 6))[:6 * 80])
+    publish(redis_client, match_states(link_matches(season_engine, 6))[: 6 * 80])
     first = _trader(season_engine, redis_client, trained_run)
     first.consumer.ensure_group()
     entries = first.consumer.read(count=10_000)
@@ -89,7 +89,7 @@ def test_a_redelivered_batch_adds_no_bet(season_engine: Engine, redis_client: ob
 
 
 def test_stale_data_places_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
-    publish(redis_client, match_states(link_matches(season_engine, 4), staleness=120.0)[:4 * 60])
+    publish(redis_client, match_states(link_matches(season_engine, 4), staleness=120.0)[: 4 * 60])
     summary = _trader(season_engine, redis_client, trained_run, max_staleness=30.0).run(duration=120, until_idle=True)
     assert summary["bets"] == 0 and summary["decisions"] == 240
     assert summary["skipped"]["stale"] > 0
@@ -140,10 +140,11 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
         "--provider", PROVIDER, "--policy", "sample", "--consumer", "trader-1", "--json",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    first = subprocess.Popen([*command, "--duration", "300"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 240
+    first = subprocess.Popen([*command, "--duration", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 400
     while _ledger_count(url) == 0 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.1)
+    assert first.poll() is None, first.communicate()[1].decode()[-3000:]
     consumer = StreamConsumer(redis_client, STREAM, "paper", "probe")
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)

@@ -41,6 +41,11 @@ def summarise(result: BacktestResult, *, seed: int = 0) -> dict[str, Any]:
             "issues": data.issue_counts(),
             "quotes_flagged": dict(data.flagged_quotes),  # implausible prices kept out of decisions, by reason
             "issue_details": [str(i) for i in data.issues[:500]],
+            "history_matches": len(data.history),
+            "model_forecasts": {
+                name: {"forecast": len(preds), "not_forecast": decidable - len(preds)}
+                for name, preds in result.model_forecasts.items()
+            },
         },
         "rounds": result.rounds,
         "refits": result.refits,
@@ -152,6 +157,12 @@ def _not_evaluated(summary: dict[str, Any]) -> list[str]:
         notes.append(f"{d['matches'] - d['with_prematch_odds']} matches had no pre-match prices: no decisions on them.")
     if d["matches"] - d["with_result"]:
         notes.append(f"{d['matches'] - d['with_result']} matches had no result: not scored, bets on them not settled.")
+    for name, counts in d.get("model_forecasts", {}).items():
+        if counts["not_forecast"]:
+            notes.append(
+                f"{name}: {counts['not_forecast']} of {d['with_prematch_odds']} decidable matches got no forecast "
+                "(a team without results in the fit window, or too few results yet)."
+            )
     for kind, n in sorted(d["issues"].items()):
         if kind == "no_closing_odds":
             notes.append(f"{n} league-season(s) lack closing prices in part or whole: CLV is missing for those bets.")
@@ -207,19 +218,18 @@ def write_report(result: BacktestResult, summary: dict[str, Any], report_dir: Pa
 
 
 def _png(draw: Any, arg: Any) -> str:
-    import matplotlib
+    """A chart as base64 PNG, drawn on its own Agg canvas: pyplot and the global backend stay untouched, so a
+    notebook user's backend is not switched and no figure is left in pyplot's registry."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 4), dpi=100)
-    try:
-        draw(ax, arg)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(9, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    draw(ax, arg)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

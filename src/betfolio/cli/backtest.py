@@ -33,10 +33,11 @@ def backtest_command(
         ),
     ] = None,
     data_dir: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--data-dir",
-            help="football-data folder (<season>/<league>.csv); ingested into --db if given, else a temporary SQLite.",
+            help="football-data folder (<season>/<league>.csv), repeatable: every folder is ingested, earlier "
+            "seasons too (model history); into --db if given, else a temporary SQLite.",
         ),
     ] = None,
     as_json: JsonFlag = False,
@@ -111,7 +112,7 @@ def backtest_command(
         echo_err("error: --leagues is empty")
         raise typer.Exit(2)
 
-    engine = make_engine(db) if (db or data_dir is None) else None
+    engine = make_engine(db) if (db or not data_dir) else None
     try:
         with console.status("loading matches and odds…"):
             data, engine_used = load_data(
@@ -147,7 +148,7 @@ def backtest_command(
                     "leagues": league_list,
                     "seasons": season_list,
                     "strategies": specs,
-                    "source": str(data_dir) if data_dir else "database",
+                    "source": ", ".join(map(str, data_dir)) if data_dir else "database",
                     "covered": sorted({f"{m.league} {m.season}" for m in data.matches}),
                     "not_covered": gaps,
                     "include_flagged": include_flagged,

@@ -128,6 +128,7 @@ def ingest_api_football(
         from betfolio.providers.api_football.client import ApiFootballClient, settings_for
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
+        from betfolio.store.archive import StoreArchive
 
         try:
             key = find_key("api-football", api_key)
@@ -136,7 +137,8 @@ def ingest_api_football(
             raise typer.Exit(2) from exc
         engine = engine_for(db)
         client = ApiFootballClient(
-            settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day), engine
+            settings_for(key, base_url=base_url, rapidapi=rapidapi, per_minute=per_minute, per_day=per_day),
+            StoreArchive(engine),
         )
         try:
             report = ingest_live(
@@ -190,6 +192,7 @@ def ingest_odds_api(
         from betfolio.providers.keys import MissingApiKey
         from betfolio.providers.keys import api_key as find_key
         from betfolio.providers.odds_api.client import OddsApiClient, settings_for
+        from betfolio.store.archive import StoreArchive
 
         try:
             key = find_key("odds-api", api_key)
@@ -197,7 +200,7 @@ def ingest_odds_api(
             _echo_err(str(exc))
             raise typer.Exit(2) from exc
         engine = engine_for(db)
-        client = OddsApiClient(settings_for(key, base_url=base_url), engine)
+        client = OddsApiClient(settings_for(key, base_url=base_url), StoreArchive(engine))
         try:
             report = ingest_live(engine, client, league=league, season=season_label)
         finally:

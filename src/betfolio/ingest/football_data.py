@@ -146,6 +146,26 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return found, problems
 
 
+def league_files(folders: Iterable[str | Path], leagues: Iterable[str]) -> dict[tuple[str, str], list[Path]]:
+    """``<folder>/<season>/<league>.csv[.gz]`` of these leagues in every folder, keyed by (league, season).
+
+    A league season present in several folders lists each copy (ingesting both adds nothing twice).
+    """
+    wanted = set(leagues)
+    found: dict[tuple[str, str], list[Path]] = {}
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            continue
+        for season_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+            for league in sorted(wanted):
+                path = next(
+                    (season_dir / f"{league}{s}" for s in SUFFIXES if (season_dir / f"{league}{s}").is_file()), None
+                )
+                if path is not None:
+                    found.setdefault((league, season_dir.name), []).append(path)
+    return found
+
+
 def read_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if path.name.lower().endswith(".gz") else data

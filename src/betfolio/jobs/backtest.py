@@ -76,23 +76,26 @@ def load_data(
     leagues: Sequence[str] | None = None,
     seasons: Sequence[str] | None = None,
     *,
-    data_dir: Path | None = None,
+    data_dir: Path | Sequence[Path] | None = None,
     include_flagged: bool = False,
 ) -> tuple[BacktestData, Engine]:
-    """Matches and odds from the store, after ingesting ``data_dir`` into it (a temporary SQLite if no engine).
+    """Matches and odds from the store, after ingesting ``data_dir`` (one folder or several; their earlier seasons
+    too, as model history) into it (a temporary SQLite if no engine).
 
     Unknown league codes are a ValueError; requested league seasons without data are ``no_data`` issues. Quotes
     flagged implausible at ingest stay out unless ``include_flagged``."""
     from betfolio.backtest.data import check_scope, load_from_directory, load_from_engine
     from betfolio.store.migrate import upgrade
 
-    if data_dir is not None:
-        if not data_dir.is_dir():
-            raise ValueError(f"--data-dir {data_dir} is not a folder")
+    folders = [data_dir] if isinstance(data_dir, str | Path) else list(data_dir or [])
+    if folders:
+        for folder in folders:
+            if not Path(folder).is_dir():
+                raise ValueError(f"--data-dir {folder} is not a folder")
         if not leagues or not seasons:
             raise ValueError("leagues and seasons are required to read a data folder")
         data, engine = load_from_directory(
-            data_dir, list(leagues), list(seasons), engine=engine, include_flagged=include_flagged
+            folders, list(leagues), list(seasons), engine=engine, include_flagged=include_flagged
         )
     else:
         if engine is None:

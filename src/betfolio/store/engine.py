@@ -1,7 +1,8 @@
 """Where the database lives and how to open it.
 
 SQLite is the zero-set-up default (a file in the user data dir, WAL mode so readers — the desktop app — never
-block the writer). PostgreSQL is chosen with ``--db`` or ``BETFOLIO_DATABASE_URL``.
+block the writer). PostgreSQL is chosen with ``--db``, ``BETFOLIO_DATABASE_URL`` or ``database_url`` in the config
+file (:mod:`betfolio.config`), the same for the CLI, the app, the service and the trader.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -29,9 +29,10 @@ class StoreError(RuntimeError):
 
 
 def data_dir() -> Path:
-    """The user data dir (override with BETFOLIO_DATA_DIR), created on first use."""
-    override = os.environ.get(ENV_DATA_DIR)
-    path = Path(override) if override else user_data_path("betfolio", appauthor=False)
+    """The user data dir (configured as ``data_dir``; BETFOLIO_DATA_DIR overrides it), created on first use."""
+    from betfolio.config import load_settings
+
+    path = load_settings().data_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -40,15 +41,34 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'betfolio.sqlite'}"
 
 
+def _url_from_file() -> str | None:
+    """``BETFOLIO_DATABASE_URL_FILE``: the URL (with its password) as a Docker secret, never in the environment."""
+    path = os.environ.get(f"{ENV_DATABASE_URL}_FILE")
+    if not path:
+        return None
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the database URL file {path} ({exc.__class__.__name__})") from None
+    if not value:
+        raise ValueError(f"the database URL file {path} is empty")
+    return value
+
+
 def resolve_database_url(url: str | None = None) -> str:
-    """Explicit URL, else the environment, else the SQLite default. Bare paths mean SQLite files."""
-    chosen = url or os.environ.get(ENV_DATABASE_URL) or default_database_url()
-    if "://" not in chosen:
-        chosen = f"sqlite:///{Path(chosen).expanduser().resolve()}"
-    parsed = make_url(chosen)
-    if parsed.drivername in ("postgresql", "postgres"):
-        chosen = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return chosen
+    """Explicit URL, else the configuration (environment, then config file), else the SQLite default.
+
+    ``BETFOLIO_DATABASE_URL_FILE`` names a file holding the URL (a Docker secret) when the variable itself is
+    unset. Bare paths mean SQLite files. See :mod:`betfolio.config` for the precedence.
+    """
+    from betfolio.config import load_settings, resolve_database_url_from
+
+    if not url and not os.environ.get(ENV_DATABASE_URL):
+        url = _url_from_file()  # a Docker secret holding the URL
+    settings = load_settings(database_url=url or None)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return resolve_database_url_from(settings)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

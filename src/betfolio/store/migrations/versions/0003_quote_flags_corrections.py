@@ -1,7 +1,7 @@
 """Plausibility flag on odds quotes, and the corrections log.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0003_quote_flags_corrections
+Revises: 0003_live_momentum
 """
 
 import sqlalchemy as sa
@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql
 
 import betfolio.store.types
 
-revision = "0003"
-down_revision = "0002"
+revision = "0003_quote_flags_corrections"
+down_revision = "0003_live_momentum"
 branch_labels = None
 depends_on = None
 
