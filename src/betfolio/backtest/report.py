@@ -39,6 +39,7 @@ def summarise(result: BacktestResult, *, seed: int = 0) -> dict[str, Any]:
             "with_prematch_odds": decidable,
             "with_result": len(result.outcomes),
             "issues": data.issue_counts(),
+            "quotes_flagged": dict(data.flagged_quotes),  # implausible prices kept out of decisions, by reason
             "issue_details": [str(i) for i in data.issues[:500]],
             "history_matches": len(data.history),
             "model_forecasts": {

@@ -57,6 +57,13 @@ def backtest_command(
     workers: Annotated[int, typer.Option(help="Processes for fitting leagues in parallel.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
     record: Annotated[bool, typer.Option(help="Store the run and its bets in the database (with --db).")] = True,
+    include_flagged: Annotated[
+        bool,
+        typer.Option("--include-flagged", help="Let prices flagged implausible at ingest into decisions."),
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when a requested league season has no data.")
+    ] = False,
 ) -> None:
     """Walk-forward backtest of strategies with an honest report.
 
@@ -108,12 +115,19 @@ def backtest_command(
     engine = make_engine(db) if (db or not data_dir) else None
     try:
         with console.status("loading matches and odds…"):
-            data, engine_used = load_data(engine, league_list, season_list, data_dir=data_dir)
+            data, engine_used = load_data(
+                engine, league_list, season_list, data_dir=data_dir, include_flagged=include_flagged
+            )
     except ValueError as exc:
         echo_err(f"error: {exc}")
         raise typer.Exit(2) from exc
+    gaps = [f"{i.league} {i.season}" for i in data.issues if i.kind == "no_data"]
+    if gaps:
+        echo_err(f"{'error' if strict else 'warning'}: no data for {', '.join(gaps)}")
     if not data.matches:
         echo_err(f"error: no matches for leagues {league_list} in seasons {season_list}")
+        raise typer.Exit(1)
+    if gaps and strict:
         raise typer.Exit(1)
     console.print(
         f"{len(data.matches)} matches, {len(data.issues)} data issue(s); running {len(strategies)} strategies"
@@ -135,6 +149,9 @@ def backtest_command(
                     "seasons": season_list,
                     "strategies": specs,
                     "source": ", ".join(map(str, data_dir)) if data_dir else "database",
+                    "covered": sorted({f"{m.league} {m.season}" for m in data.matches}),
+                    "not_covered": gaps,
+                    "include_flagged": include_flagged,
                 },
             )
     except ValueError as exc:
