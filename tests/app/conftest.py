@@ -58,3 +58,13 @@ def empty_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def settle():  # type: ignore[no-untyped-def]
+    """Wait, with the event loop running, until a page's (or window's) background reads have all arrived."""
+
+    def wait(widget) -> None:  # type: ignore[no-untyped-def]
+        assert widget.context.reads.wait(120), "background reads did not finish"
+
+    return wait

@@ -28,6 +28,7 @@ def test_matches_model_and_odds_on_postgres(qtbot, pg_engine: Engine) -> None:
     ids = [model.row(r).match_id for r in range(model.rowCount())]
     assert len(set(ids)) == 380
     model.set_filter(MatchFilter(text="Arsenal"))
+    model.wait()
     assert model.total_count() == 38
     badges = {b.label: b.state for b in model.row(0).badges}
     assert badges["1X2"] is BadgeState.PRESENT and badges["xG"] is BadgeState.MASKED

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from betfolio.app.worker import TaskControl
+from betfolio.app.task_runner import TaskControl
 
 
 def _module(name: str) -> Any | None:

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from betfolio.app.worker import Cancelled, TaskControl
+from betfolio.app.task_runner import Cancelled, TaskControl
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: "live ━━━━━━━━╺━━━━━━━ 47% 0:00:12" as rich renders a progress task (the bar is blank at 0 %).

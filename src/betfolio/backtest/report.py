@@ -217,19 +217,18 @@ def write_report(result: BacktestResult, summary: dict[str, Any], report_dir: Pa
 
 
 def _png(draw: Any, arg: Any) -> str:
-    import matplotlib
+    """A chart as base64 PNG, drawn on its own Agg canvas: pyplot and the global backend stay untouched, so a
+    notebook user's backend is not switched and no figure is left in pyplot's registry."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 4), dpi=100)
-    try:
-        draw(ax, arg)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(9, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    draw(ax, arg)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

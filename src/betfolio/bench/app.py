@@ -148,7 +148,6 @@ def run(
     db: str | None = None, data_dir: Path | None = None, chart_samples: int = 30, min_rows: int = 40_000
 ) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import betfolio.app  # noqa: F401 - keeps None/True alive under PySide6 6.12 on CPython 3.11
 
     with tempfile.TemporaryDirectory() as tmp:
         url, source = _prepare_database(db, data_dir, Path(tmp))

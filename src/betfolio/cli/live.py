@@ -32,10 +32,17 @@ def live_command(
     api_key: Annotated[
         str | None, typer.Option("--api-key", help="API key (default: BETFOLIO_API_FOOTBALL_KEY or keyring).")
     ] = None,
-    base_url: Annotated[str | None, typer.Option(help="Override the API base URL.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(envvar="BETFOLIO_API_FOOTBALL_BASE_URL", help="Override the API base URL.")
+    ] = None,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here (0 = off).")
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address for /metrics.")] = "127.0.0.1",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per poll.")] = False,
 ) -> None:
     """Poll API-Football's in-play states through the resilient client and publish them to Redis Streams."""
+    from betfolio.live.metrics import observe_poll, serve_metrics
     from betfolio.providers.api_football.client import ApiFootballClient, settings_for
     from betfolio.providers.keys import MissingApiKey
     from betfolio.providers.keys import api_key as find_key
@@ -60,8 +67,15 @@ def live_command(
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
     client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 
+    serve_metrics(metrics_port, metrics_host)
+
     def show(result: PollResult) -> None:
-        if as_json:  # machine output: one JSON line per poll on stdout
+        limits = client.http.limiter.snapshot
+        observe_poll(
+            client.provider, result, client.http.circuit_state,
+            {"day": limits.day_remaining, "minute": limits.minute_remaining},
+        )  # fmt: skip
+        if as_json:
             print(json.dumps(result.__dict__), flush=True)
         else:
             stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from betfolio.app.worker import Cancelled, TaskControl, TaskRunner
+from betfolio.app.task_runner import Cancelled, TaskControl, TaskRunner
 
 
 def test_task_runs_off_the_gui_thread_and_reports_progress(qtbot) -> None:

@@ -1,4 +1,4 @@
-"""Long work off the GUI thread: a QThread per task with progress, cancel, result and error.
+"""Long work off the GUI thread: a QThread per task with progress, cancel, result and error (``TaskRunner``).
 
 Pattern from ProphitBet's responsive UI: the window only ever *receives* signals; the work itself runs on a
 QThread. Cancellation is cooperative — the task calls ``control.progress(...)`` (or checks
@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,9 @@ class TaskRunner(QObject):
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         worker.was_cancelled.connect(self._on_cancelled)
-        worker.done.connect(thread.quit)
+        # Direct: QThread.quit is thread-safe, and the thread must end even when the GUI loop is not running
+        # (a caller may ``wait()`` on it from a nested loop that has already returned).
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         thread.start()
