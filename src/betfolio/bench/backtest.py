@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
         data_dir: Annotated[
             Path | None,
             typer.Option(
-                help="football-data folder (default: ../shared/data/football-data if present, else the sample)"
+                help="football-data folder (default: what `betfolio fetch football-data` downloaded, else the sample)"
             ),
         ] = None,
         leagues: Annotated[str, typer.Option(help="Leagues of the full walk-forward.")] = ",".join(FULL_LEAGUES),

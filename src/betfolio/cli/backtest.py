@@ -10,14 +10,22 @@ from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import JsonFileOption, JsonFlag, echo_err, emit_json, err_console, presentation_console
+from betfolio.cli.options import (
+    JsonFileOption,
+    JsonFlag,
+    LeaguesOption,
+    SeasonsOption,
+    echo_err,
+    emit_json,
+    err_console,
+    leagues_and_seasons,
+    presentation_console,
+)
 
 
 def backtest_command(
-    leagues: Annotated[str, typer.Option("--leagues", help="Comma-separated league codes, e.g. E0,D1.")] = "E0",
-    seasons: Annotated[
-        str, typer.Option("--seasons", help="Season range FIRST:LAST (2019-20:2022-23) or a comma-separated list.")
-    ] = "2019-20:2022-23",
+    leagues: LeaguesOption = "E0",
+    seasons: SeasonsOption = "2019-20:2022-23",
     strategy: Annotated[
         list[str] | None,
         typer.Option(
@@ -73,7 +81,6 @@ def backtest_command(
     """
     from datetime import timedelta
 
-    from betfolio.backtest.data import parse_seasons
     from betfolio.backtest.engine import BacktestConfig
     from betfolio.backtest.report import json_ready
     from betfolio.backtest.table import forecast_table, strategy_table
@@ -88,9 +95,8 @@ def backtest_command(
     from betfolio.store.engine import make_engine
 
     console = err_console
+    league_list, season_list = leagues_and_seasons(leagues, seasons)
     try:
-        league_list = [x.strip() for x in leagues.split(",") if x.strip()]
-        season_list = parse_seasons(seasons)
         specs = [p for s in (strategy or DEFAULT_STRATEGIES) for p in split_strategy_specs(s)]
         strategies = make_strategies(specs)
         limits = RiskLimits(
@@ -108,9 +114,6 @@ def backtest_command(
     except ValueError as exc:
         echo_err(f"error: {exc}")
         raise typer.Exit(2) from exc
-    if not league_list:
-        echo_err("error: --leagues is empty")
-        raise typer.Exit(2)
 
     engine = make_engine(db) if (db or not data_dir) else None
     try:
