@@ -65,7 +65,7 @@ CORE_PACKAGES = (
     "betfolio.jobs.backtest",
     "betfolio.cli",
     "betfolio.config",
-    # "betfolio.logs",
+    "betfolio.logs",
     # "betfolio.api",
 )
 

@@ -180,6 +180,17 @@ def _explain_validation(exc: ValidationError, flags: Mapping[str, Any]) -> str:
     return "; ".join(problems)
 
 
+def sources(**flags: Any) -> dict[str, Source]:
+    """Where each setting's effective value comes from."""
+    given = {k for k, v in flags.items() if v is not None}
+    env = set(_env_values())
+    from_file = set(read_config_file(config_file()))
+    return {
+        key: "flag" if key in given else "env" if key in env else "file" if key in from_file else "default"
+        for key in Settings.model_fields
+    }
+
+
 @dataclass(frozen=True)
 class EffectiveValue:
     key: str
@@ -191,12 +202,10 @@ class EffectiveValue:
 def explain(**flags: Any) -> list[EffectiveValue]:
     """Every setting's effective value (secrets masked) and where it came from, for `betfolio config show`."""
     settings = load_settings(**flags)
-    given = {k for k, v in flags.items() if v is not None}
-    env = set(_env_values())
-    from_file = set(read_config_file(config_file()))
+    origin = sources(**flags)
     rows = []
     for key, field in Settings.model_fields.items():
-        source: Source = "flag" if key in given else "env" if key in env else "file" if key in from_file else "default"
+        source = origin[key]
         value = getattr(settings, key)
         if key in SECRET_KEYS:
             shown = mask_secret(value.get_secret_value() if value is not None else None)

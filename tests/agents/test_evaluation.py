@@ -24,11 +24,10 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.agents.prematch.strategy import form_features, prematch_values
 from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
 from betfolio.jobs.training import HRLSettings, split_seasons
-from betfolio.sim.features import PREMATCH_FEATURES
 
 DAYS = [date(2023, 1, 1) + timedelta(days=i) for i in range(6)]
 
@@ -155,8 +154,8 @@ def test_split_refuses_look_ahead(sample_store: tuple[Engine, Path]) -> None:
 def test_backtest_observation_matches_the_simulator(sample_store: tuple[Engine, Path]) -> None:
     """Given the same history, the as-of features rebuilt from a backtest context equal the simulator's."""
     from betfolio.backtest.data import load_from_engine
+    from betfolio.features.prematch import prematch_features
     from betfolio.sim.episodes import load_matchset
-    from betfolio.sim.prematch import prematch_features
 
     engine, _ = sample_store
     ms = load_matchset(engine, seasons=["2022-23"])

@@ -140,10 +140,11 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
         "--provider", PROVIDER, "--policy", "sample", "--consumer", "trader-1", "--json",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    first = subprocess.Popen([*command, "--duration", "300"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 240
+    first = subprocess.Popen([*command, "--duration", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 400
     while _ledger_count(url) == 0 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.1)
+    assert first.poll() is None, first.communicate()[1].decode()[-3000:]
     consumer = StreamConsumer(redis_client, STREAM, "paper", "probe")
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)

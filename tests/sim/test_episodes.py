@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from betfolio.canonical import LiveMatchState, MatchStatus
+from betfolio.features.prematch import prematch_features
 from betfolio.ingest.football_data import ingest_paths
 from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.envs import PreMatchBettingEnv
 from betfolio.sim.episodes import build_matchset, load_matchset
 from betfolio.sim.faults import FaultConfig
-from betfolio.sim.prematch import prematch_features
 from betfolio.sim.timeline import build_bank
 from betfolio.store import queries
 from betfolio.store.tables import daily_betting_lines, matches_master
@@ -159,7 +159,7 @@ def test_real_live_states_drive_the_replay(ingested):
     assert truncated[0] and not terminated[0]
 
 
-def test_prematch_form_uses_only_earlier_matches(sample_matches):
+def test_prematch_form_uses_only_results_known_at_the_decision_time(sample_matches):
     values, mask = prematch_features(sample_matches)
     first = np.argsort(sample_matches.kickoff, kind="stable")[0]
     assert not mask[first, 8:].any()  # the opening fixture has no form yet
@@ -173,6 +173,10 @@ def test_prematch_form_uses_only_earlier_matches(sample_matches):
     np.testing.assert_array_equal(values[r], values2[r])
     later = sample_matches.kickoff > sample_matches.kickoff[r]
     assert not np.array_equal(values[later], values2[later])
+    # a later match decided in the same round (Friday prices, Sunday kick-off) does not see r's result either
+    same_round = later & (sample_matches.decision_at == sample_matches.decision_at[r])
+    assert same_round.any()
+    np.testing.assert_array_equal(values[same_round], values2[same_round])
 
 
 def test_prematch_env_rewards_a_decision_with_its_own_bets_settlement(sample_matches):

@@ -14,7 +14,7 @@ def demo(
     db: DbOption = None,
     report_dir: Annotated[Path, typer.Option(help="Where to write the HTML/JSON report.")] = Path("reports"),
     skip: Annotated[
-        list[str] | None, typer.Option(help="Skip a stage: backtest, sim, train, providers (repeatable).")
+        list[str] | None, typer.Option(help="Skip a stage: backtest, sim, train, providers, live (repeatable).")
     ] = None,
     as_json: JsonFlag = False,
     json_file: JsonFileOption = None,

@@ -6,6 +6,7 @@ Heavy imports live inside the command so `betfolio --help` stays fast.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -13,6 +14,8 @@ import typer
 from betfolio.cli.ingest import engine_for as _engine
 from betfolio.cli.options import DbOption
 from betfolio.cli.options import echo_err as _echo_err
+
+log = logging.getLogger("betfolio.live")
 
 
 def live_command(
@@ -29,10 +32,17 @@ def live_command(
     api_key: Annotated[
         str | None, typer.Option("--api-key", help="API key (default: BETFOLIO_API_FOOTBALL_KEY or keyring).")
     ] = None,
-    base_url: Annotated[str | None, typer.Option(help="Override the API base URL.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(envvar="BETFOLIO_API_FOOTBALL_BASE_URL", help="Override the API base URL.")
+    ] = None,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", min=0, max=65535, help="Serve Prometheus /metrics here (0 = off).")
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address for /metrics.")] = "127.0.0.1",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per poll.")] = False,
 ) -> None:
     """Poll API-Football's in-play states through the resilient client and publish them to Redis Streams."""
+    from betfolio.live.metrics import observe_poll, serve_metrics
     from betfolio.providers.api_football.client import ApiFootballClient, settings_for
     from betfolio.providers.keys import MissingApiKey
     from betfolio.providers.keys import api_key as find_key
@@ -57,16 +67,24 @@ def live_command(
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
     client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 
+    serve_metrics(metrics_port, metrics_host)
+
     def show(result: PollResult) -> None:
+        limits = client.http.limiter.snapshot
+        observe_poll(
+            client.provider, result, client.http.circuit_state,
+            {"day": limits.day_remaining, "minute": limits.minute_remaining},
+        )  # fmt: skip
         if as_json:
-            print(json.dumps(result.__dict__))
+            print(json.dumps(result.__dict__), flush=True)
         else:
             stale = f"STALE {result.staleness_seconds:.0f} s ({result.error})" if result.stale else "fresh"
             bus = f" — NOT PUBLISHED ({result.bus_error})" if result.bus_error else ""
-            print(
-                f"{result.states} live states, {result.published} published, {result.rejects} rejected — {stale}{bus}"
-                f" [errors so far: provider {result.provider_errors}, redis {result.bus_errors}]"
-            )
+            log.log(
+                logging.WARNING if result.stale or result.bus_error else logging.INFO,
+                "%d live states, %d published, %d rejected — %s%s [errors so far: provider %d, redis %d]",
+                result.states, result.published, result.rejects, stale, bus, result.provider_errors, result.bus_errors,
+            )  # fmt: skip
 
     try:
         run_feed(client, bus, interval_seconds=interval, polls=polls, leagues=league_ids or None, on_poll=show)

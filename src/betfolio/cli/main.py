@@ -20,6 +20,7 @@ from betfolio.cli.config import config_app
 from betfolio.cli.db import db_app
 from betfolio.cli.demo import demo
 from betfolio.cli.desktop import app_command
+from betfolio.cli.fetch import fetch_app
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
 from betfolio.cli.options import JsonFileCompatCommand
@@ -37,19 +38,50 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+#: Commands that run until stopped: they log progress at INFO unless told otherwise.
+LONG_RUNNING = frozenset({"live", "paper", "serve"})
+
+
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
     ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr (-v info, -vv debug).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    log_format: Annotated[
+        str | None,
+        typer.Option("--log-format", help="Log lines as 'text' or 'json' (one object per line, for collectors)."),
+    ] = None,
 ) -> None:
     """Betfolio: a football betting portfolio run like a small quant fund."""
+    import logging
+
+    from betfolio.config import ConfigError, load_settings, sources
+    from betfolio.logs import configure_logging, level_for
+
+    if log_format is not None and log_format not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--log-format")
+    try:
+        settings = load_settings(log_format=log_format)
+        level_source = sources()["log_level"]
+    except ConfigError:
+        # The command itself reports the broken file (with line and key); logging falls back to the defaults.
+        settings, level_source = None, "default"
+    level = level_for(verbose, quiet, settings.log_level if settings else "WARNING")
+    if ctx.invoked_subcommand in LONG_RUNNING and not (verbose or quiet) and level_source == "default":
+        level = logging.INFO
+    configure_logging(level, settings.log_format if settings else (log_format or "text"))  # type: ignore[arg-type]
 
 
 # Command groups (one module each).
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(fetch_app, name="fetch")
 app.add_typer(bench_app, name="bench")
 app.add_typer(config_app, name="config")
 # Single commands.

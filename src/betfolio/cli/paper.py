@@ -49,12 +49,12 @@ def paper_command(
     from betfolio.agents.checkpoint import CheckpointError
     from betfolio.live.metrics import serve_metrics
     from betfolio.live.paper import PaperConfig, PaperTrader
-    from betfolio.live.secrets import SecretError, database_url
+    from betfolio.live.secrets import SecretError
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
 
     try:
-        engine = make_engine(database_url(db), pool_pre_ping=True)
+        engine = make_engine(db)
         upgrade(engine)
         config = PaperConfig(
             run_dir=run,

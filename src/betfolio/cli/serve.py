@@ -39,14 +39,14 @@ def serve_command(
     """Run the adapter service: canonical fixtures, odds as of a time, live states, coverage, provider status."""
     import uvicorn
 
-    from betfolio.live.secrets import SecretError, database_url, read_secret
+    from betfolio.live.secrets import SecretError, read_secret
     from betfolio.live.service import check_bind, create_app
     from betfolio.store.engine import describe, make_engine
 
     try:
         token = read_secret("BETFOLIO_SERVICE_TOKEN", token_file)
         check_bind(host, token.value if token else None)
-        engine = make_engine(database_url(db), pool_pre_ping=True)
+        engine = make_engine(db)
     except (SecretError, ValueError) as exc:
         _fail(str(exc))
     redis_client = None

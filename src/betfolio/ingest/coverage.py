@@ -8,23 +8,10 @@ football-data's files), so callers never have to know which provider covers what
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection
 
 from betfolio.canonical import Coverage, FeatureVector, LiveMatchState
-from betfolio.store.tables import coverage
-
-
-def stored_coverage(conn: Connection, provider: str, league: str, season: str) -> Coverage | None:
-    row = conn.execute(
-        select(coverage.c.flags, coverage.c.statistics).where(
-            and_(coverage.c.provider == provider, coverage.c.league == league, coverage.c.season == season)
-        )
-    ).first()
-    if row is None:
-        return None
-    return Coverage(
-        provider=provider, league=league, season=season, flags=row.flags, statistics=tuple(row.statistics or ())
-    )
+from betfolio.store.queries import stored_coverage
 
 
 def declared_coverage(conn: Connection, provider: str, league: str, season: str) -> Coverage | None:

@@ -10,7 +10,9 @@ templates — never a URL, a token, an API key or anything a request supplied ve
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram, start_http_server
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -38,9 +40,12 @@ DATA_STALENESS = Gauge(
 )  # fmt: skip
 
 # -- provider health --------------------------------------------------------------------------------------------
-CIRCUIT_STATE = Enum(
-    "betfolio_provider_circuit_state", "Circuit breaker state per provider.", ["provider"],
-    states=["closed", "open", "half_open"], registry=REGISTRY,
+#: A state set (1 for the current state, 0 for the others) — a Gauge rather than prometheus-client's Enum, whose
+#: state label would be named after the metric instead of ``state``.
+CIRCUIT_STATES = ("closed", "open", "half_open")
+CIRCUIT_STATE = Gauge(
+    "betfolio_provider_circuit_state", "Circuit breaker state per provider (1 = current).", ["provider", "state"],
+    registry=REGISTRY,
 )  # fmt: skip
 QUOTA_REMAINING = Gauge(
     "betfolio_provider_quota_remaining", "Requests left in the provider's quota window.", ["provider", "window"],
@@ -67,6 +72,10 @@ STREAM_LAG = Gauge(
 LIVE_MATCHES = Gauge("betfolio_live_matches", "Matches currently in play in the stream.", registry=REGISTRY)
 BETS_SETTLED = Counter("betfolio_bets_settled_total", "Bets settled, per agent and outcome.", ["agent", "outcome"],
                        registry=REGISTRY)  # fmt: skip
+ROLLING_SHARPE = Gauge(
+    "betfolio_rolling_sharpe", "Mean / standard deviation of per-bet returns over the last settled bets.", ["run"],
+    registry=REGISTRY,
+)  # fmt: skip
 OPEN_BETS = Gauge("betfolio_open_bets", "Bets placed and not yet settled.", ["run"], registry=REGISTRY)
 
 # -- everywhere --------------------------------------------------------------------------------------------------
@@ -81,6 +90,24 @@ HTTP_LATENCY = Histogram(
     "betfolio_http_request_duration_seconds", "Request handling time, by route template.", ["route"],
     buckets=LATENCY_BUCKETS, registry=REGISTRY,
 )  # fmt: skip
+
+
+def observe_poll(provider: str, result: Any, circuit_state: str, quota: dict[str, int | None]) -> None:
+    """The poller's view after one poll (``result`` is a :class:`betfolio.providers.live_feed.PollResult`)."""
+    outcome = "failed" if result.states == 0 and result.error else ("stale" if result.stale else "fresh")
+    POLLS.labels(provider, outcome).inc()
+    STATES_PUBLISHED.labels(provider).inc(result.published)
+    DATA_STALENESS.labels(provider).set(result.staleness_seconds)
+    current = circuit_state if circuit_state in CIRCUIT_STATES else "open"
+    for state in CIRCUIT_STATES:
+        CIRCUIT_STATE.labels(provider, state).set(1.0 if state == current else 0.0)
+    for window, left in quota.items():
+        if left is not None:
+            QUOTA_REMAINING.labels(provider, window).set(left)
+    if result.error:
+        ERRORS.labels("provider").inc()
+    if getattr(result, "bus_error", None):
+        ERRORS.labels("redis_unavailable").inc()
 
 
 def metric_names() -> set[str]:

@@ -29,7 +29,7 @@ import logging
 import math
 import socket
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +67,8 @@ BUDGET_FLOOR_FRACTION = 0.8
 SETTLE_FROM_STORE_SECONDS = 30.0
 #: A match is "live" for the staleness/no-decision alerts while its latest state is this recent.
 LIVE_WINDOW_SECONDS = 300.0
+#: Settled bets in the rolling Sharpe ratio exported for the dashboard.
+SHARPE_WINDOW = 50
 #: Selection index → (market, selection, line) in the ledger's vocabulary.
 LEDGER_SELECTIONS: dict[str, tuple[str, str, float | None]] = {
     "home": ("1x2", "home", None),
@@ -162,6 +164,24 @@ def load_run(run_dir: Path) -> tuple[MaskedAttentionLSTM, ManagerConfig, str]:
     return network.eval(), manager, checkpoint.name
 
 
+def untrained_run(path: Path) -> Path:
+    """A run directory holding a randomly initialised live network — same shape and cost as a trained one — for
+    benchmarks and for the demo when no training run exists. Anything it "decides" is noise, and is labelled so."""
+    from betfolio.agents.checkpoint import save_checkpoint
+    from betfolio.agents.live.layout import live_layout
+    from betfolio.agents.live.network import NetworkConfig
+    from betfolio.agents.live.ppo import CHECKPOINT_KIND, PPOConfig
+
+    layout = live_layout()
+    config = PPOConfig(network=NetworkConfig(n_actions=N_LIVE_ACTIONS))
+    network = MaskedAttentionLSTM(layout, config.network)
+    save_checkpoint(
+        path / "live.pt", kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash(),
+        payload={"config": config.as_dict(), "layout": layout.as_dict(), "network": network.state_dict()},
+    )  # fmt: skip
+    return path
+
+
 class PaperTrader:
     def __init__(self, engine: Any, client: Any, network: MaskedAttentionLSTM, manager: ManagerConfig,
                  config: PaperConfig) -> None:  # fmt: skip
@@ -203,6 +223,7 @@ class PaperTrader:
         self.matches: dict[str, MatchBook] = {}
         self.open_bets: dict[int, dict[str, Any]] = {}  # ledger bet id → row (+ bankroll id)
         self.settled_history: list[bool] = []
+        self.returns: deque[float] = deque(maxlen=SHARPE_WINDOW)
         self._capacity = 0
         self._h = self._c = torch.zeros(1, 0, self.network.config.hidden)
         bets = ledger.load_bets(self.engine, self.run_id)
@@ -223,6 +244,7 @@ class PaperTrader:
                 else:
                     self.bank.cash += row["payout"] or 0.0
                 self.settled_history.append(row["status"] in ("won", "half_won"))
+                self.returns.append((row["payout"] or 0.0) / row["stake"] - 1.0)
         self._publish_budget()
 
     def _publish_budget(self) -> None:
@@ -230,6 +252,8 @@ class PaperTrader:
         metrics.BUDGET_REMAINING.labels(run).set(self.bank.equity)
         metrics.BUDGET_FLOOR.labels(run).set(self.config.initial_bankroll * BUDGET_FLOOR_FRACTION)
         metrics.OPEN_BETS.labels(run).set(len(self.open_bets))
+        if len(self.returns) >= 2 and (spread := float(np.std(self.returns, ddof=1))) > 0:
+            metrics.ROLLING_SHARPE.labels(run).set(float(np.mean(self.returns)) / spread)
 
     def _slot(self) -> int:
         slot = len(self.matches)
@@ -572,6 +596,7 @@ class PaperTrader:
                 self.bank.settle(row["bank_id"], payout)
             self.manager.record("live", payout - row["stake"], row["stake"], bets_won=[won])
             self.settled_history.append(won)
+            self.returns.append(payout / row["stake"] - 1.0)
             metrics.REWARD.labels(AGENT).observe(reward)
             metrics.BETS_SETTLED.labels(AGENT, result.outcome.value).inc()
             self.summary.settled += 1

@@ -41,11 +41,3 @@ def read_secret(name: str, file: Path | None = None) -> Secret | None:
     if not value:
         raise SecretError(f"the secret file {path} is empty")
     return Secret(value, f"file {path}")
-
-
-def database_url(explicit: str | None) -> str | None:
-    """``--db`` if given, else ``BETFOLIO_DATABASE_URL`` or the file in ``BETFOLIO_DATABASE_URL_FILE``."""
-    if explicit:
-        return explicit
-    secret = read_secret("BETFOLIO_DATABASE_URL")
-    return secret.value if secret else None

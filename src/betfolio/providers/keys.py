@@ -35,6 +35,8 @@ def api_key(provider: str, explicit: str | None = None) -> str:
     for name in ENV_NAMES.get(provider, ()):
         if value := os.environ.get(name):
             return value
+        if (path := os.environ.get(f"{name}_FILE")) and (value := _read_key_file(path)):
+            return value  # a Docker secret: the key never sits in the environment
     try:
         import keyring
 
@@ -49,6 +51,13 @@ def api_key(provider: str, explicit: str | None = None) -> str:
         f"no API key for {provider}: set {names}, or save it in the desktop app's settings "
         f"(OS keyring service {KEYRING_SERVICE!r})"
     )
+
+
+def _read_key_file(path: str) -> str | None:
+    try:
+        return open(path, encoding="utf-8").read().strip() or None
+    except OSError:
+        return None
 
 
 def _from_secrets_file(provider: str) -> str | None:

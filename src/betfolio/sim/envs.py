@@ -17,20 +17,13 @@ from gymnasium import spaces
 from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
 from betfolio.engine.settlement import Outcome, settle_outcomes
 from betfolio.engine.sources.prematch import MatchSetReplay
+from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES, PREMATCH_OBS_DIM, prematch_features
 from betfolio.markets.clv import clv
 from betfolio.risk import Bankroll, RiskLimits
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
 from betfolio.sim.episodes import MatchSet
 from betfolio.sim.faults import FaultConfig
-from betfolio.sim.features import (
-    LIVE_ACTIONS,
-    N_LIVE_ACTIONS,
-    OBS_DIM,
-    PREMATCH_EXTRAS,
-    PREMATCH_FEATURES,
-    PREMATCH_OBS_DIM,
-)
-from betfolio.sim.prematch import prematch_features
+from betfolio.sim.features import LIVE_ACTIONS, N_LIVE_ACTIONS, OBS_DIM
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
+from betfolio.features.prematch import BOOKMAKER_PREFERENCE, TOTALS_LINE
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.sim.features import MATCH_STATS
 from betfolio.store.queries import (
@@ -33,10 +34,7 @@ from betfolio.store.queries import (
     quotes_for_matches,
 )
 
-#: Real bookmakers tried in this order for the price a pre-match bet is struck at when none is named.
-BOOKMAKER_PREFERENCE: tuple[str, ...] = ("pinnacle", "bet365", "william_hill", "bwin", "interwetten", "betvictor")
 SELECTIONS_1X2 = ("home", "draw", "away")
-TOTALS_LINE = 2.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,24 +170,7 @@ def staleness_feature(seconds: np.ndarray | float) -> np.ndarray:
 
 
 #: Pre-match observation features (one decision per match).
-PREMATCH_FEATURES: tuple[str, ...] = (
-    "fair_home",
-    "fair_draw",
-    "fair_away",
-    "implied_home",
-    "implied_draw",
-    "implied_away",
-    "overround",
-    "fair_over_2_5",
-    "home_form_goals_for",
-    "home_form_goals_against",
-    "away_form_goals_for",
-    "away_form_goals_against",
-    "home_form_points",
-    "away_form_points",
-)
-PREMATCH_EXTRAS: tuple[str, ...] = ("cash_fraction", "drawdown", "last10_win_rate", "has_history", "halted")
-PREMATCH_OBS_DIM = 2 * len(PREMATCH_FEATURES) + len(PREMATCH_EXTRAS)
+# The pre-match layout is defined with its builder (betfolio.features.prematch).
 
 
 def observation_from_state(

@@ -7,6 +7,7 @@ file (:mod:`betfolio.config`), the same for the CLI, the app, the service and th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,13 +41,30 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'betfolio.sqlite'}"
 
 
+def _url_from_file() -> str | None:
+    """``BETFOLIO_DATABASE_URL_FILE``: the URL (with its password) as a Docker secret, never in the environment."""
+    path = os.environ.get(f"{ENV_DATABASE_URL}_FILE")
+    if not path:
+        return None
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the database URL file {path} ({exc.__class__.__name__})") from None
+    if not value:
+        raise ValueError(f"the database URL file {path} is empty")
+    return value
+
+
 def resolve_database_url(url: str | None = None) -> str:
     """Explicit URL, else the configuration (environment, then config file), else the SQLite default.
 
-    Bare paths mean SQLite files. See :mod:`betfolio.config` for the precedence.
+    ``BETFOLIO_DATABASE_URL_FILE`` names a file holding the URL (a Docker secret) when the variable itself is
+    unset. Bare paths mean SQLite files. See :mod:`betfolio.config` for the precedence.
     """
     from betfolio.config import load_settings, resolve_database_url_from
 
+    if not url and not os.environ.get(ENV_DATABASE_URL):
+        url = _url_from_file()  # a Docker secret holding the URL
     settings = load_settings(database_url=url or None)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

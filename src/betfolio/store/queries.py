@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select, text
 from sqlalchemy.orm import aliased
 
+from betfolio.canonical import Coverage
 from betfolio.store.tables import bet_ledger, coverage, leagues, live_states, provider_status, runs, teams
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
@@ -310,6 +311,51 @@ def run_bets(conn: Connection, run_id: int, *, since: datetime | None = None) ->
     return [dict(r) for r in conn.execute(stmt.order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)).mappings()]
 
 
+#: Bucket sizes of the live momentum views (migration 0003_live_momentum).
+MOMENTUM_BUCKETS = ("1m", "5m", "15m")
+
+
+def _momentum_view(bucket: str) -> str:
+    if bucket not in MOMENTUM_BUCKETS:
+        raise ValueError(f"unknown momentum bucket {bucket!r}; choose one of {', '.join(MOMENTUM_BUCKETS)}")
+    return f"live_momentum_{bucket}"
+
+
+def refresh_momentum(conn: Connection) -> None:
+    """Bring the momentum views up to date on plain PostgreSQL (TimescaleDB refreshes them by policy; SQLite's
+    views are computed when read)."""
+    if conn.dialect.name != "postgresql":
+        return
+    timescale = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first()
+    if timescale is None:
+        for bucket in MOMENTUM_BUCKETS:
+            conn.execute(text(f"REFRESH MATERIALIZED VIEW {_momentum_view(bucket)}"))
+
+
+def momentum_series(conn: Connection, match_id: int, bucket: str = "5m") -> list[dict[str, Any]]:
+    """Per bucket of a match: minute, score, pressures and momentum (home pressure gained minus away's since the
+    previous bucket; the first bucket counts from zero)."""
+    rows = conn.execute(
+        text(
+            f"SELECT provider, bucket, states, minute, home_goals, away_goals, home_pressure, away_pressure "
+            f"FROM {_momentum_view(bucket)} WHERE match_id = :match_id ORDER BY provider, bucket"
+        ),
+        {"match_id": match_id},
+    ).mappings()
+    out: list[dict[str, Any]] = []
+    previous: dict[str, tuple[float, float]] = {}
+    for row in rows:
+        item = dict(row)
+        if isinstance(item["bucket"], str):  # SQLite returns text
+            item["bucket"] = datetime.fromisoformat(item["bucket"]).replace(tzinfo=UTC)
+        home, away = float(item["home_pressure"] or 0.0), float(item["away_pressure"] or 0.0)
+        before = previous.get(item["provider"], (0.0, 0.0))
+        item["momentum"] = (home - before[0]) - (away - before[1])
+        previous[item["provider"]] = (home, away)
+        out.append(item)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class MatchPeople:
     """Who could play in a match: lineups and injury reports, each ``None`` when no stored provider covers it.
@@ -324,7 +370,7 @@ class MatchPeople:
 def match_people(conn: Connection, match_id: int) -> MatchPeople:
     """Lineups of ``match_id`` and the injury reports for it: a report counts when it names this fixture (by any
     provider's id for it) or, without a fixture, is dated on the match day for a player of either team."""
-    from betfolio.store.tables import coverage, identity_map, players, players_db
+    from betfolio.store.tables import identity_map, players, players_db
 
     match = conn.execute(
         select(mm.c.lineups, mm.c.league, mm.c.season, mm.c.match_date, mm.c.home_team_id, mm.c.away_team_id).where(
@@ -390,8 +436,6 @@ def quotes_for_matches(conn: Connection, match_ids: Sequence[int], markets: Sequ
 
 def coverage_statistics(conn: Connection) -> dict[tuple[str, str], set[str]]:
     """The statistics any provider declared per (league, season)."""
-    from betfolio.store.tables import coverage
-
     out: dict[tuple[str, str], set[str]] = {}
     for row in conn.execute(select(coverage.c.league, coverage.c.season, coverage.c.statistics)):
         out.setdefault((row.league, row.season), set()).update(row.statistics or [])
@@ -400,11 +444,23 @@ def coverage_statistics(conn: Connection) -> dict[tuple[str, str], set[str]]:
 
 def live_state_rows(conn: Connection, match_ids: Sequence[int]) -> list[dict[str, Any]]:
     """Every stored in-play state of these matches (all providers), unordered."""
-    from betfolio.store.tables import live_states
-
     rows: list[dict[str, Any]] = []
     ids = list(match_ids)
     for start in range(0, len(ids), 900):
         stmt = select(live_states).where(live_states.c.match_id.in_(ids[start : start + 900]))
         rows.extend(dict(r) for r in conn.execute(stmt).mappings())
     return rows
+
+
+def stored_coverage(conn: Connection, provider: str, league: str, season: str) -> Coverage | None:
+    """The coverage ``provider`` declared for a league season, as stored (``None`` if never stored)."""
+    row = conn.execute(
+        select(coverage.c.flags, coverage.c.statistics).where(
+            and_(coverage.c.provider == provider, coverage.c.league == league, coverage.c.season == season)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Coverage(
+        provider=provider, league=league, season=season, flags=row.flags, statistics=tuple(row.statistics or ())
+    )

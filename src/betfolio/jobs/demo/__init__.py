@@ -93,6 +93,7 @@ StageRunner = Callable[[Engine, Console, Path], dict[str, Any]]
 def _stages() -> dict[str, StageRunner]:
     """Stage name → runner, in the order they run (imported lazily: torch and friends load only when used)."""
     from betfolio.jobs.demo.backtest_stage import run_demo_backtest
+    from betfolio.jobs.demo.live_stage import run_demo_live
     from betfolio.jobs.demo.providers_stage import run_demo_providers
     from betfolio.jobs.demo.sim_stage import run_demo_sim
     from betfolio.jobs.demo.training_stage import run_demo_training
@@ -104,10 +105,11 @@ def _stages() -> dict[str, StageRunner]:
         "sim": run_demo_sim,
         "train": run_demo_training,
         "providers": run_demo_providers,
+        "live": run_demo_live,  # trades the in-play fixtures the providers stage linked
     }
 
 
-STAGES = ("backtest", "sim", "train", "providers")
+STAGES = ("backtest", "sim", "train", "providers", "live")
 
 
 def run_demo(
