@@ -39,9 +39,9 @@ def bench_ingest(
 def _register_area_benchmarks() -> None:
     """Each area owns its benchmark module; importing them here keeps `betfolio bench --help` complete."""
     from betfolio.bench import app as app_bench
-    from betfolio.bench import backtest, parse, sim, train
+    from betfolio.bench import backtest, learn, parse, sim, train
 
-    for module in (parse, backtest, sim, train, app_bench):
+    for module in (parse, backtest, sim, train, learn, app_bench):
         module.register(bench_app)
 
 
