@@ -58,8 +58,9 @@ def shared_file(*parts: str) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never touch the user's real data dir or database from a test."""
+    """Never touch the user's real data dir, config dir or database from a test."""
     monkeypatch.setenv("BETFOLIO_DATA_DIR", str(tmp_path_factory.mktemp("datadir")))
+    monkeypatch.setenv("BETFOLIO_CONFIG_DIR", str(tmp_path_factory.mktemp("configdir")))
     monkeypatch.delenv("BETFOLIO_DATABASE_URL", raising=False)
 
 
@@ -121,3 +122,13 @@ def redis_client() -> Iterator[object]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="session")
+def af_dir() -> Path:
+    return shared_file("providers", "api_football")
+
+
+@pytest.fixture(scope="session")
+def oa_dir() -> Path:
+    return shared_file("providers", "the_odds_api")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from betfolio.demo import bundled_sample
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.data import bundled_sample
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 
@@ -58,3 +58,13 @@ def empty_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def settle():  # type: ignore[no-untyped-def]
+    """Wait, with the event loop running, until a page's (or window's) background reads have all arrived."""
+
+    def wait(widget) -> None:  # type: ignore[no-untyped-def]
+        assert widget.context.reads.wait(120), "background reads did not finish"
+
+    return wait

@@ -18,7 +18,9 @@ def _badges(model: MatchesModel, row: int) -> dict[str, BadgeState]:
 def test_rows_arrive_a_page_at_a_time_in_kickoff_order(qtbot, sample_engine: Engine) -> None:
     model = MatchesModel(sample_engine, page_size=250)
     assert model.rowCount() == 0 and model.canFetchMore()
-    model.fetchMore()
+    model.set_filter(MatchFilter())  # asks for the first page and the count; neither blocks
+    assert model.rowCount() == 0 and not model.canFetchMore()  # the page is on its way
+    model.wait()
     assert model.rowCount() == 250
     assert model.total_count() == 3198
     model.fetch_all()
@@ -32,9 +34,11 @@ def test_rows_arrive_a_page_at_a_time_in_kickoff_order(qtbot, sample_engine: Eng
 def test_filters_and_search(qtbot, sample_engine: Engine) -> None:
     model = MatchesModel(sample_engine, page_size=100)
     model.set_filter(MatchFilter(leagues=("E0",), seasons=("2021-22",)))
+    model.wait()
     assert model.total_count() == 380
     assert {model.row(r).values["league"] for r in range(model.rowCount())} == {"E0"}
     model.set_filter(MatchFilter(text="arsenal", seasons=("2022-23",)))
+    model.wait()
     model.fetch_all()
     assert model.rowCount() == model.total_count() == 38
     assert all(
@@ -42,17 +46,21 @@ def test_filters_and_search(qtbot, sample_engine: Engine) -> None:
         for r in range(model.rowCount())
     )
     model.set_filter(MatchFilter(date_from=date(2022, 8, 5), date_to=date(2022, 8, 7), leagues=("E0",)))
+    model.wait()
     model.fetch_all()
     assert model.rowCount() == 10  # the opening weekend of the 2022-23 Premier League
     model.set_filter(MatchFilter(statuses=("postponed",)))
+    model.wait()
     assert model.rowCount() == model.total_count() == 0
     model.set_filter(MatchFilter(text="no such team anywhere"))
+    model.wait()
     assert model.total_count() == 0 and not model.canFetchMore()
 
 
 def test_display_of_a_known_match(qtbot, sample_engine: Engine) -> None:
     model = MatchesModel(sample_engine)
     model.set_filter(MatchFilter(leagues=("E0",), seasons=("2022-23",)))
+    model.wait()
     row = next(r for r in range(model.rowCount()) if model.row(r).values["home_team"] == "Crystal Palace")
     shown = [model.data(model.index(row, c)) for c in range(len(COLUMNS) - 1)]
     assert shown == ["2022-08-05 19:00", "E0", "2022-23", "Crystal Palace", "0–2", "Arsenal", "finished"]
@@ -61,6 +69,7 @@ def test_display_of_a_known_match(qtbot, sample_engine: Engine) -> None:
 def test_coverage_badges_say_present_missing_or_masked(qtbot, writable_engine: Engine) -> None:
     model = MatchesModel(writable_engine)
     model.set_filter(MatchFilter(leagues=("E0",), seasons=("2022-23",)))
+    model.wait()
     badges = _badges(model, 0)
     assert badges["FT"] is BadgeState.PRESENT
     assert badges["ST"] is BadgeState.PRESENT
@@ -99,6 +108,7 @@ def test_coverage_badges_say_present_missing_or_masked(qtbot, writable_engine: E
         second = model.row(1).match_id
         conn.execute(update(mm).where(mm.c.match_id == second).values(statistics={"home": {}, "away": {}}))
     model.reload()
+    model.wait()
     badges = _badges(model, 0)
     assert badges["xG"] is BadgeState.MISSING  # now covered, still absent from this match
     assert badges["LIVE"] is BadgeState.PRESENT
@@ -110,9 +120,11 @@ def test_coverage_badges_say_present_missing_or_masked(qtbot, writable_engine: E
 def test_reload_sees_new_matches(qtbot, writable_engine: Engine) -> None:
     model = MatchesModel(writable_engine)
     model.set_filter(MatchFilter(leagues=("E0",)))
+    model.wait()
     before = model.total_count()
     with writable_engine.begin() as conn:
         victim = conn.execute(select(func.min(mm.c.match_id)).where(mm.c.league == "E0")).scalar_one()
         conn.execute(update(mm).where(mm.c.match_id == victim).values(league="D1"))
     model.reload()
+    model.wait()
     assert model.total_count() == before - 1

@@ -38,10 +38,13 @@ def _cells(model) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(model.data(model.index(r, c))) for r in range(model.rowCount()) for c in range(model.columnCount())]
 
 
-def test_every_page_renders_the_sample(qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None) -> None:
+def test_every_page_renders_the_sample(
+    qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None, settle
+) -> None:
     window = MainWindow(AppContext(sample_engine, tmp_path))
     qtbot.addWidget(window)
     window.show()
+    settle(window)
     assert list(window.pages) == ["Portfolio", "Matches", "Live", "Train & backtest", "Providers & settings"]
     for title, page in window.pages.items():
         window.show_page(title)
@@ -62,19 +65,23 @@ def test_every_page_renders_the_sample(qtbot, sample_engine: Engine, tmp_path: P
     assert "3,198 matches" in window.statusBar().currentMessage()
 
 
-def test_filter_the_matches_table_and_open_a_match(qtbot, sample_engine: Engine, tmp_path: Path) -> None:
+def test_filter_the_matches_table_and_open_a_match(qtbot, sample_engine: Engine, tmp_path: Path, settle) -> None:
     page = MatchesPage(AppContext(sample_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     page.league_box.setCurrentText("E0")
     page.season_box.setCurrentText("2022-23")
+    settle(page)
     assert page.model.total_count() == 380
     qtbot.keyClicks(page.search, "arsenal")
     qtbot.waitUntil(lambda: page.model.current_filter.text == "arsenal", timeout=30_000)  # debounced
+    settle(page)
     assert page.count_label.text().startswith("38 matches")
     home = COLUMNS.index("Home")
     row = next(r for r in range(page.model.rowCount()) if page.model.index(r, home).data() == "Crystal Palace")
     page.select_row(row)
+    settle(page)
     detail = page.detail
     assert "Crystal Palace 0 – 2 Arsenal (HT 0–1)" in detail.header.text()
     assert detail.chart.series_count >= 6  # every bookmaker's 1X2 home price, opening → closing
@@ -91,14 +98,16 @@ def test_filter_the_matches_table_and_open_a_match(qtbot, sample_engine: Engine,
     page.use_dates.setChecked(True)
     page.date_from.setDate(QDate(2022, 8, 1))
     page.date_to.setDate(QDate(2022, 8, 31))
+    settle(page)
     assert 0 < page.model.total_count() < 38
 
 
-def test_empty_database_offers_the_bundled_sample(qtbot, empty_engine: Engine, tmp_path: Path) -> None:
+def test_empty_database_offers_the_bundled_sample(qtbot, empty_engine: Engine, tmp_path: Path, settle) -> None:
     context = AppContext(empty_engine, tmp_path)
     page = MatchesPage(context)
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     assert page.showing_empty_state()
     panel = page.empty_panel
     first_file: list[str] = []
@@ -108,6 +117,7 @@ def test_empty_database_offers_the_bundled_sample(qtbot, empty_engine: Engine, t
     with qtbot.waitSignal(panel.runner.cancelled, timeout=60_000):
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.runner.running)
+    settle(page)
     # Cancelled between files: whatever is stored is whole files, and the page now shows them.
     with empty_engine.connect() as conn:
         files = conn.execute(select(func.count(), func.sum(ingest_runs.c.matches)).select_from(ingest_runs)).one()
@@ -118,9 +128,12 @@ def test_empty_database_offers_the_bundled_sample(qtbot, empty_engine: Engine, t
     assert "cancelled" in panel.status.text()
 
 
-def test_backtest_runs_records_and_lights_up_the_portfolio(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+def test_backtest_runs_records_and_lights_up_the_portfolio(
+    qtbot, writable_engine: Engine, tmp_path: Path, settle
+) -> None:
     window = MainWindow(AppContext(writable_engine, tmp_path))
     qtbot.addWidget(window)
+    settle(window)
     page = window.pages["Train & backtest"]
     assert isinstance(page, BacktestPage)
     for widget, value in ((page.league_list, "E0"), (page.season_list, "2022-23")):
@@ -134,6 +147,7 @@ def test_backtest_runs_records_and_lights_up_the_portfolio(qtbot, writable_engin
         qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
         assert not page.run_button.isEnabled() and page.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: not page.runner.running)
+    settle(window)
     outcome = page.outcome
     assert outcome is not None and outcome.run_id is not None
     assert outcome.report_path is not None and outcome.report_path.exists()
@@ -149,15 +163,17 @@ def test_backtest_runs_records_and_lights_up_the_portfolio(qtbot, writable_engin
     assert portfolio.selected_run is not None and portfolio.selected_run.run_id == outcome.run_id
     assert portfolio.inner.currentWidget() is portfolio.dashboard
     portfolio.agent_box.setCurrentIndex(portfolio.agent_box.findData("favourite"))
+    settle(window)
     assert portfolio.settled_model.rowCount() == 380
     assert portfolio.cards["roi"].value.text() == f"{favourite.metrics['roi']:+.2%}"
     assert portfolio.cards["equity"].value.text() == f"{favourite.metrics['final_equity']:,.2f}"
 
 
-def test_cancel_a_backtest(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+def test_cancel_a_backtest(qtbot, writable_engine: Engine, tmp_path: Path, settle) -> None:
     page = BacktestPage(AppContext(writable_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     rounds: list[str] = []
     page.runner.progress.connect(lambda _v, m: rounds.append(m) if m.startswith("decision round") else None)
     page.start()  # every league and season: hundreds of decision rounds
@@ -172,7 +188,7 @@ def test_cancel_a_backtest(qtbot, writable_engine: Engine, tmp_path: Path) -> No
         assert conn.execute(select(func.count()).select_from(bet_ledger)).scalar_one() == 0
 
 
-def test_live_page_follows_live_states(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+def test_live_page_follows_live_states(qtbot, writable_engine: Engine, tmp_path: Path, settle) -> None:
     with writable_engine.begin() as conn:
         match = find_match(conn, "E0", "2022-23", "Crystal Palace", "Arsenal")
         assert match is not None
@@ -216,6 +232,7 @@ def test_live_page_follows_live_states(qtbot, writable_engine: Engine, tmp_path:
     page = LivePage(AppContext(writable_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     assert page.summaries and page.current is not None
     s = page.current
     assert (s.minute, s.home_goals, s.away_goals, s.circuit_state) == (30, 0, 1, "open")
@@ -227,13 +244,15 @@ def test_live_page_follows_live_states(qtbot, writable_engine: Engine, tmp_path:
     assert "pressure after the opener" in _cells(page.decisions)
 
 
-def test_live_replay_reaches_the_stored_results(qtbot, sample_engine: Engine, tmp_path: Path) -> None:
+def test_live_replay_reaches_the_stored_results(qtbot, sample_engine: Engine, tmp_path: Path, settle) -> None:
     page = LivePage(AppContext(sample_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     page.replay_day.setDate(QDate(2022, 8, 6))
     page._tick()
     page.refresh()  # neither the 5 s poll nor a data reload moves the day the user chose
+    settle(page)
     assert page.replay_day.date() == QDate(2022, 8, 6)
     page.replay_speed.setCurrentText("instant (full time)")
     with qtbot.waitSignal(page.runner.succeeded, timeout=60_000):
@@ -249,22 +268,25 @@ def test_live_replay_reaches_the_stored_results(qtbot, sample_engine: Engine, tm
         assert (summary.home_goals, summary.away_goals) == results[summary.match_id]
     assert page.momentum_plot.plotItem.listDataItems()  # the selected match has its momentum line
     page.stop_replay()
+    settle(page)
     assert page.replay is None and not page.nothing.isHidden()
 
 
 def test_provider_keys_are_stored_privately_and_never_shown(
-    qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None, monkeypatch: pytest.MonkeyPatch
+    qtbot, sample_engine: Engine, tmp_path: Path, no_os_keyring: None, monkeypatch: pytest.MonkeyPatch, settle
 ) -> None:
     monkeypatch.setenv("ODDS_API_KEY", "odds-env-key-0123456789")
     page = ProvidersPage(AppContext(sample_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     secret = "af-0123456789abcdefXYZW"
     page.key_provider.setCurrentIndex(page.key_provider.findData("api-football"))
     qtbot.keyClicks(page.key_edit, secret)
     qtbot.mouseClick(page.key_save, Qt.MouseButton.LeftButton)
     assert page.key_edit.text() == ""
     assert page.key_status.text() == "••••••••XYZW"
+    settle(page)
     cells = _cells(page.providers_model)
     assert "••••••••XYZW" in cells and not any(secret in c for c in cells)
     assert "••••••••6789 (from $ODDS_API_KEY, used first)" in cells  # the providers' own lookup order
@@ -275,11 +297,15 @@ def test_provider_keys_are_stored_privately_and_never_shown(
     assert page.key_status.text() == "not set"
 
     page.db_edit.setText("postgresql://nobody@127.0.0.1:1/none")
-    assert not page.test_database()
+    with qtbot.waitSignal(page.tested, timeout=30_000) as tested:
+        page.test_database()
+    assert tested.args == [False]
     assert page.db_status.text().startswith("cannot connect")
     other = tmp_path / "other.sqlite"
     page.db_edit.setText(str(other))
-    page.save_database()
+    with qtbot.waitSignal(page.tested, timeout=30_000) as tested:
+        page.save_database()
+    assert tested.args == [True]
     assert "saved to" in page.db_status.text()
     from betfolio.app.settings import AppSettings
 
@@ -291,10 +317,11 @@ def _select(widget, values: set[str]) -> None:  # type: ignore[no-untyped-def]
         widget.item(i).setSelected(widget.item(i).data(Qt.ItemDataRole.UserRole) in values)
 
 
-def test_train_an_agent_in_a_child_process(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+def test_train_an_agent_in_a_child_process(qtbot, writable_engine: Engine, tmp_path: Path, settle) -> None:
     page = BacktestPage(AppContext(writable_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     assert not page.train_box.isHidden()
     _select(page.league_list, {"E0"})
     _select(page.season_list, {"2020-21", "2021-22"})
@@ -315,10 +342,11 @@ def test_train_an_agent_in_a_child_process(qtbot, writable_engine: Engine, tmp_p
     assert "trained prematch-q" in page.train_status.text()
 
 
-def test_cancel_training_stops_the_child(qtbot, writable_engine: Engine, tmp_path: Path) -> None:
+def test_cancel_training_stops_the_child(qtbot, writable_engine: Engine, tmp_path: Path, settle) -> None:
     page = BacktestPage(AppContext(writable_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     page.agent_box.setCurrentText("live")
     page.steps.setValue(5_000_000)
     started: list[str] = []
@@ -332,7 +360,9 @@ def test_cancel_training_stops_the_child(qtbot, writable_engine: Engine, tmp_pat
     assert page.train_button.isEnabled()
 
 
-def test_a_trained_live_agent_trades_the_replay(qtbot, sample_db: Path, sample_engine: Engine, tmp_path: Path) -> None:
+def test_a_trained_live_agent_trades_the_replay(
+    qtbot, sample_db: Path, sample_engine: Engine, tmp_path: Path, settle
+) -> None:
     from typer.testing import CliRunner
 
     from betfolio.cli import app as cli
@@ -346,6 +376,7 @@ def test_a_trained_live_agent_trades_the_replay(qtbot, sample_db: Path, sample_e
     page = LivePage(AppContext(sample_engine, tmp_path))
     qtbot.addWidget(page)
     page.refresh()
+    settle(page)
     agent = next(i for i in range(page.replay_agent.count()) if page.replay_agent.itemData(i))
     page.replay_agent.setCurrentIndex(agent)
     page.replay_day.setDate(QDate(2022, 8, 6))
@@ -367,9 +398,12 @@ def test_a_trained_live_agent_trades_the_replay(qtbot, sample_db: Path, sample_e
     assert page.decisions.rows and all(r[6] == "open" and r[7] is None for r in page.decisions.rows)
 
 
-def test_every_page_on_an_empty_database(qtbot, empty_engine: Engine, tmp_path: Path, no_os_keyring: None) -> None:
+def test_every_page_on_an_empty_database(
+    qtbot, empty_engine: Engine, tmp_path: Path, no_os_keyring: None, settle
+) -> None:
     window = MainWindow(AppContext(empty_engine, tmp_path))
     qtbot.addWidget(window)
+    settle(window)
     for title in ("Portfolio", "Matches", "Live", "Train & backtest"):
         page = window.pages[title]
         assert page.showing_empty_state(), title

@@ -10,8 +10,8 @@ from betfolio.app.matches_model import MatchesModel, MatchFilter
 from betfolio.app.odds_view import MarketKey, fair_prices, movement_series
 from betfolio.app.portfolio_data import list_runs
 from betfolio.app.providers_data import coverage_by_league, provider_overview
-from betfolio.demo import bundled_sample
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.data import bundled_sample
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.queries import find_match, line_movement
 
 pytestmark = pytest.mark.postgres
@@ -28,6 +28,7 @@ def test_matches_model_and_odds_on_postgres(qtbot, pg_engine: Engine) -> None:
     ids = [model.row(r).match_id for r in range(model.rowCount())]
     assert len(set(ids)) == 380
     model.set_filter(MatchFilter(text="Arsenal"))
+    model.wait()
     assert model.total_count() == 38
     badges = {b.label: b.state for b in model.row(0).badges}
     assert badges["1X2"] is BadgeState.PRESENT and badges["xG"] is BadgeState.MASKED

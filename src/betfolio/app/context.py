@@ -1,7 +1,7 @@
-"""What every page shares: the database engine and a signal that the data changed.
+"""What every page shares: the database engine, the background reader and a signal that the data changed.
 
 Pages never poll: after an ingest or a finished backtest the context emits ``data_changed`` and each page
-reloads what it shows.
+reloads what it shows — through ``reads``, off the GUI thread.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from betfolio.app.worker import TaskControl
+from betfolio.app.background_reads import BackgroundReads
+from betfolio.app.task_runner import TaskControl
 from betfolio.store.engine import describe, make_engine
 from betfolio.store.migrate import upgrade
-from betfolio.store.tables import matches_master
+from betfolio.store.queries import match_count
 
 
 class AppContext(QObject):
@@ -26,30 +27,41 @@ class AppContext(QObject):
         super().__init__()
         self.engine = engine
         self.settings_dir = settings_dir
+        self.reads = BackgroundReads(self)
 
     @classmethod
     def open(cls, url: str | None = None, settings_dir: Path | None = None) -> AppContext:
-        """Open (and migrate) the database: a fresh install starts with an empty, valid schema."""
-        engine = make_engine(url)
-        upgrade(engine)
-        return cls(engine, settings_dir)
+        """Open (and migrate) the database: a fresh install starts with an empty, valid schema.
+
+        Blocking: the app calls ``open_engine`` on a worker thread and builds the context on the GUI thread.
+        """
+        return cls(open_engine(url), settings_dir)
 
     @property
     def database(self) -> str:
         return describe(self.engine)
 
     def match_count(self) -> int:
+        """Blocking: call it inside a function handed to ``reads``, never from a slot."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(matches_master)).scalar_one())
+            return match_count(conn)
 
-    def is_empty(self) -> bool:
-        return self.match_count() == 0
+
+def open_engine(url: str | None = None) -> Engine:
+    """Connect to and migrate the database (a fresh install gets an empty, valid schema). Blocking."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def ingest_bundled_sample(engine: Engine, control: TaskControl) -> dict[str, Any]:
     """Ingest the bundled football-data.co.uk sample (runs on a worker thread; one file = one transaction)."""
-    from betfolio.demo import bundled_sample
-    from betfolio.providers.football_data.ingest import discover, ingest_files
+    from betfolio.data import bundled_sample
+    from betfolio.ingest.football_data import discover, ingest_files
 
     with bundled_sample() as sample:
         files, problems = discover([sample])

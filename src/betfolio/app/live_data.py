@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from betfolio.canonical import statistics as st
-from betfolio.store.queries import matches_query
-from betfolio.store.tables import bet_ledger, live_states, provider_status
-from betfolio.store.tables import matches_master as mm
+from betfolio.store.live_queries import live_state_counts
+from betfolio.store.queries import latest_live_states, matches_by_ids, provider_statuses
+
+#: The monitor lists at most this many (match, provider) series, the most recently observed first.
+MAX_SERIES = 500
 
 #: The mission's alert threshold: data older than this is highlighted.
 STALE_AFTER_SECONDS = 30.0
@@ -72,19 +74,13 @@ def effective_staleness(reported: float, observed_at: datetime, status: str, now
 
 
 def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
-    ranked = select(
-        live_states,
-        func.row_number()
-        .over(partition_by=(live_states.c.match_id, live_states.c.provider), order_by=live_states.c.observed_at.desc())
-        .label("rank"),
-        func.count().over(partition_by=(live_states.c.match_id, live_states.c.provider)).label("n_states"),
-    ).subquery()
-    latest = [dict(r) for r in conn.execute(select(ranked).where(ranked.c.rank == 1)).mappings()]
+    latest = latest_live_states(conn, limit=MAX_SERIES)
     if not latest:
         return []
-    ids = sorted({r["match_id"] for r in latest})
-    teams = {r["match_id"]: r for r in conn.execute(matches_query().where(mm.c.match_id.in_(ids))).mappings()}
-    circuits = dict(conn.execute(select(provider_status.c.provider, provider_status.c.circuit_state)).all())
+    ids = [r["match_id"] for r in latest]
+    teams = matches_by_ids(conn, ids)
+    counts = live_state_counts(conn, ids)
+    circuits = {row["provider"]: row["circuit_state"] for row in provider_statuses(conn)}
     out = []
     for r in latest:
         m = teams.get(r["match_id"])
@@ -103,22 +99,13 @@ def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
                 r["status"],
                 r["observed_at"],
                 effective_staleness(r["data_staleness"], r["observed_at"], r["status"], now),
-                r["n_states"],
+                counts.get((r["match_id"], r["provider"]), 1),
                 circuits.get(r["provider"]),
             )
         )
     # Live first, then the most recently observed.
     out.sort(key=lambda s: (not s.is_live, -s.observed_at.timestamp()))
     return out
-
-
-def timeline(conn: Connection, match_id: int, provider: str) -> list[dict[str, Any]]:
-    stmt = (
-        select(live_states)
-        .where(live_states.c.match_id == match_id, live_states.c.provider == provider)
-        .order_by(live_states.c.observed_at)
-    )
-    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +146,3 @@ def momentum(states: Sequence[Mapping[str, Any]]) -> Momentum | None:
     pressure = increments[:, 0] - increments[:, 1]
     rolling = np.array([pressure[(minutes > m - MOMENTUM_WINDOW) & (minutes <= m)].sum() for m in minutes])
     return Momentum(minutes, pressure, rolling, used)
-
-
-def agent_decisions(conn: Connection, match_id: int) -> list[dict[str, Any]]:
-    """In-play bets placed on the match (what the live agent decided, with its reasons in ``detail``)."""
-    stmt = (
-        select(bet_ledger)
-        .where(bet_ledger.c.match_id == match_id, bet_ledger.c.in_play.is_(True))
-        .order_by(bet_ledger.c.placed_at)
-    )
-    return [dict(r) for r in conn.execute(stmt).mappings()]

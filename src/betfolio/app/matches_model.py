@@ -1,33 +1,31 @@
-"""The matches table: a lazy Qt model over ``matches_master``.
+"""The matches table: a lazy Qt model over ``matches_master``, loaded off the GUI thread.
 
 Rows arrive a page at a time through ``canFetchMore``/``fetchMore`` as the view scrolls, so 40k matches cost
-one page of SQL at start-up, not 40k row objects. Pages use keyset pagination on (kick-off, match_id) — the
-kick-off index answers "the next N after this row" in constant time at any depth, where OFFSET would rescan.
+one page of SQL at start-up, not 40k row objects. Pages come from ``store.queries.matches_page`` (keyset
+pagination on (kick-off, match_id)) and are read on the background reader: ``fetchMore`` only asks, and the
+rows are inserted when they arrive. The page after the last one inserted is read ahead, so scrolling usually
+finds it ready. The row count behind "N matches" is read the same way and announced by ``count_changed``.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from sqlalchemy import Connection, Engine, Select, and_, func, or_, select
+from sqlalchemy import Engine
 
-from betfolio.app.coverage_badges import (
-    Badge,
+from betfolio.app.background_reads import BackgroundReads
+from betfolio.app.coverage_badges import Badge, badge_summary, match_badges
+from betfolio.store.coverage_queries import (
     SeasonCoverage,
-    badge_summary,
     load_live_presence,
     load_odds_presence,
     load_season_coverage,
-    match_badges,
 )
-from betfolio.store.queries import matches_query
-from betfolio.store.tables import matches_master as mm
-from betfolio.store.tables import teams
+from betfolio.store.queries import count_matches, matches_page
 
 BADGES_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 MATCH_ROLE = int(Qt.ItemDataRole.UserRole) + 2
@@ -53,6 +51,7 @@ _STATUS_COLOURS = {
 }
 
 Index = QModelIndex | QPersistentModelIndex
+Cursor = tuple[datetime, int] | None
 
 
 @dataclass(frozen=True)
@@ -66,20 +65,16 @@ class MatchFilter:
     date_to: date | None = None
     text: str = ""
 
-    def query(self) -> Select[Any]:
-        stmt = matches_query(
-            leagues=self.leagues or None,
-            seasons=self.seasons or None,
-            date_from=self.date_from,
-            date_to=self.date_to,
-            statuses=self.statuses or None,
-        )
-        needle = self.text.strip().lower()
-        if needle:
-            pattern = f"%{needle}%"
-            matching = select(teams.c.team_id).where(func.lower(teams.c.name).like(pattern))
-            stmt = stmt.where(or_(mm.c.home_team_id.in_(matching), mm.c.away_team_id.in_(matching)))
-        return stmt
+    def as_query(self) -> dict[str, Any]:
+        """Keyword arguments of ``store.queries.matches_page`` / ``count_matches``."""
+        return {
+            "leagues": self.leagues or None,
+            "seasons": self.seasons or None,
+            "statuses": self.statuses or None,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "text": self.text,
+        }
 
 
 #: Columns a loaded row keeps. The JSON columns (statistics, detail, lineups) are read for the badges and then
@@ -100,119 +95,177 @@ class MatchRow:
     display: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class FilterChoices:
-    leagues: list[str]
-    seasons: list[str]
-    statuses: list[str]
-
-
-def filter_choices(conn: Connection) -> FilterChoices:
-    def values(column: Any) -> list[str]:
-        return [r[0] for r in conn.execute(select(column).distinct().order_by(column))]
-
-    return FilterChoices(values(mm.c.league), values(mm.c.season), values(mm.c.status))
+@dataclass(frozen=True, slots=True)
+class _Page:
+    key: tuple[MatchFilter, Cursor]
+    rows: list[MatchRow]
+    cursor: Cursor
+    coverage: dict[tuple[str, str], SeasonCoverage]
 
 
 class MatchesModel(QAbstractTableModel):
     """Read-only, lazily paged matches with coverage badges."""
 
-    def __init__(self, engine: Engine, page_size: int = 250, parent: Any = None) -> None:
+    #: The number of matches passing the current filter, once counted.
+    count_changed = Signal(int)
+    #: A read failed (the message says what and why).
+    load_failed = Signal(str)
+
+    def __init__(
+        self, engine: Engine, page_size: int = 250, parent: Any = None, reads: BackgroundReads | None = None
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.page_size = page_size
+        self.reads = reads if reads is not None else BackgroundReads(self, max_threads=2)
         self._filter = MatchFilter()
         self._rows: list[MatchRow] = []
-        self._cursor: tuple[datetime, int] | None = None
+        self._cursor: Cursor = None
         self._exhausted = False
         self._total: int | None = None
-        self._coverage: dict[tuple[str, str], SeasonCoverage] = {}
-        # One background thread loads the next page while the user reads the current one (the SQL runs without
-        # the GIL; the GUI thread only ever inserts finished pages, so the model is touched from one thread).
-        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matches-page")
-        self._next: tuple[tuple[MatchFilter, tuple[datetime, int] | None], Future[Any]] | None = None
+        self._coverage: dict[tuple[str, str], SeasonCoverage] | None = None
+        self._ahead: _Page | None = None  # the next page, read before the view asked for it
+        self._wanted = False  # the view asked for the next page and it has not arrived yet
+        self._reading: tuple[MatchFilter, Cursor] | None = None
         self._badge_pool: dict[tuple[Badge, ...], tuple[Badge, ...]] = {}
         self._summary_pool: dict[tuple[Badge, ...], str] = {}
-        self._load_coverage()
+        self._key = f"matches-page/{id(self)}"
+        self._count_key = f"matches-count/{id(self)}"
 
     # --- filtering -------------------------------------------------------------------------------------
     @property
     def current_filter(self) -> MatchFilter:
         return self._filter
 
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted
+
+    @property
+    def loading(self) -> bool:
+        return self._wanted
+
     def set_filter(self, new_filter: MatchFilter) -> None:
+        """Show the matches passing ``new_filter``: the table empties now, the first page follows."""
         self.beginResetModel()
         self._filter = new_filter
-        self._next = None  # a page prefetched for the old filter is dropped
         self._rows = []
         self._cursor = None
         self._exhausted = False
         self._total = None
+        self._ahead = None
+        self._reading = None
+        self._wanted = False
         self.endResetModel()
-        # The first page right away: the count, the selection and the view are consistent immediately.
+        self._request_count()
         self.fetchMore()
 
     def reload(self) -> None:
-        """Re-read everything (after an ingest)."""
-        self._load_coverage()
+        """Re-read everything (after an ingest), coverage included."""
+        self._coverage = None
         self.set_filter(self._filter)
 
-    def total_count(self) -> int:
-        """Matches passing the filter (one COUNT query, cached until the filter changes)."""
-        if self._total is None:
-            stmt = select(func.count()).select_from(self._filter.query().order_by(None).subquery())
-            with self.engine.connect() as conn:
-                self._total = int(conn.execute(stmt).scalar_one())
+    def total_count(self) -> int | None:
+        """Matches passing the filter, or None while they are being counted."""
         return self._total
 
-    def _load_coverage(self) -> None:
-        with self.engine.connect() as conn:
-            self._coverage = load_season_coverage(conn)
+    def wait(self, timeout_s: float = 60.0) -> bool:
+        """Let pending reads arrive (tests, benchmarks, exports); the event loop keeps running meanwhile."""
+        return self.reads.wait(timeout_s)
+
+    def _request_count(self) -> None:
+        engine, query = self.engine, self._filter.as_query()
+        wanted = self._filter
+
+        def count() -> tuple[MatchFilter, int]:
+            with engine.connect() as conn:
+                return wanted, count_matches(conn, **query)
+
+        self.reads.submit(self._count_key, count, self._on_count, self.load_failed.emit)
+
+    def _on_count(self, result: tuple[MatchFilter, int]) -> None:
+        counted, total = result
+        if counted == self._filter:
+            self._total = total
+            self.count_changed.emit(total)
 
     # --- lazy loading ----------------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._wanted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        """Insert the next page: usually already loaded in the background while the user read this one."""
-        if parent.isValid() or self._exhausted:
+        """Insert the next page if it was read ahead; otherwise ask for it (it is inserted when it arrives)."""
+        if parent.isValid() or self._exhausted or self._wanted:
             return
-        ahead, self._next = self._next, None
-        if ahead is not None and ahead[0] == (self._filter, self._cursor):
-            page, cursor = ahead[1].result()
-        else:
-            page, cursor = self._load_page(self._filter, self._cursor)
-        self._cursor = cursor
-        if len(page) < self.page_size:
-            self._exhausted = True
-        else:
-            key = (self._filter, cursor)
-            self._next = (key, self._prefetch.submit(self._load_page, self._filter, cursor))
-        if not page:
+        key = (self._filter, self._cursor)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.key == key:
+            self._insert(ahead)
             return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._rows.extend(page)
-        self.endInsertRows()
+        self._wanted = True
+        self._read(key)
 
     def fetch_all(self) -> None:
-        """Load every remaining page (exports, benchmarks); the view never needs this."""
-        while self.canFetchMore():
+        """Load every remaining page (benchmarks); the view never needs this."""
+        while not self._exhausted:
             self.fetchMore()
+            if not self.wait() or (self._wanted and self.reads.pending == 0):
+                break
+
+    def _read(self, key: tuple[MatchFilter, Cursor]) -> None:
+        if self._reading == key:
+            return
+        self._reading = key
+        match_filter, cursor = key
+        coverage = self._coverage
+        self.reads.submit(
+            self._key,
+            lambda: self._load_page(match_filter, cursor, coverage),
+            self._on_page,
+            self._on_failed,
+        )
+
+    def _on_failed(self, message: str) -> None:
+        self._wanted = False
+        self._reading = None
+        self.load_failed.emit(message)
+
+    def _on_page(self, page: _Page) -> None:
+        if self._reading == page.key:
+            self._reading = None
+        if page.key != (self._filter, self._cursor):
+            return  # read for a filter or position the table no longer shows
+        self._coverage = page.coverage
+        if self._wanted:
+            self._wanted = False
+            self._insert(page)
+        else:
+            self._ahead = page
+
+    def _insert(self, page: _Page) -> None:
+        self._cursor = page.cursor
+        if len(page.rows) < self.page_size:
+            self._exhausted = True
+        if page.rows:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
+            self._rows.extend(page.rows)
+            self.endInsertRows()
+        if not self._exhausted:
+            self._read((self._filter, self._cursor))  # read ahead while the user looks at this page
+
+    def read_page(self, match_filter: MatchFilter, cursor: Cursor) -> _Page:
+        """A page read directly (blocking: for pool threads such as the CSV export), with the cached coverage."""
+        return self._load_page(match_filter, cursor, self._coverage)
 
     def _load_page(
-        self, match_filter: MatchFilter, cursor: tuple[datetime, int] | None
-    ) -> tuple[list[MatchRow], tuple[datetime, int] | None]:
-        """The page after ``cursor`` and the cursor after it; touches no model state, so it can run off-thread."""
-        stmt = match_filter.query()
-        if cursor is not None:
-            kickoff, match_id = cursor
-            stmt = stmt.where(
-                or_(mm.c.kickoff_utc > kickoff, and_(mm.c.kickoff_utc == kickoff, mm.c.match_id > match_id))
-            )
-        stmt = stmt.limit(self.page_size)
+        self, match_filter: MatchFilter, cursor: Cursor, coverage: dict[tuple[str, str], SeasonCoverage] | None
+    ) -> _Page:
+        """The page after ``cursor`` (runs on a pool thread; touches no model state but the shared pools)."""
         with self.engine.connect() as conn:
-            records = [dict(r) for r in conn.execute(stmt).mappings()]
+            if coverage is None:
+                coverage = load_season_coverage(conn)
+            records = matches_page(conn, after=cursor, limit=self.page_size, **match_filter.as_query())
             ids = [r["match_id"] for r in records]
             odds = load_odds_presence(conn, ids)
             live = load_live_presence(conn, ids)
@@ -220,20 +273,19 @@ class MatchesModel(QAbstractTableModel):
         for record in records:
             badges = match_badges(
                 record,
-                self._coverage.get((record["league"], record["season"])),
+                coverage.get((record["league"], record["season"])),
                 odds.get(record["match_id"]),
                 record["match_id"] in live,
             )
-            # Rows share identical badge tuples (a season has a handful of distinct ones).
+            # Rows share identical badge tuples (a season has a handful of distinct ones). setdefault is atomic
+            # under the GIL, so two page reads in flight share the pools safely.
             shared = self._badge_pool.setdefault(tuple(badges), tuple(badges))
             summary = self._summary_pool.setdefault(shared, badge_summary(shared))
             row = MatchRow(record["match_id"], {k: record[k] for k in KEPT_COLUMNS}, shared, summary)
             row.display = tuple(self._display(row, c) for c in range(len(COLUMNS)))
             rows.append(row)
-        if records:
-            last = records[-1]
-            cursor = (last["kickoff_utc"], last["match_id"])
-        return rows, cursor
+        after = (records[-1]["kickoff_utc"], records[-1]["match_id"]) if records else cursor
+        return _Page((match_filter, cursor), rows, after, coverage)
 
     # --- Qt model --------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:

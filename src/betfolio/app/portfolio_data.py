@@ -13,53 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
-from betfolio.store.tables import bet_ledger, runs
+from betfolio.store.ledger_queries import RunInfo, ledger_bets, list_runs, run_agent_counts
 
-#: Keys a run's config may use for its starting bankroll (first match wins).
-BANKROLL_KEYS = ("initial_bankroll", "bankroll", "starting_bankroll")
-
-
-@dataclass(frozen=True, slots=True)
-class RunInfo:
-    run_id: int
-    kind: str
-    name: str
-    status: str
-    started_at: datetime
-    bets: int
-    initial_bankroll: float | None
-    report_path: str | None
-    metrics: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return f"#{self.run_id} {self.kind} · {self.name} · {self.started_at:%Y-%m-%d %H:%M} · {self.bets} bets"
-
-
-def list_runs(conn: Connection) -> list[RunInfo]:
-    counts = dict(
-        conn.execute(select(bet_ledger.c.run_id, func.count()).group_by(bet_ledger.c.run_id)).all()  # type: ignore[arg-type]
-    )
-    out = []
-    for row in conn.execute(select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc())).mappings():
-        config = row["config"] or {}
-        bankroll = next((config[k] for k in BANKROLL_KEYS if isinstance(config.get(k), int | float)), None)
-        out.append(
-            RunInfo(
-                row["run_id"],
-                row["kind"],
-                row["name"],
-                row["status"],
-                row["started_at"],
-                int(counts.get(row["run_id"], 0)),
-                float(bankroll) if bankroll is not None else None,
-                row["report_path"],
-                dict(row["metrics"] or {}),
-            )
-        )
-    return out
+__all__ = ["Portfolio", "RunInfo", "list_runs", "load_portfolio", "run_agents", "separate_bankrolls"]
 
 
 @dataclass
@@ -139,23 +97,12 @@ def separate_bankrolls(run: RunInfo) -> bool:
 
 def run_agents(conn: Connection, run: RunInfo) -> list[tuple[str, int]]:
     """Agents (strategies) that bet in a run, with their bet counts."""
-    stmt = (
-        select(bet_ledger.c.agent, func.count())
-        .where(bet_ledger.c.run_id == run.run_id)
-        .group_by(bet_ledger.c.agent)
-        .order_by(bet_ledger.c.agent)
-    )
-    return [(a, int(n)) for a, n in conn.execute(stmt)]
+    return run_agent_counts(conn, run.run_id)
 
 
 def load_portfolio(conn: Connection, run: RunInfo | None, agent: str | None = None) -> Portfolio:
     """Bets of one run (optionally one agent of it), or of every run when ``run`` is None."""
-    stmt = select(bet_ledger).order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)
-    if run is not None:
-        stmt = stmt.where(bet_ledger.c.run_id == run.run_id)
-    if agent is not None:
-        stmt = stmt.where(bet_ledger.c.agent == agent)
-    bets = [dict(r) for r in conn.execute(stmt).mappings()]
+    bets = ledger_bets(conn, run.run_id if run is not None else None, agent)
     # One bankroll only when the bets really shared it: a single agent, or a run whose agents share one.
     shared = run is not None and (agent is not None or not separate_bankrolls(run))
     initial = run.initial_bankroll if shared and run is not None else None

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from betfolio.app.settings import KEYED_PROVIDERS
-from betfolio.store.tables import coverage, ingest_runs, leagues, provider_status, raw_payloads
+from betfolio.store.provider_queries import coverage_counts, last_ingests, payload_counts
+from betfolio.store.queries import coverage_rows, league_names, provider_statuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,23 +31,10 @@ class ProviderInfo:
 
 def provider_overview(conn: Connection) -> list[ProviderInfo]:
     """Every provider the store knows of (status rows, coverage, archived payloads) plus the keyed ones."""
-    status = {r["provider"]: dict(r) for r in conn.execute(select(provider_status)).mappings()}
-    cov = {
-        r[0]: (r[1], r[2])
-        for r in conn.execute(
-            select(
-                coverage.c.provider,
-                func.count(func.distinct(coverage.c.league)),
-                func.count(),
-            ).group_by(coverage.c.provider)
-        )
-    }
-    payloads = dict(conn.execute(select(raw_payloads.c.provider, func.count()).group_by(raw_payloads.c.provider)).all())
-    ingests = dict(
-        conn.execute(
-            select(ingest_runs.c.provider, func.max(ingest_runs.c.finished_at)).group_by(ingest_runs.c.provider)
-        ).all()
-    )
+    status = {row["provider"]: row for row in provider_statuses(conn)}
+    cov = coverage_counts(conn)
+    payloads = payload_counts(conn)
+    ingests = last_ingests(conn)
     names = sorted(set(status) | set(cov) | set(payloads) | set(ingests) | set(KEYED_PROVIDERS))
     out = []
     for name in names:
@@ -84,11 +72,10 @@ class LeagueCoverage:
 
 def coverage_by_league(conn: Connection) -> list[LeagueCoverage]:
     """Coverage rows folded per (provider, league): seasons listed, flags on in *every* season vs not."""
-    names = dict(conn.execute(select(leagues.c.code, leagues.c.name)).all())
+    names = league_names(conn)
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    stmt = select(coverage).order_by(coverage.c.provider, coverage.c.league, coverage.c.season)
-    for row in conn.execute(stmt).mappings():
-        grouped.setdefault((row["provider"], row["league"]), []).append(dict(row))
+    for row in coverage_rows(conn):
+        grouped.setdefault((row["provider"], row["league"]), []).append(row)
     out = []
     for (provider, league), rows in grouped.items():
         flags = sorted({f for r in rows for f in (r["flags"] or {})})

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from betfolio.app.worker import TaskControl
+from betfolio.app.task_runner import TaskControl
 
 REPLAY_PROVIDER = "replay (simulated)"
 

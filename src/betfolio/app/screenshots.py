@@ -29,13 +29,12 @@ PAGES = {
 def _stage(window: Any, record: bool) -> None:
     """Put real content on every page: a backtest, an opened match, a replayed matchday at minute 67."""
     from PySide6.QtCore import QDate, Qt
-    from sqlalchemy import func, select
 
     from betfolio.app.backtest_runner import BacktestRequest, backtest_available, run_backtest
     from betfolio.app.matches_model import COLUMNS
     from betfolio.app.replay import build_replay, live_agent_checkpoints, replay_available
-    from betfolio.app.worker import TaskControl
-    from betfolio.store.tables import matches_master as mm
+    from betfolio.app.task_runner import TaskControl
+    from betfolio.store.queries import last_match_date, league_seasons, match_filter_choices
 
     context = window.context
     control = TaskControl(lambda _value, _message: None)
@@ -44,13 +43,11 @@ def _stage(window: Any, record: bool) -> None:
         _hrl_evaluation(context.engine)
         context.data_changed.emit()
     with context.engine.connect() as conn:
-        leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct())]
-        league = "E0" if "E0" in leagues else sorted(leagues)[0]
-        season = conn.execute(select(func.max(mm.c.season)).where(mm.c.league == league)).scalar_one()
+        leagues = match_filter_choices(conn).leagues
+        league = "E0" if "E0" in leagues else leagues[0]
+        season = league_seasons(conn, league)[-1]
         # The replayed matchday: the last one of that league season (it has results and pre-match prices).
-        last_day = conn.execute(
-            select(func.max(mm.c.match_date)).where(mm.c.league == league, mm.c.season == season)
-        ).scalar_one()
+        last_day = last_match_date(conn, league, season)
     backtest = window.pages["Train & backtest"]
     if backtest_available():
         with tempfile.TemporaryDirectory() as reports:  # the report itself is not part of the screenshots
@@ -98,8 +95,8 @@ def _hrl_evaluation(engine: Any) -> None:
     from rich.console import Console
 
     try:
-        from betfolio.agents.pipeline import HRLSettings, available_seasons, run_hrl
         from betfolio.agents.training import RunDir
+        from betfolio.jobs.training import HRLSettings, available_seasons, run_hrl
     except ImportError:
         return
     if len(available_seasons(engine, None)) < 2:
@@ -118,7 +115,7 @@ def _provider_drill(engine: Any) -> None:
     from rich.console import Console
 
     try:
-        from betfolio.providers.demo_stage import run_demo_providers
+        from betfolio.jobs.demo.providers_stage import run_demo_providers
     except ImportError:
         return
     with tempfile.TemporaryDirectory() as reports:
@@ -160,13 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import betfolio.app  # noqa: F401 - keeps None/True alive under PySide6 6.12 on CPython 3.11
 
     if args.db:
         paths = capture(args.out_dir, args.db)
     else:
-        from betfolio.demo import bundled_sample
-        from betfolio.providers.football_data.ingest import ingest_paths
+        from betfolio.data import bundled_sample
+        from betfolio.ingest.football_data import ingest_paths
         from betfolio.store.engine import make_engine
         from betfolio.store.migrate import upgrade
 

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from betfolio.app.worker import Cancelled, TaskControl
+from betfolio.app.task_runner import Cancelled, TaskControl
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: "live ━━━━━━━━╺━━━━━━━ 47% 0:00:12" as rich renders a progress task (the bar is blank at 0 %).
@@ -30,8 +30,8 @@ _PROGRESS = re.compile(r"^(?P<desc>.+?)\s+[━╸╺\-]*\s*(?P<pct>\d{1,3})%\s+\
 def training_agents() -> list[str]:
     """Agents ``betfolio train`` can train (empty when the agents package is not installed)."""
     try:
-        cli = importlib.import_module("betfolio.agents.cli")
-        importlib.import_module("betfolio.agents.pipeline")
+        cli = importlib.import_module("betfolio.cli.train")
+        importlib.import_module("betfolio.jobs.training")
     except ImportError:
         return []
     kinds = getattr(cli, "AgentKind", None)

@@ -1,10 +1,11 @@
-"""Small widgets several pages share: the empty-database panel, metric cards, read-only tables."""
+"""Small widgets several pages share: the empty-database panel, metric cards, read-only tables, legends."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -22,7 +23,22 @@ from PySide6.QtWidgets import (
 )
 
 from betfolio.app.context import AppContext, ingest_bundled_sample
-from betfolio.app.worker import TaskRunner
+from betfolio.app.task_runner import TaskRunner
+
+#: A qualitative palette that stays readable on white (Tableau 10).
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+
+
+def legend_below(plot_item: pg.PlotItem, columns: int = 4) -> pg.LegendItem:
+    """A legend in its own row under the plot's bottom axis, so it can never cover the data.
+
+    pyqtgraph's ``addLegend`` floats the legend inside the view box, over the curves; the plot item's grid
+    layout has room for a row below the axis (rows 0–3 are title, top axis, view box, bottom axis). Items are
+    added with ``legend.addItem(curve, name)``; clear it with ``legend.clear()`` when the plot is cleared.
+    """
+    legend = pg.LegendItem(colCount=columns)
+    plot_item.layout.addItem(legend, 4, 1)
+    return legend
 
 
 class EmptyDatabasePanel(QWidget):

@@ -56,9 +56,9 @@ def bench_walk_forward(
     from datetime import timedelta
 
     from betfolio.backtest.data import ingest_directory, load_from_engine, parse_seasons
-    from betfolio.backtest.engine import BacktestConfig, WalkForward
-    from betfolio.backtest.report import summarise
+    from betfolio.backtest.engine import BacktestConfig
     from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
+    from betfolio.jobs.backtest import run_backtest
     from betfolio.store.engine import make_engine
 
     season_list = parse_seasons(seasons)
@@ -73,10 +73,9 @@ def bench_walk_forward(
         engine.dispose()
     strategies = [NoBet(), FavouriteFlat(), ModelValue(), MarketConsensus()]
     config = BacktestConfig(refit_every=timedelta(days=7))
-    start = time.perf_counter()
-    result = WalkForward(data, strategies, config, workers=workers).run()
-    walk = time.perf_counter() - start
-    summary = summarise(result)
+    outcome = run_backtest(data, strategies, config, workers=workers)
+    result, summary, walk = outcome.result, outcome.summary, outcome.run_seconds
+    assert summary is not None
     scores = {m["source"]: m for m in summary["models"]["on_identical_matches"]}
     gap = summary["models"]["gaps"].get("dixon_coles − pinnacle closing")
     return {
@@ -147,7 +146,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Dixon-Coles fit (vs penaltyblog), settlement and bankroll throughput, full walk-forward timing."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         league_list = tuple(x.strip() for x in leagues.split(",") if x.strip())
         emit(

@@ -14,18 +14,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pybreaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from betfolio.logs import RedactSecrets, register_secret
+from betfolio.providers.base import PayloadError, load_json
 from betfolio.providers.ratelimit import QuotaExhausted, QuotaLimiter
 
 
@@ -81,24 +83,9 @@ class Response:
     attempts: int = 1
 
 
-class _RedactSecrets(logging.Filter):
-    """httpx logs every request URL at INFO; a query-string API key must not reach a log file."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-_REDACTOR = _RedactSecrets()
-logging.getLogger("httpx").addFilter(_REDACTOR)
+# httpx logs every request URL at INFO; a query-string API key must not reach a log file, whoever configured
+# logging (the filter also sits on the handler betfolio.logs installs).
+logging.getLogger("httpx").addFilter(RedactSecrets())
 
 
 Check = Callable[[Any], None]
@@ -119,13 +106,15 @@ class HttpProviderClient:
         self.provider = provider
         self.settings = settings
         self._check = check
+        #: Headers of the last download reply (its ETag guards a later resume with If-Range).
+        self.last_download_headers: dict[str, str] = {}
         self._sleep = sleep or time.sleep
         self.limiter = limiter or QuotaLimiter(
             per_minute=settings.per_minute, per_day=settings.per_day, reserve=settings.reserve, sleep=self._sleep
         )
         for secret in [*settings.headers.values(), *settings.secret_params.values()]:
             if secret and len(secret) >= 6 and _is_secret_header_value(secret, settings):
-                _REDACTOR.secrets.add(secret)
+                register_secret(secret)
         self._http = httpx.Client(
             base_url=settings.base_url, headers=settings.headers, timeout=settings.timeout, transport=transport
         )
@@ -156,7 +145,25 @@ class HttpProviderClient:
         except pybreaker.CircuitBreakerError as exc:
             raise CircuitOpenError(f"{self.provider}: circuit open ({exc}); not calling the provider") from exc
 
+    def download(self, endpoint: str, part: Path, headers: Mapping[str, str] | None = None) -> Response:
+        """Stream ``endpoint`` into the file ``part`` with retries inside the circuit breaker, resuming.
+
+        When ``part`` already holds bytes (an earlier attempt or run broke off), a ``Range`` request asks for the
+        rest and a 206 reply is appended; any other 200 rewrites the file from the start. ``headers`` carry the
+        caller's validators (``If-None-Match``/``If-Modified-Since`` → a 304 reply with nothing written;
+        ``If-Range`` so a changed file is sent whole). The caller moves ``part`` into place once it is
+        complete and checked: a download that fails midway never replaces a good file.
+        """
+        sent = dict(headers or {})
+        try:
+            return self.breaker.call(self._with_retries, lambda: self._download_once(endpoint, part, sent))
+        except pybreaker.CircuitBreakerError as exc:
+            raise CircuitOpenError(f"{self.provider}: circuit open ({exc}); not calling the provider") from exc
+
     def _get_with_retries(self, endpoint: str, params: dict[str, Any]) -> Response:
+        return self._with_retries(lambda: self._get_once(endpoint, params))
+
+    def _with_retries(self, call: Callable[[], Response]) -> Response:
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(self.settings.attempts),
@@ -164,12 +171,10 @@ class HttpProviderClient:
             sleep=self._sleep,
             reraise=True,
         )
-        attempt_no = 0
         for attempt in retrying:
             with attempt:
-                attempt_no = attempt.retry_state.attempt_number
-                response = self._get_once(endpoint, params)
-                response.attempts = attempt_no
+                response = call()
+                response.attempts = attempt.retry_state.attempt_number
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -206,9 +211,9 @@ class HttpProviderClient:
         if status >= 400:
             raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}: {_short(reply.text)}")
         try:
-            payload = json.loads(reply.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise TransientError(f"{self.provider} {endpoint}: malformed JSON in the response ({exc})") from exc
+            payload = load_json(reply.content, provider=self.provider, endpoint=endpoint)
+        except PayloadError as exc:  # malformed, too large, too deeply nested: retried, counted by the circuit
+            raise TransientError(f"{exc} (in the response)") from exc
         if self._check is not None:
             self._check(payload)
         return Response(
@@ -220,6 +225,59 @@ class HttpProviderClient:
             headers={k.lower(): v for k, v in reply.headers.items() if k.lower() not in _SENSITIVE_HEADERS},
             fetched_at=datetime.now(UTC),
         )
+
+    def _download_once(self, endpoint: str, part: Path, headers: dict[str, str]) -> Response:
+        try:
+            self.limiter.acquire()
+        except QuotaExhausted as exc:
+            raise QuotaExceeded(f"{self.provider}: {exc}") from exc
+        url = "/" + endpoint.strip("/")
+        offset = part.stat().st_size if part.exists() else 0
+        sent = dict(headers)
+        if offset:
+            sent["Range"] = f"bytes={offset}-"
+            validator = headers.get("If-Range") or self.last_download_headers.get("etag")
+            if validator:
+                sent["If-Range"] = validator
+        try:
+            with self._http.stream("GET", url, params=self.settings.secret_params, headers=sent) as reply:
+                self.limiter.observe(reply.headers)
+                status = reply.status_code
+                self.last_download_headers = {k.lower(): v for k, v in reply.headers.items()}
+                if status == 416:  # the partial file does not fit the server's file any more: start again
+                    part.unlink(missing_ok=True)
+                    raise TransientError(f"{self.provider} {endpoint}: HTTP 416, restarting the download")
+                self._raise_for_status(endpoint, status, reply)
+                if status != 304:
+                    part.parent.mkdir(parents=True, exist_ok=True)
+                    with part.open("ab" if status == 206 else "wb") as handle:
+                        for chunk in reply.iter_bytes():
+                            handle.write(chunk)
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{self.provider} {endpoint}: timed out ({exc.__class__.__name__})") from exc
+        except httpx.TransportError as exc:  # includes a body cut short: the bytes so far stay for a resume
+            raise TransientError(f"{self.provider} {endpoint}: connection failed ({exc.__class__.__name__})") from exc
+        return Response(
+            endpoint=endpoint.strip("/"),
+            params={},
+            status_code=status,
+            content=b"",
+            payload=None,
+            headers={k.lower(): v for k, v in reply.headers.items() if k.lower() not in _SENSITIVE_HEADERS},
+            fetched_at=datetime.now(UTC),
+        )
+
+    def _raise_for_status(self, endpoint: str, status: int, reply: httpx.Response) -> None:
+        if status == 429:
+            retry_after = _retry_after(reply)
+            self.limiter.note_rate_limited(retry_after)
+            raise TransientError(f"{self.provider} {endpoint}: HTTP 429 rate limited", retry_after)
+        if status >= 500:
+            raise TransientError(f"{self.provider} {endpoint}: HTTP {status}", _retry_after(reply))
+        if status in (401, 403):
+            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status} (check the API key)")
+        if status >= 400:
+            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}")
 
 
 _SENSITIVE_HEADERS = frozenset({"set-cookie", "x-apisports-key", "x-rapidapi-key", "authorization"})

@@ -9,7 +9,9 @@ test scripts exactly what the client sees.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -23,8 +25,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from betfolio.providers.base import PayloadError, load_json
+
 DAILY_LIMIT_MESSAGE = "You have reached the request limit for the day"
-FAULTS = ("quota_exhausted", "rate_limited", "server_error", "timeout", "malformed", "bad_parameters")
+#: Requests remembered for inspection (the oldest are dropped: a long-running stand-in must not grow forever).
+REQUEST_LOG_SIZE = 10_000
+FAULTS = ("quota_exhausted", "rate_limited", "server_error", "timeout", "malformed", "deeply_nested", "bad_parameters")
 
 
 @dataclass
@@ -39,9 +45,11 @@ class StandInState:
     minute_started: float = field(default_factory=time.monotonic)
     slow_seconds: float = 3.0
     faults: deque[str] = field(default_factory=deque)
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     api_football: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = field(default_factory=dict)
     odds_api: dict[str, list[Any]] = field(default_factory=dict)
+    #: football-data.co.uk files by their site path ("1920/E0.csv"), served with ETag and Range support.
+    football_data: dict[str, bytes] = field(default_factory=dict)
 
 
 def _key(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -53,8 +61,8 @@ def load_recordings(state: StandInState, api_football_dir: Path | None, odds_api
     if api_football_dir is not None:
         for path in sorted(api_football_dir.rglob("*.json")):
             try:
-                payload = json.loads(path.read_bytes())
-            except ValueError:
+                payload = load_json(path.read_bytes(), provider="api-football", endpoint=path.name)
+            except PayloadError:
                 continue
             envelopes = payload if isinstance(payload, list) else [payload]
             for env in envelopes:
@@ -64,14 +72,27 @@ def load_recordings(state: StandInState, api_football_dir: Path | None, odds_api
     if odds_api_dir is not None:
         for path in sorted(odds_api_dir.rglob("*.json")):
             try:
-                events = json.loads(path.read_bytes())
-            except ValueError:
+                events = load_json(path.read_bytes(), provider="odds-api", endpoint=path.name)
+            except PayloadError:
                 continue
             for event in events if isinstance(events, list) else []:
                 if isinstance(event, dict) and isinstance(event.get("sport_key"), str):
                     bucket = state.odds_api.setdefault(event["sport_key"], [])
                     if all(e.get("id") != event.get("id") for e in bucket):
                         bucket.append(event)
+
+
+def load_football_data(state: StandInState, folder: Path) -> None:
+    """Serve ``<folder>/<season>/<Div>.csv[.gz]`` at the site's paths (``/mmz4281/1920/E0.csv``)."""
+    import gzip
+
+    for path in sorted(folder.glob("*/*.csv*")):
+        season = path.parent.name
+        if len(season) != 7 or season[4] != "-":
+            continue
+        content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        name = path.name.removesuffix(".gz")
+        state.football_data[f"{season[2:4]}{season[5:7]}/{name}"] = content
 
 
 def create_app(state: StandInState) -> FastAPI:
@@ -107,6 +128,8 @@ def create_app(state: StandInState) -> FastAPI:
         if fault == "malformed":
             body = json.dumps(_envelope(get, params, [{"fixture": {"id": 1}}]))
             return Response(body[: len(body) // 2], media_type="application/json", headers=quota_headers())
+        if fault == "deeply_nested":  # 100k nested lists: a decoder without a depth bound overflows the stack
+            return Response(b"[" * 100_000 + b"]" * 100_000, media_type="application/json", headers=quota_headers())
         if fault == "quota_exhausted":
             return JSONResponse(
                 _envelope(get, params, [], errors={"requests": DAILY_LIMIT_MESSAGE}),
@@ -163,6 +186,41 @@ def create_app(state: StandInState) -> FastAPI:
         if sport not in state.odds_api:
             return JSONResponse({"message": "Unknown sport", "error_code": "UNKNOWN_SPORT"}, status_code=404)
         return JSONResponse(state.odds_api[sport], headers=headers)
+
+    @app.get("/mmz4281/{code}/{name}")
+    def football_data(code: str, name: str, request: Request) -> Response:
+        """Static files as a web server sends them: ETag/304, Range/If-Range/206; faults cut a body short."""
+        from fastapi.responses import StreamingResponse
+
+        state.requests.append({"provider": "football-data", "endpoint": f"mmz4281/{code}/{name}", "params": {}})
+        content = state.football_data.get(f"{code}/{name}")
+        if content is None:
+            return Response(b"Not Found", status_code=404, media_type="text/html")
+        etag = '"' + hashlib.sha256(content).hexdigest()[:16] + '"'
+        headers = {"ETag": etag, "Last-Modified": "Mon, 01 Jul 2024 00:00:00 GMT", "Accept-Ranges": "bytes"}
+        fault = state.faults.popleft() if state.faults else None
+        if fault == "server_error":
+            return Response(b"Internal Server Error", status_code=500)
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        start, status = 0, 200
+        ranged = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        if ranged and request.headers.get("if-range", etag) == etag:
+            start = int(ranged.group(1))
+            if start >= len(content):
+                return Response(status_code=416, headers={"Content-Range": f"bytes */{len(content)}"})
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{len(content) - 1}/{len(content)}"
+        body = content[start:]
+        headers["Content-Length"] = str(len(body))
+        if fault == "truncate":  # half the body, then the connection drops (Content-Length promised more)
+
+            def broken() -> Iterator[bytes]:
+                yield body[: len(body) // 2]
+                raise ConnectionResetError("stand-in: connection dropped midway")
+
+            return StreamingResponse(broken(), status_code=status, headers=headers, media_type="text/csv")
+        return Response(body, status_code=status, headers=headers, media_type="text/csv")
 
     return app
 

@@ -7,6 +7,7 @@ observation), :func:`make_reward` (``"mission"``, ``"log_wealth"``, ``"diff_shar
 Live odds in the simulator are modelled from pre-match prices, not historical (see :mod:`betfolio.sim.pricing`).
 """
 
+from betfolio.features.prematch import PREMATCH_FEATURES
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
 from betfolio.sim.envs import ENV_IDS, PREMATCH_ACTIONS, LiveBettingEnv, PreMatchBettingEnv, register_envs
 from betfolio.sim.episodes import MatchSet, load_matchset, load_sample_matchset
@@ -18,7 +19,6 @@ from betfolio.sim.features import (
     LIVE_SELECTIONS,
     N_LIVE_ACTIONS,
     OBS_DIM,
-    PREMATCH_FEATURES,
     observation_from_state,
     observation_layout,
 )

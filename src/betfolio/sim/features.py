@@ -38,6 +38,14 @@ MATCH_STATS: tuple[str, ...] = (
 
 #: Selections of the modelled in-play book, in action order (action ``i + 1`` backs ``LIVE_SELECTIONS[i]``).
 LIVE_SELECTIONS: tuple[str, ...] = ("home", "draw", "away", "over_2_5", "under_2_5")
+#: Each live selection in the canonical vocabulary: (market, selection, line) — how it is settled and recorded.
+LIVE_BETS: tuple[tuple[str, str, float | None], ...] = (
+    ("1x2", "home", None),
+    ("1x2", "draw", None),
+    ("1x2", "away", None),
+    ("total_goals", "over", 2.5),
+    ("total_goals", "under", 2.5),
+)
 
 #: Per-minute feature names, in observation order.
 LIVE_FEATURES: tuple[str, ...] = (
@@ -162,24 +170,7 @@ def staleness_feature(seconds: np.ndarray | float) -> np.ndarray:
 
 
 #: Pre-match observation features (one decision per match).
-PREMATCH_FEATURES: tuple[str, ...] = (
-    "fair_home",
-    "fair_draw",
-    "fair_away",
-    "implied_home",
-    "implied_draw",
-    "implied_away",
-    "overround",
-    "fair_over_2_5",
-    "home_form_goals_for",
-    "home_form_goals_against",
-    "away_form_goals_for",
-    "away_form_goals_against",
-    "home_form_points",
-    "away_form_points",
-)
-PREMATCH_EXTRAS: tuple[str, ...] = ("cash_fraction", "drawdown", "last10_win_rate", "has_history", "halted")
-PREMATCH_OBS_DIM = 2 * len(PREMATCH_FEATURES) + len(PREMATCH_EXTRAS)
+# The pre-match layout is defined with its builder (betfolio.features.prematch).
 
 
 def observation_from_state(

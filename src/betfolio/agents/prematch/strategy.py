@@ -2,91 +2,25 @@
 
 The worker was trained on :class:`betfolio.sim.envs.PreMatchBettingEnv` observations. In the backtest the same
 observation is rebuilt **from the decision context only** — the as-of prices of every bookmaker and the results
-known at ``as_of`` — rather than looked up from the simulator's precomputed table: the simulator computes team
-form from every match that kicked off earlier, while in the backtest a Friday decision must not see Saturday's
-results for a Sunday match. Same feature definitions (order, scaling, masks), stricter clock; a test checks
-that both agree when the history is the same.
+known at ``as_of`` — by the one pre-match feature builder (:mod:`betfolio.features.prematch`) the environment
+uses too, under the same clock (results known at the decision time).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
-from betfolio.backtest.strategy import BetOrder, DecisionContext, MatchView, PastResult
-from betfolio.canonical import is_aggregate_bookmaker
-from betfolio.markets.margin import remove_margin_multiplicative
-from betfolio.sim.episodes import BOOKMAKER_PREFERENCE, TOTALS_LINE
-from betfolio.sim.features import PREMATCH_EXTRAS, PREMATCH_FEATURES
-from betfolio.sim.prematch import FORM_WINDOW
+from betfolio.engine.strategy import BetOrder, DecisionContext, PastResult
+from betfolio.features.prematch import PREMATCH_EXTRAS, form_features, prematch_values
+from betfolio.markets.settlement import SettlementOutcome, settle
 
 SELECTIONS = ("home", "draw", "away")
 #: Decides an action index of the pre-match env from an observation and its action mask.
 Policy = Callable[[np.ndarray, np.ndarray], int]
-
-
-def _consensus(table: MarketQuotes) -> np.ndarray | None:
-    """Mean margin-free probabilities over real bookmakers with a complete book (as the simulator's builder)."""
-    rows = [
-        table.odds[i]
-        for i, book in enumerate(table.bookmakers)
-        if not is_aggregate_bookmaker(book) and np.all(np.isfinite(table.odds[i])) and np.all(table.odds[i] > 1.0)
-    ]
-    if not rows:
-        return None
-    return remove_margin_multiplicative(np.array(rows)).mean(axis=0)
-
-
-def _bet_book(table: MarketQuotes) -> tuple[str, np.ndarray] | None:
-    for book in (*BOOKMAKER_PREFERENCE, *table.bookmakers):
-        if is_aggregate_bookmaker(book):
-            continue
-        price = table.price(book)
-        if price is not None and np.all(price > 1.0):
-            return book, price
-    return None
-
-
-def form_features(past: Sequence[PastResult], window: int = FORM_WINDOW) -> dict[str, deque[tuple[int, int]]]:
-    """Last ``window`` (goals for, goals against) per team from results known now, oldest first."""
-    games: dict[str, deque[tuple[int, int]]] = defaultdict(lambda: deque(maxlen=window))
-    for r in sorted(past, key=lambda r: (r.kickoff, r.match_id)):
-        games[r.home].append((r.home_goals, r.away_goals))
-        games[r.away].append((r.away_goals, r.home_goals))
-    return games
-
-
-def prematch_values(
-    match: MatchView, odds: dict, form: dict[str, deque[tuple[int, int]]]
-) -> tuple[np.ndarray, np.ndarray, str | None, np.ndarray | None]:
-    """Values and mask in :data:`PREMATCH_FEATURES` order, plus the bet bookmaker and its 1X2 prices."""
-    n = len(PREMATCH_FEATURES)
-    values, mask = np.zeros(n, np.float32), np.zeros(n, bool)
-    table = odds.get(MATCH_ODDS_KEY)
-    fair = _consensus(table) if table is not None else None
-    chosen = _bet_book(table) if table is not None else None
-    if fair is None or chosen is None:
-        return values, mask, None, None
-    book, price = chosen
-    implied = 1.0 / price
-    values[0:3], values[3:6], values[6] = fair, implied, implied.sum() - 1.0
-    mask[0:7] = True
-    totals = odds.get(("total_goals", TOTALS_LINE))
-    over = _consensus(totals) if totals is not None else None
-    if over is not None:
-        values[7], mask[7] = over[0], True
-    for col, pts_col, team in ((8, 12, match.home), (10, 13, match.away)):
-        games = form.get(team)
-        if games:
-            values[col] = np.mean([g[0] for g in games]) / 3.0
-            values[col + 1] = np.mean([g[1] for g in games]) / 3.0
-            values[pts_col] = np.mean([3 if g[0] > g[1] else 1 if g[0] == g[1] else 0 for g in games]) / 3.0
-            mask[[col, col + 1, pts_col]] = True
-    return values, mask, book, price
+__all__ = ["PrematchAgentStrategy", "form_features", "prematch_values"]
 
 
 @dataclass
@@ -107,8 +41,8 @@ class PrematchAgentStrategy:
         for r in past:
             sel = self._open.pop(r.match_id, None)
             if sel is not None:
-                outcome = 0 if r.home_goals > r.away_goals else 1 if r.home_goals == r.away_goals else 2
-                self._results = [*self._results, float(outcome == sel)][-10:]
+                won = settle("1x2", SELECTIONS[sel], None, r.home_goals, r.away_goals).outcome is SettlementOutcome.WON
+                self._results = [*self._results, float(won)][-10:]
 
     def decide(self, context: DecisionContext) -> list[BetOrder]:
         matches = [m for m in context.matches if self.seasons is None or m.season in self.seasons]

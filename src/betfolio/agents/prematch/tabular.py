@@ -185,7 +185,7 @@ def prematch_reader() -> StateReader:
     Edge of selection i = fair probability × decimal odds − 1, with the odds recovered from the implied
     probability (1 / odds). A selection whose fair probability or price is masked is not a candidate.
     """
-    from betfolio.sim.features import PREMATCH_EXTRAS, PREMATCH_FEATURES
+    from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES
 
     n = len(PREMATCH_FEATURES)
     fair = np.array([PREMATCH_FEATURES.index(f"fair_{s}") for s in ("home", "draw", "away")])
@@ -209,6 +209,6 @@ def prematch_feature_hash() -> str:
     import hashlib
     import json
 
-    from betfolio.sim.features import PREMATCH_EXTRAS, PREMATCH_FEATURES
+    from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES
 
     return hashlib.sha256(json.dumps([PREMATCH_FEATURES, PREMATCH_EXTRAS]).encode()).hexdigest()[:16]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QUrl, Slot
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
+from sqlalchemy import Engine
 
 from betfolio.app.backtest_runner import (
     BacktestOutcome,
@@ -35,13 +36,11 @@ from betfolio.app.backtest_runner import (
     run_backtest,
 )
 from betfolio.app.context import AppContext
-from betfolio.app.match_detail import PALETTE
-from betfolio.app.matches_model import filter_choices
 from betfolio.app.pages import Page
+from betfolio.app.task_runner import TaskRunner
 from betfolio.app.training_runner import TrainOutcome, TrainRequest, run_training, training_agents
-from betfolio.app.widgets import RecordsModel, records_view, section_title
-from betfolio.app.worker import TaskRunner
-from betfolio.store.tables import leagues as leagues_table
+from betfolio.app.widgets import PALETTE, RecordsModel, legend_below, records_view, section_title
+from betfolio.store.queries import league_names, match_filter_choices
 
 RESULT_HEADERS = (
     "strategy",
@@ -72,6 +71,8 @@ class BacktestPage(Page):
         super().__init__(context)
         self.runner = TaskRunner(self)
         self.outcome: BacktestOutcome | None = None
+        self.backtest_ready = False
+        self.agents: list[str] = []
         self._started = 0.0
         self.league_list, self.season_list, self.strategy_list = QListWidget(), QListWidget(), QListWidget()
         for widget in (self.league_list, self.season_list):
@@ -102,6 +103,7 @@ class BacktestPage(Page):
         self.equity_plot.setBackground("w")
         self.equity_plot.showGrid(x=True, y=True, alpha=0.25)
         self.equity_plot.setLabel("left", "bankroll")
+        self.equity_legend = legend_below(self.equity_plot.getPlotItem(), columns=4)
 
         self.train_runner = TaskRunner(self)
         self.train_outcome: TrainOutcome | None = None
@@ -168,6 +170,7 @@ class BacktestPage(Page):
         left_layout.addWidget(choose, 3)
         left_layout.addWidget(train_box, 2)
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("backtest-choices-results")
         split.addWidget(left)
         split.addWidget(results)
         split.setSizes([480, 900])
@@ -193,16 +196,26 @@ class BacktestPage(Page):
         self.train_runner.finished.connect(self._on_train_finished)
 
     # ---------------------------------------------------------------------------------------------------
-    def reload(self) -> None:
+    def load(self, engine: Engine, request: object) -> BacktestChoices:
+        """Leagues, seasons, strategies and agents (importing the engine and the agents is slow: done here)."""
+        with engine.connect() as conn:
+            choices = match_filter_choices(conn)
+            names = league_names(conn)
+        available = backtest_available()
+        return BacktestChoices(
+            [(f"{c} — {names.get(c, c)}", c) for c in choices.leagues],
+            choices.seasons,
+            available,
+            available_strategies() if available else {},
+            training_agents(),
+        )
+
+    def show_data(self, data: BacktestChoices) -> None:
         if self.runner.running:
             return
-        with self.context.engine.connect() as conn:
-            choices = filter_choices(conn)
-            names = dict(conn.execute(select(leagues_table.c.code, leagues_table.c.name)).all())
-        _fill(self.league_list, [(f"{c} — {names.get(c, c)}", c) for c in choices.leagues])
-        _fill(self.season_list, [(s, s) for s in choices.seasons])
-        available = backtest_available()
-        strategies = available_strategies() if available else {}
+        _fill(self.league_list, data.leagues)
+        _fill(self.season_list, [(s, s) for s in data.seasons])
+        strategies = data.strategies
         ticked = {
             self.strategy_list.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(self.strategy_list.count())
@@ -218,8 +231,10 @@ class BacktestPage(Page):
             on = name in DEFAULT_STRATEGIES if first_fill else name in ticked
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.strategy_list.addItem(item)
-        self.run_button.setEnabled(available and bool(strategies))
-        agents = training_agents()
+        self.backtest_ready = data.available
+        self.run_button.setEnabled(data.available and bool(strategies))
+        agents = data.agents
+        self.agents = agents
         if not self.train_runner.running:
             current = self.agent_box.currentText()
             self.agent_box.clear()
@@ -228,7 +243,12 @@ class BacktestPage(Page):
                 self.agent_box.setCurrentText(current)
             self.train_button.setEnabled(bool(agents))
         self.train_box.setVisible(bool(agents))
-        self.unavailable.setText("" if available else "The walk-forward engine (betfolio.backtest) is not installed.")
+        self.unavailable.setText(
+            "" if data.available else "The walk-forward engine (betfolio.backtest) is not installed."
+        )
+
+    def export_model(self) -> RecordsModel:
+        return self.results
 
     def request(self) -> BacktestRequest:
         def selected(widget: QListWidget) -> tuple[str, ...]:
@@ -340,10 +360,11 @@ class BacktestPage(Page):
             self.results.set_rows([_metrics_row(name, m) for name, m in outcome.strategies.items()])
             self.results_view.resizeColumnsToContents()
             self.equity_plot.clear()
+            self.equity_legend.clear()
 
     @Slot()
     def _on_train_finished(self) -> None:
-        self.train_button.setEnabled(bool(training_agents()))
+        self.train_button.setEnabled(bool(self.agents))
         self.train_cancel.setEnabled(False)
 
     @Slot(float, str)
@@ -378,12 +399,13 @@ class BacktestPage(Page):
         self.results.set_rows([_metrics_row(s.name, s.metrics) for s in outcome.summaries])
         self.results_view.resizeColumnsToContents()
         self.equity_plot.clear()
-        self.equity_plot.addLegend(offset=(10, 10))
+        self.equity_legend.clear()
         for i, s in enumerate(outcome.summaries):
             if s.equity.size:
-                self.equity_plot.plot(
-                    s.equity_times, s.equity, pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2), name=s.name
+                curve = self.equity_plot.plot(
+                    s.equity_times, s.equity, pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2)
                 )
+                self.equity_legend.addItem(curve, s.name)
         self.equity_plot.addLine(y=outcome.request.initial_bankroll, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
 
     @Slot(str)
@@ -398,7 +420,7 @@ class BacktestPage(Page):
 
     @Slot()
     def _on_finished(self) -> None:
-        self.run_button.setEnabled(backtest_available())
+        self.run_button.setEnabled(self.backtest_ready)
         self.cancel_button.setEnabled(False)
 
     @Slot()
@@ -438,3 +460,12 @@ def _fill(widget: QListWidget, items: list[tuple[str, str]]) -> None:
         item.setData(Qt.ItemDataRole.UserRole, value)
         widget.addItem(item)
         item.setSelected(value in chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestChoices:
+    leagues: list[tuple[str, str]]
+    seasons: list[str]
+    available: bool
+    strategies: dict[str, str]
+    agents: list[str]

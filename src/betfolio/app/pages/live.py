@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,19 +21,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Engine
 
 from betfolio.app.context import AppContext
-from betfolio.app.live_data import (
-    MOMENTUM_WINDOW,
-    STALE_AFTER_SECONDS,
-    LiveSummary,
-    agent_decisions,
-    live_overview,
-    momentum,
-    timeline,
-)
-from betfolio.app.match_detail import PALETTE
+from betfolio.app.live_data import MOMENTUM_WINDOW, STALE_AFTER_SECONDS, LiveSummary, live_overview, momentum
 from betfolio.app.pages import Page
 from betfolio.app.replay import (
     REPLAY_PROVIDER,
@@ -41,9 +33,11 @@ from betfolio.app.replay import (
     live_agent_checkpoints,
     replay_available,
 )
-from betfolio.app.widgets import RecordsModel, records_view, section_title
-from betfolio.app.worker import TaskRunner
-from betfolio.store.tables import matches_master as mm
+from betfolio.app.task_runner import TaskRunner
+from betfolio.app.widgets import PALETTE, RecordsModel, records_view, section_title
+from betfolio.store.ledger_queries import in_play_bets
+from betfolio.store.live_queries import live_timeline
+from betfolio.store.queries import last_match_date, match_filter_choices
 
 STALE = QColor("#ffcdd2")
 OPEN_CIRCUIT = QColor("#ffe0b2")
@@ -153,6 +147,7 @@ class LivePage(Page):
         self.runner.succeeded.connect(self._on_replay_ready)
         self.runner.failed.connect(lambda m: self.replay_status.setText(f"replay failed: {m}"))
         self.runner.finished.connect(lambda: self.replay_button.setEnabled(replay_available()))
+        self.split.setObjectName("live-matches-detail")
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
@@ -164,15 +159,42 @@ class LivePage(Page):
 
     @Slot()
     def _tick(self) -> None:
-        """The 5 s poll re-reads live states only; the replay controls keep what the user chose."""
+        """The 5 s poll re-reads live states only (in the background); the replay controls keep their choices."""
         if not self.showing_empty_state() and self.replay is None:
-            self._show_summaries()
+            engine = self.context.engine
+            self.context.reads.submit(f"{self.title}/poll", lambda: _overview(engine), self._on_polled)
+
+    def _on_polled(self, summaries: list[LiveSummary]) -> None:
+        if self.replay is None:
+            self._show_summaries(summaries)
+
+    # --- loading ---------------------------------------------------------------------------------------
+    def load(self, engine: Engine, request: object) -> LiveLoad:
+        with engine.connect() as conn:
+            last = last_match_date(conn)
+            leagues = match_filter_choices(conn).leagues
+        # The simulator's first import and the checkpoint scan are slow too: done here, off the GUI thread.
+        return LiveLoad(last, leagues, _overview(engine), replay_available(), live_agent_checkpoints())
+
+    def show_data(self, data: LiveLoad) -> None:
+        if not self.runner.running and self.replay is None:
+            self._fill_replay_choices(data)
+        summaries = data.summaries
+        self._show_summaries(self._replay_summaries() if self.replay is not None else summaries)
+
+    def reload(self) -> None:
+        """Show the replay at its current minute, or re-read live data (in the background)."""
+        if self.replay is not None:
+            self._show_summaries(self._replay_summaries())
+        else:
+            self.refresh()
+
+    def export_model(self) -> RecordsModel:
+        return self.model
 
     # --- replay ----------------------------------------------------------------------------------------
-    def _fill_replay_choices(self) -> None:
-        with self.context.engine.connect() as conn:
-            last = conn.execute(select(func.max(mm.c.match_date))).scalar_one_or_none()
-            leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct().order_by(mm.c.league))]
+    def _fill_replay_choices(self, data: LiveLoad) -> None:
+        last, leagues = data.last_day, data.leagues
         if last is not None and self.replay is None and not self._day_chosen:
             self.replay_day.setDate(QDate(last.year, last.month, last.day))
         current = self.replay_league.currentText()
@@ -183,11 +205,11 @@ class LivePage(Page):
         chosen = self.replay_agent.currentData()
         self.replay_agent.clear()
         self.replay_agent.addItem("no agent", None)
-        for path in live_agent_checkpoints():
+        for path in data.checkpoints:
             self.replay_agent.addItem(f"agent {path.parent.name}/{path.stem}", str(path))
         index = self.replay_agent.findData(chosen) if chosen is not None else 0
         self.replay_agent.setCurrentIndex(max(index, 0))
-        available = replay_available()
+        available = data.replay_available
         self.replay_button.setEnabled(available and not self.runner.running)
         if not available:
             self.replay_status.setText("replays need the simulator (betfolio.sim)")
@@ -232,7 +254,7 @@ class LivePage(Page):
         self.replay_minute += 1
         if self.replay_minute >= max(r.last_minute for r in self.replay):
             self.replay_timer.stop()
-        self._show_summaries()
+        self._show_summaries(self._replay_summaries())
 
     @Slot()
     def stop_replay(self) -> None:
@@ -271,18 +293,8 @@ class LivePage(Page):
         r = next((r for r in self.replay or [] if r.match_id == match_id), None)
         return [] if r is None else r.states[: min(self.replay_minute, r.last_minute) + 1]
 
-    # ---------------------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        if not self.runner.running and self.replay is None:
-            self._fill_replay_choices()
-        self._show_summaries()
-
-    def _show_summaries(self) -> None:
-        if self.replay is not None:
-            self.summaries = self._replay_summaries()
-        else:
-            with self.context.engine.connect() as conn:
-                self.summaries = live_overview(conn, datetime.now(UTC))
+    def _show_summaries(self, summaries: list[LiveSummary]) -> None:
+        self.summaries = summaries
         has_any = bool(self.summaries)
         self.nothing.setVisible(not has_any)
         self.split.setVisible(has_any)
@@ -334,12 +346,22 @@ class LivePage(Page):
                 self.show_summary(summary)
 
     def show_summary(self, s: LiveSummary) -> None:
+        """A replayed match is drawn from memory; a live one's timeline and bets are read in the background."""
         self.current = s
-        with self.context.engine.connect() as conn:
-            states = (
-                self._replay_states(s.match_id) if self.replay is not None else timeline(conn, s.match_id, s.provider)
-            )
-            bets = agent_decisions(conn, s.match_id)
+        if self.replay is not None:
+            self._show_match(s, self._replay_states(s.match_id), [])
+            return
+        engine = self.context.engine
+
+        def read() -> tuple[list[dict], list[dict]]:
+            with engine.connect() as conn:
+                return live_timeline(conn, s.match_id, s.provider), in_play_bets(conn, s.match_id)
+
+        self.context.reads.submit(f"{self.title}/match", read, lambda result: self._show_match(s, *result))
+
+    def _show_match(self, s: LiveSummary, states: list[dict], bets: list[dict]) -> None:
+        if self.current is None or (self.current.match_id, self.current.provider) != (s.match_id, s.provider):
+            return  # another match was selected meanwhile
         stale = (
             f"<span style='color:#b00020'><b>stale {s.staleness:.0f} s</b></span>"
             if s.stale
@@ -440,3 +462,17 @@ class LivePage(Page):
             minutes, staleness, pen=pg.mkPen(PALETTE[3], width=2), fillLevel=0, brush=pg.mkBrush(118, 183, 178, 60)
         )
         self.staleness_plot.addLine(y=STALE_AFTER_SECONDS, pen=pg.mkPen("#b00020", style=Qt.PenStyle.DashLine))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLoad:
+    last_day: date | None
+    leagues: list[str]
+    summaries: list[LiveSummary]
+    replay_available: bool
+    checkpoints: list[Path]
+
+
+def _overview(engine: Engine) -> list[LiveSummary]:
+    with engine.connect() as conn:
+        return live_overview(conn, datetime.now(UTC))

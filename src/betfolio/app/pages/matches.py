@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from PySide6.QtCore import QDate, QItemSelection, Qt, QTimer, Slot
+from PySide6.QtCore import QAbstractItemModel, QDate, QItemSelection, QSettings, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
 from betfolio.app.badge_delegate import BadgeDelegate
 from betfolio.app.context import AppContext
 from betfolio.app.match_detail import MatchDetail
-from betfolio.app.matches_model import COVERAGE_COLUMN, MATCH_ROLE, MatchesModel, MatchFilter, filter_choices
+from betfolio.app.matches_model import COVERAGE_COLUMN, MATCH_ROLE, MatchesModel, MatchFilter
 from betfolio.app.pages import Page
+from betfolio.store.queries import MatchFilterChoices, match_filter_choices
 
 ALL = "all"
 
@@ -34,7 +36,8 @@ class MatchesPage(Page):
 
     def __init__(self, context: AppContext) -> None:
         super().__init__(context)
-        self.model = MatchesModel(context.engine)
+        self.model = MatchesModel(context.engine, reads=context.reads)
+        self._restored: dict[QComboBox, str] = {}  # filter choices saved last time, applied once the boxes fill
         self.search = QLineEdit()
         self.search.setPlaceholderText("search team…")
         self.search.setClearButtonEnabled(True)
@@ -61,7 +64,7 @@ class MatchesPage(Page):
         for column, width in enumerate((130, 55, 60, 170, 55, 170, 80)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(COVERAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
-        self.detail = MatchDetail(context.engine)
+        self.detail = MatchDetail(context.engine, reads=context.reads)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 2)
@@ -83,6 +86,7 @@ class MatchesPage(Page):
         legend.setTextFormat(Qt.TextFormat.RichText)
         legend.setWordWrap(True)
         top = QSplitter(Qt.Orientation.Vertical)
+        top.setObjectName("matches-table-detail")
         top.addWidget(self.view)
         top.addWidget(self.detail)
         top.setStretchFactor(0, 1)
@@ -106,25 +110,67 @@ class MatchesPage(Page):
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(self._update_count)
+        self.model.count_changed.connect(self._update_count)
+        self.model.load_failed.connect(lambda m: self.count_label.setText(f"cannot read matches: {m}"))
 
     # ---------------------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        with self.context.engine.connect() as conn:
-            choices = filter_choices(conn)
+    def load(self, engine: Any, request: Any) -> MatchFilterChoices:
+        with engine.connect() as conn:
+            return match_filter_choices(conn)
+
+    def show_data(self, choices: MatchFilterChoices) -> None:
         for box, values in (
             (self.league_box, choices.leagues),
             (self.season_box, choices.seasons),
             (self.status_box, choices.statuses),
         ):
-            current = box.currentText()
+            current = self._restored.pop(box, None) or box.currentText()
             box.blockSignals(True)
             box.clear()
             box.addItems([ALL, *values])
             if current in values:
                 box.setCurrentText(current)
             box.blockSignals(False)
-        self.model.reload()
+        new_filter = self.current_filter()
+        if new_filter != self.model.current_filter:
+            self.model.set_filter(new_filter)
+        else:
+            self.model.reload()
         self._update_count()
+
+    def export_model(self) -> QAbstractItemModel:
+        return self.model
+
+    def save_state(self, settings: QSettings) -> None:
+        """The filters, so the next start shows the same matches."""
+        settings.setValue("matches/league", self.league_box.currentText())
+        settings.setValue("matches/season", self.season_box.currentText())
+        settings.setValue("matches/status", self.status_box.currentText())
+        settings.setValue("matches/search", self.search.text())
+        settings.setValue("matches/use_dates", self.use_dates.isChecked())
+        settings.setValue("matches/date_from", self.date_from.date().toString(Qt.DateFormat.ISODate))
+        settings.setValue("matches/date_to", self.date_to.date().toString(Qt.DateFormat.ISODate))
+
+    def restore_state(self, settings: QSettings) -> None:
+        for key, box in (("league", self.league_box), ("season", self.season_box), ("status", self.status_box)):
+            value = settings.value(f"matches/{key}", "", type=str)
+            if value and value != ALL:
+                self._restored[box] = str(value)
+        for key, edit in (("date_from", self.date_from), ("date_to", self.date_to)):
+            day = QDate.fromString(str(settings.value(f"matches/{key}", "", type=str)), Qt.DateFormat.ISODate)
+            if day.isValid():
+                edit.blockSignals(True)
+                edit.setDate(day)
+                edit.blockSignals(False)
+        if settings.value("matches/use_dates", False, type=bool):
+            self.use_dates.blockSignals(True)
+            self.use_dates.setChecked(True)
+            self.use_dates.blockSignals(False)
+            self.date_from.setEnabled(True)
+            self.date_to.setEnabled(True)
+        self.search.blockSignals(True)
+        self.search.setText(str(settings.value("matches/search", "", type=str)))
+        self.search.blockSignals(False)
 
     def current_filter(self) -> MatchFilter:
         def chosen(box: QComboBox) -> tuple[str, ...]:
@@ -168,7 +214,8 @@ class MatchesPage(Page):
     @Slot()
     def _update_count(self) -> None:
         total = self.model.total_count()
-        self.count_label.setText(f"{total:,} matches ({self.model.rowCount():,} loaded)")
+        counted = "counting…" if total is None else f"{total:,} matches"
+        self.count_label.setText(f"{counted} ({self.model.rowCount():,} loaded)")
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QAbstractItemModel, Qt, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,10 +21,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from betfolio.app.context import AppContext
-from betfolio.app.match_detail import PALETTE
 from betfolio.app.pages import Page
 from betfolio.app.portfolio_data import (
     Portfolio,
@@ -32,9 +33,8 @@ from betfolio.app.portfolio_data import (
     run_agents,
     separate_bankrolls,
 )
-from betfolio.app.widgets import MetricCard, RecordsModel, records_view, section_title
-from betfolio.store.queries import matches_query
-from betfolio.store.tables import matches_master as mm
+from betfolio.app.widgets import PALETTE, MetricCard, RecordsModel, legend_below, records_view, section_title
+from betfolio.store.queries import matches_by_ids
 
 BET_HEADERS = (
     "placed (UTC)",
@@ -85,6 +85,7 @@ class PortfolioPage(Page):
         self.drawdown_plot.setXLink(self.equity_plot)
         self.allocation_plot = self._plot("share of stake")
         self.allocation_plot.setYRange(0, 1)
+        self.allocation_legend = legend_below(self.allocation_plot.getPlotItem(), columns=4)
         self.open_model, self.settled_model = RecordsModel(BET_HEADERS), RecordsModel(BET_HEADERS)
 
         self.no_bets = QWidget()
@@ -107,6 +108,7 @@ class PortfolioPage(Page):
         for card in self.cards.values():
             cards.addWidget(card)
         charts = QSplitter(Qt.Orientation.Vertical)
+        charts.setObjectName("portfolio-charts")
         self.allocation_title = section_title("Capital allocation per agent (weekly share of stake)")
         for title, plot in (
             (section_title("Bankroll equity (settled bets)"), self.equity_plot),
@@ -125,6 +127,7 @@ class PortfolioPage(Page):
         tabs.addTab(self.settled_view, "Settled bets")
         self.tabs = tabs
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("portfolio-charts-bets")
         split.addWidget(charts)
         split.addWidget(tabs)
         split.setSizes([650, 650])
@@ -159,64 +162,87 @@ class PortfolioPage(Page):
         return plot
 
     # ---------------------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        known = {r.run_id for r in self.runs}
-        with self.context.engine.connect() as conn:
-            self.runs = list_runs(conn)
-        current = self.run_box.currentData()
-        fresh = [r.run_id for r in self.runs if r.run_id not in known and r.bets]
+    def load_request(self) -> tuple[set[int], int | None, str | None]:
+        return {r.run_id for r in self.runs}, self.run_box.currentData(), self.agent_box.currentData()
+
+    def load(self, engine: Engine, request: tuple[set[int], int | None, str | None]) -> PortfolioView:
+        known, current, agent = request
+        with engine.connect() as conn:
+            runs = list_runs(conn)
+        fresh = [r.run_id for r in runs if r.run_id not in known and r.bets]
         if known and fresh:
             current = max(fresh)  # a run just recorded (e.g. from the backtest page) is what the user wants
+        # Default to the latest run that has bets: one bankroll is meaningful, a sum of runs is not.
+        if current is None or all(r.run_id != current for r in runs):
+            current = next((r.run_id for r in runs if r.bets), None)
+        run = next((r for r in runs if r.run_id == current), None)
+        return _portfolio_view(engine, runs, run, agent)
+
+    def show_data(self, view: PortfolioView) -> None:
+        self.runs = view.runs
         self.run_box.blockSignals(True)
         self.run_box.clear()
         self.run_box.addItem("every run (all bets)", None)
         for run in self.runs:
             self.run_box.addItem(run.label, run.run_id)
-        # Default to the latest run that has bets: one bankroll is meaningful, a sum of runs is not.
-        target = current if current is not None else next((r.run_id for r in self.runs if r.bets), None)
-        index = self.run_box.findData(target) if target is not None else 0
+        index = self.run_box.findData(view.run.run_id) if view.run is not None else 0
         self.run_box.setCurrentIndex(max(index, 0))
         self.run_box.blockSignals(False)
-        self._fill_agents()
+        self._show_view(view)
 
     @Slot()
     def _fill_agents(self) -> None:
-        """A backtest's strategies each had their own bankroll: show one at a time (the first that bet)."""
-        run = self.selected_run
-        previous = self.agent_box.currentData()
-        self.agent_box.blockSignals(True)
-        self.agent_box.clear()
-        if run is None:
-            self.agent_box.addItem("all agents", None)
-        else:
-            with self.context.engine.connect() as conn:
-                agents = run_agents(conn, run)
-            if not separate_bankrolls(run):
-                self.agent_box.addItem("all agents (shared bankroll)", None)
-            for agent, n in agents:
-                self.agent_box.addItem(f"{agent} ({n} bets)", agent)
-            index = self.agent_box.findData(previous) if previous is not None else -1
-            self.agent_box.setCurrentIndex(index if index >= 0 else 0)
-        self.agent_box.blockSignals(False)
-        self._show_run()
+        """Another run chosen: read its agents and bets in the background."""
+        self._request_view(self.selected_run, self.agent_box.currentData())
+
+    @Slot()
+    def _show_run(self) -> None:
+        """Another agent chosen: read its bets in the background."""
+        self._request_view(self.selected_run, self.agent_box.currentData(), keep_agent=True)
+
+    def _request_view(self, run: RunInfo | None, agent: str | None, keep_agent: bool = False) -> None:
+        engine, runs = self.context.engine, self.runs
+        self.context.reads.submit(
+            f"{self.title}/view",
+            lambda: _portfolio_view(engine, runs, run, agent, keep_agent=keep_agent),
+            self._on_view,
+        )
+
+    def _on_view(self, view: PortfolioView) -> None:
+        self._show_view(view)
+        self.loaded.emit()
 
     @property
     def selected_run(self) -> RunInfo | None:
         run_id = self.run_box.currentData()
         return next((r for r in self.runs if r.run_id == run_id), None)
 
-    @Slot()
-    def _show_run(self) -> None:
-        run = self.selected_run
-        with self.context.engine.connect() as conn:
-            self.portfolio = load_portfolio(conn, run, self.agent_box.currentData())
-            names = _match_names(conn, {b["match_id"] for b in self.portfolio.bets})
-        if not self.portfolio.bets:
+    def export_model(self) -> QAbstractItemModel | None:
+        if self.inner.currentWidget() is not self.dashboard:
+            return None
+        return self.open_model if self.tabs.currentIndex() == 0 else self.settled_model
+
+    def _show_view(self, view: PortfolioView) -> None:
+        """A backtest's strategies each had their own bankroll: one at a time (the first that bet)."""
+        self.agent_box.blockSignals(True)
+        self.agent_box.clear()
+        if view.run is None:
+            self.agent_box.addItem("all agents", None)
+        else:
+            if not separate_bankrolls(view.run):
+                self.agent_box.addItem("all agents (shared bankroll)", None)
+            for agent, n in view.agents:
+                self.agent_box.addItem(f"{agent} ({n} bets)", agent)
+            self.agent_box.setCurrentIndex(max(self.agent_box.findData(view.agent), 0))
+        self.agent_box.blockSignals(False)
+        self.portfolio = view.portfolio
+        if not view.portfolio.bets:
             self.inner.setCurrentWidget(self.no_bets)
             return
+        s = view.summary
+        names = view.names
         self.inner.setCurrentWidget(self.dashboard)
-        p = self.portfolio
-        s = p.summary()
+        p = view.portfolio
         if s["final_equity"] is not None and p.initial_bankroll is not None:
             self.cards["equity"].set(
                 f"{s['final_equity']:,.2f}",
@@ -253,6 +279,7 @@ class PortfolioPage(Page):
         self.equity_plot.clear()
         self.drawdown_plot.clear()
         self.allocation_plot.clear()
+        self.allocation_legend.clear()
         if p.times.size:
             self.equity_plot.plot(p.times, p.equity, pen=pg.mkPen(PALETTE[0], width=2))
             if p.initial_bankroll is not None:
@@ -282,13 +309,13 @@ class PortfolioPage(Page):
         elif times.size:
             self.allocation_plot.setLabel("left", "share of stake")
             self.allocation_plot.setYRange(0, 1)
-            self.allocation_plot.addLegend(offset=(10, 10))
             base = np.zeros(times.size)
             for i, (agent, share) in enumerate(shares.items()):
                 top = base + share
                 colour = PALETTE[i % len(PALETTE)]
                 lower = pg.PlotDataItem(times, base, pen=pg.mkPen(colour, width=0.5))
-                upper = self.allocation_plot.plot(times, top, pen=pg.mkPen(colour, width=1), name=agent)
+                upper = self.allocation_plot.plot(times, top, pen=pg.mkPen(colour, width=1))
+                self.allocation_legend.addItem(pg.PlotDataItem(pen=pg.mkPen(colour, width=8)), agent)
                 self.allocation_plot.addItem(lower)
                 self.allocation_plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(colour)))
                 base = top
@@ -327,12 +354,39 @@ def _ts(value: datetime | None) -> str:
 
 
 def _match_names(conn: Connection, match_ids: set[int]) -> dict[int, str]:
-    if not match_ids:
-        return {}
-    names: dict[int, str] = {}
-    ids = sorted(match_ids)
-    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        stmt = matches_query().where(mm.c.match_id.in_(ids[start : start + 900]))
-        for r in conn.execute(stmt).mappings():
-            names[r["match_id"]] = f"{r['home_team']} – {r['away_team']} ({r['match_date']:%Y-%m-%d})"
-    return names
+    return {
+        match_id: f"{m['home_team']} – {m['away_team']} ({m['match_date']:%Y-%m-%d})"
+        for match_id, m in matches_by_ids(conn, list(match_ids)).items()
+    }
+
+
+@dataclass
+class PortfolioView:
+    """What the page shows for one run and agent choice, read and computed on a pool thread."""
+
+    runs: list[RunInfo]
+    run: RunInfo | None
+    agents: list[tuple[str, int]]
+    agent: str | None
+    portfolio: Portfolio
+    summary: dict[str, Any]
+    names: dict[int, str]
+
+
+def _portfolio_view(
+    engine: Engine, runs: list[RunInfo], run: RunInfo | None, agent: str | None, *, keep_agent: bool = False
+) -> PortfolioView:
+    """Agents of ``run``, the bets of the chosen agent and the summary (bootstrap intervals: CPU work too)."""
+    with engine.connect() as conn:
+        agents = run_agents(conn, run) if run is not None else []
+        names_available = [a for a, _ in agents]
+        if run is None:
+            agent = None
+        elif not keep_agent and agent not in names_available:
+            agent = None if not separate_bankrolls(run) else (names_available[0] if names_available else None)
+        elif agent is not None and agent not in names_available:
+            agent = None
+        portfolio = load_portfolio(conn, run, agent)
+        names = _match_names(conn, {b["match_id"] for b in portfolio.bets})
+    summary = portfolio.summary() if portfolio.bets else {}
+    return PortfolioView(runs, run, agents, agent, portfolio, summary, names)

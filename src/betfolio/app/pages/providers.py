@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,11 +20,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from betfolio.app.context import AppContext
 from betfolio.app.pages import Page
-from betfolio.app.providers_data import coverage_by_league, provider_overview
+from betfolio.app.providers_data import LeagueCoverage, ProviderInfo, coverage_by_league, provider_overview
 from betfolio.app.settings import (
     KEYED_PROVIDERS,
     AppSettings,
@@ -58,6 +59,8 @@ def _ts(value: datetime | None) -> str | None:
 
 class ProvidersPage(Page):
     title = "Providers & settings"
+    #: Emitted when a connection test ends (True = connected).
+    tested = Signal(bool)
 
     def __init__(self, context: AppContext) -> None:
         super().__init__(context)
@@ -109,6 +112,7 @@ class ProvidersPage(Page):
         settings.addWidget(db_box, 1)
         settings.addWidget(keys_box, 1)
         tables = QSplitter(Qt.Orientation.Vertical)
+        tables.setObjectName("providers-tables")
         for title, view in (("Providers", self.providers_view), ("Coverage per league", self.coverage_view)):
             box = QWidget()
             box_layout = QVBoxLayout(box)
@@ -130,15 +134,18 @@ class ProvidersPage(Page):
         self.key_remove.clicked.connect(self.remove_key)
         self.key_provider.currentIndexChanged.connect(self._show_key)
 
-    def refresh(self) -> None:
-        """Settings must stay reachable on an empty database, so this page never shows the ingest panel."""
-        self.stack.setCurrentWidget(self.content)
-        self.reload()
+    needs_matches = False  # settings stay reachable on an empty database
 
-    def reload(self) -> None:
-        with self.context.engine.connect() as conn:
+    def load(self, engine: Engine, request: object) -> ProvidersLoad:
+        with engine.connect() as conn:
             providers = provider_overview(conn)
             coverage = coverage_by_league(conn)
+        # The OS keyring may be a D-Bus round trip: read the masked keys here too.
+        keys = {p.provider: self._key_display(p.provider) for p in providers if p.needs_key}
+        return ProvidersLoad(providers, coverage, keys)
+
+    def show_data(self, data: ProvidersLoad) -> None:
+        providers, coverage = data.providers, data.coverage
         self.providers_model.set_rows(
             [
                 (
@@ -152,7 +159,7 @@ class ProvidersPage(Page):
                     p.leagues,
                     p.seasons,
                     p.payloads,
-                    self._key_display(p.provider) if p.needs_key else "not needed",
+                    data.keys.get(p.provider, "?") if p.needs_key else "not needed",
                 )
                 for p in providers
             ],
@@ -183,28 +190,47 @@ class ProvidersPage(Page):
             return f"{mask_secret(os.environ[env])} (from ${env}, used first)"
         return self.secrets.masked(provider)
 
+    def export_model(self) -> RecordsModel:
+        return self.providers_model
+
     # --- database --------------------------------------------------------------------------------------
     @Slot()
-    def test_database(self) -> bool:
+    def test_database(self, then_save: bool = False) -> None:
+        """Try the URL in the background (an unreachable host takes seconds to give up; the window stays live)."""
         raw = self.db_edit.text().strip()
         if not raw:
             self.db_status.setText("enter a database URL or SQLite file path first")
-            return False
-        try:
-            engine = make_engine(resolve_database_url(raw))
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            self.db_status.setText(f"connected to {describe(engine)}")
-            engine.dispose()
-            return True
-        except Exception as exc:  # any driver error is reported, the app keeps running
-            self.db_status.setText(f"cannot connect: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
-            return False
+            return
+        self.db_status.setText(f"connecting to {raw}…")
+        self.db_test.setEnabled(False)
+        self.db_save.setEnabled(False)
+        self.context.reads.submit(
+            f"{self.title}/test-database",
+            lambda: try_database(raw),
+            lambda described: self._on_tested(described, then_save),
+            self._on_test_failed,
+        )
+
+    def _on_tested(self, described: str, then_save: bool) -> None:
+        self.db_test.setEnabled(True)
+        self.db_save.setEnabled(True)
+        self.db_status.setText(f"connected to {described}")
+        self.tested.emit(True)
+        if then_save:
+            self._save_database()
+
+    def _on_test_failed(self, message: str) -> None:
+        self.db_test.setEnabled(True)
+        self.db_save.setEnabled(True)
+        self.db_status.setText(f"cannot connect: {message}")
+        self.tested.emit(False)
 
     @Slot()
     def save_database(self) -> None:
-        if not self.test_database():
-            return
+        """Test first; saved only once the connection worked."""
+        self.test_database(then_save=True)
+
+    def _save_database(self) -> None:
         try:
             settings = AppSettings.load(self.context.settings_dir)
             settings.database_url = resolve_database_url(self.db_edit.text().strip())
@@ -236,7 +262,7 @@ class ProvidersPage(Page):
         finally:
             self.key_edit.clear()
         self._show_key()
-        self.reload()
+        self.refresh()
 
     @Slot()
     def remove_key(self) -> None:
@@ -246,4 +272,28 @@ class ProvidersPage(Page):
             self.key_status.setText(f"not removed: {exc}")
             return
         self._show_key()
-        self.reload()
+        self.refresh()
+
+
+#: Seconds a connection test waits for a server before giving up.
+CONNECT_TIMEOUT_S = 5
+
+
+def try_database(raw: str) -> str:
+    """Connect to a database URL or SQLite path and run ``SELECT 1``; its safe description, or an exception."""
+    url = resolve_database_url(raw)
+    options = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}} if url.startswith("postgresql") else {}
+    engine = make_engine(url, **options)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return describe(engine)
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class ProvidersLoad:
+    providers: list[ProviderInfo]
+    coverage: list[LeagueCoverage]
+    keys: dict[str, str]
