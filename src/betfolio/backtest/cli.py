@@ -73,7 +73,7 @@ def backtest_command(
     from betfolio.backtest.ledger import record_run
     from betfolio.backtest.report import summarise, write_json, write_report
     from betfolio.backtest.strategies import make_strategy
-    from betfolio.backtest.table import forecast_table, strategy_table
+    from betfolio.backtest.table import forecast_table, paired_table, strategy_table
     from betfolio.risk import RiskLimits
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
@@ -163,6 +163,8 @@ def backtest_command(
     out.print(strategy_table(summary))
     if summary["models"]["identical_matches"]:
         out.print(forecast_table(summary))
+        if summary["models"].get("paired"):
+            out.print(paired_table(summary))
     for note in summary["not_evaluated"]:
         console.print(f"[yellow]•[/] {note}")
     if report_path is not None:

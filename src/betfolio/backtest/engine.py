@@ -48,9 +48,10 @@ CLOSING_REFERENCE = ("pinnacle", "market_avg")
 
 def default_model_factories() -> dict[str, ModelFactory]:
     """The goal models a backtest can fit, by name (imported lazily: fitting needs scipy)."""
+    from betfolio.backtest.anchored import MarketAnchored
     from betfolio.models import DixonColes, PoissonModel
 
-    return {"dixon_coles": DixonColes, "poisson": PoissonModel}
+    return {"dixon_coles": DixonColes, "poisson": PoissonModel, "market_anchored": MarketAnchored()}
 
 
 @dataclass
