@@ -17,6 +17,7 @@ from rich.console import Console
 from betfolio.agents.cli import train_command
 from betfolio.app.cli import app_command
 from betfolio.backtest.cli import backtest_command
+from betfolio.backtest.predict_cli import predict_command
 from betfolio.bench.cli import bench_app
 from betfolio.providers.cli import ingest_api_football, ingest_odds_api, live_command, parse_command
 
@@ -28,6 +29,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(bench_app, name="bench")
 app.command("parse")(parse_command)
 app.command("backtest")(backtest_command)
+app.command("predict")(predict_command)
 app.command("train")(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
