@@ -7,7 +7,12 @@ import pytest
 
 from betfolio.models.grid import ScorelineGrid
 from betfolio.models.grid_fit import _summaries, dc_grids, fit_grids
-from betfolio.models.market_anchored import AnchoredInputs, MarketAnchoredLogit, consensus_probabilities
+from betfolio.models.market_anchored import (
+    AnchoredInputs,
+    MarketAnchoredLogit,
+    consensus_many,
+    consensus_probabilities,
+)
 from betfolio.models.ratings import N_FEATURES
 
 
@@ -82,3 +87,15 @@ def test_fitted_grid_matches_the_1x2_exactly_and_the_totals_closely() -> None:
     # Without a totals price only the 1X2 is fitted, still exactly.
     grids = fit_grids(target, np.full(3, np.nan))
     np.testing.assert_allclose([ScorelineGrid(g).match_odds() for g in grids], target, atol=1e-12)
+
+
+def test_consensus_of_many_markets_equals_one_at_a_time() -> None:
+    rng = np.random.default_rng(4)
+    markets = [1.0 / (rng.dirichlet([5, 3, 3], k) * 1.06) for k in (1, 3, 2)]
+    markets[1][1, 2] = np.nan  # an incomplete row is ignored in both
+    rows = np.concatenate([*markets, np.full((1, 3), np.nan)])
+    owner = np.array([0, 1, 1, 1, 2, 2, 3])
+    many = consensus_many(rows, owner, 4)
+    for i, m in enumerate(markets):
+        np.testing.assert_allclose(many[i], consensus_probabilities(m))
+    assert np.isnan(many[3]).all()

@@ -10,7 +10,7 @@ by t — the same rule as the goal models' refits.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import groupby
@@ -25,7 +25,7 @@ from betfolio.canonical.enums import Market
 from betfolio.models.dixon_coles import DixonColes
 from betfolio.models.grid import ScorelineGrid
 from betfolio.models.grid_fit import fit_grids
-from betfolio.models.market_anchored import AnchoredInputs, MarketAnchoredLogit, consensus_probabilities
+from betfolio.models.market_anchored import AnchoredInputs, MarketAnchoredLogit, consensus_many
 from betfolio.models.ratings import RatingParams, features_as_of_decisions
 
 TOTALS_LINE = 2.5
@@ -62,26 +62,35 @@ class AnchoredForecasts:
     model: MarketAnchoredLogit | None = None
 
 
-def consensus_1x2(table: MarketQuotes | None) -> np.ndarray | None:
-    """Margin-free consensus of the real bookmakers' 1X2 prices (the ``market_avg`` aggregate when none is complete)."""
+def _real_rows(table: MarketQuotes | None) -> np.ndarray:
+    """The real bookmakers' rows of a market table (the ``market_avg`` aggregate when no real row is complete)."""
     if table is None:
-        return None
+        return np.empty((0, 0))
     real = [i for i, b in enumerate(table.bookmakers) if b not in AGGREGATE_BOOKMAKERS]
-    p = consensus_probabilities(table.odds[real]) if real else None
-    if p is None:
+    rows = table.odds[real]
+    if not (np.isfinite(rows).all(axis=1) & (rows > 1.0).all(axis=1)).any():
         avg = table.price("market_avg")
-        p = consensus_probabilities(avg) if avg is not None else None
-    return p
+        rows = avg[None] if avg is not None else np.empty((0, table.odds.shape[1]))
+    return rows
 
 
-def consensus_over(quotes: Mapping[Any, MarketQuotes], line: float = TOTALS_LINE) -> float:
-    """Margin-free consensus P(over ``line``) from the totals market, NaN when nobody quotes both sides."""
-    table = quotes.get((Market.TOTAL_GOALS.value, line))
-    if table is None:
-        return float("nan")
-    real = [i for i, b in enumerate(table.bookmakers) if b not in AGGREGATE_BOOKMAKERS]
-    p = consensus_probabilities(table.odds[real] if real else table.odds)
-    return float(p[0]) if p is not None else float("nan")
+def market_consensus(matches: Sequence[MatchRecord]) -> tuple[np.ndarray, np.ndarray]:
+    """Margin-free consensus 1X2 (n, 3) and P(over 2.5) (n,) of each match's pre-match prices, NaN where none.
+
+    Every bookmaker's margin is removed on its own (power method), then the bookmakers are averaged — all
+    matches in one de-margining call per market.
+    """
+    out = []
+    for key, width in ((MATCH_ODDS_KEY, 3), ((Market.TOTAL_GOALS.value, TOTALS_LINE), 2)):
+        rows, owner = [], []
+        for i, m in enumerate(matches):
+            r = _real_rows(m.prematch.get(key))
+            if r.size:
+                rows.append(r)
+                owner.extend([i] * r.shape[0])
+        stacked = np.concatenate(rows) if rows else np.empty((0, width))
+        out.append(consensus_many(stacked, np.array(owner, dtype=np.intp), len(matches)))
+    return out[0], out[1][:, 0]
 
 
 def forecast_market_anchored(
@@ -92,11 +101,11 @@ def forecast_market_anchored(
     out.rating_updates = table.updates
     usable: list[MatchRecord] = []
     market: dict[int, np.ndarray] = {}
-    for m in data.matches:
-        if m.decision_at is None:
-            continue
-        p = consensus_1x2(m.prematch.get(MATCH_ODDS_KEY))
-        if p is None:
+    decidable = [m for m in data.matches if m.decision_at is not None]
+    one_x_two, over_25 = market_consensus(decidable)
+    over_of = dict(zip((m.match_id for m in decidable), over_25, strict=True))
+    for m, p in zip(decidable, one_x_two, strict=True):
+        if not np.isfinite(p).all():
             out.skipped[m.match_id] = NO_MARKET
         elif m.match_id in table.unrated:
             out.skipped[m.match_id] = UNKNOWN_TEAM
@@ -144,7 +153,7 @@ def forecast_market_anchored(
             last_fit = as_of
         rows = np.array([idx[m.match_id] for m in group])
         probs[rows] = model.predict(_subset(inputs, rows))
-    over = np.array([consensus_over(m.prematch) for m in usable])
+    over = np.array([over_of[m.match_id] for m in usable])
     grids = fit_grids(probs, over, line=TOTALS_LINE)
     for m, p, g in zip(usable, probs, grids, strict=True):
         out.predictions[m.match_id] = Prediction(match_odds=p, grid=ScorelineGrid(g))

@@ -52,6 +52,34 @@ def consensus_probabilities(odds: np.ndarray, method: MarginMethod | str = Margi
     return mean / mean.sum()
 
 
+def consensus_many(
+    odds_rows: np.ndarray, owner: np.ndarray, n_markets: int, method: MarginMethod | str = MarginMethod.POWER
+) -> np.ndarray:
+    """:func:`consensus_probabilities` for many markets in one de-margining call.
+
+    ``odds_rows`` holds every bookmaker row of every market, ``owner`` the market index of each row. Returns
+    (n_markets, outcomes), NaN for a market without a complete row.
+    """
+    rows = np.asarray(odds_rows, dtype=float)
+    k = rows.shape[1] if rows.ndim == 2 else 3
+    out = np.full((n_markets, k), np.nan)
+    if rows.size == 0:
+        return out
+    ok = np.isfinite(rows).all(axis=1) & (rows > 1.0).all(axis=1)
+    rows, owner = rows[ok], np.asarray(owner)[ok]
+    if rows.shape[0] == 0:
+        return out
+    p = remove_margin(rows, method).probabilities
+    good = np.isfinite(p).all(axis=1)
+    p, owner = p[good], owner[good]
+    sums = np.zeros((n_markets, k))
+    np.add.at(sums, owner, p)
+    counts = np.bincount(owner, minlength=n_markets).astype(float)
+    has = counts > 0
+    out[has] = sums[has] / sums[has].sum(axis=1, keepdims=True)
+    return out
+
+
 @dataclass
 class AnchoredInputs:
     """Design inputs for ``n`` matches: market and goal-model 1X2 probabilities, rating features and masks."""
