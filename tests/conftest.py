@@ -121,3 +121,13 @@ def redis_client() -> Iterator[object]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(scope="session")
+def af_dir() -> Path:
+    return shared_file("providers", "api_football")
+
+
+@pytest.fixture(scope="session")
+def oa_dir() -> Path:
+    return shared_file("providers", "the_odds_api")

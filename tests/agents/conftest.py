@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from betfolio.demo import bundled_sample
-from betfolio.providers.football_data.ingest import discover, ingest_files
+from betfolio.data import bundled_sample
+from betfolio.ingest.football_data import discover, ingest_files
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 

@@ -71,10 +71,10 @@ def test_train_command_refuses_unknown_seasons(sample_store: tuple[Engine, Path]
 
 def test_training_data_loads_on_both_backends(engine: Engine) -> None:
     """Season split and replayable matches come from the store the same way on SQLite and PostgreSQL."""
-    from betfolio.agents.pipeline import HRLSettings, split_seasons
     from betfolio.agents.training import load_training_matches
-    from betfolio.demo import bundled_sample
-    from betfolio.providers.football_data.ingest import discover, ingest_files
+    from betfolio.data import bundled_sample
+    from betfolio.ingest.football_data import discover, ingest_files
+    from betfolio.jobs.training import HRLSettings, split_seasons
 
     with bundled_sample() as sample:
         files, _ = discover([sample / season / "E0.csv.gz" for season in ("2021-22", "2022-23")])

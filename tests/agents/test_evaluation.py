@@ -24,10 +24,10 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.agents.pipeline import HRLSettings, split_seasons
 from betfolio.agents.prematch.strategy import form_features, prematch_values
 from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.jobs.training import HRLSettings, split_seasons
 from betfolio.sim.features import PREMATCH_FEATURES
 
 DAYS = [date(2023, 1, 1) + timedelta(days=i) for i in range(6)]
@@ -180,16 +180,16 @@ def test_backtest_observation_matches_the_simulator(sample_store: tuple[Engine, 
 @pytest.fixture(scope="module")
 def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
     """The demo's training stage (the whole train → evaluate pipeline) with tiny budgets."""
-    from betfolio.agents import demo_stage
+    from betfolio.jobs.demo import training_stage
 
     engine, root = sample_store
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BETFOLIO_DATA_DIR", str(root / "data"))
-        mp.setattr(demo_stage, "DEMO_LIVE_STEPS", 8_192)
-        mp.setattr(demo_stage, "DEMO_Q_EPISODES", 3)
-        mp.setattr(demo_stage, "DEMO_DQN_STEPS", 600)
+        mp.setattr(training_stage, "DEMO_LIVE_STEPS", 8_192)
+        mp.setattr(training_stage, "DEMO_Q_EPISODES", 3)
+        mp.setattr(training_stage, "DEMO_DQN_STEPS", 600)
         console = Console(width=160, record=True)
-        summary = demo_stage.run_demo_training(engine, console, root / "report")
+        summary = training_stage.run_demo_training(engine, console, root / "report")
     printed = console.export_text()
     assert "Agents vs baselines" in printed and "Overall:" in printed
     assert json.loads((root / "report" / "agents" / "evaluation.json").read_text())["verdict"] == summary["verdict"]
@@ -260,3 +260,17 @@ def test_pipeline_records_the_hrl_portfolio_for_the_app(
     _times, shares, totals = portfolio.allocation()
     assert totals.sum() == pytest.approx(staked)
     assert set(shares) == agents
+
+
+def test_the_hrl_portfolio_passes_every_bet_through_the_risk_chain() -> None:
+    from betfolio.agents.evaluation import SharedBook
+    from betfolio.risk import RiskLimits
+
+    greedy = Sleeve("greedy", [DayBet(DAYS[0], 0.20, 0.40, 2.0, math.nan), DayBet(DAYS[1], 0.04, 0.0, 2.0, math.nan)])
+    book = SharedBook({"greedy": greedy}, 1000.0, RiskLimits(max_stake_fraction=0.05, min_stake=45.0))
+    ((_, _, stake, payout),) = book.trade_day(DAYS[0], {"greedy": 1.0})
+    assert (stake, payout) == (pytest.approx(50.0), pytest.approx(100.0))  # cut to 5 %, paid its own multiple
+    assert book.portfolio.rejections["cut: stake_cap"] == 1
+    assert book.trade_day(DAYS[1], {"greedy": 1.0}) == []  # 4 % of 1050 = 42 < the minimum stake
+    assert [r.reason for r in book.portfolio.refusals] == ["below_min_stake"]
+    assert book.equity == pytest.approx(1050.0)

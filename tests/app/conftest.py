@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from betfolio.demo import bundled_sample
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.data import bundled_sample
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 

@@ -10,8 +10,8 @@ from betfolio.app.matches_model import MatchesModel, MatchFilter
 from betfolio.app.odds_view import MarketKey, fair_prices, movement_series
 from betfolio.app.portfolio_data import list_runs
 from betfolio.app.providers_data import coverage_by_league, provider_overview
-from betfolio.demo import bundled_sample
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.data import bundled_sample
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.queries import find_match, line_movement
 
 pytestmark = pytest.mark.postgres

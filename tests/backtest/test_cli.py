@@ -76,3 +76,18 @@ def test_backtest_command_reports_bad_usage(tmp_path: Path) -> None:
 def test_bench_backtest_is_registered() -> None:
     result = runner.invoke(app, ["bench", "backtest", "--help"])
     assert result.exit_code == 0 and "walk-forward" in result.output
+
+
+def test_backtest_json_flag_prints_json_on_stdout_and_json_file_writes(synthetic_dir: Path, tmp_path: Path) -> None:
+    args = ["backtest", "--leagues", "E0", "--seasons", "2020-21", "--data-dir", str(synthetic_dir)]
+    args += ["--strategy", "no_bet,favourite", "--models", ""]
+    flag = CliRunner().invoke(app, [*args, "--json", "--no-record"])
+    assert flag.exit_code == 0, flag.output
+    printed = json.loads(flag.stdout)  # stdout is JSON only: tables and notes went to stderr
+    assert set(printed["strategies"]) == {"no_bet", "favourite"}
+    out = tmp_path / "out.json"
+    to_file = CliRunner().invoke(app, [*args, "--json-file", str(out)])
+    assert to_file.exit_code == 0, to_file.output
+    assert json.loads(out.read_text())["strategies"]["favourite"]["bets"] == printed["strategies"]["favourite"]["bets"]
+    assert "favourite" in to_file.stdout  # without --json the table stays on stdout
+    assert not list(tmp_path.glob(".out.json.*"))  # written atomically: no temporary file left

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from betfolio.backtest.demo_stage import run_demo_backtest
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest.football_data import ingest_paths
+from betfolio.jobs.demo.backtest_stage import run_demo_backtest
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 

@@ -32,6 +32,9 @@ def test_run_is_recorded_with_every_bet(engine: Engine, synthetic_dir: Path) -> 
     assert sum(r["payout"] for r in stored) == pytest.approx(sum(b.payout for b in bets))
     assert all(r["status"] in ("won", "lost", "half_won", "half_lost", "push", "void") for r in stored)
     assert run["metrics"]["strategies"]["favourite"]["bets"] == summary["strategies"]["favourite"]["bets"]
+    # every row is settled at its own match's end, never at its placement time
+    ends = {m.match_id: m.result_at for m in data.matches}
+    assert all(r["settled_at"] == ends[r["match_id"]] > r["placed_at"] for r in stored)
 
 
 def test_a_failed_record_leaves_nothing(sqlite_engine: Engine, synthetic_dir: Path) -> None:

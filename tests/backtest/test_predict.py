@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from betfolio.backtest.anchored import NO_MARKET
 from betfolio.backtest.data import ingest_directory
 from betfolio.backtest.predict import UNKNOWN_TEAM, match_picks, predict_upcoming
-from betfolio.providers.odds_api.ingest import ingest_recorded
+from betfolio.ingest.odds_api import ingest_recorded
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
 from betfolio.store.tables import daily_betting_lines as dbl

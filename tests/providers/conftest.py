@@ -10,17 +10,6 @@ from typing import Any
 import pytest
 
 from betfolio.providers.standin import StandIn, serve
-from tests.conftest import shared_file
-
-
-@pytest.fixture(scope="session")
-def af_dir() -> Path:
-    return shared_file("providers", "api_football")
-
-
-@pytest.fixture(scope="session")
-def oa_dir() -> Path:
-    return shared_file("providers", "the_odds_api")
 
 
 def load(folder: Path, name: str) -> Any:

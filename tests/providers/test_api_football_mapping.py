@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from betfolio.canonical import Market, MatchStatus, Selection
+from betfolio.ingest.api_football import detect_endpoint
 from betfolio.providers.api_football.adapter import ApiFootball
-from betfolio.providers.api_football.ingest import detect_endpoint
 from betfolio.providers.base import PayloadError
 from tests.providers.conftest import load
 

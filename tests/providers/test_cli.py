@@ -149,7 +149,7 @@ def test_demo_stage_runs_through_the_stand_in(sqlite_engine, tmp_path: Path, af_
 
     from rich.console import Console
 
-    from betfolio.providers.demo_stage import run_demo_providers
+    from betfolio.jobs.demo.providers_stage import run_demo_providers
 
     out = io.StringIO()
     summary = run_demo_providers(sqlite_engine, Console(file=out, width=160), tmp_path)
@@ -159,6 +159,9 @@ def test_demo_stage_runs_through_the_stand_in(sqlite_engine, tmp_path: Path, af_
     assert outage["circuit_state"] == "open" and outage["stale_snapshots"] == 4
     assert outage["staleness_seconds"] == pytest.approx(45, abs=1)
     assert "outage drill: circuit open" in out.getvalue() and (tmp_path / "providers.json").is_file()
+    # The recorded player seasons, injuries and in-play fixtures fill the other two main tables.
+    assert summary["recorded"]["players"] > 0 and summary["recorded"]["injuries"] > 0
+    assert summary["tables"]["players_db"] > 0 and summary["tables"]["live_states"] > 0
 
 
 def test_api_key_from_the_apps_secret_file(tmp_path: Path, monkeypatch) -> None:

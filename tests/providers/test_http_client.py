@@ -17,6 +17,7 @@ from betfolio.providers.odds_api.client import OddsApiClient
 from betfolio.providers.odds_api.client import settings_for as odds_settings
 from betfolio.providers.ratelimit import QuotaExhausted, QuotaLimiter
 from betfolio.providers.resilient import NoDataAvailable, ResilientSource
+from betfolio.store.archive import StoreArchive
 from betfolio.store.tables import provider_status, raw_payloads
 
 FAST = {"backoff_initial": 0.0, "backoff_max": 0.0}
@@ -37,7 +38,10 @@ class FakeClock:
 
 def af_client(standin, engine=None, **overrides) -> ApiFootballClient:
     options = {**FAST, **overrides}
-    return ApiFootballClient(settings_for("test-key", base_url=standin.api_football_url, **options), engine)
+    return ApiFootballClient(
+        settings_for("test-key", base_url=standin.api_football_url, **options),
+        StoreArchive(engine) if engine is not None else None,
+    )
 
 
 def status_row(engine) -> dict:
@@ -117,7 +121,7 @@ def test_circuit_opens_serves_stale_data_then_closes(standin, engine) -> None:
     fresh = client.get("fixtures", ids="1149523-1149519")
     assert not fresh.stale
     later = fresh.fetched_at + timedelta(seconds=120)
-    client.source = ResilientSource(client.http, engine, clock=lambda: later)
+    client.source = ResilientSource(client.http, StoreArchive(engine), clock=lambda: later)
 
     standin.faults.extend(["server_error"] * 3)
     errors = []
@@ -185,7 +189,7 @@ def test_limiter_budget_and_quota_rules() -> None:
 def test_odds_api_key_is_never_logged_nor_stored(standin, sqlite_engine, caplog) -> None:
     secret = "test-key"
     standin.state.odds_api_key = secret = "s3cret-odds-key"
-    client = OddsApiClient(odds_settings(secret, base_url=standin.odds_api_url, **FAST), sqlite_engine)
+    client = OddsApiClient(odds_settings(secret, base_url=standin.odds_api_url, **FAST), StoreArchive(sqlite_engine))
     with caplog.at_level(logging.INFO, logger="httpx"):
         fetched = client.odds("soccer_epl")
     assert len(fetched.payload) == 41 and client.http.limiter.snapshot.credits_remaining == 99
@@ -207,7 +211,7 @@ def test_live_states_fall_back_with_growing_staleness(standin, sqlite_engine) ->
     (state,) = live.states
     assert not live.stale and state.data_staleness == 0.0 and state.minute == 45 and state.away_goals == 1
     later = live.fetched_at + timedelta(seconds=90)
-    client.source = ResilientSource(client.http, sqlite_engine, clock=lambda: later)
+    client.source = ResilientSource(client.http, StoreArchive(sqlite_engine), clock=lambda: later)
     standin.faults.append("server_error")
     down = client.live_states()
     (stale_state,) = down.states

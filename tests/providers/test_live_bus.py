@@ -14,6 +14,7 @@ from betfolio.providers.api_football.client import ApiFootballClient, settings_f
 from betfolio.providers.live_bus import LiveStateBus
 from betfolio.providers.live_feed import run_feed
 from betfolio.providers.resilient import ResilientSource
+from betfolio.store.archive import StoreArchive
 from tests.conftest import REDIS_URL
 
 NOW = datetime(2024, 3, 1, 20, 0, tzinfo=UTC)
@@ -66,14 +67,15 @@ def test_unreadable_entries_are_reported_and_skipped(bus, redis_client) -> None:
 
 def test_feed_publishes_live_states_and_stale_ones_during_an_outage(standin, sqlite_engine, bus) -> None:
     client = ApiFootballClient(
-        settings_for("test-key", base_url=standin.api_football_url, attempts=1, backoff_initial=0.0), sqlite_engine
+        settings_for("test-key", base_url=standin.api_football_url, attempts=1, backoff_initial=0.0),
+        StoreArchive(sqlite_engine),
     )
     (fresh,) = run_feed(client, bus, interval_seconds=0, polls=1)
     assert fresh.states == fresh.published == 1 and not fresh.stale
     live = bus.read("api-football")
     assert live.states[0].minute == 45 and live.states[0].data_staleness == 0.0
     later = live.states[0].observed_at + timedelta(seconds=75)
-    client.source = ResilientSource(client.http, sqlite_engine, clock=lambda: later)
+    client.source = ResilientSource(client.http, StoreArchive(sqlite_engine), clock=lambda: later)
     standin.faults.append("server_error")
     (down,) = run_feed(client, bus, interval_seconds=0, polls=1)
     assert down.stale and down.published == 1 and "HTTP 500" in (down.error or "")

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from betfolio.providers.football_data.ingest import ingest_paths
-from betfolio.sim.demo_stage import POLICIES, run_demo_sim
+from betfolio.ingest.football_data import ingest_paths
+from betfolio.jobs.demo.sim_stage import POLICIES, run_demo_sim
 from betfolio.sim.reward import REWARD_NAMES
 
 

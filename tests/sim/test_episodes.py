@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from betfolio.canonical import LiveMatchState, MatchStatus
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.envs import PreMatchBettingEnv
 from betfolio.sim.episodes import build_matchset, load_matchset
@@ -175,39 +175,54 @@ def test_prematch_form_uses_only_earlier_matches(sample_matches):
     assert not np.array_equal(values[later], values2[later])
 
 
-def test_prematch_env_settles_at_the_stored_price_once_the_match_has_started(sample_matches):
+def test_prematch_env_rewards_a_decision_with_its_own_bets_settlement(sample_matches):
     env = PreMatchBettingEnv(sample_matches, reward="log_wealth", max_matches=30)
     _, info = env.reset()
     assert info["matches"] == 30
-    rows = env._rows
-    r = rows[0]
+    r = env._todo[0]
     _, reward, _, _, info = env.step(3)  # back home, 5 % of equity
     h, a = sample_matches.full_time[r]
     odds = sample_matches.prematch_odds[r, 0]
     expected = 1 - 0.05 + (0.05 * odds if h > a else 0.0)
-    assert sample_matches.kickoff[rows[1]] > sample_matches.kickoff[r]  # opening Friday game, alone
-    assert info["equity"] == pytest.approx(expected) and info["settled_stake"] == pytest.approx(0.05)
+    assert info["bet_stake"] == pytest.approx(0.05) and reward == pytest.approx(np.log(expected))
+    assert info["equity"] == pytest.approx(1.0)  # the bankroll only learns the result when the match has ended
     closing = sample_matches.closing_odds[r]
     assert info["clv"] == pytest.approx(odds * (1 / closing[0]) / (1 / closing).sum() - 1)
-    assert reward == pytest.approx(np.log(expected))
 
 
-def test_prematch_env_never_sizes_on_a_concurrent_result(sample_matches):
+def test_prematch_env_gives_each_of_two_concurrent_bets_its_own_reward(sample_matches):
     env = PreMatchBettingEnv(sample_matches, reward="log_wealth")
     env.reset()
-    kickoff = sample_matches.kickoff[env._rows]
-    same = int(np.nonzero(kickoff[1:] == kickoff[:-1])[0][0])  # two matches kicking off together
-    for _ in range(same):
+    rows = np.asarray(env.source.rows)
+    kickoff = sample_matches.kickoff[rows]
+    ft = sample_matches.full_time[rows]
+    home_won = ft[:, 0] > ft[:, 1]
+    # two matches kicking off together, one won by the home side and one not
+    pair = next(
+        (i, j)
+        for i in range(len(rows))
+        for j in range(i + 1, len(rows))
+        if kickoff[i] == kickoff[j] and home_won[i] != home_won[j]
+    )
+    for _ in range(pair[0]):
         env.step(0)
     equity = env.bankroll.equity
-    _, reward, _, _, info = env.step(3)
-    assert info["settled_stake"] == 0.0 and reward == 0.0  # not settled while its twin is still to decide
-    _, reward, terminated, truncated, info = env.step(3)
-    # both stakes were sized on the same equity: the first result was not yet known
-    assert info["settled_stake"] + env.bankroll.open_stake == pytest.approx(0.1 * equity)
+    rewards = {}
+    for k in range(pair[0], pair[1] + 1):
+        _, reward, terminated, truncated, info = env.step(3 if k in pair else 0)
+        if k in pair:
+            rewards[k] = reward
+            assert info["bet_stake"] == pytest.approx(0.05 * equity)  # both sized on the same equity
+    odds = sample_matches.prematch_odds[rows[list(pair)], 0]
+    for k, o in zip(pair, odds, strict=True):
+        expected = equity * (1 - 0.05) + (0.05 * equity * o if home_won[k] else 0.0)
+        assert rewards[k] == pytest.approx(np.log(expected / equity))
     while not (terminated or truncated):
         _, reward, terminated, truncated, info = env.step(0)
     assert terminated and not truncated and env.bankroll.open_stake == 0.0
+    settled = {b.match_id: b for b in env.portfolio.bets}
+    for k in pair:
+        assert settled[int(sample_matches.match_id[rows[k]])].status == ("won" if home_won[k] else "lost")
 
 
 def test_prematch_env_truncates_when_cut_short(sample_matches):

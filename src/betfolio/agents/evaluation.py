@@ -13,7 +13,9 @@ What is compared, all on the evaluation seasons only and with the same starting 
 * the **HRL portfolio**: each match day the UCB manager reads its state (budget, drawdown risk, return,
   per-worker last-10 win rate, in-play volatility, data staleness) and gives each worker a share of capital;
   a worker's bets scale with its share (all its stakes are fractions of the capital it manages). The manager
-  only learns a day's results after the day, so it allocates on past performance only.
+  only learns a day's results after the day, so it allocates on past performance only. Every bet of the
+  portfolio goes through one shared engine portfolio (:class:`SharedBook`): the bankroll's risk chain may cut
+  or refuse it (the reason is kept), and it settles at its own match's end.
 
 The metrics come from :func:`betfolio.backtest.metrics.betting_metrics`, the table from
 :func:`betfolio.backtest.table.strategy_table`. The verdict is computed, not written in advance: an agent
@@ -34,7 +36,10 @@ import numpy as np
 from betfolio.agents.live.replay import ReplayResult
 from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
 from betfolio.backtest.metrics import betting_metrics
-from betfolio.backtest.strategy import BetOrder, DecisionContext, Strategy
+from betfolio.engine import BetOrder, DecisionContext, Portfolio, Strategy
+from betfolio.engine.events import RESULT_DELAY
+from betfolio.risk import Bankroll, RiskLimits, StakeOrder
+from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
 
 #: Names of the backtest baselines (as their strategies name themselves).
 BASELINES = ("no_bet", "favourite", "model_value", "consensus")
@@ -75,6 +80,7 @@ class LedgerEntry:
     in_play: bool
     status: str
     closing_odds: float | None = None
+    settled_at: datetime | None = None  # the end of the bet's own match
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,20 +129,11 @@ def sleeve_from_backtest(name: str, bets: Sequence[Any], initial: float) -> Slee
                 False,
                 b.status,
                 b.closing_odds,
+                b.settled_at,
             )
             sleeve.bets.append(DayBet(day, b.stake / equity, b.payout / equity, b.odds, clv, entry))
         equity += sum(b.payout - b.stake for b in group)
     return sleeve
-
-
-#: In-play selection of the simulator → (market, selection, line) in the canonical vocabulary.
-_LIVE_MARKETS: dict[str, tuple[str, str, float | None]] = {
-    "home": ("1x2", "home", None),
-    "draw": ("1x2", "draw", None),
-    "away": ("1x2", "away", None),
-    "over_2_5": ("total_goals", "over", 2.5),
-    "under_2_5": ("total_goals", "under", 2.5),
-}
 
 
 def sleeve_from_replay(
@@ -156,7 +153,7 @@ def sleeve_from_replay(
         k = per_day[d]
         entry = None
         if match_ids is not None:
-            market, selection, line = _LIVE_MARKETS[b.selection]
+            market, selection, line = LIVE_BETS[LIVE_SELECTIONS.index(b.selection)]
             kickoff = kickoffs[b.match_row].astype("datetime64[s]").item().replace(tzinfo=UTC)
             entry = LedgerEntry(
                 int(match_ids[b.match_row]),
@@ -166,7 +163,9 @@ def sleeve_from_replay(
                 "in-play model",
                 kickoff + timedelta(minutes=b.minute),
                 True,
-                "won" if b.payout > 0 else "lost",
+                b.status,
+                None,
+                kickoff + RESULT_DELAY,
             )
         sleeve.bets.append(DayBet(d, b.stake / k, b.payout / k, b.odds, math.nan, entry))
     vol, stale = defaultdict(list), defaultdict(list)
@@ -189,37 +188,85 @@ def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
-def sleeve_metrics(sleeve: Sleeve, initial: float, days: Sequence[date], seed: int = 0) -> dict[str, Any]:
+def sleeve_metrics(
+    sleeve: Sleeve, initial: float, days: Sequence[date], seed: int = 0, limits: RiskLimits | None = None
+) -> dict[str, Any]:
     """The sleeve trading alone with ``initial`` capital over ``days`` (compounding day by day)."""
     shares = {sleeve.name: dict.fromkeys(days, 1.0)}
-    return portfolio_metrics({sleeve.name: sleeve}, shares, initial, days, seed)
+    return portfolio_metrics({sleeve.name: sleeve}, shares, initial, days, seed, limits)
+
+
+class SharedBook:
+    """The HRL portfolio's one shared bankroll, on the engine's :class:`~betfolio.engine.Portfolio`.
+
+    Each day every worker's bets are sized on the equity at the start of the day (fraction × the worker's share),
+    pass the bankroll's risk chain — which may cut or refuse them, with the reason kept in
+    ``portfolio.refusals`` / ``portfolio.rejections`` — and settle together at the day's end, each returning its
+    own settlement's multiple of the stake (the worker's bet was settled on its own match by the engine run or
+    the replay that produced it).
+    """
+
+    def __init__(self, sleeves: dict[str, Sleeve], initial: float, limits: RiskLimits | None = None) -> None:
+        self.sleeves = sleeves
+        self.grouped = {name: s.by_day() for name, s in sleeves.items()}
+        self.portfolio = Portfolio("hrl", Bankroll(initial, limits or RiskLimits()))
+
+    @property
+    def equity(self) -> float:
+        return self.portfolio.bankroll.equity
+
+    def trade_day(self, d: date, shares: dict[str, float]) -> list[tuple[str, DayBet, float, float]]:
+        """Place, settle and return the day's bets: (worker, bet, money stake, money payout)."""
+        bank = self.portfolio.bankroll
+        start = bank.equity
+        placed: list[tuple[str, DayBet, float, float, int]] = []
+        for name in self.sleeves:
+            share = shares.get(name, 0.0)
+            for i, b in enumerate(self.grouped[name].get(d, ())):
+                want = b.stake * share * start
+                if want <= 0.0 or b.stake <= 0.0:
+                    continue
+                key = b.entry.match_id if b.entry is not None else f"{name}:{d}:{i}"
+                order = BetOrder(b.entry.match_id if b.entry else -1, b.entry.market if b.entry else "1x2",
+                                 b.entry.selection if b.entry else "home", None, b.odds, want, name)  # fmt: skip
+                decision = bank.place(StakeOrder(key, d, want, b.odds, name))
+                if not decision.accepted:
+                    self.portfolio.refuse(name, order, _at(d), decision.reason.label)
+                    continue
+                if decision.clipped:
+                    self.portfolio.rejections[f"cut: {decision.reason.label}"] += 1
+                placed.append((name, b, decision.stake, decision.stake * (b.payout / b.stake), decision.bet_id or 0))
+        bank.settle_many((bet_id, payout) for *_, payout, bet_id in placed)
+        self.portfolio.mark(_at(d))
+        return [(name, b, stake, payout) for name, b, stake, payout, _ in placed]
 
 
 def money_bets(
-    sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date]
+    sleeves: dict[str, Sleeve],
+    shares: dict[str, dict[date, float]],
+    initial: float,
+    days: Sequence[date],
+    limits: RiskLimits | None = None,
 ) -> Iterator[tuple[date, list[tuple[str, DayBet, float, float]], float]]:
-    """Walk the days compounding one shared bankroll: per day, each bet with its money stake and payout
-    (fraction × the worker's share × the equity at the start of the day), then the equity after the day."""
-    grouped = {name: s.by_day() for name, s in sleeves.items()}
-    equity = initial
+    """Walk the days on one shared bankroll (:class:`SharedBook`): per day, each bet with the money stake the
+    risk chain let through and its payout, then the equity after the day."""
+    book = SharedBook(sleeves, initial, limits)
     for d in days:
-        start = equity
-        placed = []
-        for name in sleeves:
-            share = shares[name].get(d, 0.0)
-            for b in grouped[name].get(d, ()):
-                stake, payout = b.stake * share * start, b.payout * share * start
-                placed.append((name, b, stake, payout))
-                equity += payout - stake
-        yield d, placed, equity
+        placed = book.trade_day(d, {name: shares[name].get(d, 0.0) for name in sleeves})
+        yield d, placed, book.equity
 
 
 def portfolio_metrics(
-    sleeves: dict[str, Sleeve], shares: dict[str, dict[date, float]], initial: float, days: Sequence[date], seed: int
+    sleeves: dict[str, Sleeve],
+    shares: dict[str, dict[date, float]],
+    initial: float,
+    days: Sequence[date],
+    seed: int,
+    limits: RiskLimits | None = None,
 ) -> dict[str, Any]:
     curve, times = [], []
     stakes, payouts, odds, clv = [], [], [], []
-    for d, day_bets, equity in money_bets(sleeves, shares, initial, days):
+    for d, day_bets, equity in money_bets(sleeves, shares, initial, days, limits):
         for _name, b, stake, payout in day_bets:
             stakes.append(stake)
             payouts.append(payout)
@@ -250,11 +297,18 @@ class ManagerTrace:
 
 
 def run_manager(
-    sleeves: dict[str, Sleeve], days: Sequence[date], initial: float, config: ManagerConfig, *, max_drawdown: float
+    sleeves: dict[str, Sleeve],
+    days: Sequence[date],
+    initial: float,
+    config: ManagerConfig,
+    *,
+    max_drawdown: float,
+    limits: RiskLimits | None = None,
 ) -> tuple[dict[str, dict[date, float]], ManagerTrace]:
-    """Walk the days: allocate on the past, then learn from the day's results."""
+    """Walk the days on the shared book: allocate on the past, trade the day, then learn from its results."""
     manager = UCBManager(tuple(sleeves), config)
-    grouped = {name: s.by_day() for name, s in sleeves.items()}
+    book = SharedBook(sleeves, initial, limits)
+    grouped = book.grouped
     live = sleeves.get(config.live_worker)
     shares: dict[str, dict[date, float]] = {name: {} for name in sleeves}
     leads: dict[str, int] = dict.fromkeys(sleeves, 0)
@@ -274,18 +328,18 @@ def run_manager(
         leads[allocation.lead] += 1
         start = equity
         for name in sleeves:
-            share = min(allocation.shares[name], 1.0)
-            shares[name][d] = share
-            day_bets = grouped[name].get(d, [])
-            profit_fraction = sum(b.payout - b.stake for b in day_bets)
-            equity += profit_fraction * share * start
-            if day_bets:
+            shares[name][d] = min(allocation.shares[name], 1.0)
+        placed = book.trade_day(d, {name: shares[name][d] for name in sleeves})
+        equity = book.equity
+        for name in sleeves:
+            if grouped[name].get(d):
+                mine = [(stake, payout) for who, _b, stake, payout in placed if who == name]
                 manager.record(
                     name,
-                    profit=profit_fraction * share * start,
-                    allocated=share * start,
+                    profit=sum(p - s for s, p in mine),
+                    allocated=shares[name][d] * start,
                     volatility=state.market_volatility if name == config.live_worker else 0.0,
-                    bets_won=[b.payout > b.stake for b in day_bets],
+                    bets_won=[p > s for s, p in mine],
                 )
         peak = max(peak, equity)
         manager.end_round()

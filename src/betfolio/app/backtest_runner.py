@@ -1,10 +1,9 @@
 """Run a walk-forward backtest from the app, on a worker thread, with progress and cancel.
 
-The app adds nothing to the engine's numbers. It does what ``betfolio backtest`` does — load with
-``backtest.data.load_from_engine``, build strategies with ``backtest.strategies.make_strategy``, run
-``backtest.engine.WalkForward``, summarise with ``backtest.report.summarise`` (bootstrap CIs, CLV, drawdown,
-Sharpe), write the HTML report and record the run and its bets with ``backtest.ledger.record_run`` — so the
-Portfolio page shows the same bets the report lists. Cancel is honoured between decision rounds (the engine
+The app adds nothing to the engine's numbers. It runs the same backtest job as ``betfolio backtest``
+(:mod:`betfolio.jobs.backtest`: load, walk forward, summarise with bootstrap CIs, CLV, drawdown and Sharpe,
+write the HTML report, record the run and its bets) — so the Portfolio page shows the same bets the report
+lists. Cancel is honoured between decision rounds (the engine
 reports progress once per round; a pending cancel turns that report into ``Cancelled``), and a cancelled run
 records nothing.
 """
@@ -87,19 +86,13 @@ def default_report_dir() -> Path:
 
 
 def run_backtest(engine: Engine, request: BacktestRequest, control: TaskControl) -> BacktestOutcome:
-    from betfolio.backtest.data import load_from_engine
-    from betfolio.backtest.engine import BacktestConfig, WalkForward
-    from betfolio.backtest.ledger import record_run
-    from betfolio.backtest.report import summarise, write_report
-    from betfolio.backtest.strategies import make_strategy
+    from betfolio.backtest.engine import BacktestConfig
+    from betfolio.jobs.backtest import load_data, make_strategies, run_backtest
 
-    started_at = datetime.now(UTC)
     started = time.perf_counter()
-    if not request.strategies:
-        raise ValueError("choose at least one strategy")
-    strategies = [make_strategy(spec) for spec in request.strategies]
+    strategies = make_strategies(request.strategies)
     control.progress(None, "loading matches and odds…")
-    data = load_from_engine(engine, request.leagues or None, request.seasons or None)
+    data, _ = load_data(engine, request.leagues or None, request.seasons or None)
     if not data.matches:
         raise ValueError("no matches for the chosen leagues and seasons")
     control.progress(0.0, f"{len(data.matches):,} matches loaded; walking forward…")
@@ -107,38 +100,30 @@ def run_backtest(engine: Engine, request: BacktestRequest, control: TaskControl)
     if not request.score_models:
         # Scoring models is optional; strategies that need a model still get it fitted.
         config = BacktestConfig(initial_bankroll=request.initial_bankroll, evaluate_models=())
-    walk = WalkForward(data, strategies, config)
 
     def on_round(done: int, total: int) -> None:
         control.progress(done / max(total, 1), f"decision round {done:,} of {total:,}")
+        if done == total:
+            control.progress(None, "summarising (bootstrap intervals) and writing the report…")
 
-    result = walk.run(progress=on_round)
-    control.progress(None, "summarising (bootstrap intervals) and writing the report…")
-    summary = summarise(result)
-    run_config = {
-        "leagues": list(request.leagues) or data.leagues,
-        "seasons": list(request.seasons) or data.seasons,
-        "strategies": list(request.strategies),
-        "source": "database",
-        "started_from": "app",
-        **config.as_dict(),
-    }
-    summary["run_config"] = run_config
-    report_path = write_report(result, summary, request.report_dir or default_report_dir())
-    control.check()  # last chance to cancel: after this the run is recorded
-    run_id = None
-    if request.record:
-        leagues = ",".join(run_config["leagues"])
-        seasons = run_config["seasons"]
-        run_id = record_run(
-            engine,
-            result,
-            summary,
-            name=f"backtest {leagues} {seasons[0]}…{seasons[-1]}" if seasons else f"backtest {leagues}",
-            config=run_config,
-            report_path=str(report_path),
-            started_at=started_at,
-        )
+    outcome = run_backtest(
+        data,
+        strategies,
+        config,
+        engine=engine,
+        progress=on_round,
+        report_dir=request.report_dir or default_report_dir(),
+        record=request.record,
+        run_config={
+            "leagues": list(request.leagues) or data.leagues,
+            "seasons": list(request.seasons) or data.seasons,
+            "strategies": list(request.strategies),
+            "started_from": "app",
+        },
+        before_record=control.check,  # last chance to cancel: after this the run is recorded
+    )
+    result, summary = outcome.result, outcome.summary
+    assert summary is not None
     summaries = [
         StrategySummary(
             name,
@@ -156,6 +141,6 @@ def run_backtest(engine: Engine, request: BacktestRequest, control: TaskControl)
         summaries=summaries,
         issues=data.issue_counts(),
         summary=summary,
-        run_id=run_id,
-        report_path=report_path,
+        run_id=outcome.run_id,
+        report_path=outcome.report_path,
     )

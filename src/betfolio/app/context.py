@@ -48,8 +48,8 @@ class AppContext(QObject):
 
 def ingest_bundled_sample(engine: Engine, control: TaskControl) -> dict[str, Any]:
     """Ingest the bundled football-data.co.uk sample (runs on a worker thread; one file = one transaction)."""
-    from betfolio.demo import bundled_sample
-    from betfolio.providers.football_data.ingest import discover, ingest_files
+    from betfolio.data import bundled_sample
+    from betfolio.ingest.football_data import discover, ingest_files
 
     with bundled_sample() as sample:
         files, problems = discover([sample])

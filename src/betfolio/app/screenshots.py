@@ -98,8 +98,8 @@ def _hrl_evaluation(engine: Any) -> None:
     from rich.console import Console
 
     try:
-        from betfolio.agents.pipeline import HRLSettings, available_seasons, run_hrl
         from betfolio.agents.training import RunDir
+        from betfolio.jobs.training import HRLSettings, available_seasons, run_hrl
     except ImportError:
         return
     if len(available_seasons(engine, None)) < 2:
@@ -118,7 +118,7 @@ def _provider_drill(engine: Any) -> None:
     from rich.console import Console
 
     try:
-        from betfolio.providers.demo_stage import run_demo_providers
+        from betfolio.jobs.demo.providers_stage import run_demo_providers
     except ImportError:
         return
     with tempfile.TemporaryDirectory() as reports:
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.db:
         paths = capture(args.out_dir, args.db)
     else:
-        from betfolio.demo import bundled_sample
-        from betfolio.providers.football_data.ingest import ingest_paths
+        from betfolio.data import bundled_sample
+        from betfolio.ingest.football_data import ingest_paths
         from betfolio.store.engine import make_engine
         from betfolio.store.migrate import upgrade
 

@@ -10,14 +10,18 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from betfolio.config import mask_secret
 from betfolio.store.engine import data_dir
 
+__all__ = ["AppSettings", "SecretStore", "SettingsError", "mask_secret"]
+
 KEYRING_SERVICE = "betfolio"
-SETTINGS_FILE = "app-settings.json"
+SETTINGS_FILE = "app-settings.json"  # older versions; read once, the config file is the place now
+CONFIG_FILE = "config.toml"
 SECRETS_FILE = "secrets.json"
 
 #: Providers that need an API key, with where the key comes from (football-data.co.uk needs none).
@@ -42,15 +46,6 @@ def key_from_environment(provider: str) -> str | None:
 
 class SettingsError(ValueError):
     """A settings or secrets file exists but cannot be used (says which file and why)."""
-
-
-def mask_secret(secret: str | None) -> str:
-    """Enough to recognise a key, never enough to use it: the last 4 characters of keys ≥ 12 long."""
-    if not secret:
-        return "not set"
-    if len(secret) < 12:
-        return "•" * 8
-    return "•" * 8 + secret[-4:]
 
 
 def write_private_json(path: Path, payload: dict[str, Any]) -> None:
@@ -81,20 +76,34 @@ def read_json(path: Path) -> dict[str, Any]:
 
 @dataclass
 class AppSettings:
-    """What the app remembers between runs (the database URL; nothing secret)."""
+    """What the app remembers between runs (the database URL; nothing secret).
+
+    Stored in the one config file (:mod:`betfolio.config`), so the CLI, the service and the trader use the
+    database the app saved. ``folder`` (tests) holds its own ``config.toml``.
+    """
 
     database_url: str | None = None
 
     @classmethod
     def load(cls, folder: Path | None = None) -> AppSettings:
-        payload = read_json((folder or data_dir()) / SETTINGS_FILE)
+        from betfolio.config import ConfigError, config_file, read_config_file
+
+        try:
+            payload = read_config_file(folder / CONFIG_FILE if folder else config_file())
+        except ConfigError as exc:
+            raise SettingsError(str(exc)) from exc
         url = payload.get("database_url")
+        if url is None:  # saved by an older version beside the data
+            url = read_json((folder or data_dir()) / SETTINGS_FILE).get("database_url")
         return cls(database_url=url if isinstance(url, str) and url else None)
 
     def save(self, folder: Path | None = None) -> Path:
-        path = (folder or data_dir()) / SETTINGS_FILE
-        write_private_json(path, asdict(self))
-        return path
+        from betfolio.config import ConfigError, save_to_config_file
+
+        try:
+            return save_to_config_file("database_url", self.database_url, folder / CONFIG_FILE if folder else None)
+        except ConfigError as exc:
+            raise SettingsError(str(exc)) from exc
 
 
 def _usable_keyring() -> Any | None:
@@ -114,7 +123,9 @@ class SecretStore:
     """API keys per provider: OS keyring first, else a 0600 JSON file in the data dir."""
 
     def __init__(self, folder: Path | None = None, *, use_keyring: bool = True) -> None:
-        self.path = (folder or data_dir()) / SECRETS_FILE
+        from betfolio.config import secrets_file
+
+        self.path = folder / SECRETS_FILE if folder else secrets_file()
         self._keyring = _usable_keyring() if use_keyring else None
 
     @property

@@ -30,8 +30,8 @@ _PROGRESS = re.compile(r"^(?P<desc>.+?)\s+[━╸╺\-]*\s*(?P<pct>\d{1,3})%\s+\
 def training_agents() -> list[str]:
     """Agents ``betfolio train`` can train (empty when the agents package is not installed)."""
     try:
-        cli = importlib.import_module("betfolio.agents.cli")
-        importlib.import_module("betfolio.agents.pipeline")
+        cli = importlib.import_module("betfolio.cli.train")
+        importlib.import_module("betfolio.jobs.training")
     except ImportError:
         return []
     kinds = getattr(cli, "AgentKind", None)

@@ -97,7 +97,8 @@ def forecast_market_anchored(
     data: BacktestData, goal_predictions: Mapping[int, Prediction], spec: MarketAnchored
 ) -> AnchoredForecasts:
     out = AnchoredForecasts()
-    table = features_as_of_decisions(data.matches, spec.rating_params)
+    # Earlier seasons (results only) feed the ratings too: every result counts once it is known.
+    table = features_as_of_decisions([*data.history, *data.matches], spec.rating_params)
     out.rating_updates = table.updates
     usable: list[MatchRecord] = []
     market: dict[int, np.ndarray] = {}

@@ -27,6 +27,8 @@ from sqlalchemy import Engine, select
 
 from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market, MatchStatus, Selection
+from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
+from betfolio.engine.events import RESULT_DELAY
 from betfolio.store.queries import matches_query
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
@@ -41,8 +43,6 @@ MARKET_SELECTIONS: dict[str, tuple[str, ...]] = {
 #: so both sides of one handicap share a key. ``None`` for 1X2.
 MarketKey = tuple[str, float | None]
 MATCH_ODDS_KEY: MarketKey = (Market.MATCH_ODDS.value, None)
-#: How long after kick-off a result is taken to be known (settlement and model refits wait this long).
-RESULT_DELAY = timedelta(hours=2, minutes=15)
 
 _SEASON = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -161,6 +161,8 @@ class BacktestData:
     issues: list[DataIssue] = field(default_factory=list)
     leagues: list[str] = field(default_factory=list)
     seasons: list[str] = field(default_factory=list)
+    #: Earlier results of the same leagues (no odds): training data for the goal models, never bet on.
+    history: list[MatchRecord] = field(default_factory=list)
 
     def issue_counts(self) -> dict[str, int]:
         return dict(Counter(i.kind for i in self.issues))
@@ -195,10 +197,15 @@ def load_from_engine(
     leagues: Sequence[str] | None = None,
     seasons: Sequence[str] | None = None,
     *,
-    min_lead: timedelta = timedelta(hours=1),
+    min_lead: timedelta = DEFAULT_AS_OF.min_lead,
     markets: Iterable[str] = tuple(MARKET_SELECTIONS),
+    history: bool = True,
 ) -> BacktestData:
-    """Matches and their quotes for the leagues/seasons from the store, ready for the walk-forward engine."""
+    """Matches and their quotes for the leagues/seasons from the store, ready for the walk-forward engine.
+
+    With ``history`` (and named seasons) the earlier results of the same leagues in the store come along as
+    :attr:`BacktestData.history`, so forecasts do not wait weeks into the first season for enough results.
+    """
     issues: list[DataIssue] = []
     with engine.connect() as conn:
         rows = conn.execute(matches_query(leagues=leagues, seasons=seasons)).mappings().all()
@@ -242,37 +249,54 @@ def load_from_engine(
     for m in records:
         _attach_quotes(m, quotes.get(m.match_id, []), min_lead)
     issues.extend(_coverage_issues(records))
+    leagues_found = sorted({m.league for m in records})
+    past: list[MatchRecord] = []
+    if history and seasons and records:
+        past = load_history(engine, leagues_found, max(m.kickoff for m in records), seasons)
     return BacktestData(
         matches=records,
         issues=issues,
-        leagues=sorted({m.league for m in records}),
+        leagues=leagues_found,
         seasons=sorted({m.season for m in records}),
+        history=past,
     )
 
 
 def ingest_directory(
-    data_dir: Path, leagues: Sequence[str], seasons: Sequence[str], *, engine: Engine | None = None
+    data_dir: Path | Sequence[Path],
+    leagues: Sequence[str],
+    seasons: Sequence[str],
+    *,
+    engine: Engine | None = None,
+    history: bool = True,
 ) -> tuple[Engine, list[DataIssue]]:
-    """Ingest ``<data_dir>/<season>/<league>.csv[.gz]`` into ``engine`` (a temporary SQLite by default).
+    """Ingest ``<folder>/<season>/<league>.csv[.gz]`` of every folder into ``engine`` (a temporary SQLite by default).
 
-    Going through the store rather than reading the CSVs directly keeps one code path: the same parser, the same
-    identity resolution and the same as-of rules as a backtest run on a database.
+    Every folder counts: a requested league season is missing only if no folder has it. With ``history`` the
+    earlier seasons found in any folder are ingested too, so the goal models start each requested season with
+    its predecessors' results. The files go through the one ingest path (the football-data provider's parser,
+    identity resolution, the store's writers), the same as ``betfolio ingest football-data``.
     """
-    from betfolio.providers.football_data.ingest import ingest_files
+    from betfolio.ingest.football_data import ingest_files, league_files
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
 
-    files: list[Path] = []
+    folders = [Path(data_dir)] if isinstance(data_dir, str | Path) else [Path(d) for d in data_dir]
+    found = league_files(folders, leagues)
     issues: list[DataIssue] = []
     for season in seasons:
         for league in leagues:
-            candidates = [data_dir / season / f"{league}{suffix}" for suffix in (".csv", ".csv.gz")]
-            found = next((c for c in candidates if c.is_file()), None)
-            if found is None:
-                where = data_dir / season
+            if (league, season) not in found:
+                where = ", ".join(str(f / season) for f in folders)
                 issues.append(DataIssue("missing_file", f"no {league}.csv in {where}", None, league, season))
-            else:
-                files.append(found)
+    last = max(_season_start(s) for s in seasons)
+    wanted = set(seasons)
+    files = [
+        path
+        for (_, season), paths in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        if season in wanted or (history and _SEASON.match(season) and _season_start(season) < last)
+        for path in paths
+    ]
     if engine is None:
         tmp = Path(tempfile.mkdtemp(prefix="betfolio-backtest-"))
         engine = make_engine(f"sqlite:///{tmp / 'backtest.sqlite'}")
@@ -284,18 +308,32 @@ def ingest_directory(
 
 
 def load_from_directory(
-    data_dir: Path,
+    data_dir: Path | Sequence[Path],
     leagues: Sequence[str],
     seasons: Sequence[str],
     *,
     engine: Engine | None = None,
-    min_lead: timedelta = timedelta(hours=1),
+    min_lead: timedelta = DEFAULT_AS_OF.min_lead,
+    history: bool = True,
 ) -> tuple[BacktestData, Engine]:
-    """:func:`ingest_directory`, then :func:`load_from_engine`; ingest problems join the data issues."""
-    engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine)
-    data = load_from_engine(engine, leagues, seasons, min_lead=min_lead)
+    """:func:`ingest_directory` (one folder or several), then :func:`load_from_engine`; ingest problems join
+    the data issues."""
+    engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine, history=history)
+    data = load_from_engine(engine, leagues, seasons, min_lead=min_lead, history=history)
     data.issues[:0] = issues
     return data, engine
+
+
+def load_history(engine: Engine, leagues: Sequence[str], before: datetime, exclude: Sequence[str]) -> list[MatchRecord]:
+    """Results of these leagues that kicked off before ``before`` in other seasons than ``exclude``.
+
+    Only teams and scores: the walk-forward fits its goal models on them (each result only once it is known),
+    it never bets on them.
+    """
+    skip = set(exclude)
+    with engine.connect() as conn:
+        rows = conn.execute(matches_query(leagues=leagues, date_to=before.date())).mappings().all()
+    return _dedupe([_record(r) for r in rows if r["season"] not in skip and r["kickoff_utc"] < before], [])
 
 
 def _record(row: Any) -> MatchRecord:
@@ -345,9 +383,8 @@ def _dedupe(records: list[MatchRecord], issues: list[DataIssue]) -> list[MatchRe
 
 
 def _attach_quotes(m: MatchRecord, quotes: list[tuple[Any, ...]], min_lead: timedelta) -> None:
-    latest_allowed = m.kickoff - min_lead
-    prematch_times = [q[6] for q in quotes if not q[7] and q[6] <= latest_allowed]
-    m.decision_at = max(prematch_times) if prematch_times else None
+    rule = AsOfRule(min_lead)
+    m.decision_at = rule.decision_time(m.kickoff, (q[6] for q in quotes if not q[7]))
     pre: dict[tuple[MarketKey, str, str], tuple[datetime, float]] = {}
     close: dict[tuple[MarketKey, str, str], tuple[datetime, float]] = {}
     for _, bookmaker, market, selection, line, odds, quoted_at, is_closing in quotes:
@@ -359,7 +396,7 @@ def _attach_quotes(m: MatchRecord, quotes: list[tuple[Any, ...]], min_lead: time
         key = ((market, key_line), bookmaker, selection)
         if is_closing:
             book = close
-        elif m.decision_at is not None and quoted_at <= m.decision_at:
+        elif rule.usable(quoted_at, m.decision_at):
             book = pre
         else:
             continue

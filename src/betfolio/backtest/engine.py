@@ -1,13 +1,17 @@
-"""The walk-forward engine: step through time, refit on the past, decide on as-of prices, settle, repeat.
+"""The walk-forward backtest: the decision engine (:mod:`betfolio.engine`) run on a replayed pre-match history.
 
-Time advances in **decision rounds** (all matches whose pre-match prices were captured at the same moment).
-At each round, in this order:
+The source (:class:`~betfolio.engine.sources.prematch.PreMatchReplay`) yields **decision rounds** (all matches
+whose pre-match prices were captured at the same moment, under the one as-of rule) and match results at each
+match's end (``kick-off + RESULT_DELAY``). The engine, event by event:
 
-1. every bet on a match whose result became known by now is settled (``kick-off + RESULT_DELAY``);
-2. each league's models are refitted if ``refit_every`` has passed — on results known by now only, and the
-   same model object is refitted so it can warm-start from its previous parameters;
-3. each strategy gets a :class:`~betfolio.backtest.strategy.DecisionContext` holding only what was known at the
-   round's time, and its orders go through price validation and the bankroll's risk chain.
+1. settles the bets on a match when its result arrives — on that match's own result, through
+   :mod:`betfolio.markets.settlement`;
+2. at a round, gives each strategy a :class:`~betfolio.engine.strategy.DecisionContext` holding only what was
+   known then — prices, and the forecasts of models refitted every ``refit_every`` on results known by then
+   (the same model object is refitted so it can warm-start) — and passes its orders through the price check and
+   the bankroll's risk chain, keeping the reason of every cut or refusal.
+
+Each strategy trades its own portfolio (bankroll) here; the agents' evaluation shares one between its workers.
 
 Nothing in a round can read a result, a closing price or a model fitted on a later match: the leakage test
 (``tests/backtest/test_leakage.py``) rewrites every result after a date and checks that no earlier decision
@@ -16,34 +20,28 @@ changes.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import groupby
 from typing import Any
 
 import numpy as np
 
 from betfolio.backtest.data import MATCH_ODDS_KEY, BacktestData, MatchRecord
 from betfolio.backtest.forecast import FitSchedule, ModelFactory, forecast_all
-from betfolio.backtest.strategy import (
-    BetOrder,
-    DecisionContext,
-    MatchView,
-    PastResult,
-    Strategy,
-    models_needed,
-)
-from betfolio.canonical import is_aggregate_bookmaker
-from betfolio.markets.clv import clv as clv_of
-from betfolio.markets.settlement import OUTCOME_CODES, outcome_codes, settle_fractions_with_status
-from betfolio.risk import Bankroll, RiskLimits, StakeOrder
+from betfolio.engine.bets import BetRecord
+from betfolio.engine.events import DecisionRound
+from betfolio.engine.loop import Engine, Knowledge
+from betfolio.engine.portfolio import Portfolio
+from betfolio.engine.settlement import CLOSING_REFERENCE
+from betfolio.engine.sources.prematch import PreMatchReplay
+from betfolio.engine.strategy import PastResult, Strategy, models_needed
+from betfolio.risk import Bankroll, RiskLimits
 
-_OUTCOME_NAMES = {code: outcome.value for outcome, code in OUTCOME_CODES.items()}
-#: Closing books used for CLV and the closing-market benchmark, most efficient first.
-CLOSING_REFERENCE = ("pinnacle", "market_avg")
+#: A strategy's books in a backtest are an engine portfolio (its own bankroll).
+StrategyRun = Portfolio
+__all__ = ["CLOSING_REFERENCE", "BacktestConfig", "BacktestResult", "BetRecord", "StrategyRun", "WalkForward"]
 
 
 def default_model_factories() -> dict[str, ModelFactory]:
@@ -75,49 +73,6 @@ class BacktestConfig:
             "min_training_matches": self.min_training_matches,
             "evaluate_models": list(self.evaluate_models),
         }
-
-
-@dataclass
-class BetRecord:
-    strategy: str
-    match_id: int
-    league: str
-    season: str
-    market: str
-    selection: str
-    line: float | None
-    odds: float
-    stake: float
-    requested_stake: float
-    bookmaker: str
-    placed_at: datetime
-    kickoff: datetime
-    note: str = ""
-    model_probability: float | None = None
-    status: str = "open"
-    payout: float | None = None
-    settled_at: datetime | None = None
-    closing_odds: float | None = None  # margin-free closing odds of the selection
-    clv: float | None = None
-    cut_by: str | None = None
-    bank_id: int = 0
-
-    @property
-    def profit(self) -> float:
-        return (self.payout or 0.0) - self.stake
-
-
-@dataclass
-class StrategyRun:
-    name: str
-    bankroll: Bankroll
-    bets: list[BetRecord] = field(default_factory=list)
-    equity: list[tuple[datetime, float]] = field(default_factory=list)
-    skips: Counter[str] = field(default_factory=Counter)
-    rejections: Counter[str] = field(default_factory=Counter)
-    open: list[BetRecord] = field(default_factory=list)
-    unsettled: int = 0
-    halted_at: datetime | None = None
 
 
 @dataclass
@@ -182,22 +137,14 @@ class WalkForward:
 
         cfg = self.config
         t0 = time.perf_counter()
-        runs = {s.name: StrategyRun(s.name, Bankroll(cfg.initial_bankroll, cfg.limits)) for s in self.strategies}
+        runs = {s.name: Portfolio(s.name, Bankroll(cfg.initial_bankroll, cfg.limits)) for s in self.strategies}
         forecasts: dict[str, ForecastSet] = defaultdict(ForecastSet)
         matches = self.data.matches
         outcomes = {m.match_id: m.outcome for m in matches if m.outcome is not None}
-        by_id = {m.match_id: m for m in matches}
-
-        decidable = [m for m in matches if m.decision_at is not None]
-        for m in matches:
-            if m.decision_at is None:
-                for run in runs.values():
-                    run.skips["no pre-match odds"] += 1
-        decidable.sort(key=lambda m: (m.decision_at, m.kickoff, m.match_id))
-        known = sorted((m for m in matches if m.has_result), key=lambda m: (m.result_at, m.match_id))
-        known_ptr = 0
-        history: list[MatchRecord] = []
-        rounds = [(t, list(ms)) for t, ms in groupby(decidable, key=lambda m: m.decision_at)]
+        source = PreMatchReplay(matches)
+        for _ in source.undecidable:
+            for run in runs.values():
+                run.skips["no pre-match odds"] += 1
 
         schedule = FitSchedule(cfg.refit_every, cfg.train_window, cfg.min_training_matches)
         tf = time.perf_counter()
@@ -208,84 +155,32 @@ class WalkForward:
             for mid, pred in fc.predictions[name].items():
                 if mid in outcomes:
                     forecasts[name].add(mid, pred.match_odds)
+        # Market benchmarks on the decided matches (evaluation only; closing prices never reach a strategy).
+        for m in source.decidable:
+            if m.outcome is None:
+                continue
+            opening = _fair_1x2(m.prematch.get(MATCH_ODDS_KEY), ("market_avg",), average=True)
+            if opening is not None:
+                forecasts["opening market"].add(m.match_id, opening)
+            closing = _fair_1x2(m.closing.get(MATCH_ODDS_KEY), ("pinnacle",), average=False)
+            if closing is not None:
+                forecasts["pinnacle closing"].add(m.match_id, closing)
 
-        for round_no, (as_of, round_matches) in enumerate(rounds):
-            assert as_of is not None
-            # 1. settle every bet whose result is known by now.
-            for run in runs.values():
-                self._settle_due(run, by_id, as_of)
-                run.equity.append((as_of, run.bankroll.equity))
-                if run.bankroll.halted and run.halted_at is None:
-                    run.halted_at = as_of
-            while known_ptr < len(known) and known[known_ptr].result_at <= as_of:
-                history.append(known[known_ptr])
-                known_ptr += 1
+        known = sorted((m for m in matches if m.has_result), key=lambda m: (m.result_at, m.match_id))
+        model_names = self.model_names
 
-            # 2. the forecasts of models fitted on results known by now (see forecast.py).
-            ids = [m.match_id for m in round_matches]
-            predictions = {
-                n: {i: fc.predictions[n][i] for i in ids if i in fc.predictions[n]} for n in self.model_names
-            }
-            skipped = {n: {i: fc.skipped[n][i] for i in ids if i in fc.skipped[n]} for n in self.model_names}
+        def knowledge(event: DecisionRound) -> Knowledge:
+            """Forecasts of models fitted on results known by the round's time (forecast.py), and past results."""
+            ids = [m.match_id for m in event.matches]
+            predictions = {n: {i: fc.predictions[n][i] for i in ids if i in fc.predictions[n]} for n in model_names}
+            skipped = {n: {i: fc.skipped[n][i] for i in ids if i in fc.skipped[n]} for n in model_names}
+            return Knowledge(predictions, skipped, lambda: _past(known, event.at))
 
-            # Market benchmarks on the same matches (evaluation only; closing prices never reach a strategy).
-            for m in round_matches:
-                if m.outcome is None:
-                    continue
-                opening = _fair_1x2(m.prematch.get(MATCH_ODDS_KEY), ("market_avg",), average=True)
-                if opening is not None:
-                    forecasts["opening market"].add(m.match_id, opening)
-                closing = _fair_1x2(m.closing.get(MATCH_ODDS_KEY), ("pinnacle",), average=False)
-                if closing is not None:
-                    forecasts["pinnacle closing"].add(m.match_id, closing)
-
-            # 3. decide.
-            views = [MatchView(m.match_id, m.league, m.season, m.kickoff, m.home, m.away) for m in round_matches]
-            odds = {m.match_id: m.prematch for m in round_matches}
-            hist_snapshot = len(history)
-
-            def past(n: int = hist_snapshot) -> list[PastResult]:
-                return [
-                    PastResult(
-                        h.match_id,
-                        h.league,
-                        h.season,
-                        h.kickoff,
-                        h.home,
-                        h.away,
-                        int(h.home_goals or 0),
-                        int(h.away_goals or 0),
-                    )
-                    for h in history[:n]
-                ]
-
-            for strategy in self.strategies:
-                run = runs[strategy.name]
-                bank = run.bankroll
-                day_of = {m.match_id: m.kickoff.date() for m in round_matches}
-                ctx = DecisionContext(
-                    as_of=as_of,
-                    matches=views,
-                    odds=odds,
-                    predictions=predictions,
-                    skipped=skipped,
-                    history=past,
-                    equity=bank.equity,
-                    cash=bank.cash,
-                    initial_bankroll=cfg.initial_bankroll,
-                    max_stake=lambda mid, bank=bank, day_of=day_of: bank.max_stake(mid, day_of.get(mid)),
-                    skip=lambda mid, why, run=run: run.skips.update([why]),
-                )
-                for order in strategy.decide(ctx):
-                    self._place(run, order, by_id, as_of)
-            if progress is not None:
-                progress(round_no + 1, len(rounds))
-
-        # Whatever is still open at the end: settle what has a result, report the rest.
-        end = max((m.result_at for m in matches), default=datetime.max)
-        for run in runs.values():
-            self._settle_due(run, by_id, end, final=True)
-            run.equity.append((end, run.bankroll.equity))
+        engine = Engine(self.strategies, runs, knowledge=knowledge, initial_bankroll=cfg.initial_bankroll)
+        n_rounds = len(source.rounds())
+        engine.run(source, None if progress is None else (lambda done: progress(done, n_rounds)))
+        end = source.end or datetime.max
+        engine.finish(end)
         return BacktestResult(
             config=cfg,
             data=self.data,
@@ -293,7 +188,7 @@ class WalkForward:
             forecasts=dict(forecasts),
             outcomes=outcomes,
             model_forecasts={n: {i: p.match_odds for i, p in fc.predictions[n].items()} for n in self.model_names},
-            rounds=len(rounds),
+            rounds=n_rounds,
             refits=fc.refits,
             fit_failures=fc.fit_failures,
             timings={
@@ -304,123 +199,26 @@ class WalkForward:
             },
         )
 
-    # ------------------------------------------------------------------------------------------------------
-    def _place(self, run: StrategyRun, order: BetOrder, by_id: dict[int, MatchRecord], as_of: datetime) -> None:
-        m = by_id.get(order.match_id)
-        reason = _order_problem(order, m, as_of)
-        if reason is not None:
-            run.rejections[reason] += 1
-            return
-        assert m is not None
-        decision = run.bankroll.place(
-            StakeOrder(m.match_id, m.kickoff.date(), order.stake, order.odds, f"{order.market}:{order.selection}")
-        )
-        if not decision.accepted:
-            run.rejections[decision.reason.label] += 1
-            return
-        record = BetRecord(
-            strategy=run.name,
-            match_id=m.match_id,
-            league=m.league,
-            season=m.season,
-            market=order.market,
-            selection=order.selection,
-            line=order.line,
-            odds=order.odds,
-            stake=decision.stake,
-            requested_stake=order.stake,
-            bookmaker=order.bookmaker,
-            placed_at=as_of,
-            kickoff=m.kickoff,
-            note=order.note,
-            model_probability=order.model_probability,
-            cut_by=decision.reason.label if decision.clipped else None,
-            bank_id=decision.bet_id or 0,
-        )
-        run.bets.append(record)
-        run.open.append(record)
 
-    def _settle_due(self, run: StrategyRun, by_id: dict[int, MatchRecord], now: datetime, final: bool = False) -> None:
-        due = [b for b in run.open if by_id[b.match_id].result_at <= now]
-        if not due:
-            return
-        settleable, unsettleable, waiting = [], [], []
-        for b in due:
-            m = by_id[b.match_id]
-            if m.has_result or _is_void(m):
-                settleable.append(b)
-            elif final or m.status == "finished":
-                unsettleable.append(b)
-            else:
-                waiting.append(b)  # result time passed but the data has no final status yet
-        done = {id(b) for b in settleable} | {id(b) for b in unsettleable}
-        run.open = [b for b in run.open if id(b) not in done]
-        if settleable:
-            ms = [by_id[b.match_id] for b in settleable]
-            win, refund = settle_fractions_with_status(
-                [b.market for b in settleable],
-                [b.selection for b in settleable],
-                [np.nan if b.line is None else b.line for b in settleable],
-                [np.nan if m.home_goals is None else m.home_goals for m in ms],
-                [np.nan if m.away_goals is None else m.away_goals for m in ms],
-                [m.status for m in ms],
+def _past(known: list[MatchRecord], as_of: datetime) -> list[PastResult]:
+    """Results known at ``as_of`` (``known`` is in result-time order)."""
+    out = []
+    for h in known:
+        if h.result_at > as_of:
+            break
+        out.append(
+            PastResult(
+                h.match_id,
+                h.league,
+                h.season,
+                h.kickoff,
+                h.home,
+                h.away,
+                int(h.home_goals or 0),
+                int(h.away_goals or 0),
             )
-            codes = outcome_codes(win, refund, np.array([_is_void(m) for m in ms]))
-            odds = np.array([b.odds for b in settleable])
-            stake = np.array([b.stake for b in settleable])
-            payout = stake * (win * odds + refund)
-            run.bankroll.settle_many((b.bank_id, float(pay)) for b, pay in zip(settleable, payout, strict=True))
-            for b, m, pay, code in zip(settleable, ms, payout, codes, strict=True):
-                b.payout = float(pay)
-                b.status = _OUTCOME_NAMES[int(code)]
-                b.settled_at = m.result_at
-                b.closing_odds, b.clv = _closing_value(b, m)
-        # No result to settle on (the data ends, or a finished match lacks its score): the stake comes back and
-        # the bet is reported as not evaluable — never priced at a guessed result.
-        run.bankroll.settle_many((b.bank_id, b.stake) for b in unsettleable)
-        for b in unsettleable:
-            b.payout = b.stake
-            b.status = "unsettled"
-            b.settled_at = now
-            run.unsettled += 1
-
-
-def _by_league(matches: list[MatchRecord]) -> dict[str, list[MatchRecord]]:
-    out: dict[str, list[MatchRecord]] = defaultdict(list)
-    for m in matches:
-        out[m.league].append(m)
+        )
     return out
-
-
-def _is_void(m: MatchRecord) -> bool:
-    return m.status in ("postponed", "cancelled", "abandoned")
-
-
-def _order_problem(order: BetOrder, m: MatchRecord | None, as_of: datetime) -> str | None:
-    """Why an order cannot be accepted as a real bet (None if it can): the price must be on offer now."""
-    if m is None:
-        return "unknown match"
-    if m.decision_at != as_of:
-        return "match not open for decisions in this round"
-    if not (math.isfinite(order.odds) and order.odds > 1.0):
-        return "invalid_odds"
-    key_line = order.line
-    if order.market == "asian_handicap" and order.line is not None and order.selection == "away":
-        key_line = -order.line + 0.0
-    table = m.prematch.get((order.market, key_line))
-    if table is None or order.selection not in table.selections:
-        return "price not on offer"
-    offered = table.price(order.bookmaker)
-    col = table.selections.index(order.selection)
-    if offered is None:
-        if order.bookmaker not in table.bookmakers:
-            return "price not on offer"
-        offered = table.odds[table.bookmakers.index(order.bookmaker)]
-    if not np.isfinite(offered[col]) or order.odds > offered[col] + 1e-9:
-        return "price not on offer"
-    if is_aggregate_bookmaker(order.bookmaker):
-        return "aggregate price (no bookmaker offers it)"
-    return None
 
 
 def _fair_1x2(table: Any, books: tuple[str, ...], *, average: bool) -> np.ndarray | None:
@@ -438,21 +236,3 @@ def _fair_1x2(table: Any, books: tuple[str, ...], *, average: bool) -> np.ndarra
         if avg is not None:
             return remove_margin_multiplicative(avg)
     return None
-
-
-def _closing_value(b: BetRecord, m: MatchRecord) -> tuple[float | None, float | None]:
-    key_line = b.line
-    if b.market == "asian_handicap" and b.line is not None and b.selection == "away":
-        key_line = -b.line + 0.0
-    table = m.closing.get((b.market, key_line))
-    if table is None:
-        return None, None
-    col = table.selections.index(b.selection)
-    for book in CLOSING_REFERENCE:
-        row = table.price(book)
-        if row is not None:
-            value = float(clv_of([b.odds], row[None, :], [col])[0])
-            if math.isfinite(value):
-                fair_odds = b.odds / (1.0 + value)
-                return fair_odds, value
-    return None, None

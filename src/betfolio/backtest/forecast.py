@@ -206,6 +206,11 @@ def _forecast_goal_models(
         by_league.setdefault(m.league, []).append(
             _Fixture(m.match_id, m.home, m.away, m.kickoff, m.decision_at, m.home_goals, m.away_goals, m.has_result)
         )
+    for m in data.history:  # earlier seasons: results to fit on (each once known), no decision of their own
+        if m.league in by_league:
+            by_league[m.league].append(
+                _Fixture(m.match_id, m.home, m.away, m.kickoff, None, m.home_goals, m.away_goals, m.has_result)
+            )
     jobs = [(league, fx, factories, schedule) for league, fx in sorted(by_league.items())]
     merged = Forecasts(predictions={n: {} for n in factories}, skipped={n: {} for n in factories})
     if not factories:

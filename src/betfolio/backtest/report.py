@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 from betfolio.backtest.engine import BacktestResult, BetRecord, StrategyRun
 from betfolio.backtest.metrics import betting_metrics, calibration_table, forecast_metrics, paired_difference
 from betfolio.backtest.scoring import brier_score, log_loss, ranked_probability_score
+from betfolio.engine.ledger import json_ready
 
 #: Forecast sources that are markets, not models (benchmarks).
 MARKET_SOURCES = ("opening market", "pinnacle closing")
@@ -41,6 +41,11 @@ def summarise(result: BacktestResult, *, seed: int = 0) -> dict[str, Any]:
             "with_result": len(result.outcomes),
             "issues": data.issue_counts(),
             "issue_details": [str(i) for i in data.issues[:500]],
+            "history_matches": len(data.history),
+            "model_forecasts": {
+                name: {"forecast": len(preds), "not_forecast": decidable - len(preds)}
+                for name, preds in result.model_forecasts.items()
+            },
         },
         "rounds": result.rounds,
         "refits": result.refits,
@@ -202,6 +207,12 @@ def _not_evaluated(summary: dict[str, Any]) -> list[str]:
         notes.append(f"{d['matches'] - d['with_prematch_odds']} matches had no pre-match prices: no decisions on them.")
     if d["matches"] - d["with_result"]:
         notes.append(f"{d['matches'] - d['with_result']} matches had no result: not scored, bets on them not settled.")
+    for name, counts in d.get("model_forecasts", {}).items():
+        if counts["not_forecast"]:
+            notes.append(
+                f"{name}: {counts['not_forecast']} of {d['with_prematch_odds']} decidable matches got no forecast "
+                "(a team without results in the fit window, or too few results yet)."
+            )
     for kind, n in sorted(d["issues"].items()):
         if kind == "no_closing_odds":
             notes.append(f"{n} league-season(s) lack closing prices in part or whole: CLV is missing for those bets.")
@@ -221,17 +232,6 @@ def _not_evaluated(summary: dict[str, Any]) -> list[str]:
 def write_json(summary: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(json_ready(summary), indent=2, allow_nan=False))
-
-
-def json_ready(value: Any) -> Any:
-    """JSON has no NaN/inf: write them as null (missing stays missing, never zero)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    return value
 
 
 def write_ledger_csv(result: BacktestResult, path: Path) -> None:

@@ -57,7 +57,7 @@ def _dist(samples: list[float], cpu: list[float] | None = None) -> dict[str, flo
 
 def _prepare_database(db: str | None, data_dir: Path | None, workdir: Path) -> tuple[str, dict[str, Any]]:
     from betfolio.bench.ingest import default_data_dir
-    from betfolio.providers.football_data.ingest import ingest_paths
+    from betfolio.ingest.football_data import ingest_paths
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
 
@@ -313,6 +313,6 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Matches table with ~40k rows (load, scroll, filter) and the odds chart open time of one match."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         emit(run(db, data_dir, chart_samples, min_rows), as_json)

@@ -41,7 +41,7 @@ def _league_file(folder: Path, league: str) -> Path | None:
 def load_league_results(data_dir: Path, league: str, n_seasons: int) -> dict[str, Any]:
     """The last ``n_seasons`` seasons of ``league`` found under ``data_dir`` (``<season>/<league>.csv[.gz]``),
     read with the football-data parser, as arrays sorted by kick-off."""
-    from betfolio.providers.football_data.ingest import read_bytes
+    from betfolio.ingest.football_data import read_bytes
     from betfolio.providers.football_data.parser import parse_csv
 
     seasons = sorted(p.name for p in data_dir.iterdir() if p.is_dir() and _league_file(p, league) is not None)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from betfolio.providers.football_data.ingest import ingest_paths
+from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine, resolve_database_url
 from betfolio.store.migrate import upgrade
 from betfolio.store.queries import odds_as_of
@@ -31,7 +31,7 @@ def default_data_dir() -> Path:
     for candidate in SHARED_DATA_CANDIDATES:
         if candidate.is_dir():
             return candidate
-    from betfolio.demo import bundled_sample
+    from betfolio.data import bundled_sample
 
     with bundled_sample() as path:
         return path

@@ -64,7 +64,7 @@ PAYLOADS: tuple[tuple[str, str, str, str, str], ...] = (
 
 def default_dir() -> Path:
     """The recorded payloads shipped with the package (the ones the demo replays)."""
-    from betfolio.providers.demo_stage import recorded_dir
+    from betfolio.jobs.demo.providers_stage import recorded_dir
 
     found = recorded_dir()
     if found is None:
@@ -155,6 +155,6 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Parsing + mapping throughput on the recorded API-Football and Odds API payloads (one core)."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         emit(run(data_dir, seconds), as_json)

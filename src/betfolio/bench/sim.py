@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Batched live simulator and LiveBettingEnv.step throughput on the bundled sample."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         if n_envs < 1 or steps < 1 or env_steps < 1:
             raise typer.BadParameter("n-envs, steps and env-steps must be positive")

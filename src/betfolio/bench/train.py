@@ -199,6 +199,6 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Live PPO training throughput, the speed-up over sb3-contrib RecurrentPPO, and decision latency."""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         emit(run(steps, compare_steps, envs, threads, skip_sb3, sb3_defaults), as_json)

@@ -14,7 +14,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class CanonicalRecord(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # No NaN or infinity anywhere: a staleness of 1e999 read back from Redis, or an infinite statistic, is refused.
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     kind: ClassVar[str] = "record"
 

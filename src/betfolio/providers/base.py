@@ -10,12 +10,14 @@ trade). Good records in a payload therefore land even when their neighbours are 
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from betfolio.canonical.base import CanonicalRecord
@@ -115,16 +117,61 @@ def describe_error(exc: Exception) -> str:
     return str(exc)
 
 
-def load_json(content: bytes | str, *, provider: str, endpoint: str) -> Any:
-    """Decode a payload; malformed or truncated JSON becomes a PayloadError naming where it broke."""
+#: Bounds of every provider payload Betfolio decodes. Real responses are a few MB and nest fewer than 15 levels;
+#: anything beyond is hostile or broken, and is refused before it can exhaust memory or the C stack.
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+
+
+def json_depth(content: bytes) -> int:
+    """Deepest nesting of ``[``/``{`` in a JSON text, brackets inside strings ignored.
+
+    Hand-written because the standard decoder only notices depth by hitting the interpreter's recursion limit
+    (a RecursionError from deep inside C). Escapes are dropped, everything but brackets and quotes is deleted
+    (``bytes.translate``), and a bracket counts when an even number of quotes precede it; the running depth is
+    a numpy cumulative sum. A few milliseconds per megabyte.
+    """
+    if b"\\" in content:
+        content = _JSON_ESCAPE.sub(b"", content)
+    marks = np.frombuffer(content.translate(None, _NOT_STRUCTURE), dtype=np.uint8)
+    outside = (np.cumsum(marks == ord('"')) & 1) == 0
+    steps = ((marks == ord("[")) | (marks == ord("{"))).astype(np.int32) - ((marks == ord("]")) | (marks == ord("}")))
+    return int(np.cumsum(steps * outside).max(initial=0))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def load_json(
+    content: bytes | str,
+    *,
+    provider: str,
+    endpoint: str,
+    max_bytes: int = MAX_PAYLOAD_BYTES,
+    max_depth: int = MAX_JSON_DEPTH,
+) -> Any:
+    """Decode a payload, bounded in size and nesting depth; anything unusable becomes a PayloadError naming
+    where it broke (malformed or truncated JSON, not UTF-8, too large, too deep, an integer too long to convert,
+    ``NaN``/``Infinity``). The one JSON decoder for provider data: HTTP replies, recorded files, stored payloads."""
+    raw = content.encode() if isinstance(content, str) else bytes(content)
+    where = f"{provider} {endpoint}"
+    if len(raw) > max_bytes:
+        raise PayloadError(f"{where}: payload of {len(raw):,} bytes exceeds the {max_bytes:,}-byte limit")
+    # Counting openers is an upper bound of the depth that settles almost every real payload without a scan.
+    if raw.count(b"[") + raw.count(b"{") > max_depth and (depth := json_depth(raw)) > max_depth:
+        raise PayloadError(f"{where}: JSON nested {depth} levels deep (limit {max_depth})")
     try:
-        return json.loads(content)
+        return json.loads(raw, parse_constant=_refuse_constant)
     except UnicodeDecodeError as exc:
-        raise PayloadError(f"{provider} {endpoint}: payload is not UTF-8 text ({exc.reason})") from exc
+        raise PayloadError(f"{where}: payload is not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
-        raise PayloadError(
-            f"{provider} {endpoint}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+        raise PayloadError(f"{where}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except (ValueError, RecursionError) as exc:  # over-long integer literal, NaN/Infinity
+        raise PayloadError(f"{where}: unusable JSON ({str(exc).splitlines()[0][:200]})") from exc
 
 
 def enumerate_list(value: Any, path: str) -> Iterator[tuple[str, Any]]:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ import httpx
 import pybreaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from betfolio.providers.base import PayloadError, load_json
 from betfolio.providers.ratelimit import QuotaExhausted, QuotaLimiter
 
 
@@ -206,9 +206,9 @@ class HttpProviderClient:
         if status >= 400:
             raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}: {_short(reply.text)}")
         try:
-            payload = json.loads(reply.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise TransientError(f"{self.provider} {endpoint}: malformed JSON in the response ({exc})") from exc
+            payload = load_json(reply.content, provider=self.provider, endpoint=endpoint)
+        except PayloadError as exc:  # malformed, too large, too deeply nested: retried, counted by the circuit
+            raise TransientError(f"{exc} (in the response)") from exc
         if self._check is not None:
             self._check(payload)
         return Response(

@@ -1,27 +1,37 @@
 """Provider reads that survive a provider outage: live when possible, the last valid data otherwise.
 
-Every successful response is archived in the store (``raw_payloads``, raw bytes). When the provider fails —
+Every successful response is archived (in the store: ``raw_payloads``, raw bytes). When the provider fails —
 circuit open, quota exhausted, 5xx after retries, a timeout — the last archived payload for the *same
 endpoint and parameters* is served instead, flagged ``stale=True`` with ``staleness_seconds`` since it was
 fetched, so a consumer can tell "nothing changed" from "we don't know". The provider's health (circuit state,
-quota, last success/failure) is written to ``provider_status`` on every call for the app and the metrics.
+quota, last success/failure) is recorded on every call for the app and the metrics. Where the archive lives is
+not this module's business: it is handed a :class:`PayloadArchive` (``betfolio.store.archive.StoreArchive``
+in every real use), so the providers import no database code.
 """
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import Engine, select
 
+from betfolio.providers.base import load_json
 from betfolio.providers.http import HttpProviderClient, HttpSettings, ProviderError, Response
-from betfolio.store.tables import raw_payloads
-from betfolio.store.writer import archive_payload, mark_payload_fetched, record_provider_status
+
+
+class PayloadArchive(Protocol):
+    """Where fetched payloads are kept and provider health is recorded (the store implements it)."""
+
+    def save(
+        self, *, provider: str, endpoint: str, source: str, content: bytes, params: dict[str, Any], fetched_at: datetime
+    ) -> datetime: ...
+
+    def last(self, provider: str, endpoint: str, params: dict[str, Any]) -> tuple[bytes, datetime] | None: ...
+
+    def status(self, provider: str, **health: Any) -> None: ...
 
 
 class NoDataAvailable(ProviderError):
@@ -45,47 +55,26 @@ class Fetched:
         return "store" if self.stale else "provider"
 
 
-def _canonical_params(params: dict[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in sorted(params.items())}
-
-
-def last_payload(engine: Engine, provider: str, endpoint: str, params: dict[str, Any]) -> tuple[bytes, datetime] | None:
-    """The most recently fetched archived payload for exactly this request."""
-    wanted = _canonical_params(params)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(raw_payloads.c.payload_id, raw_payloads.c.params)
-            .where(raw_payloads.c.provider == provider, raw_payloads.c.endpoint == endpoint)
-            .order_by(raw_payloads.c.fetched_at.desc())
-        ).all()
-        for payload_id, stored_params in rows:  # parameters are compared as JSON, content loaded for one row only
-            if _canonical_params(stored_params or {}) == wanted:
-                content, encoding, fetched_at = conn.execute(
-                    select(raw_payloads.c.content, raw_payloads.c.encoding, raw_payloads.c.fetched_at).where(
-                        raw_payloads.c.payload_id == payload_id
-                    )
-                ).one()
-                return (zlib.decompress(content) if encoding == "zlib" else content), fetched_at
-    return None
-
-
 class ResilientSource:
-    """A provider client plus the store: ``fetch`` never raises while the store has an answer."""
+    """A provider client plus an archive: ``fetch`` never raises while the archive has an answer."""
 
     def __init__(
         self,
         client: HttpProviderClient,
-        engine: Engine | None,
+        archive: PayloadArchive | None,
         *,
         decode: Callable[[bytes], Any] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.client, self.engine, self._clock = client, engine, clock
-        self._decode = decode or json.loads
+        self.client, self.archive, self._clock = client, archive, clock
+        self._decode = decode or self._load
 
     @property
     def provider(self) -> str:
         return self.client.provider
+
+    def _load(self, content: bytes) -> Any:
+        return load_json(content, provider=self.provider, endpoint="stored payload")
 
     def fetch(self, endpoint: str, params: dict[str, Any] | None = None) -> Fetched:
         params = dict(params or {})
@@ -109,7 +98,7 @@ class ResilientSource:
         )
 
     def _fallback(self, endpoint: str, params: dict[str, Any], exc: ProviderError) -> Fetched:
-        found = last_payload(self.engine, self.provider, endpoint, params) if self.engine is not None else None
+        found = self.archive.last(self.provider, endpoint, params) if self.archive is not None else None
         if found is None:
             raise NoDataAvailable(f"{exc}; and no earlier {self.provider} {endpoint} data in the store") from exc
         content, fetched_at = found
@@ -128,40 +117,33 @@ class ResilientSource:
 
     def _archive(self, response: Response) -> datetime:
         """Archive the response; returns the fetch time as stored (what a later fallback will report)."""
-        if self.engine is None:
+        if self.archive is None:
             return response.fetched_at
-        with self.engine.begin() as conn:
-            digest, is_new = archive_payload(
-                conn,
-                provider=self.provider,
-                endpoint=response.endpoint,
-                source=f"{self.client.settings.base_url.rstrip('/')}/{response.endpoint}",
-                content=response.content,
-                params=_canonical_params(response.params),
-            )
-            if not is_new:
-                mark_payload_fetched(conn, digest, response.fetched_at)
-            stored = conn.execute(select(raw_payloads.c.fetched_at).where(raw_payloads.c.sha256 == digest)).scalar_one()
-        return stored
+        return self.archive.save(
+            provider=self.provider,
+            endpoint=response.endpoint,
+            source=f"{self.client.settings.base_url.rstrip('/')}/{response.endpoint}",
+            content=response.content,
+            params=response.params,
+            fetched_at=response.fetched_at,
+        )
 
     def _status(self, *, succeeded: bool, error: str | None = None) -> None:
-        if self.engine is None:
+        if self.archive is None:
             return
         snap = self.client.limiter.snapshot
-        with self.engine.begin() as conn:
-            record_provider_status(
-                conn,
-                self.provider,
-                circuit_state=self.client.circuit_state,
-                succeeded=succeeded,
-                error=error,
-                quota_remaining_day=snap.day_remaining if snap.day_remaining is not None else snap.credits_remaining,
-                quota_remaining_minute=snap.minute_remaining,
-            )
+        self.archive.status(
+            self.provider,
+            circuit_state=self.client.circuit_state,
+            succeeded=succeeded,
+            error=error,
+            quota_remaining_day=snap.day_remaining if snap.day_remaining is not None else snap.credits_remaining,
+            quota_remaining_minute=snap.minute_remaining,
+        )
 
 
 class ProviderClient:
-    """Base of every HTTP provider client: the shared HTTP plumbing behind a store-backed resilient source.
+    """Base of every HTTP provider client: the shared HTTP plumbing behind an archive-backed resilient source.
 
     Subclasses name their provider and the payload check that turns "HTTP 200 with an error" into an error; the
     endpoints they expose all read through ``self.source`` so that outages fall back to stored data.
@@ -173,14 +155,14 @@ class ProviderClient:
     def __init__(
         self,
         settings: HttpSettings,
-        engine: Engine | None = None,
+        archive: PayloadArchive | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
         **client_options: Any,
     ) -> None:
         check = type(self).check_payload
         self.http = HttpProviderClient(self.provider, settings, check=check, transport=transport, **client_options)
-        self.source = ResilientSource(self.http, engine)
+        self.source = ResilientSource(self.http, archive)
 
     def close(self) -> None:
         self.http.close()

@@ -23,8 +23,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from betfolio.providers.base import PayloadError, load_json
+
 DAILY_LIMIT_MESSAGE = "You have reached the request limit for the day"
-FAULTS = ("quota_exhausted", "rate_limited", "server_error", "timeout", "malformed", "bad_parameters")
+#: Requests remembered for inspection (the oldest are dropped: a long-running stand-in must not grow forever).
+REQUEST_LOG_SIZE = 10_000
+FAULTS = ("quota_exhausted", "rate_limited", "server_error", "timeout", "malformed", "deeply_nested", "bad_parameters")
 
 
 @dataclass
@@ -39,7 +43,7 @@ class StandInState:
     minute_started: float = field(default_factory=time.monotonic)
     slow_seconds: float = 3.0
     faults: deque[str] = field(default_factory=deque)
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     api_football: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = field(default_factory=dict)
     odds_api: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -53,8 +57,8 @@ def load_recordings(state: StandInState, api_football_dir: Path | None, odds_api
     if api_football_dir is not None:
         for path in sorted(api_football_dir.rglob("*.json")):
             try:
-                payload = json.loads(path.read_bytes())
-            except ValueError:
+                payload = load_json(path.read_bytes(), provider="api-football", endpoint=path.name)
+            except PayloadError:
                 continue
             envelopes = payload if isinstance(payload, list) else [payload]
             for env in envelopes:
@@ -64,8 +68,8 @@ def load_recordings(state: StandInState, api_football_dir: Path | None, odds_api
     if odds_api_dir is not None:
         for path in sorted(odds_api_dir.rglob("*.json")):
             try:
-                events = json.loads(path.read_bytes())
-            except ValueError:
+                events = load_json(path.read_bytes(), provider="odds-api", endpoint=path.name)
+            except PayloadError:
                 continue
             for event in events if isinstance(events, list) else []:
                 if isinstance(event, dict) and isinstance(event.get("sport_key"), str):
@@ -107,6 +111,8 @@ def create_app(state: StandInState) -> FastAPI:
         if fault == "malformed":
             body = json.dumps(_envelope(get, params, [{"fixture": {"id": 1}}]))
             return Response(body[: len(body) // 2], media_type="application/json", headers=quota_headers())
+        if fault == "deeply_nested":  # 100k nested lists: a decoder without a depth bound overflows the stack
+            return Response(b"[" * 100_000 + b"]" * 100_000, media_type="application/json", headers=quota_headers())
         if fault == "quota_exhausted":
             return JSONResponse(
                 _envelope(get, params, [], errors={"requests": DAILY_LIMIT_MESSAGE}),

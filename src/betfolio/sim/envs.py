@@ -6,14 +6,19 @@ Both pass ``gymnasium.utils.env_checker.check_env``. Action masks are in ``info[
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
+from betfolio.engine.settlement import Outcome, settle_outcomes
+from betfolio.engine.sources.prematch import MatchSetReplay
 from betfolio.markets.clv import clv
-from betfolio.risk import Bankroll, RiskLimits, StakeOrder
+from betfolio.risk import Bankroll, RiskLimits
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
 from betfolio.sim.episodes import MatchSet
 from betfolio.sim.faults import FaultConfig
@@ -125,16 +130,23 @@ PREMATCH_ACTIONS: tuple[str, ...] = (
 
 
 class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
-    """One decision per match, walking forward through a season in kick-off order.
+    """One decision per match, walking forward through a season on the decision engine (:mod:`betfolio.engine`).
 
-    The bankroll (shared :class:`betfolio.risk.Bankroll`) carries across the season; each bet is struck at the
-    pre-match price of the match's bet bookmaker and settled on the real result once the walk has moved past
-    its kick-off (the reward for a bet arrives on that step). An episode is one season of the match set
-    (seasons taken in turn on each reset); ``terminated`` at its end or when the drawdown stop halts the
-    bankroll, ``truncated`` when ``max_matches`` cut the season short.
+    A thin Gymnasium wrapper: the engine's pre-match source replays the season (decision rounds at the as-of
+    decision times, results at each match's end), its execution checks the price and passes the stake through the
+    risk chain, and its settlement pays each bet on its own match's result when that match ends. A round's matches
+    are offered one step at a time, all sized on the equity known at the round's time.
+
+    The reward of a step is computed from **that step's bet's own settlement** (by the engine's
+    :func:`~betfolio.engine.settlement.settle_outcomes`), so every decision gets its own reward — even when several
+    matches kick off together. The observation never sees that result early: the bankroll (and the win-rate
+    history) only change when the match has ended on the engine's clock. An episode is one season of the match set
+    (seasons taken in turn on each reset); ``terminated`` at its end or when the drawdown stop halts the bankroll,
+    ``truncated`` when ``max_matches`` cut the season short.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
+    AGENT = "agent"
 
     def __init__(
         self,
@@ -150,7 +162,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         if len(self.ms) == 0:
             raise ValueError("no matches to bet on")
         self.values, self.masks = prematch_features(self.ms)
-        self.order = np.argsort(self.ms.kickoff, kind="stable")
+        self.order = np.lexsort((self.ms.match_id, self.ms.kickoff, self.ms.decision_at))
         self.seasons = sorted(set(self.ms.season.tolist()))
         self.limits = limits or RiskLimits()
         self.initial_budget = float(initial_budget)
@@ -160,16 +172,57 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(PREMATCH_ACTIONS))
         self._season_turn = 0
-        self._rows: np.ndarray = self.order
-        self._i = 0
-        self.bankroll = Bankroll(self.initial_budget, self.limits)
+        self._cut = False
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
-        self._pending: list[tuple[int, int, int, float, float]] = []  # bet id, match row, selection, odds, stake
-        self._cut = False
+        self._start(self.order[:0])
 
+    # --- the engine underneath ---------------------------------------------------------------------------
+    def _start(self, rows: np.ndarray) -> None:
+        self.source = MatchSetReplay(self.ms, rows)
+        self.portfolio = Portfolio(self.AGENT, Bankroll(self.initial_budget, self.limits))
+        self.engine = Engine([], {self.AGENT: self.portfolio})
+        self.engine.on_settle.append(self._on_settle)
+        self._events = deque(self.source.events())
+        self._round: DecisionRound | None = None
+        self._todo: deque[int] = deque()  # rows of the current round still to decide
+        self._rows = np.asarray(self.source.rows, dtype=np.int64)
+        self._i = 0
+        self._next_decision()
+
+    def _next_decision(self) -> None:
+        """Handle results until the next decision round, and queue its matches."""
+        while not self._todo and self._events:
+            event = self._events.popleft()
+            self.engine.advance(event.at)
+            if isinstance(event, Results):
+                self.engine.settle(event.results, event.at)
+            else:
+                self.engine.open_round(event)
+                self._round = event
+                self._todo.extend(self.source.row_of[m.match_id] for m in event.matches)
+
+    def _close(self) -> None:
+        """The episode ended: every result still to come settles (a halt mid-season included)."""
+        for event in self._events:
+            if isinstance(event, Results):
+                self.engine.advance(event.at)
+                self.engine.settle(event.results, event.at)
+        self._events.clear()
+        self._todo.clear()
+
+    def _on_settle(self, _portfolio: Portfolio, settled: list[tuple[BetRecord, Outcome]]) -> None:
+        for bet, outcome in settled:
+            push_history(self.history, np.array([0]), np.array([[float(outcome.status == "won")]]))
+            push_history(self.history_odds, np.array([0]), np.array([[bet.odds]]))
+
+    @property
+    def bankroll(self) -> Bankroll:
+        return self.portfolio.bankroll
+
+    # --- Gymnasium ---------------------------------------------------------------------------------------
     def _obs(self) -> np.ndarray:
-        r = self._rows[min(self._i, len(self._rows) - 1)]
+        r = self._todo[0] if self._todo else (self._rows[-1] if len(self._rows) else self.order[0])
         rate, count = last_n_win_rate(self.history)
         extras = np.array(
             [
@@ -195,46 +248,94 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._season_turn += 1
         rows = self.order[self.ms.season[self.order] == season]
         self._cut = bool(self.max_matches) and len(rows) > (self.max_matches or 0)
-        self._rows = rows[: self.max_matches] if self.max_matches else rows
-        self._i = 0
-        self._pending = []
-        self.bankroll = Bankroll(self.initial_budget, self.limits)
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
         self.reward_fn.reset()
+        self._start(rows[: self.max_matches] if self.max_matches else rows)
         return self._obs(), {"action_mask": self._mask(), "season": season, "matches": len(self._rows)}
+
+    def order_for(self, action: int) -> BetOrder | None:
+        """The engine order an action stands for on the current match (None for "no bet")."""
+        if action == 0 or not self._todo:
+            return None
+        r = self._todo[0]
+        sel, size = divmod(action - 1, len(PREMATCH_STAKES))
+        return BetOrder(
+            int(self.ms.match_id[r]),
+            "1x2",
+            PREMATCH_SELECTIONS[sel],
+            None,
+            float(self.ms.prematch_odds[r, sel]),
+            PREMATCH_STAKES[size] * self.bankroll.equity,
+            str(self.ms.bet_bookmaker[r]),
+            note=PREMATCH_ACTIONS[action],
+        )
+
+    def context(self) -> DecisionContext:
+        """What an engine strategy would be given for the current match (the same context the backtest builds)."""
+        if not self._todo or self._round is None:
+            raise RuntimeError("the season is over; call reset()")
+        mid = int(self.ms.match_id[self._todo[0]])
+        view = next(m for m in self._round.matches if m.match_id == mid)
+        return self.engine.context(self.AGENT, DecisionRound(self._round.at, [view], {mid: self._round.odds[mid]}))
+
+    def action_for(self, orders: Sequence[BetOrder]) -> int:
+        """The action that places ``orders`` (at most one, on the current match) — lets any engine strategy act."""
+        if not orders:
+            return 0
+        if len(orders) > 1:
+            raise ValueError(f"one bet per match in this environment, got {len(orders)} orders")
+        (order,) = orders
+        for a in range(1, len(PREMATCH_ACTIONS)):
+            offered = self.order_for(a)
+            assert offered is not None
+            if (offered.match_id, offered.market, offered.selection, offered.bookmaker) == (
+                order.match_id,
+                order.market,
+                order.selection,
+                order.bookmaker,
+            ) and abs(offered.stake - order.stake) <= 1e-9 * max(1.0, order.stake):
+                return a
+        raise ValueError(f"no action places {order} (stakes are {PREMATCH_STAKES} of equity at the offered price)")
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         a = int(action)
         if not 0 <= a < len(PREMATCH_ACTIONS):
             raise ValueError(f"action {a} outside 0…{len(PREMATCH_ACTIONS) - 1}")
-        if self._i >= len(self._rows):
+        if not self._todo:
             raise RuntimeError("the season is over; call reset()")
-        r = self._rows[self._i]
+        r = self._todo[0]
         bank = self.bankroll
         before = bank.equity
         info: dict[str, Any] = {"match_id": self.ms.match_id[r].item(), "action": PREMATCH_ACTIONS[a]}
-        if a > 0 and self._mask()[a]:
-            sel, size = divmod(a - 1, len(PREMATCH_STAKES))
-            odds = float(self.ms.prematch_odds[r, sel])
-            day = str(self.ms.kickoff[r].astype("datetime64[D]"))
-            order = StakeOrder(int(r), day, PREMATCH_STAKES[size] * bank.equity, odds, PREMATCH_ACTIONS[a])
-            decision = bank.place(order)
-            info["decision"] = decision.describe()
-            if decision.accepted and decision.bet_id is not None:
-                self._pending.append((decision.bet_id, int(r), sel, odds, decision.stake))
+        stake = payout = spread = 0.0
+        order = self.order_for(a)
+        if order is not None and self._mask()[a]:
+            assert self._round is not None
+            refused = len(self.portfolio.refusals)
+            bet = self.engine.submit(self.AGENT, order, self._round)
+            if bet is not None:
+                info["decision"] = f"accepted {bet.stake:.4g}" + (f" (cut by {bet.cut_by})" if bet.cut_by else "")
+                # the reward of this decision: its own bet's settlement on its own match (never a neighbour's)
+                (outcome,) = settle_outcomes([bet], {bet.match_id: self.source.result(r)})
+                stake, payout = bet.stake, outcome.payout
+                sel = PREMATCH_SELECTIONS.index(bet.selection)
+                spread = float(bet_return_volatility(bet.odds, self.ms.prematch_fair[r, sel]))
                 # evaluation only (never observed): closing line value of the bet, NaN without a closing price
-                info["clv"] = float(clv([odds], self.ms.closing_odds[r][None], [sel])[0])
-        elif a > 0:
+                info["clv"] = float(clv([bet.odds], self.ms.closing_odds[r][None], [sel])[0])
+            else:
+                info["decision"] = f"rejected ({self.portfolio.refusals[refused].reason})"
+        elif order is not None:
             info["decision"] = "rejected (halted)"
+        self._todo.popleft()
         self._i += 1
-        end = self._i >= len(self._rows)
-        stake, payout, spread = self._settle_started(None if end else self.ms.kickoff[self._rows[self._i]])
+        self._next_decision()
+        end = not self._todo
         rate, _ = last_n_win_rate(self.history)
         avg_odds, _ = last_n_win_rate(self.history_odds)
         ctx = RewardContext(
             wealth_before=np.array([before]),
-            wealth_after=np.array([bank.equity]),
+            wealth_after=np.array([before - stake + payout]),
             initial_budget=self.initial_budget,
             settled=np.array([stake > 0]),
             stake=np.array([stake]),
@@ -250,37 +351,12 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         truncated = end and self._cut
         terminated = (end and not truncated) or bank.halted or bank.equity <= 1e-9
         if terminated or truncated:
-            self._settle_started(None)  # a drawdown stop mid-day still settles what is open
+            self._close()
         info["equity"] = bank.equity
-        info["settled_stake"] = stake
-        info["settled_payout"] = payout
+        info["bet_stake"] = stake
+        info["bet_payout"] = payout
         info["action_mask"] = self._mask()
         return self._obs(), reward, bool(terminated), bool(truncated), info
-
-    def _settle_started(self, next_kickoff: np.datetime64 | None) -> tuple[float, float, float]:
-        """Settle the bets on matches that kicked off before ``next_kickoff`` (all when None).
-
-        Bets stay open until the next decision lies after their kick-off, so a stake sized now never sees the
-        result of a match played at the same time (the bankroll would otherwise leak concurrent results).
-        Returns (total stake, total payout, stake-weighted bet-return volatility) of what was settled.
-        """
-        stake = payout = spread = 0.0
-        keep = []
-        for bet_id, r, sel, odds, bet_stake in self._pending:
-            if next_kickoff is not None and self.ms.kickoff[r] >= next_kickoff:
-                keep.append((bet_id, r, sel, odds, bet_stake))
-                continue
-            h, aw = self.ms.full_time[r]
-            won = bool((h > aw, h == aw, h < aw)[sel])
-            returned = bet_stake * odds if won else 0.0
-            self.bankroll.settle(bet_id, returned)
-            push_history(self.history, np.array([0]), np.array([[float(won)]]))
-            push_history(self.history_odds, np.array([0]), np.array([[odds]]))
-            stake += bet_stake
-            payout += returned
-            spread += bet_stake * float(bet_return_volatility(odds, self.ms.prematch_fair[r, sel]))
-        self._pending = keep
-        return stake, payout, spread / stake if stake > 0 else 0.0
 
     def action_masks(self) -> np.ndarray:
         return self._mask()

@@ -1,10 +1,10 @@
 """Matches → compact numpy arrays the simulator replays.
 
 Built once per run from the store (``matches_master`` + ``daily_betting_lines`` + ``coverage`` + ``live_states``)
-with :func:`load_matchset`, or straight from the bundled football-data sample with :func:`load_sample_matchset`
-(no database needed; used by tests, benchmarks and the demo). Both paths go through the same builder.
+with :func:`load_matchset`; :func:`load_sample_matchset` does the same on the bundled football-data sample
+(ingested into an in-memory store; used by tests, benchmarks and the demo).
 
-What a decision may use: the pre-match prices are the *last non-closing* quote stamped at or before kick-off;
+What a decision may use: the pre-match prices the engine's as-of rule allows (:mod:`betfolio.engine.asof`);
 closing prices are kept separately for evaluation (closing line value) and never enter an observation.
 A match without a regular-time result, or without a complete pre-match 1X2 price, is excluded and counted with
 its reason (:attr:`MatchSet.exclusions`).
@@ -12,25 +12,26 @@ its reason (:attr:`MatchSet.exclusions`).
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from betfolio.canonical import is_aggregate_bookmaker
+from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.sim.features import MATCH_STATS
-from betfolio.store.queries import matches_query
-from betfolio.store.tables import coverage as coverage_table
-from betfolio.store.tables import daily_betting_lines as dbl
-from betfolio.store.tables import live_states
+from betfolio.store.queries import (
+    QUOTE_COLUMNS,
+    coverage_statistics,
+    live_state_rows,
+    matches_query,
+    quotes_for_matches,
+)
 
 #: Real bookmakers tried in this order for the price a pre-match bet is struck at when none is named.
 BOOKMAKER_PREFERENCE: tuple[str, ...] = ("pinnacle", "bet365", "william_hill", "bwin", "interwetten", "betvictor")
@@ -60,6 +61,7 @@ _ARRAY_FIELDS = (
     "league",
     "season",
     "kickoff",
+    "decision_at",
     "home_team",
     "away_team",
     "prematch_fair",
@@ -143,6 +145,7 @@ class MatchSet:
     league: np.ndarray  # object
     season: np.ndarray  # object
     kickoff: np.ndarray  # datetime64[s], UTC
+    decision_at: np.ndarray  # datetime64[s], UTC: when the as-of rule decides (the latest usable quote)
     home_team: np.ndarray  # object
     away_team: np.ndarray  # object
     prematch_fair: np.ndarray  # [n, 3] margin-free 1X2 probabilities at decision time
@@ -204,10 +207,16 @@ class MatchSet:
         }
 
 
-def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series) -> pd.DataFrame:
-    """Last non-closing, non-in-play quote at or before kick-off per (match, bookmaker, market, selection, line)."""
+def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series, rule: AsOfRule = DEFAULT_AS_OF) -> pd.DataFrame:
+    """Last usable pre-match quote per (match, bookmaker, market, selection, line) under the engine's as-of rule.
+
+    The same rule as the backtest (:class:`betfolio.engine.asof.AsOfRule`): the decision time is the latest
+    non-closing quote stamped ``min_lead`` before kick-off, and only quotes stamped by then are used.
+    """
     q = quotes[~quotes["is_closing"] & ~quotes["in_play"]].copy()
-    q = q[q["quoted_at"] <= q["match_id"].map(kickoff)]
+    q = q[q["quoted_at"] <= q["match_id"].map(kickoff) - rule.min_lead]
+    decision_at = q.groupby("match_id")["quoted_at"].transform("max")
+    q = q[q["quoted_at"] <= decision_at]
     q = q.sort_values("quoted_at")
     return q.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last")
 
@@ -249,6 +258,7 @@ def build_matchset(
     q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
     q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
     pre = _latest_prematch(q, kickoff_utc)
+    decided = pre.groupby("match_id")["quoted_at"].max()
     books_1x2 = _book_prices(pre, "1x2", SELECTIONS_1X2, None)
     if bookmaker is not None:
         books_1x2 = books_1x2[books_1x2.index.get_level_values("bookmaker") == bookmaker]
@@ -324,6 +334,7 @@ def build_matchset(
         league=m["league"].to_numpy(dtype=object),
         season=m["season"].to_numpy(dtype=object),
         kickoff=pd.to_datetime(m["kickoff_utc"], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
+        decision_at=pd.to_datetime(decided.loc[ids], utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[s]"),
         home_team=m["home_team"].to_numpy(dtype=object),
         away_team=m["away_team"].to_numpy(dtype=object),
         prematch_fair=fair.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
@@ -343,11 +354,8 @@ def build_matchset(
 def _live_tracks(engine: Engine, match_ids: Iterable[int]) -> dict[int, LiveTrack]:
     """Real minute-level states per match (one provider per match: the one with most rows)."""
     ids = list(match_ids)
-    rows: list[Any] = []
     with engine.connect() as conn:
-        for start in range(0, len(ids), 900):
-            stmt = select(live_states).where(live_states.c.match_id.in_(ids[start : start + 900]))
-            rows.extend(conn.execute(stmt).mappings())
+        rows = live_state_rows(conn, ids)
     if not rows:
         return {}
     frame = pd.DataFrame(rows)
@@ -392,18 +400,9 @@ def load_matchset(
         if matches.empty:
             raise ValueError(f"no matches in the store for leagues={leagues} seasons={seasons}")
         ids = matches["match_id"].tolist()
-        quote_rows: list[Any] = []
-        cols = [dbl.c.match_id, dbl.c.bookmaker, dbl.c.market, dbl.c.selection, dbl.c.line, dbl.c.odds,
-                dbl.c.quoted_at, dbl.c.is_closing, dbl.c.in_play]  # fmt: skip
-        for start in range(0, len(ids), 900):
-            stmt_q = select(*cols).where(
-                dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(["1x2", "total_goals"])
-            )
-            quote_rows.extend(tuple(row) for row in conn.execute(stmt_q))  # plain tuples: pandas is slow on Rows
-        cov: dict[tuple[str, str], set[str]] = {}
-        for row in conn.execute(select(coverage_table)).mappings():
-            cov.setdefault((row["league"], row["season"]), set()).update(row["statistics"] or [])
-    quotes = pd.DataFrame(quote_rows, columns=[c.name for c in cols])
+        quote_rows = quotes_for_matches(conn, ids, ["1x2", "total_goals"])
+        cov = coverage_statistics(conn)
+    quotes = pd.DataFrame(quote_rows, columns=list(QUOTE_COLUMNS))  # plain tuples: pandas is slow on Rows
     live = _live_tracks(engine, ids)
     keys = {(lg, s) for lg, s in zip(matches["league"], matches["season"], strict=True)}
     return build_matchset(
@@ -414,54 +413,10 @@ def load_matchset(
 def load_sample_matchset(
     leagues: Sequence[str] = ("E0",), seasons: Sequence[str] = ("2022-23",), *, bookmaker: str | None = None
 ) -> MatchSet:
-    """Replayable matches straight from the bundled football-data sample (no database)."""
-    from betfolio.providers.football_data.parser import parse_csv  # the adapter: only needed on this path
+    """Replayable matches of the bundled football-data sample, read through the store like any other data.
 
-    now = datetime.now(UTC)
-    matches: list[dict[str, Any]] = []
-    quotes: list[dict[str, Any]] = []
-    cov: dict[tuple[str, str], set[str]] = {}
-    root = resources.files("betfolio.data").joinpath("sample", "football-data")
-    for season in seasons:
-        for league in leagues:
-            node = root.joinpath(season, f"{league}.csv.gz")
-            if not node.is_file():
-                raise FileNotFoundError(f"no bundled sample for league {league} season {season}")
-            parsed = parse_csv(gzip.decompress(node.read_bytes()), f"{season}/{league}.csv", ingested_at=now)
-            if parsed.coverage is not None:
-                cov[(parsed.league, parsed.season)] = set(parsed.coverage.statistics)
-            ids = {}
-            for match in parsed.matches:
-                ids[match.provider_match_id] = len(matches)
-                matches.append(
-                    {
-                        "match_id": len(matches),
-                        "league": match.league,
-                        "season": match.season,
-                        "kickoff_utc": match.kickoff,
-                        "home_team": match.home_team,
-                        "away_team": match.away_team,
-                        "status": match.status.value,
-                        "home_goals": match.home_goals,
-                        "away_goals": match.away_goals,
-                        "ht_home_goals": match.ht_home_goals,
-                        "ht_away_goals": match.ht_away_goals,
-                        "statistics": match.statistics,
-                    }
-                )
-            quotes.extend(
-                {
-                    "match_id": ids[q.provider_match_id],
-                    "bookmaker": q.bookmaker,
-                    "market": q.market.value,
-                    "selection": q.selection.value,
-                    "line": q.line,
-                    "odds": q.odds,
-                    "quoted_at": q.quoted_at,
-                    "is_closing": q.is_closing,
-                    "in_play": q.in_play,
-                }
-                for q in parsed.quotes
-                if q.provider_match_id in ids and q.market.value in ("1x2", "total_goals")
-            )
-    return build_matchset(pd.DataFrame(matches), pd.DataFrame(quotes), cov, bookmaker=bookmaker)
+    The sample is ingested once per process into an in-memory store (``betfolio.ingest.sample``).
+    """
+    from betfolio.ingest.sample import sample_store
+
+    return load_matchset(sample_store(leagues, seasons), leagues=leagues, seasons=seasons, bookmaker=bookmaker)

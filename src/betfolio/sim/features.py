@@ -38,6 +38,14 @@ MATCH_STATS: tuple[str, ...] = (
 
 #: Selections of the modelled in-play book, in action order (action ``i + 1`` backs ``LIVE_SELECTIONS[i]``).
 LIVE_SELECTIONS: tuple[str, ...] = ("home", "draw", "away", "over_2_5", "under_2_5")
+#: Each live selection in the canonical vocabulary: (market, selection, line) — how it is settled and recorded.
+LIVE_BETS: tuple[tuple[str, str, float | None], ...] = (
+    ("1x2", "home", None),
+    ("1x2", "draw", None),
+    ("1x2", "away", None),
+    ("total_goals", "over", 2.5),
+    ("total_goals", "under", 2.5),
+)
 
 #: Per-minute feature names, in observation order.
 LIVE_FEATURES: tuple[str, ...] = (

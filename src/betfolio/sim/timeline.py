@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.canonical import statistics as st
+from betfolio.markets.settlement import settle_fractions_with_status
 from betfolio.sim.episodes import LiveTrack, MatchSet
-from betfolio.sim.features import MATCH_STATS
+from betfolio.sim.features import LIVE_BETS, MATCH_STATS
 from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import (
     GOAL_WEIGHTS,
@@ -239,9 +240,7 @@ def build_bank(
     count = np.minimum(np.arange(1, T + 1), w)[None, None, :]
     vol = np.sqrt(np.maximum(s2 / count - (s1 / count) ** 2, 0.0)) * np.sqrt(MINUTES)
 
-    ft = ms.full_time
-    total = ft.sum(axis=1)
-    won = np.stack([ft[:, 0] > ft[:, 1], ft[:, 0] == ft[:, 1], ft[:, 0] < ft[:, 1], total > 2.5, total < 2.5], 1)
+    won = live_wins(ms.full_time)
     return TimelineBank(
         matches=ms,
         values=values.astype(np.float32),
@@ -259,6 +258,16 @@ def build_bank(
         book=book,
         seed=seed,
     )
+
+
+def live_wins(full_time: np.ndarray) -> np.ndarray:
+    """Which live selection wins (bool ``[M, 5]``) on each final score, settled by :mod:`betfolio.markets`."""
+    markets, selections, lines = zip(*LIVE_BETS, strict=True)
+    line = np.array([np.nan if x is None else x for x in lines])
+    win, _refund = settle_fractions_with_status(
+        np.array(markets)[None, :], np.array(selections)[None, :], line[None, :], full_time[:, :1], full_time[:, 1:]
+    )
+    return win == 1.0
 
 
 def _from_track(track: LiveTrack, n_variants: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:

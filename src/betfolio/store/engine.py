@@ -1,27 +1,37 @@
 """Where the database lives and how to open it.
 
 SQLite is the zero-set-up default (a file in the user data dir, WAL mode so readers — the desktop app — never
-block the writer). PostgreSQL is chosen with ``--db`` or ``BETFOLIO_DATABASE_URL``.
+block the writer). PostgreSQL is chosen with ``--db``, ``BETFOLIO_DATABASE_URL`` or ``database_url`` in the config
+file (:mod:`betfolio.config`), the same for the CLI, the app, the service and the trader.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_path
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 ENV_DATABASE_URL = "BETFOLIO_DATABASE_URL"
 ENV_DATA_DIR = "BETFOLIO_DATA_DIR"
 
+#: Key of the PostgreSQL transaction-level advisory lock every writer takes (``"betfolio"`` as ASCII bytes).
+WRITER_LOCK_KEY = 0x62657466_6F6C696F >> 1
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as asked (damaged, read-only, unreachable, unknown schema); the message says
+    which database and what to do, in one line."""
+
 
 def data_dir() -> Path:
-    """The user data dir (override with BETFOLIO_DATA_DIR), created on first use."""
-    override = os.environ.get(ENV_DATA_DIR)
-    path = Path(override) if override else user_data_path("betfolio", appauthor=False)
+    """The user data dir (configured as ``data_dir``; BETFOLIO_DATA_DIR overrides it), created on first use."""
+    from betfolio.config import load_settings
+
+    path = load_settings().data_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -31,14 +41,16 @@ def default_database_url() -> str:
 
 
 def resolve_database_url(url: str | None = None) -> str:
-    """Explicit URL, else the environment, else the SQLite default. Bare paths mean SQLite files."""
-    chosen = url or os.environ.get(ENV_DATABASE_URL) or default_database_url()
-    if "://" not in chosen:
-        chosen = f"sqlite:///{Path(chosen).expanduser().resolve()}"
-    parsed = make_url(chosen)
-    if parsed.drivername in ("postgresql", "postgres"):
-        chosen = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return chosen
+    """Explicit URL, else the configuration (environment, then config file), else the SQLite default.
+
+    Bare paths mean SQLite files. See :mod:`betfolio.config` for the precedence.
+    """
+    from betfolio.config import load_settings, resolve_database_url_from
+
+    settings = load_settings(database_url=url or None)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return resolve_database_url_from(settings)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -51,12 +63,35 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file behind a SQLite engine (None for PostgreSQL and in-memory databases)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Refuse, with the reason, a path that cannot hold a database, before SQLite quietly does something else
+    (a zero-byte file would silently become a new empty database)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise StoreError(f"cannot create SQLite database {path}: a parent of it is a file, not a folder") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder of SQLite database {path}: {exc.strerror or exc}") from exc
+    if path.is_dir():
+        raise StoreError(f"SQLite database path {path} is a folder, not a file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(f"{path} is an empty file, not a database: delete it (or choose another --db) to start afresh")
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = resolve_database_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _prepare_sqlite_file(Path(parsed.database))
         engine = create_engine(resolved, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -66,3 +101,30 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 def describe(engine: Engine) -> str:
     """URL safe to print (password hidden)."""
     return engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One writer at a time: a transaction that holds the database's write lock from its first statement.
+
+    SQLite: ``BEGIN IMMEDIATE`` (pysqlite would otherwise run DDL outside any transaction and start the
+    transaction only at the first INSERT, after the reads it depends on — so two writers could both decide a row
+    is missing). A second writer waits (``busy_timeout``) instead of failing. PostgreSQL: a transaction-level
+    advisory lock, so concurrent ingests serialise per transaction while readers never wait. Either way
+    everything inside commits or rolls back whole, DDL included.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                    conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
+        yield conn

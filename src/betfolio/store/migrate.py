@@ -1,14 +1,25 @@
-"""Schema migrations, run programmatically so `betfolio db upgrade` needs no alembic.ini on disk."""
+"""Schema migrations, run programmatically so `betfolio db upgrade` needs no alembic.ini on disk.
+
+Opening a database for writing goes through :func:`upgrade`, which first checks the database can be written
+(SQLite: not read-only, ``PRAGMA quick_check`` passes) and turns every way it cannot into one clear
+:class:`~betfolio.store.engine.StoreError` instead of a traceback halfway through a job.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+
+from betfolio.store.engine import StoreError, describe, sqlite_path
+from betfolio.store.tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -20,9 +31,61 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def check_writable(engine: Engine) -> None:
+    """Raise StoreError unless the database can be opened for writing and is not damaged.
+
+    SQLite's ``quick_check`` reads every page (not the slower cross-checks of ``integrity_check``): a corrupted
+    file is refused before a job writes into it or reports numbers computed from it.
+    """
+    path = sqlite_path(engine)
+    if path is None:
+        return
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(f"SQLite database {path} is read-only: make it writable or choose another --db")
+    if not os.access(path.parent, os.W_OK):
+        raise StoreError(f"cannot write SQLite database {path}: its folder {path.parent} is read-only")
+    try:
+        with engine.connect() as conn:
+            problems = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+    except DBAPIError as exc:
+        raise StoreError(f"SQLite database {path} cannot be opened: {exc.orig}") from exc
+    if problems != ["ok"]:
+        raise StoreError(
+            f"SQLite database {path} is damaged (quick_check: {'; '.join(map(str, problems))}); "
+            "restore a backup or re-create it with `betfolio ingest`"
+        )
+
+
+def discard_interrupted_first_run(conn: Connection) -> None:
+    """Undo the leftovers of a first migration that an older version ran outside a transaction and that was
+    killed: Betfolio tables present, no schema revision recorded, and every one of those tables empty.
+
+    Nothing is lost (they hold no rows); anything else unexpected is refused with an explanation.
+    """
+    if conn.dialect.name != "sqlite" or MigrationContext.configure(conn).get_current_revision() is not None:
+        return
+    present = [t for t in metadata.sorted_tables if inspect(conn).has_table(t.name)]
+    if not present:
+        return
+    holding = [t.name for t in present if conn.execute(select(func.count()).select_from(t)).scalar_one()]
+    if holding:
+        raise StoreError(
+            f"the database has Betfolio tables ({', '.join(holding)} hold rows) but no schema revision: "
+            "it was not created by `betfolio db upgrade`; use another --db"
+        )
+    for table in reversed(present):
+        conn.execute(text(f'DROP TABLE "{table.name}"'))
+
+
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the schema to ``revision``; returns the revision the database is at afterwards."""
-    command.upgrade(alembic_config(engine), revision)
+    check_writable(engine)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except CommandError as exc:
+        raise StoreError(f"cannot migrate {describe(engine)}: {exc} (was it written by a newer Betfolio?)") from exc
+    except DBAPIError as exc:
+        raise StoreError(f"cannot migrate {describe(engine)}: {exc.orig}") from exc
     return current_revision(engine)
 
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, select
 from sqlalchemy.orm import aliased
 
+from betfolio.store.tables import bet_ledger, coverage, live_states, provider_status, runs, teams
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
-from betfolio.store.tables import teams
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +143,180 @@ def find_match(conn: Connection, league: str, season: str, home_team: str, away_
         if row["home_team"] == home_team and row["away_team"] == away_team:
             return row
     return None
+
+
+# -- live reads: the adapter service, the paper trader and the app's Live page -------------------------------------
+
+
+def fixtures(conn: Connection, *, limit: int = 100, offset: int = 0, **filters: Any) -> list[dict[str, Any]]:
+    """One page of :func:`matches_query` (same filters), for callers that serve it over HTTP."""
+    stmt = matches_query(**filters).limit(limit).offset(offset)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def latest_live_states(
+    conn: Connection, *, provider: str | None = None, match_ids: Sequence[int] | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The most recent stored state of each (match, provider), newest first."""
+    conditions = []
+    if provider is not None:
+        conditions.append(live_states.c.provider == provider)
+    if match_ids:
+        conditions.append(live_states.c.match_id.in_(list(match_ids)))
+    ranked = (
+        select(
+            live_states,
+            func.row_number()
+            .over(
+                partition_by=(live_states.c.match_id, live_states.c.provider),
+                order_by=live_states.c.observed_at.desc(),
+            )
+            .label("rank"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    stmt = (
+        select(*(c for c in ranked.c if c.name != "rank"))
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.observed_at.desc(), ranked.c.match_id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def coverage_rows(conn: Connection, *, league: str | None = None) -> list[dict[str, Any]]:
+    """Coverage per (provider, league, season): the flags and in-match statistics each provider delivers."""
+    stmt = select(coverage).order_by(coverage.c.league, coverage.c.provider, coverage.c.season)
+    if league is not None:
+        stmt = stmt.where(coverage.c.league == league)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def provider_statuses(conn: Connection) -> list[dict[str, Any]]:
+    """Circuit state, quota and last success/failure of every provider connection."""
+    return [dict(r) for r in conn.execute(select(provider_status).order_by(provider_status.c.provider)).mappings()]
+
+
+def match_results(conn: Connection, match_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Status and full-time score of the given matches (for settling bets once results are ingested)."""
+    if not match_ids:
+        return {}
+    stmt = select(mm.c.match_id, mm.c.status, mm.c.home_goals, mm.c.away_goals).where(
+        mm.c.match_id.in_(list(match_ids))
+    )
+    return {r["match_id"]: dict(r) for r in conn.execute(stmt).mappings()}
+
+
+def paper_runs(conn: Connection) -> list[dict[str, Any]]:
+    """Paper-trading runs, newest first."""
+    stmt = select(runs).where(runs.c.kind == "paper").order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def run_bets(conn: Connection, run_id: int, *, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Every bet of a run in placement order (``since``: only bets placed or settled after that moment)."""
+    stmt = select(bet_ledger).where(bet_ledger.c.run_id == run_id)
+    if since is not None:
+        stmt = stmt.where((bet_ledger.c.placed_at > since) | (bet_ledger.c.settled_at > since))
+    return [dict(r) for r in conn.execute(stmt.order_by(bet_ledger.c.placed_at, bet_ledger.c.bet_id)).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPeople:
+    """Who could play in a match: lineups and injury reports, each ``None`` when no stored provider covers it.
+
+    ``None`` (not covered, show it masked) is kept apart from an empty list (covered: nobody injured).
+    """
+
+    lineups: Any | None
+    injuries: list[dict[str, Any]] | None
+
+
+def match_people(conn: Connection, match_id: int) -> MatchPeople:
+    """Lineups of ``match_id`` and the injury reports for it: a report counts when it names this fixture (by any
+    provider's id for it) or, without a fixture, is dated on the match day for a player of either team."""
+    from betfolio.store.tables import coverage, identity_map, players, players_db
+
+    match = conn.execute(
+        select(mm.c.lineups, mm.c.league, mm.c.season, mm.c.match_date, mm.c.home_team_id, mm.c.away_team_id).where(
+            mm.c.match_id == match_id
+        )
+    ).first()
+    if match is None:
+        raise LookupError(f"no match {match_id} in the store")
+    fixture_ids = {
+        (provider, ext)
+        for provider, ext in conn.execute(
+            select(identity_map.c.provider, identity_map.c.external_id).where(
+                identity_map.c.entity == "fixture", identity_map.c.canonical_id == str(match_id)
+            )
+        )
+    }
+    team_names: dict[int, str] = {
+        tid: name
+        for tid, name in conn.execute(
+            select(teams.c.team_id, teams.c.name).where(teams.c.team_id.in_([match.home_team_id, match.away_team_id]))
+        )
+    }
+    rows = conn.execute(
+        select(players.c.name, players_db.c.team_id, players_db.c.injuries)
+        .join(players, players.c.player_id == players_db.c.player_id)
+        .where(players_db.c.season == match.season, players_db.c.team_id.in_(list(team_names)))
+    ).all()
+    day = match.match_date.isoformat()
+    declared = [
+        bool((flags or {}).get("injuries"))
+        for (flags,) in conn.execute(
+            select(coverage.c.flags).where(coverage.c.league == match.league, coverage.c.season == match.season)
+        )
+    ]
+    injuries: list[dict[str, Any]] = []
+    covered = any(declared)
+    for name, team_id, reports in rows:
+        for report in reports or []:
+            covered = True
+            for_fixture = (report.get("provider"), report.get("fixture")) in fixture_ids
+            if for_fixture or (report.get("fixture") is None and report.get("date") == day):
+                injuries.append({"player": name, "team": team_names[team_id], **report})
+    return MatchPeople(lineups=match.lineups or None, injuries=injuries if covered else None)
+
+
+#: Columns of :func:`quotes_for_matches` rows, in order.
+QUOTE_COLUMNS: tuple[str, ...] = (
+    "match_id", "bookmaker", "market", "selection", "line", "odds", "quoted_at", "is_closing", "in_play"
+)  # fmt: skip
+
+
+def quotes_for_matches(conn: Connection, match_ids: Sequence[int], markets: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Every stored quote (pre-match, closing and in-play) of these matches in ``markets``, as plain tuples in
+    :data:`QUOTE_COLUMNS` order: a replay decides itself which of them a moment may see."""
+    cols = [dbl.c[name] for name in QUOTE_COLUMNS]
+    rows: list[tuple[Any, ...]] = []
+    ids = list(match_ids)
+    for start in range(0, len(ids), 900):  # bound the IN list (SQLite's variable limit)
+        stmt = select(*cols).where(dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(list(markets)))
+        rows.extend(tuple(row) for row in conn.execute(stmt))
+    return rows
+
+
+def coverage_statistics(conn: Connection) -> dict[tuple[str, str], set[str]]:
+    """The statistics any provider declared per (league, season)."""
+    from betfolio.store.tables import coverage
+
+    out: dict[tuple[str, str], set[str]] = {}
+    for row in conn.execute(select(coverage.c.league, coverage.c.season, coverage.c.statistics)):
+        out.setdefault((row.league, row.season), set()).update(row.statistics or [])
+    return out
+
+
+def live_state_rows(conn: Connection, match_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Every stored in-play state of these matches (all providers), unordered."""
+    from betfolio.store.tables import live_states
+
+    rows: list[dict[str, Any]] = []
+    ids = list(match_ids)
+    for start in range(0, len(ids), 900):
+        stmt = select(live_states).where(live_states.c.match_id.in_(ids[start : start + 900]))
+        rows.extend(dict(r) for r in conn.execute(stmt).mappings())
+    return rows

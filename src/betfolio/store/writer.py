@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, tuple_, update
 
 from betfolio.canonical import Coverage, Match, OddsQuote
-from betfolio.providers.identity import TeamResolver, UnresolvedTeamError
 from betfolio.store.bulk import insert_ignore
+from betfolio.store.identity import TeamResolver, UnresolvedTeamError
 from betfolio.store.tables import (
     coverage,
     daily_betting_lines,

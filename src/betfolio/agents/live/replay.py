@@ -3,7 +3,8 @@
 Training samples matches at random; evaluation must instead play each unseen match exactly once, in one batch,
 so the results can be laid on a calendar next to the pre-match backtest. Each match is traded with its own
 budget of 1.0 (the live sleeve splits its capital equally across a day's matches, see
-:mod:`betfolio.agents.evaluation`). Bets are struck, refused and settled by the simulator itself.
+:mod:`betfolio.agents.evaluation`). Bets are struck and refused by the simulator; each is settled on its own
+match's final score by :func:`betfolio.markets.settlement.settle_many`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM
+from betfolio.markets.settlement import settle_many
 from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.features import LIVE_SELECTIONS
+from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.sim.timeline import TimelineBank
+
+_MARKET = np.array([b[0] for b in LIVE_BETS])
+_SELECTION = np.array([b[1] for b in LIVE_BETS])
+_LINE = np.array([np.nan if b[2] is None else b[2] for b in LIVE_BETS])
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +32,7 @@ class LiveBet:
     stake: float  # fraction of the match budget
     odds: float
     payout: float
+    status: str = "lost"  # settlement outcome of the bet on its match's final score
 
 
 @dataclass(slots=True)
@@ -56,7 +63,7 @@ def replay_bank(
     sim = BatchedLiveSim(n, seed=seed, bank=bank, reward=reward, autoreset=True)
     # "Match i in env i" (faults drawn from the seeded sim): the layout the desktop app's replay shows too.
     obs, mask = sim.reset_to(np.arange(n), np.full(n, variant % bank.n_variants))
-    won = sim.tapes.won.copy()
+    full_time = bank.matches.full_time
     staleness = sim.tapes.staleness.mean(axis=1).astype(np.float64)
     volatility = sim.tapes.volatility.mean(axis=1).astype(np.float64)
     policy = LivePolicy(network, n, deterministic=deterministic, seed=seed)
@@ -68,12 +75,17 @@ def replay_bank(
         actions = np.where(active, policy.act(obs, mask), 0)
         obs, _reward, terminated, truncated, mask, info = sim.step(actions)
         placed = np.nonzero(active & (info["stake"] > 0))[0]
-        for row in placed:
-            sel = int(actions[row]) - 1
-            stake, odds = float(info["stake"][row]), float(info["fill_odds"][row])
-            payout = stake * odds if won[row, sel] else 0.0
-            profit[row] += payout - stake
-            bets.append(LiveBet(int(row), minute, LIVE_SELECTIONS[sel], stake, odds, payout))
+        if len(placed):
+            sel = actions[placed] - 1
+            stake, odds = info["stake"][placed].astype(float), info["fill_odds"][placed].astype(float)
+            match = placed  # match i is replayed in env i
+            payout = settle_many(
+                _MARKET[sel], _SELECTION[sel], _LINE[sel], full_time[match, 0], full_time[match, 1], odds, stake
+            )
+            for row, s, st, o, p in zip(placed, sel, stake, odds, payout, strict=True):
+                profit[row] += p - st
+                status = "won" if p > st else ("push" if p == st else "lost")
+                bets.append(LiveBet(int(row), minute, LIVE_SELECTIONS[s], float(st), float(o), float(p), status))
         done = terminated | truncated
         policy.reset(done)
         active &= ~done

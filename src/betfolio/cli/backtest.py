@@ -1,0 +1,159 @@
+"""`betfolio backtest`: a walk-forward backtest of one or more strategies, with JSON results and an HTML report.
+
+Heavy imports live inside the command so `betfolio --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from betfolio.cli.options import JsonFileOption, JsonFlag, echo_err, emit_json, err_console, presentation_console
+
+
+def backtest_command(
+    leagues: Annotated[str, typer.Option("--leagues", help="Comma-separated league codes, e.g. E0,D1.")] = "E0",
+    seasons: Annotated[
+        str, typer.Option("--seasons", help="Season range FIRST:LAST (2019-20:2022-23) or a comma-separated list.")
+    ] = "2019-20:2022-23",
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--strategy",
+            help="Strategy to run (repeatable or comma-separated): no_bet, favourite, model_value, consensus, "
+            "anchored_value; "
+            "parameters as NAME:key=value,… e.g. 'model_value:kelly=0.1,model=poisson'. Default: all four.",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="BETFOLIO_DATABASE_URL", help="Database URL or SQLite path to read (and record to)."
+        ),
+    ] = None,
+    data_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data-dir",
+            help="football-data folder (<season>/<league>.csv), repeatable: every folder is ingested, earlier "
+            "seasons too (model history); into --db if given, else a temporary SQLite.",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+    json_file: JsonFileOption = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the HTML report (and CSV ledger) here.")
+    ] = None,
+    bankroll: Annotated[float, typer.Option(help="Starting bankroll.")] = 1000.0,
+    max_stake: Annotated[float, typer.Option(help="Max stake per bet, fraction of equity.")] = 0.05,
+    max_match_exposure: Annotated[float, typer.Option(help="Max open stake per match, fraction of equity.")] = 0.10,
+    max_daily_exposure: Annotated[float, typer.Option(help="Max open stake per match day, fraction of equity.")] = 0.25,
+    max_drawdown: Annotated[float, typer.Option(help="Stop betting at this drawdown from peak (0 = never).")] = 0.5,
+    models: Annotated[
+        str,
+        typer.Option(
+            help="Models to score against the markets (comma-separated): dixon_coles, poisson, market_anchored."
+        ),
+    ] = "dixon_coles,market_anchored",
+    refit_days: Annotated[float, typer.Option(help="Refit the models every N days.")] = 7.0,
+    workers: Annotated[int, typer.Option(help="Processes for fitting leagues in parallel.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    record: Annotated[bool, typer.Option(help="Store the run and its bets in the database (with --db).")] = True,
+) -> None:
+    """Walk-forward backtest of strategies with an honest report.
+
+    Decisions use only pre-match prices stamped before the decision time and goal models fitted on results
+    known by then; closing prices are used only for CLV and the closing-market benchmark. Matches or bets that
+    cannot be evaluated are counted and listed, never priced at a guess. Exit code 1 if no match was found.
+    """
+    from datetime import timedelta
+
+    from betfolio.backtest.data import parse_seasons
+    from betfolio.backtest.engine import BacktestConfig
+    from betfolio.backtest.report import json_ready
+    from betfolio.backtest.table import forecast_table, paired_table, strategy_table
+    from betfolio.jobs.backtest import (
+        DEFAULT_STRATEGIES,
+        load_data,
+        make_strategies,
+        run_backtest,
+        split_strategy_specs,
+    )
+    from betfolio.risk import RiskLimits
+    from betfolio.store.engine import make_engine
+
+    console = err_console
+    try:
+        league_list = [x.strip() for x in leagues.split(",") if x.strip()]
+        season_list = parse_seasons(seasons)
+        specs = [p for s in (strategy or DEFAULT_STRATEGIES) for p in split_strategy_specs(s)]
+        strategies = make_strategies(specs)
+        limits = RiskLimits(
+            max_stake_fraction=max_stake,
+            max_match_exposure_fraction=max_match_exposure,
+            max_daily_exposure_fraction=max_daily_exposure,
+            max_drawdown=max_drawdown or None,
+        )
+        config = BacktestConfig(
+            initial_bankroll=bankroll,
+            limits=limits,
+            refit_every=timedelta(days=refit_days),
+            evaluate_models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        )
+    except ValueError as exc:
+        echo_err(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    if not league_list:
+        echo_err("error: --leagues is empty")
+        raise typer.Exit(2)
+
+    engine = make_engine(db) if (db or not data_dir) else None
+    try:
+        with console.status("loading matches and odds…"):
+            data, engine_used = load_data(engine, league_list, season_list, data_dir=data_dir)
+    except ValueError as exc:
+        echo_err(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    if not data.matches:
+        echo_err(f"error: no matches for leagues {league_list} in seasons {season_list}")
+        raise typer.Exit(1)
+    console.print(
+        f"{len(data.matches)} matches, {len(data.issues)} data issue(s); running {len(strategies)} strategies"
+    )
+    try:
+        with console.status("walking forward…") as status:
+            outcome = run_backtest(
+                data,
+                specs,
+                config,
+                engine=engine_used,
+                workers=workers,
+                progress=lambda i, n: status.update(f"walking forward… round {i}/{n}"),
+                seed=seed,
+                report_dir=report,
+                record=engine is not None and record,
+                run_config={
+                    "leagues": league_list,
+                    "seasons": season_list,
+                    "strategies": specs,
+                    "source": ", ".join(map(str, data_dir)) if data_dir else "database",
+                },
+            )
+    except ValueError as exc:
+        echo_err(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    summary = outcome.summary
+    assert summary is not None
+    emit_json(json_ready(summary), as_json, json_file)
+    out = presentation_console(as_json, json_file)
+    out.print(strategy_table(summary))
+    if summary["models"]["identical_matches"]:
+        out.print(forecast_table(summary))
+        if summary["models"].get("paired"):
+            out.print(paired_table(summary))
+    for note in summary["not_evaluated"]:
+        console.print(f"[yellow]•[/] {note}")
+    if outcome.report_path is not None:
+        console.print(f"report: {outcome.report_path}")

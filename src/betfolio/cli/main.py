@@ -1,0 +1,79 @@
+"""The `betfolio` command: the root Typer application and where every command group is registered.
+
+Each command group lives in its own module of this package (thin: parse options, call a job or a library
+function, present the result); orchestrations shared with the app and the demo live in `betfolio.jobs`.
+Every sub-command has --help; commands that report numbers accept --json (machine output on stdout).
+The database is chosen with --db or BETFOLIO_DATABASE_URL (default: SQLite in the user data dir).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from betfolio import __version__
+from betfolio.cli.backtest import backtest_command
+from betfolio.cli.bench import bench_app
+from betfolio.cli.config import config_app
+from betfolio.cli.db import db_app
+from betfolio.cli.demo import demo
+from betfolio.cli.desktop import app_command
+from betfolio.cli.ingest import ingest_app
+from betfolio.cli.live import live_command
+from betfolio.cli.options import JsonFileCompatCommand
+from betfolio.cli.paper import paper_command
+from betfolio.cli.parse import parse_command
+from betfolio.cli.predict import predict_command
+from betfolio.cli.serve import serve_command
+from betfolio.cli.train import train_command
+
+app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"betfolio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Betfolio: a football betting portfolio run like a small quant fund."""
+
+
+# Command groups (one module each).
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(bench_app, name="bench")
+app.add_typer(config_app, name="config")
+# Single commands.
+app.command("demo")(demo)
+app.command("parse")(parse_command)
+app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("predict")(predict_command)
+app.command("train", cls=JsonFileCompatCommand)(train_command)
+app.command("app")(app_command)
+app.command("live")(live_command)
+app.command("serve")(serve_command)
+app.command("paper")(paper_command)
+
+
+def main() -> None:
+    from betfolio.store.engine import StoreError
+
+    try:
+        app()
+    except StoreError as exc:  # a database that cannot be used: one line saying which and why, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

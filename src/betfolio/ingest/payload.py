@@ -1,0 +1,390 @@
+"""Writing a mapped provider payload into the store: one payload, one transaction, raw bytes archived.
+
+Shared by every JSON provider. The order inside the transaction matters: leagues and coverage, then teams
+(with their provider ids), fixtures (linked across providers by resolved teams and kick-off time), then what
+hangs off a fixture — odds, live states, statistics/events/lineups delivered on their own, players and
+injuries. A record that cannot be placed (unknown team, fixture never seen) is reported with the reason;
+everything else in the payload still lands, and a failure of the store itself rolls the payload back whole.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from betfolio.canonical import (
+    Coverage,
+    Injury,
+    League,
+    LiveMatchState,
+    Match,
+    MatchStatus,
+    OddsQuote,
+    Player,
+    PlayerSeason,
+    Team,
+)
+from betfolio.providers.base import ParseResult
+from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
+from betfolio.store.identity import (
+    PlayerResolver,
+    TeamResolver,
+    UnresolvedTeamError,
+    find_fixture,
+    link_external,
+)
+from betfolio.store.tables import matches_master
+from betfolio.store.writer import (
+    archive_payload,
+    ensure_leagues,
+    fixture_ids,
+    insert_live_states,
+    insert_quotes,
+    link_fixtures,
+    record_ingest_run,
+    record_provider_status,
+    update_match_parts,
+    upsert_coverage,
+    upsert_matches,
+    upsert_player_season,
+)
+
+
+@dataclass
+class PayloadSummary:
+    provider: str
+    endpoint: str
+    source: str
+    records: int = 0
+    matches: int = 0
+    matches_added: int = 0
+    matches_linked: int = 0
+    quotes: int = 0
+    quotes_added: int = 0
+    live_states_added: int = 0
+    fixture_parts: int = 0
+    players: int = 0
+    injuries: int = 0
+    coverage: int = 0
+    filtered_out: int = 0
+    new_payload: bool = True
+    rejects: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _keep(record: Any, league: str | None, season: str | None) -> bool:
+    rec_league = getattr(record, "league", None)
+    rec_season = getattr(record, "season", None)
+    if league is not None and rec_league is not None and rec_league != league:
+        return False
+    if season is None or rec_season is None:
+        return True
+    # "2023" selects a calendar-year season and the split season starting that year ("2023-24").
+    return rec_season == season or (len(season) == 4 and rec_season.startswith(f"{season}-"))
+
+
+def store_parse_result(
+    engine: Engine,
+    result: ParseResult,
+    content: bytes,
+    *,
+    source: str,
+    params: dict[str, Any] | None = None,
+    league: str | None = None,
+    season: str | None = None,
+    parser_version: str = "1",
+    create_teams: bool = True,
+    results_authority: bool = True,
+) -> PayloadSummary:
+    """Store everything ``result`` holds, atomically, with the raw payload. ``league``/``season`` filter.
+
+    ``results_authority=False`` (odds feeds) links fixtures other providers already stored without touching
+    their status or score."""
+    summary = PayloadSummary(result.provider, result.endpoint, source)
+    summary.rejects = [str(r) for r in result.rejects]
+    summary.skipped = len(result.skipped)
+    records = [r for r in result.records if _keep(r, league, season)]
+    summary.filtered_out = len(result.records) - len(records)
+    summary.records = len(records)
+    started = datetime.now(UTC)
+    with engine.begin() as conn:
+        digest, summary.new_payload = archive_payload(
+            conn, provider=result.provider, endpoint=result.endpoint, source=source, content=content, params=params
+        )
+        _Writer(conn, result.provider, summary, create_teams=create_teams, results_authority=results_authority).write(
+            records
+        )
+        record_ingest_run(
+            conn,
+            provider=result.provider,
+            source=source,
+            sha256=digest,
+            parser_version=parser_version,
+            league=league,
+            season=season,
+            started_at=started,
+            matches=summary.matches,
+            matches_added=summary.matches_added,
+            quotes=summary.quotes,
+            quotes_added=summary.quotes_added,
+            rejected=len(summary.rejects),
+            rejects=summary.rejects + summary.problems,
+        )
+    return summary
+
+
+class _Writer:
+    def __init__(
+        self, conn: Connection, provider: str, summary: PayloadSummary, *, create_teams: bool, results_authority: bool
+    ) -> None:
+        self.conn, self.provider, self.summary, self.create_teams = conn, provider, summary, create_teams
+        self.results_authority = results_authority
+        self.teams = TeamResolver(conn, fuzzy=True)
+        self._players: PlayerResolver | None = None
+        self.match_ids: dict[str, int] = {}
+
+    @property
+    def players(self) -> PlayerResolver:
+        if self._players is None:
+            self._players = PlayerResolver(self.conn)
+        return self._players
+
+    def write(self, records: list[Any]) -> None:
+        by_kind: dict[type, list[Any]] = defaultdict(list)
+        for record in records:
+            by_kind[type(record)].append(record)
+        for league in by_kind[League]:
+            self._league(league.code, league.name, league.country)
+        for cov in by_kind[Coverage]:
+            self._league(cov.league, cov.league, None)
+            upsert_coverage(self.conn, cov)
+            self.summary.coverage += 1
+        self._teams(by_kind[Team])
+        self._matches(by_kind[Match])
+        self._quotes(by_kind[OddsQuote])
+        self._live(by_kind[LiveMatchState])
+        self._parts(by_kind[FixtureStatistics], by_kind[MatchEvent], by_kind[Lineup], by_kind[FixturePlayerStatistics])
+        self._people(by_kind[Player], by_kind[PlayerSeason], by_kind[Injury])
+        for status in by_kind[AccountStatus]:
+            remaining = None
+            if status.requests_limit_day is not None and status.requests_today is not None:
+                remaining = max(0, status.requests_limit_day - status.requests_today)
+            record_provider_status(
+                self.conn, self.provider, circuit_state="closed", succeeded=True, quota_remaining_day=remaining
+            )
+
+    def _league(self, code: str, name: str, country: str | None) -> None:
+        """Catalogue leagues keep their catalogue name; provider-only leagues (``AF-2``) get the provider's."""
+        ensure_leagues(self.conn, [code], provider_names={code: (name, country)})
+
+    # ---------------------------------------------------------------------------------------- teams
+    def _resolve_team(self, name: str) -> int | None:
+        try:
+            return self.teams.resolve(self.provider, name, create=self.create_teams)
+        except UnresolvedTeamError as exc:
+            self.summary.rejects.append(f"{self.provider}: {exc}")
+            return None
+
+    def _teams(self, teams: list[Team]) -> None:
+        links: dict[str, int] = {}
+        for team in teams:
+            team_id = self._resolve_team(team.name)
+            if team_id is not None and team.provider_team_id:
+                links[team.provider_team_id] = team_id
+        link_external(self.conn, self.provider, "team", links)
+
+    # -------------------------------------------------------------------------------------- fixtures
+    def _matches(self, matches: list[Match]) -> None:
+        if not matches:
+            return
+        self.summary.matches = len(matches)
+        for m in matches:
+            name, country = m.detail.get("league_name"), m.detail.get("league_country")
+            self._league(
+                m.league,
+                name if isinstance(name, str) and name else m.league,
+                country if isinstance(country, str) else None,
+            )
+        to_upsert: list[Match] = []
+        team_links: dict[str, int] = {}
+        for m in matches:
+            home, away = self._resolve_team(m.home_team), self._resolve_team(m.away_team)
+            if home is None or away is None:
+                continue
+            for key, team_id in (("home_team_id", home), ("away_team_id", away)):
+                if m.detail.get(key) is not None:
+                    team_links[str(m.detail[key])] = team_id
+            existing = find_fixture(self.conn, m.league, home, away, m.kickoff)
+            if existing is not None and self._keep_existing(existing, m):
+                self.match_ids[m.provider_match_id] = existing
+                link_fixtures(self.conn, {(m.provider, m.provider_match_id): existing})
+                continue
+            to_upsert.append(m)
+        link_external(self.conn, self.provider, "team", team_links)
+        if to_upsert:
+            ids, written = upsert_matches(self.conn, to_upsert, self.teams, create_teams=self.create_teams)
+            self.match_ids.update(ids)
+            self.summary.matches_added += written.matches_added
+            self.summary.rejects.extend(f"{self.provider}: {u}" for u in written.unresolved or [])
+            self.summary.problems.extend(getattr(written, "duplicates", []) or [])
+
+    def _keep_existing(self, match_id: int, m: Match) -> bool:
+        """Whether a fixture already stored (by any provider) must only be linked, not updated.
+
+        Linked, not updated, when: it sits under another calendar day (providers disagree on kick-off time;
+        the natural key is by day), this provider is not an authority on results (odds feeds), or the stored
+        match is final and this record is not (an older snapshot must never un-finish a match).
+        """
+        row = self.conn.execute(
+            select(matches_master.c.match_date, matches_master.c.status, matches_master.c.source_provider).where(
+                matches_master.c.match_id == match_id
+            )
+        ).one()
+        other_provider = row.source_provider != self.provider
+        if other_provider:
+            self.summary.matches_linked += 1
+        if row.match_date != m.kickoff.date():
+            return True
+        if other_provider and not self.results_authority:
+            return True
+        return MatchStatus(row.status).is_final and not m.status.is_final
+
+    def _ids_for(self, provider_ids: set[str]) -> dict[str, int]:
+        missing = provider_ids - self.match_ids.keys()
+        if missing:
+            self.match_ids.update(fixture_ids(self.conn, self.provider, missing))
+        return self.match_ids
+
+    # ------------------------------------------------------------------------------ odds, live states
+    def _quotes(self, quotes: list[OddsQuote]) -> None:
+        if not quotes:
+            return
+        self.summary.quotes = len(quotes)
+        ids = self._ids_for({q.provider_match_id for q in quotes})
+        added, problems = insert_quotes(self.conn, quotes, ids)
+        self.summary.quotes_added += added
+        self.summary.problems.extend(problems)
+
+    def _live(self, states: list[LiveMatchState]) -> None:
+        if not states:
+            return
+        ids = self._ids_for({s.provider_match_id for s in states})
+        added, problems = insert_live_states(self.conn, states, ids)
+        self.summary.live_states_added += added
+        self.summary.problems.extend(problems)
+
+    # ------------------------------------------------------------------------ separately sent parts
+    def _parts(
+        self,
+        stats: list[FixtureStatistics],
+        events: list[MatchEvent],
+        lineups: list[Lineup],
+        player_stats: list[FixturePlayerStatistics],
+    ) -> None:
+        pieces: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"statistics": [], "lineups": [], "events": [], "players": []}
+        )
+        for s in stats:
+            pieces[s.provider_match_id]["statistics"].append(s)
+        for e in events:
+            pieces[e.provider_match_id]["events"].append(e)
+        for lineup in lineups:
+            pieces[lineup.provider_match_id]["lineups"].append(lineup)
+        for p in player_stats:
+            pieces[p.provider_match_id]["players"].append(p)
+        if not pieces:
+            return
+        ids = self._ids_for(set(pieces))
+        for pid, part in pieces.items():
+            match_id = ids.get(pid)
+            if match_id is None:
+                self.summary.problems.append(f"fixture {pid!r} not in the store: its statistics/events/lineups skipped")
+                continue
+            detail = self.conn.execute(
+                select(matches_master.c.detail).where(matches_master.c.match_id == match_id)
+            ).scalar_one()
+            home_id = str((detail or {}).get("home_team_id"))
+            away_id = str((detail or {}).get("away_team_id"))
+
+            def side(record: Any, home_id: str = home_id, away_id: str = away_id) -> str | None:
+                if record.side:
+                    return record.side
+                if record.provider_team_id == home_id:
+                    return "home"
+                return "away" if record.provider_team_id == away_id else None
+
+            statistics: dict[str, dict[str, float]] = {}
+            for s in part["statistics"]:
+                if (where := side(s)) is not None:
+                    statistics[where] = s.statistics
+            lineup_map = {
+                where: lu.model_dump(exclude={"provider", "provider_match_id", "side"})
+                for lu in part["lineups"]
+                if (where := side(lu)) is not None
+            }
+            extra: dict[str, Any] = {}
+            if part["events"]:
+                extra["events"] = [
+                    {**e.model_dump(exclude={"provider", "provider_match_id"}), "side": side(e)} for e in part["events"]
+                ]
+            if part["players"]:
+                extra["player_statistics"] = [p.model_dump(exclude={"provider"}) for p in part["players"]]
+            if update_match_parts(self.conn, match_id, statistics=statistics, lineups=lineup_map, detail=extra):
+                self.summary.fixture_parts += 1
+
+    # --------------------------------------------------------------------------------------- people
+    def _people(self, players: list[Player], seasons: list[PlayerSeason], injuries: list[Injury]) -> None:
+        if not (players or seasons or injuries):
+            return
+        known: dict[str, int] = {}
+        for p in players:
+            known[p.provider_player_id] = self.players.resolve(
+                self.provider,
+                p.provider_player_id,
+                p.name,
+                birth_date=p.birth_date,
+                nationality=p.nationality,
+                position=p.position,
+            )
+            self.summary.players += 1
+        for ps in seasons:
+            player_id = known.get(ps.provider_player_id) or self.players.resolve(
+                self.provider, ps.provider_player_id, ps.name
+            )
+            team_id = self.teams.lookup(self.provider, ps.team) if ps.team else None
+            # A season can span several competitions and clubs (cups, a January move): one block each, keyed
+            # "<league>/<team>" so one never overwrites another.
+            block = f"{ps.league or '?'}/{ps.team or '?'}"
+            upsert_player_season(
+                self.conn,
+                player_id,
+                ps.season,
+                team_id=team_id,
+                league=ps.league,
+                performance={block: {"provider": ps.provider, **ps.performance}},
+            )
+        for inj in injuries:
+            if inj.season is None:
+                self.summary.problems.append(f"injury of {inj.player_name!r} has no season: skipped")
+                continue
+            player_id = self.players.resolve(self.provider, inj.provider_player_id, inj.player_name)
+            team_id = self.teams.lookup(self.provider, inj.team) if inj.team else None
+            report = {
+                "type": inj.injury_type,
+                "reason": inj.reason,
+                "date": inj.on_date.isoformat() if inj.on_date else None,
+                "fixture": inj.provider_match_id,
+                "provider": inj.provider,
+            }
+            upsert_player_season(
+                self.conn, player_id, inj.season, team_id=team_id, league=inj.league, injuries=[report]
+            )
+            self.summary.injuries += 1

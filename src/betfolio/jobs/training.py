@@ -1,0 +1,355 @@
+"""The whole HRL job: train the workers on past seasons, evaluate everything on later unseen seasons.
+
+Used by ``betfolio train --agent hrl`` and by the demo stage. Steps:
+
+1. split seasons: training seasons strictly before evaluation seasons (refused otherwise — evaluating on a
+   season the agents trained on would flatter them);
+2. train the live worker (PPO) with the mission reward and, for the reward ablation, with log-wealth growth;
+   train the tabular-Q and DQN pre-match workers — all on the training seasons only;
+3. evaluate (:mod:`betfolio.agents.evaluation`): baselines and pre-match workers through the walk-forward
+   backtest, the live workers by replaying every unseen match once, the HRL portfolio via the UCB manager;
+4. print the comparison table and the computed verdict; write ``evaluation.json`` in the run directory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from betfolio.agents.manager import ManagerConfig, UCBVariant
+from betfolio.agents.training import (
+    LiveSettings,
+    PrematchSettings,
+    RunDir,
+    build_timelines,
+    load_training_matches,
+    train_live,
+    train_prematch_dqn,
+    train_prematch_q,
+)
+from betfolio.jobs.results import json_safe
+
+
+@dataclass
+class HRLSettings:
+    leagues: Sequence[str] | None = None
+    train_seasons: Sequence[str] | None = None  # default: every season before the evaluation seasons
+    eval_seasons: Sequence[str] | None = None  # default: the latest season in the store
+    live_steps: int = 300_000
+    n_envs: int = 256
+    q_episodes: int = 30
+    dqn_steps: int = 20_000
+    seed: int = 1
+    ablation: bool = True  # also train the live worker on log-wealth growth
+    hrl_prematch: str = "prematch-q"  # which pre-match worker the manager runs
+    manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
+    refit_every_days: int = 14
+    resume: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["manager"] = {**asdict(self.manager), "variant": self.manager.variant.value}
+        return data
+
+
+def available_seasons(engine: Engine, leagues: Sequence[str] | None) -> list[str]:
+    """Seasons with at least one finished match with a result — a season of fixtures only (e.g. from a live
+    provider) can be neither trained on nor evaluated."""
+    from sqlalchemy import select
+
+    from betfolio.canonical.enums import MatchStatus
+    from betfolio.store.tables import matches_master as mm
+
+    stmt = (
+        select(mm.c.season)
+        .where(
+            mm.c.status.in_([MatchStatus.FINISHED.value, MatchStatus.AWARDED.value]),
+            mm.c.home_goals.is_not(None),
+            mm.c.away_goals.is_not(None),
+        )
+        .distinct()
+    )
+    if leagues:
+        stmt = stmt.where(mm.c.league.in_(list(leagues)))
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(stmt))
+
+
+def split_seasons(engine: Engine, settings: HRLSettings) -> tuple[list[str], list[str]]:
+    seasons = available_seasons(engine, settings.leagues)
+    if len(seasons) < 2 and not (settings.train_seasons and settings.eval_seasons):
+        raise ValueError(
+            f"walk-forward evaluation needs at least two seasons with results in the store, found {seasons or 'none'} "
+            "(ingest more seasons, e.g. `betfolio ingest football-data …`)"
+        )
+    eval_seasons = list(settings.eval_seasons or seasons[-1:])
+    train = list(settings.train_seasons or [s for s in seasons if s < min(eval_seasons)])
+    missing = [s for s in (*train, *eval_seasons) if s not in seasons]
+    if missing:
+        raise ValueError(f"season(s) {missing} not in the store with results (available: {', '.join(seasons)})")
+    if not train:
+        raise ValueError(f"no training season before the evaluation seasons {eval_seasons}")
+    if max(train) >= min(eval_seasons):
+        raise ValueError(
+            f"training seasons {train} must all precede the evaluation seasons {eval_seasons} (no look-ahead)"
+        )
+    return train, eval_seasons
+
+
+def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console) -> dict[str, Any]:
+    """Train on the training seasons, evaluate on the evaluation seasons; returns the JSON-ready report."""
+    from betfolio.agents.evaluation import (
+        BASELINES,
+        SeasonWindow,
+        eval_days,
+        portfolio_metrics,
+        run_manager,
+        sleeve_from_backtest,
+        sleeve_from_replay,
+        sleeve_metrics,
+        verdict,
+        window_runs,
+    )
+    from betfolio.agents.ledger import record_hrl_run
+    from betfolio.agents.live.replay import replay_bank
+    from betfolio.agents.prematch.strategy import PrematchAgentStrategy
+    from betfolio.backtest.engine import BacktestConfig
+    from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
+    from betfolio.jobs.backtest import load_data, run_backtest
+    from betfolio.sim.envs import PREMATCH_STAKES
+
+    train_seasons, eval_seasons = split_seasons(engine, settings)
+    leagues = list(settings.leagues) if settings.leagues else None
+    run.write_manifest(settings.as_dict() | {"train": train_seasons, "eval": eval_seasons})
+    console.print(
+        f"training on {', '.join(train_seasons)}; evaluating on {', '.join(eval_seasons)} "
+        f"(leagues: {', '.join(leagues) if leagues else 'all'}); run directory {run.path}"
+    )
+    train_ms = load_training_matches(engine, leagues, train_seasons)
+    bank = build_timelines(train_ms, settings.seed)
+    rewards = ["mission", "log_wealth"] if settings.ablation else ["mission"]
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    live_nets: dict[str, Any] = {}
+    histories: dict[str, Any] = {}
+    with Progress(*columns, console=console, transient=False) as progress:
+        for reward in rewards:
+            tag = "live" if reward == "mission" else f"live-{reward.replace('_', '-')}"
+            task = progress.add_task(tag, total=settings.live_steps)
+
+            def update(done: float, total: float, text: str, task: Any = task) -> None:
+                progress.update(task, completed=done, total=total, description=text)
+
+            live_nets[reward], histories[tag] = train_live(
+                bank,
+                run,
+                LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed),
+                resume=settings.resume,
+                progress=update,
+                tag=tag,
+            )
+        q_agents: dict[str, Any] = {}
+        for reward in rewards:
+            tag = "prematch-q" if reward == "mission" else f"prematch-q-{reward.replace('_', '-')}"
+            task_q = progress.add_task(tag, total=settings.q_episodes)
+            q_agents[reward], histories[tag] = train_prematch_q(
+                train_ms,
+                run,
+                PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed),
+                resume=settings.resume,
+                progress=lambda d, t, x, task_q=task_q: progress.update(task_q, completed=d, total=t, description=x),
+                tag=tag,
+            )
+        task_d = progress.add_task("prematch-dqn", total=settings.dqn_steps)
+        dqn, histories["prematch-dqn"] = train_prematch_dqn(
+            train_ms,
+            run,
+            PrematchSettings(timesteps=settings.dqn_steps, reward="mission", seed=settings.seed),
+            resume=settings.resume,
+            progress=lambda d, t, x: progress.update(task_d, completed=d, total=t, description=x),
+        )
+
+        # --- evaluation -----------------------------------------------------------------------------------
+        window = frozenset(eval_seasons)
+        strategies = [
+            SeasonWindow(s, window)
+            for s in (NoBet(), FavouriteFlat(), ModelValue(kelly=0.1), MarketConsensus(alpha=0.02))
+        ]
+        strategies += [
+            PrematchAgentStrategy(q_name(r), lambda o, m, a=agent: a.act(o, m), PREMATCH_STAKES, window)
+            for r, agent in q_agents.items()
+        ]
+        strategies.append(PrematchAgentStrategy("prematch-dqn", lambda o, m: dqn.act(o, m), PREMATCH_STAKES, window))
+        data, _ = load_data(engine, leagues, [*train_seasons, *eval_seasons])
+        task_b = progress.add_task("walk-forward backtest", total=1)
+        config = BacktestConfig(refit_every=timedelta(days=settings.refit_every_days))
+        result = run_backtest(
+            data,
+            strategies,
+            config,
+            progress=lambda i, n: progress.update(task_b, completed=i, total=n),
+            summarise=False,
+        ).result
+        eval_ms = load_training_matches(engine, leagues, eval_seasons)
+        eval_bank = build_timelines(eval_ms, settings.seed + 1, n_variants=1)
+        task_r = progress.add_task("live replay of unseen matches", total=len(rewards))
+        replays = {}
+        for i, reward in enumerate(rewards):
+            replays[reward] = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
+            progress.update(task_r, completed=i + 1)
+
+    start = min(m.kickoff for m in data.matches if m.season in window)
+    q_names = [q_name(r) for r in rewards]
+    names = [*BASELINES, *q_names, "prematch-dqn"]
+    rows = window_runs(result, names, start, seed=settings.seed)
+    initial = config.initial_bankroll
+    pre_sleeves = {
+        n: sleeve_from_backtest(n, result.strategies[n].bets, initial) for n in ("prematch-q", "prematch-dqn")
+    }
+    for s in pre_sleeves.values():
+        s.bets = [b for b in s.bets if b.day >= start.date()]
+    live_sleeves = {
+        r: sleeve_from_replay(f"live ({r})", replays[r], eval_ms.kickoff, eval_ms.match_id) for r in rewards
+    }
+    days = eval_days(start, *[[b.day for b in s.bets] for s in (*pre_sleeves.values(), *live_sleeves.values())],
+                     [d.astype("datetime64[D]").item() for d in eval_ms.kickoff])  # fmt: skip
+    for sleeve in live_sleeves.values():
+        rows[sleeve.name] = sleeve_metrics(sleeve, initial, days, settings.seed)
+    hrl_sleeves = {"prematch": pre_sleeves[settings.hrl_prematch], "live": live_sleeves["mission"]}
+    shares, trace = run_manager(
+        hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
+    )
+    rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
+    run_id = record_hrl_run(
+        engine,
+        hrl_sleeves,
+        shares,
+        initial,
+        days,
+        name=f"hrl {run.path.name} · eval {', '.join(eval_seasons)}",
+        config={"train_seasons": train_seasons, "eval_seasons": eval_seasons, "settings": settings.as_dict()},
+        metrics=rows["hrl"],
+    )
+    _write_manager_log(run.path / "manager.csv", trace.days)
+    agents = [*q_names, "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
+    lines = verdict(rows, agents)
+    summary = {
+        "train_seasons": train_seasons,
+        "eval_seasons": eval_seasons,
+        "leagues": leagues or data.leagues,
+        "settings": settings.as_dict(),
+        "strategies": rows,
+        "verdict": lines,
+        "manager": {"leads": trace.leads, "mean_shares": trace.mean_shares, "final_indices": trace.final_indices},
+        "training": {k: v[-1] if v else None for k, v in histories.items()},
+        "reward_ablation": {
+            r: {
+                "live": {
+                    "final_training_return": (histories["live" if r == "mission" else "live-log-wealth"] or [{}])[
+                        -1
+                    ].get("episode_return_mean"),
+                    "eval": rows[live_sleeves[r].name],
+                },
+                "prematch-q": {"eval": rows[q_name(r)]},
+            }
+            for r in rewards
+        },
+        "run_dir": str(run.path),
+        "run_id": run_id,
+    }
+    print_report(summary, console)
+    (run.path / "evaluation.json").write_text(json.dumps(json_safe(summary), indent=2, default=str))
+    return json_safe(summary)
+
+
+def _progress(console: Console) -> Progress:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=console)
+
+
+def train_single(
+    agent: str, engine: Engine, settings: HRLSettings, run: RunDir, reward: str, console: Console
+) -> dict[str, Any]:
+    """One worker (``live``, ``prematch-q`` or ``prematch-dqn``) on the training seasons; returns its last log row.
+
+    Without explicit training seasons the latest season is held out, so a later ``--agent hrl`` evaluation on
+    it stays honest.
+    """
+    train = list(settings.train_seasons) if settings.train_seasons else split_seasons(engine, settings)[0]
+    run.write_manifest(settings.as_dict() | {"agent": agent, "reward": reward, "train": train})
+    console.print(f"training {agent} on {', '.join(train)} with the {reward} reward → {run.path}")
+    matches = load_training_matches(engine, settings.leagues, train)
+    with _progress(console) as progress:
+        task = progress.add_task(agent, total=1)
+
+        def update(done: float, total: float, text: str) -> None:
+            progress.update(task, completed=done, total=total, description=text)
+
+        if agent == "live":
+            bank = build_timelines(matches, settings.seed)
+            live = LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed)
+            history = train_live(bank, run, live, resume=settings.resume, progress=update)[1]
+        elif agent == "prematch-q":
+            pre = PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed)
+            history = train_prematch_q(matches, run, pre, resume=settings.resume, progress=update)[1]
+        elif agent == "prematch-dqn":
+            pre = PrematchSettings(timesteps=settings.dqn_steps, reward=reward, seed=settings.seed)
+            history = train_prematch_dqn(matches, run, pre, resume=settings.resume, progress=update)[1]
+        else:
+            raise ValueError(f"unknown agent {agent!r}")
+    last = history[-1] if history else {}
+    console.print(f"done: {len(history)} log rows; checkpoint {run.checkpoint(agent)}; last: {last}")
+    return {"agent": agent, "train_seasons": train, "run_dir": str(run.path), "log_rows": len(history), "last": last}
+
+
+def q_name(reward: str) -> str:
+    """Strategy name of the tabular-Q worker trained with ``reward`` (the mission reward is the default)."""
+    return "prematch-q" if reward == "mission" else f"prematch-q ({reward})"
+
+
+def _write_manager_log(path: Path, days: list[dict[str, Any]]) -> None:
+    """The manager's day-by-day decisions (state, UCB indices, shares, portfolio equity) for inspection."""
+    import csv
+
+    if not days:
+        return
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(days[0]))
+        writer.writeheader()
+        writer.writerows(days)
+
+
+def print_report(summary: dict[str, Any], console: Console) -> None:
+    from betfolio.backtest.table import strategy_table
+
+    title = (
+        f"Agents vs baselines — trained on {', '.join(summary['train_seasons'])}, "
+        f"evaluated on unseen {', '.join(summary['eval_seasons'])}"
+    )
+    console.print(strategy_table(summary, title=title))
+    leads = summary["manager"]["leads"]
+    shares = summary["manager"]["mean_shares"]
+    console.print(
+        "HRL manager: lead worker on "
+        + ", ".join(f"{w} {n} days (mean share {shares[w]:.0%})" for w, n in leads.items())
+    )
+    for line in summary["verdict"]:
+        console.print(f"[bold]•[/bold] {line}")
+    console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")

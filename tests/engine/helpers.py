@@ -1,0 +1,40 @@
+"""Hand-built matches for engine tests: every price and result known in advance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from betfolio.backtest.data import MarketQuotes, MatchRecord
+
+T0 = datetime(2022, 8, 5, 16, 0, tzinfo=UTC)
+
+
+def match(
+    mid: int,
+    score: tuple[int, int] | None,
+    *,
+    day: int = 0,
+    hour: int = 22,
+    odds: tuple[float, float, float] = (1.8, 3.6, 4.5),
+    status: str = "finished",
+) -> MatchRecord:
+    kickoff = T0 + timedelta(days=day, hours=hour)
+    m = MatchRecord(
+        match_id=mid,
+        league="E0",
+        season="2022-23",
+        match_date=kickoff.date(),
+        kickoff=kickoff,
+        home=f"H{mid}",
+        away=f"A{mid}",
+        status=status,
+        home_goals=None if score is None else score[0],
+        away_goals=None if score is None else score[1],
+        decision_at=T0 + timedelta(days=day),
+    )
+    m.prematch[("1x2", None)] = MarketQuotes(
+        "1x2", None, ("bet365", "market_max"), np.array([odds, np.array(odds) + 1.0])
+    )
+    return m

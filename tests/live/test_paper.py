@@ -1,0 +1,169 @@
+"""The paper trader on the real Redis stream, a real store and a really trained live worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from betfolio.live import paper as paper_module
+from betfolio.live.paper import PaperConfig, PaperTrader, load_run
+from betfolio.live.stream import StreamConsumer
+from betfolio.markets.settlement import settle
+from betfolio.store.engine import make_engine
+from betfolio.store.tables import bet_ledger, matches_master, runs
+from tests.conftest import REDIS_URL
+from tests.live.feed import PROVIDER, link_matches, match_states, publish
+
+STREAM = f"betfolio:live:{PROVIDER}"
+
+
+def _trader(engine: Engine, client: object, run: Path, **options: object) -> PaperTrader:
+    network, manager, _ = load_run(run)
+    config = PaperConfig(run, provider=PROVIDER, policy="sample", **options)  # type: ignore[arg-type]
+    return PaperTrader(engine, client, network, manager, config)
+
+
+def _bets(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(bet_ledger).order_by(bet_ledger.c.bet_id)).mappings()]
+
+
+def test_trades_the_stream_into_the_ledger_and_settles(season_engine: Engine, redis_client: object,
+                                                       trained_run: Path) -> None:  # fmt: skip
+    matches = link_matches(season_engine, 12)
+    states = match_states(matches)
+    publish(redis_client, states)
+    redis_client.xadd(STREAM, {"state": b'{"minute": "soon"'})  # type: ignore[attr-defined]
+    redis_client.xadd(STREAM, {"other": b"x"})  # type: ignore[attr-defined]
+    publish(redis_client, match_states([(987654321, 0, 0)])[:1])  # a fixture nobody linked
+    summary = _trader(season_engine, redis_client, trained_run).run(duration=240, until_idle=True)
+
+    assert set(summary) >= {"states_read", "decisions", "bets", "skipped", "latency_ms"}
+    assert set(summary["latency_ms"]) == {"p50", "p99"}
+    assert summary["states_read"] == len(states) + 3
+    assert summary["skipped"]["malformed"] == 2 and summary["skipped"]["unknown_match"] == 1
+    assert summary["skipped"]["final_state"] == len(matches)
+    assert summary["decisions"] == 90 * len(matches)
+    assert summary["bets"] > 0, summary
+    consumer = StreamConsumer(redis_client, STREAM, "paper", "probe")
+    assert consumer.pending() == 0  # malformed and unknown entries were acknowledged too
+
+    bets = _bets(season_engine)
+    assert len(bets) == summary["bets"]
+    assert len({(b["match_id"], b["detail"]["minute"]) for b in bets}) == len(bets)  # one bet per match-minute
+    finals = {m: (h, a) for m, h, a in matches}
+    for bet in bets:
+        assert bet["status"] != "open" and bet["in_play"]
+        expected = settle(bet["market"], bet["selection"], bet["line"], *finals[bet["match_id"]])
+        assert bet["payout"] == pytest.approx(expected.payout(bet["stake"], bet["odds"]))
+        assert bet["stake"] <= 0.05 * 1000.0 + 1e-9  # the risk chain's stake cap
+    with season_engine.connect() as conn:
+        run = conn.execute(select(runs).where(runs.c.kind == "paper")).mappings().one()
+    assert run["status"] == "finished" and run["metrics"]["bets"] == summary["bets"]
+
+
+def test_a_redelivered_batch_adds_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
+    """Committed but not acknowledged (killed in between): the same entries come again to a fresh trader."""
+    publish(redis_client, match_states(link_matches(season_engine, 6))[: 6 * 80])
+    first = _trader(season_engine, redis_client, trained_run)
+    first.consumer.ensure_group()
+    entries = first.consumer.read(count=10_000)
+    first.process(entries, time.perf_counter())
+    placed = _bets(season_engine)
+    assert placed, "the sampled policy bets on some of 480 states"
+
+    again = _trader(season_engine, redis_client, trained_run)  # books rebuilt from the ledger
+    assert again.bank.open_stake == pytest.approx(sum(b["stake"] for b in placed))
+    again.process(entries, time.perf_counter())
+    assert _bets(season_engine) == placed
+    assert again.summary.skipped["already_decided"] + again.summary.skipped.get("risk_daily_exposure", 0) > 0
+
+
+def test_stale_data_places_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
+    publish(redis_client, match_states(link_matches(season_engine, 4), staleness=120.0)[: 4 * 60])
+    summary = _trader(season_engine, redis_client, trained_run, max_staleness=30.0).run(duration=120, until_idle=True)
+    assert summary["bets"] == 0 and summary["decisions"] == 240
+    assert summary["skipped"]["stale"] > 0
+    assert _bets(season_engine) == []
+
+
+def test_open_bets_settle_from_the_store(season_engine: Engine, redis_client: object, trained_run: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    matches = link_matches(season_engine, 6)
+    publish(redis_client, [s for s in match_states(matches) if s.status.value == "in_play" and s.minute <= 70])
+    trader = _trader(season_engine, redis_client, trained_run)
+    monkeypatch.setattr(paper_module, "SETTLE_FROM_STORE_SECONDS", 1e9)
+    trader.run(duration=120, until_idle=True)
+    assert trader.open_bets and all(b["status"] == "open" for b in _bets(season_engine))
+    monkeypatch.setattr(paper_module, "SETTLE_FROM_STORE_SECONDS", 0.0)  # the results are in the store (real E0)
+    trader.run(duration=30, until_idle=True)
+    assert not trader.open_bets
+    with season_engine.connect() as conn:
+        results = {r[0]: (r[1], r[2]) for r in conn.execute(
+            select(matches_master.c.match_id, matches_master.c.home_goals, matches_master.c.away_goals))}  # fmt: skip
+    for bet in _bets(season_engine):
+        expected = settle(bet["market"], bet["selection"], bet["line"], *results[bet["match_id"]])
+        assert bet["status"] == expected.outcome.value
+
+
+def _ledger_count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(bet_ledger)).scalar_one())
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_path: Path, redis_client: object,
+                                                         trained_run: Path) -> None:  # fmt: skip
+    store = tmp_path / "store.sqlite"
+    store.write_bytes(season_db.read_bytes())
+    url = f"sqlite:///{store}"
+    engine = make_engine(url)
+    matches = link_matches(engine, 30)
+    states = match_states(matches)
+    publish(redis_client, states)
+    command = [
+        sys.executable, "-m", "betfolio.cli", "paper", "--redis", REDIS_URL, "--db", url, "--run", str(trained_run),
+        "--provider", PROVIDER, "--policy", "sample", "--consumer", "trader-1", "--json",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.Popen([*command, "--duration", "300"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 240
+    while _ledger_count(url) == 0 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    consumer = StreamConsumer(redis_client, STREAM, "paper", "probe")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(30)
+    before = _bets(engine)
+    assert before, "the first trader committed bets before it was killed"
+    group = {g["name"].decode(): g for g in redis_client.xinfo_groups(STREAM)}["paper"]  # type: ignore[attr-defined]
+    assert group["entries-read"] < len(states), "killed mid-stream, not after the end"
+
+    second = subprocess.run(
+        [*command, "--duration", "240", "--until-idle"], capture_output=True, text=True, env=env, timeout=400
+    )
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    after = _bets(engine)
+    assert {b["bet_id"] for b in before} <= {b["bet_id"] for b in after}  # nothing committed was lost
+    keys = Counter((b["match_id"], b["detail"]["minute"]) for b in after)
+    assert max(keys.values()) == 1  # no duplicate decision
+    assert len(after) == len(before) + summary["bets"]
+    assert consumer.pending() == 0
+    group = {g["name"].decode(): g for g in redis_client.xinfo_groups(STREAM)}["paper"]  # type: ignore[attr-defined]
+    assert group["entries-read"] == len(states) and group["lag"] == 0  # every state was read
+    assert all(b["status"] != "open" for b in after)  # the final states (or the store) settled everything
+    engine.dispose()
