@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -64,18 +64,6 @@ class RatingParams:
     league_alpha: float = 0.01
     league_prior_home_adv: float = 0.35
     newcomer_shrink: float = 0.5
-
-
-class ResultLike(Protocol):
-    """What an update needs to know about a finished match."""
-
-    league: str
-    season: str
-    kickoff: datetime
-    home: str
-    away: str
-    home_goals: int | None
-    away_goals: int | None
 
 
 @dataclass(slots=True)
@@ -234,35 +222,20 @@ class Ratings:
         if team is not None and team.league == league:
             if team.season == season:
                 return team
-            return _Team(
-                team.elo,
-                team.pi_home,
-                team.pi_away,
-                league,
-                season,
-                team.last_played,
-                team.shots_n,
-                team.xg_for,
-                team.xg_against,
-                newcomer=False,
-            )
+            return replace(team, season=season, newcomer=False)
         elo, pi_h, pi_a = self._league_prior(league, name)
         if team is None:
             return _Team(elo, pi_h, pi_a, league, season, newcomer=True)
         s = self.params.newcomer_shrink
-        return _Team(
-            s * elo + (1.0 - s) * team.elo,
-            s * pi_h + (1.0 - s) * team.pi_home,
-            s * pi_a + (1.0 - s) * team.pi_away,
-            league,
-            season,
-            team.last_played,
-            team.shots_n,
-            team.xg_for,
-            team.xg_against,
+        return replace(
+            team,
+            elo=s * elo + (1.0 - s) * team.elo,
+            pi_home=s * pi_h + (1.0 - s) * team.pi_home,
+            pi_away=s * pi_a + (1.0 - s) * team.pi_away,
+            league=league,
+            season=season,
             newcomer=True,
         )
-
 
 def _pi_goals(rating: float, base: float, c: float) -> float:
     """Expected goal-difference contribution of a pi-rating: sign(R)·(b^(|R|/c) − 1)."""
@@ -283,26 +256,6 @@ def match_shots(statistics: Mapping[str, Any] | None) -> tuple[float, float, flo
         return None
     hs, as_ = home.get("shots", hst), away.get("shots", ast)
     return float(hs), float(hst), float(as_), float(ast)
-
-
-class FixtureLike(Protocol):
-    match_id: int
-    league: str
-    season: str
-    kickoff: datetime
-    home: str
-    away: str
-    home_goals: int | None
-    away_goals: int | None
-
-    @property
-    def decision_at(self) -> datetime | None: ...
-
-    @property
-    def result_at(self) -> datetime: ...
-
-    @property
-    def has_result(self) -> bool: ...
 
 
 @dataclass
