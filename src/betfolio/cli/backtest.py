@@ -30,7 +30,8 @@ def backtest_command(
         list[str] | None,
         typer.Option(
             "--strategy",
-            help="Strategy to run (repeatable or comma-separated): no_bet, favourite, model_value, consensus; "
+            help="Strategy to run (repeatable or comma-separated): no_bet, favourite, model_value, consensus, "
+            "anchored_value; "
             "parameters as NAME:key=value,… e.g. 'model_value:kelly=0.1,model=poisson'. Default: all four.",
         ),
     ] = None,
@@ -59,8 +60,11 @@ def backtest_command(
     max_daily_exposure: Annotated[float, typer.Option(help="Max open stake per match day, fraction of equity.")] = 0.25,
     max_drawdown: Annotated[float, typer.Option(help="Stop betting at this drawdown from peak (0 = never).")] = 0.5,
     models: Annotated[
-        str, typer.Option(help="Goal models to score against the markets (comma-separated): dixon_coles, poisson.")
-    ] = "dixon_coles",
+        str,
+        typer.Option(
+            help="Models to score against the markets (comma-separated): dixon_coles, poisson, market_anchored."
+        ),
+    ] = "dixon_coles,market_anchored",
     refit_days: Annotated[float, typer.Option(help="Refit the models every N days.")] = 7.0,
     workers: Annotated[int, typer.Option(help="Processes for fitting leagues in parallel.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
@@ -83,7 +87,7 @@ def backtest_command(
 
     from betfolio.backtest.engine import BacktestConfig
     from betfolio.backtest.report import json_ready
-    from betfolio.backtest.table import forecast_table, strategy_table
+    from betfolio.backtest.table import forecast_table, paired_table, strategy_table
     from betfolio.jobs.backtest import (
         DEFAULT_STRATEGIES,
         load_data,
@@ -167,6 +171,8 @@ def backtest_command(
     out.print(strategy_table(summary))
     if summary["models"]["identical_matches"]:
         out.print(forecast_table(summary))
+        if summary["models"].get("paired"):
+            out.print(paired_table(summary))
     for note in summary["not_evaluated"]:
         console.print(f"[yellow]•[/] {note}")
     if outcome.report_path is not None:
