@@ -232,9 +232,12 @@ def test_each_service_command_runs_natively_with_the_secrets_layout(
             assert httpx.get(f"{base}/v1/fixtures", headers={"Authorization": f"Bearer {token}"}).json() == []
         folder = recorded_dir()
         assert folder is not None
-        with serve(folder / "api_football") as standin, _native(
-            "poller", secrets, tmp_path, replace, {"BETFOLIO_API_FOOTBALL_BASE_URL": standin.api_football_url}
-        ) as (poller, info):
+        with (
+            serve(folder / "api_football") as standin,
+            _native(
+                "poller", secrets, tmp_path, replace, {"BETFOLIO_API_FOOTBALL_BASE_URL": standin.api_football_url}
+            ) as (poller, info),
+        ):
             _healthy(poller, info["healthcheck"], info["env"])
             deadline = time.monotonic() + 60
             while "betfolio_polls_total{" not in (text := httpx.get(f"http://127.0.0.1:{ports['9102']}/metrics").text):
@@ -264,7 +267,7 @@ def test_real_prometheus_scrapes_a_live_paper_trader(season_db: Path, redis_clie
     from betfolio.store.engine import make_engine
 
     engine = make_engine(url)
-    publish(redis_client, match_states(link_matches(engine, 5))[:5 * 30])
+    publish(redis_client, match_states(link_matches(engine, 5))[: 5 * 30])
     engine.dispose()
     metrics_port, prom_port = _free_port(), _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
