@@ -135,6 +135,8 @@ class MatchRecord:
     decision_at: datetime | None = None
     prematch: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
     closing: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
+    #: Canonical match statistics (``{"home": {...}, "away": {...}}``): post-match, for ratings once the result is in.
+    statistics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def result_at(self) -> datetime:
@@ -393,6 +395,7 @@ def _record(row: Any) -> MatchRecord:
         status=row["status"],
         home_goals=row["home_goals"],
         away_goals=row["away_goals"],
+        statistics=row["statistics"] or {},
     )
 
 

@@ -14,7 +14,12 @@ The mission (MISSION.md §5) prescribes::
 tiny (a won bet at volatility 0.001 is worth millions) and returns NaN when there is no history yet, so the
 environments use :func:`mission_reward`, the same formula behind documented guards (:class:`MissionGuards`):
 
-* the volatility × risk denominator is floored at ``vol_risk_floor`` (NaN counts as the floor);
+* the ROI is divided by the bet's return volatility alone, floored at ``vol_risk_floor`` (NaN counts as the
+  floor) — a per-bet Sharpe ratio, linear in the bet's outcome. Dividing by ``risk_score`` too (the share of
+  the allowed exposure used) pays the smallest bets the most; at 1 % stakes the floor and the clip then bind
+  and turn the reward into a binary win/loss signal that ranked backing favourites (ROI −2.1 %, mean reward
+  +0.135) above longshots (ROI +1.8 %, −5.39). ``divide_by_risk_score=True`` restores the mission's
+  denominator (floored), for comparison; :func:`mission_reward_exact` keeps the formula verbatim;
 * ``risk_adjusted_roi`` is clipped to ``±roi_clip`` and the final reward to ``±reward_clip``;
 * no stake means ``roi = 0`` (the exact formula would divide a payout by 1e-6);
 * no betting history yet (no last-10 win rate or no average odds) means no performance bonus, and the
@@ -80,6 +85,7 @@ class MissionGuards:
     reward_clip: float = 20.0
     min_avg_odds: float = 1.01
     max_staleness_seconds: float = 3600.0
+    divide_by_risk_score: bool = False  # the mission's vol × risk denominator (see the module docstring)
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.k_b <= 0.3:
@@ -133,7 +139,9 @@ def mission_components(
         roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
         roi = np.where(np.isfinite(roi), roi, np.sign(np.nan_to_num(roi)) * 1e12)
     with np.errstate(over="ignore", invalid="ignore"):  # inf·0 and overflow are cleaned on the next line
-        product = np.asarray(market_volatility, dtype=np.float64) * np.asarray(risk_score, dtype=np.float64)
+        product = np.asarray(market_volatility, dtype=np.float64)
+        if guards.divide_by_risk_score:
+            product = product * np.asarray(risk_score, dtype=np.float64)
     denom = np.maximum(_clean(product, guards.vol_risk_floor), 0.0)
     denom = np.maximum(denom, guards.vol_risk_floor) + 1e-6
     risk_adjusted = np.clip(roi / denom, -guards.roi_clip, guards.roi_clip)

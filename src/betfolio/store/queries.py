@@ -242,6 +242,7 @@ def league_names(conn: Connection) -> dict[str, str]:
     """League code → display name."""
     return dict(conn.execute(select(leagues.c.code, leagues.c.name)).all())  # type: ignore[arg-type]
 
+
 # -- live reads: the adapter service, the paper trader and the app's Live page -------------------------------------
 
 
