@@ -12,17 +12,7 @@ from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import DbOption, echo_err
-
-RedisOption = Annotated[
-    str | None,
-    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
-]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    echo_err(f"error: {message}")
-    raise typer.Exit(code)
+from betfolio.cli.options import DbOption, fail
 
 
 def paper_command(
@@ -74,7 +64,7 @@ def paper_command(
         )
         trader = PaperTrader.open(engine, redis_url, config)
     except (SecretError, ConfigError, CheckpointError, ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     serve_metrics(metrics_port, metrics_host)
     log = None if as_json else (lambda line: print(line, file=sys.stderr))
     summary = trader.run(duration=duration, log=log, until_idle=until_idle)

@@ -12,17 +12,7 @@ from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import DbOption, echo_err
-
-RedisOption = Annotated[
-    str | None,
-    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
-]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    echo_err(f"error: {message}")
-    raise typer.Exit(code)
+from betfolio.cli.options import DbOption, RedisOption, fail
 
 
 def serve_command(
@@ -53,7 +43,7 @@ def serve_command(
         check_bind(host, token.value if token else None)
         engine = make_engine(db)
     except (SecretError, ConfigError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     redis_client = None
     if redis_url:
         import redis
