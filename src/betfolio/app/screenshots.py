@@ -38,16 +38,20 @@ def _stage(window: Any, record: bool) -> None:
 
     context = window.context
     control = TaskControl(lambda _value, _message: None)
-    if record:
-        _provider_drill(context.engine)
-        _hrl_evaluation(context.engine)
-        context.data_changed.emit()
+    # Chosen before the providers' drill, which adds a later season's fixtures without results or prices.
     with context.engine.connect() as conn:
         leagues = match_filter_choices(conn).leagues
         league = "E0" if "E0" in leagues else leagues[0]
         season = league_seasons(conn, league)[-1]
         # The replayed matchday: the last one of that league season (it has results and pre-match prices).
         last_day = last_match_date(conn, league, season)
+    if record:
+        # The HRL run first: it picks its seasons from the store, and the providers' drill adds fixtures of a
+        # later season that have no results yet (nothing to evaluate on).
+        _hrl_evaluation(context.engine)
+        _provider_drill(context.engine)
+        context.data_changed.emit()
+        context.reads.wait()
     backtest = window.pages["Train & backtest"]
     if backtest_available():
         with tempfile.TemporaryDirectory() as reports:  # the report itself is not part of the screenshots
@@ -62,13 +66,16 @@ def _stage(window: Any, record: bool) -> None:
                 widget.item(i).setSelected(widget.item(i).data(Qt.ItemDataRole.UserRole) == value)
         if record:
             context.data_changed.emit()
+    context.reads.wait()
     matches = window.pages["Matches"]
     matches.league_box.setCurrentText(league)
     matches.season_box.setCurrentText(season)
+    context.reads.wait()
     home = COLUMNS.index("Home")
     rows = range(matches.model.rowCount())
     row = next((r for r in rows if matches.model.index(r, home).data() == "Crystal Palace"), 0)
     matches.select_row(row)
+    context.reads.wait()
     live = window.pages["Live"]
     if replay_available() and last_day is not None:
         live.replay_day.setDate(QDate(last_day.year, last_day.month, last_day.day))
@@ -85,6 +92,7 @@ def _stage(window: Any, record: bool) -> None:
     hrl = next((i for i in range(portfolio.run_box.count()) if " evaluate " in portfolio.run_box.itemText(i)), -1)
     if hrl >= 0:
         portfolio.run_box.setCurrentIndex(hrl)
+    context.reads.wait()
 
 
 def _hrl_evaluation(engine: Any) -> None:
@@ -129,16 +137,18 @@ def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900), *, 
     from betfolio.app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    context = AppContext.open(db_url)
+    settings = tempfile.TemporaryDirectory()  # a user's saved layout neither shapes nor records these pictures
+    context = AppContext.open(db_url, Path(settings.name))
     window = MainWindow(context)
     window.resize(*size)
     window.show()
-    app.processEvents()
+    context.reads.wait()
     _stage(window, record)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for title, name in PAGES.items():
         window.show_page(title)
+        context.reads.wait()
         for _ in range(5):
             app.processEvents()
         path = out_dir / name
@@ -147,6 +157,7 @@ def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900), *, 
         written.append(path)
     window.close()
     context.engine.dispose()
+    settings.cleanup()
     return written
 
 

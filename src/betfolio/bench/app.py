@@ -4,12 +4,16 @@ Measured offscreen (no window manager), on a real database: by default every foo
 shared data folder (≈ 40k matches) is ingested into a temporary SQLite file first (use ``--db`` to reuse a
 database that is already loaded). Figures:
 
-* ``table``: first page (what the user waits for), the COUNT behind the "N matches" label, a full lazy load
-  page by page, and scrolling the view from top to bottom one screen at a time with a synchronous repaint per
-  step — the per-step time is what "scrolls smoothly" means (a 60 Hz frame is 16.7 ms);
+* ``table``: first page (what the user waits for) and the COUNT behind the "N matches" label — both read in
+  the background, timed until they are on screen — a full lazy load page by page, and scrolling the view
+  from top to bottom one screen at a time with a synchronous repaint per step — the per-step time is what
+  "scrolls smoothly" means (a 60 Hz frame is 16.7 ms);
 * ``filters``: each filter applied as the page applies it (reset + first page + count);
-* ``odds_chart``: opening one match in the detail panel (query, chart, fair-probability table, repaint) for a
-  spread of matches; the target is ≤ 100 ms.
+* ``odds_chart``: opening one match in the detail panel (background query, chart, fair-probability table,
+  repaint) for a spread of matches; the target is ≤ 100 ms;
+* ``watchdog``: the GUI thread's longest gap between two 10 ms timer ticks (wall clock, and the GUI thread's own
+  CPU time) while every page refreshes, pages are switched and matches opened, and while "Test connection"
+  waits for an unreachable host — the app never blocks when both stay far below the 100 ms the eye notices.
 
 The shared data holds ~35k matches; to measure at the 40k the issue asks for, the benchmark's own scratch
 database is topped up with copies of real matches (and their odds and coverage) under suffixed league codes —
@@ -158,39 +162,52 @@ def run(
         return _measure(url, source, chart_samples)
 
 
+def _until(condition: Any, timeout_s: float = 120.0) -> None:
+    """Run the event loop until ``condition()`` holds (results of background reads arrive through it)."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not answer in time")
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+
+
 def _measure(url: str, source: dict[str, Any], chart_samples: int) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
-    from sqlalchemy import func, select
 
     from betfolio.app.context import AppContext
     from betfolio.app.match_detail import MatchDetail
     from betfolio.app.matches_model import MatchesModel, MatchFilter
     from betfolio.app.pages.matches import MatchesPage
     from betfolio.store.engine import describe, make_engine
-    from betfolio.store.tables import matches_master as mm
+    from betfolio.store.queries import match_count, match_filter_choices
 
     app = QApplication.instance() or QApplication([])
     engine = make_engine(url)
     with engine.connect() as conn:
-        rows = int(conn.execute(select(func.count()).select_from(mm)).scalar_one())
-        leagues = [r[0] for r in conn.execute(select(mm.c.league).distinct().order_by(mm.c.league))]
-        seasons = [r[0] for r in conn.execute(select(mm.c.season).distinct().order_by(mm.c.season))]
+        rows = match_count(conn)
+        choices = match_filter_choices(conn)
+    leagues, seasons = choices.leagues, choices.seasons
     if rows == 0:
         raise ValueError(f"{describe(engine)} holds no matches")
 
-    # --- table: first page, count, full lazy load --------------------------------------------------------
-    t0 = time.perf_counter()
+    # --- table: first page and count (both read in the background, in parallel), full lazy load -------------
     model = MatchesModel(engine)
-    model.set_filter(MatchFilter())
-    first_page = time.perf_counter() - t0
     t0 = time.perf_counter()
-    total = model.total_count()
+    model.set_filter(MatchFilter())
+    _until(lambda: model.rowCount() > 0)
+    first_page = time.perf_counter() - t0
+    _until(lambda: model.total_count() is not None)
     count = time.perf_counter() - t0
+    total = model.total_count()
     page_times, page_cpu = [], []
     t_all = time.perf_counter()
-    while model.canFetchMore():
+    while not model.exhausted:
         t0, c0 = time.perf_counter(), time.process_time()
+        before = model.rowCount()
         model.fetchMore()
+        _until(lambda before=before: model.rowCount() > before or model.exhausted)
         page_times.append(time.perf_counter() - t0)
         page_cpu.append(time.process_time() - c0)
     full_load = time.perf_counter() - t_all
@@ -200,7 +217,7 @@ def _measure(url: str, source: dict[str, Any], chart_samples: int) -> dict[str, 
     page.resize(1400, 900)
     page.refresh()
     page.show()
-    app.processEvents()
+    page.context.reads.wait()
     view, view_model = page.view, page.model
     bar = view.verticalScrollBar()
     steps: list[float] = []
@@ -213,8 +230,10 @@ def _measure(url: str, source: dict[str, Any], chart_samples: int) -> dict[str, 
         view.viewport().repaint()
         steps.append(time.perf_counter() - t0)
         steps_cpu.append(time.process_time() - c0)
-        if bar.value() >= bar.maximum() and not view_model.canFetchMore():
-            break
+        if bar.value() >= bar.maximum():
+            if view_model.exhausted:
+                break
+            page.context.reads.wait()  # at the bottom before the next page arrived: it is on its way
     scroll_total = time.perf_counter() - t_scroll
     page.close()
 
@@ -229,12 +248,12 @@ def _measure(url: str, source: dict[str, Any], chart_samples: int) -> dict[str, 
         "team_search": MatchFilter(text="united"),
         "search_no_match": MatchFilter(text="zzzz no such team"),
     }
-    filter_times: dict[str, dict[str, float | int]] = {}
+    filter_times: dict[str, dict[str, float | int | None]] = {}
     for name, f in filters.items():
         t0 = time.perf_counter()
         model.set_filter(f)
-        n = model.total_count()
-        filter_times[name] = {"ms": _ms(time.perf_counter() - t0), "matches": n}
+        model.wait()
+        filter_times[name] = {"ms": _ms(time.perf_counter() - t0), "matches": model.total_count()}
 
     # --- odds chart of one match ----------------------------------------------------------------------
     detail = MatchDetail(engine)
@@ -246,16 +265,19 @@ def _measure(url: str, source: dict[str, Any], chart_samples: int) -> dict[str, 
     step = max(1, model.rowCount() // chart_samples)
     ids = [model.row(i).match_id for i in range(0, model.rowCount(), step)][:chart_samples]
     detail.show_match(ids[0])  # warm-up: first paint builds fonts and caches
+    detail.reads.wait()
     detail.repaint()
     chart_times, chart_cpu, series = [], [], []
     for match_id in ids:
         t0, c0 = time.perf_counter(), time.process_time()
         detail.show_match(match_id)
+        detail.reads.wait()
         detail.repaint()
         chart_times.append(time.perf_counter() - t0)
         chart_cpu.append(time.process_time() - c0)
         series.append(detail.chart.series_count)
     detail.close()
+    watchdog = _watchdog(engine)
     engine.dispose()
     chart = _dist(chart_times, chart_cpu)
     scroll = _dist(steps, steps_cpu)
@@ -290,7 +312,60 @@ def _measure(url: str, source: dict[str, Any], chart_samples: int) -> dict[str, 
             "p95_within_target": chart["p95_ms"] <= CHART_TARGET_MS,
             "cpu_p95_within_target": chart["cpu_p95_ms"] <= CHART_TARGET_MS,
         },
+        "watchdog": watchdog,
     }
+
+
+#: Stand-in for a database server that never answers (a non-routable address).
+UNREACHABLE_URL = "postgresql://nobody@10.255.255.1:5432/none"
+
+
+def _watchdog(engine: Any) -> dict[str, Any]:
+    """The GUI thread's longest absence from its event loop: while every page of the window refreshes twice,
+    pages are switched and matches opened; and while "Test connection" waits for an unreachable host."""
+    import tempfile as _tempfile
+
+    from betfolio.app.context import AppContext
+    from betfolio.app.event_loop_watchdog import EventLoopWatchdog
+    from betfolio.app.main_window import MainWindow
+
+    with _tempfile.TemporaryDirectory() as settings:
+        context = AppContext(engine, Path(settings))
+        window = MainWindow(context)
+        window.resize(1440, 900)
+        window.show()
+        context.reads.wait()
+        matches = window.pages["Matches"]
+        for title in window.pages:  # first paints are construction, not refreshes
+            window.show_page(title)
+            _until(lambda: True)
+        matches.select_row(0)
+        context.reads.wait()
+        dog = EventLoopWatchdog()
+        dog.start()
+        t0 = time.perf_counter()
+        for _ in range(2):
+            context.data_changed.emit()
+            context.reads.wait()
+        for title in window.pages:
+            window.show_page(title)
+            context.reads.wait(1.0)
+        window.show_page("Matches")
+        for row in range(10, 60, 10):
+            matches.select_row(row)
+            context.reads.wait()
+        refresh = dog.stop() | {"seconds": round(time.perf_counter() - t0, 1)}
+        providers = window.pages["Providers & settings"]
+        providers.db_edit.setText(UNREACHABLE_URL)
+        done: list[bool] = []
+        providers.tested.connect(done.append)
+        dog.start()
+        t0 = time.perf_counter()
+        providers.test_database()
+        _until(lambda: bool(done), timeout_s=60)
+        connection = dog.stop() | {"seconds": round(time.perf_counter() - t0, 1), "answer": providers.db_status.text()}
+        window.close()
+    return {"refresh_pages_switch_open_matches": refresh, "test_connection_unreachable": connection}
 
 
 def register(app: typer.Typer) -> None:
@@ -303,7 +378,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         data_dir: Annotated[
             Path | None,
-            typer.Option(help="football-data folder to ingest (default: the shared data if present, else the sample)"),
+            typer.Option(help="football-data folder to ingest (default: as for `bench ingest`)"),
         ] = None,
         chart_samples: Annotated[int, typer.Option(help="Matches opened in the odds chart.")] = 30,
         min_rows: Annotated[

@@ -21,7 +21,7 @@ def bench_ingest(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="football-data folder (default: ../shared/data/football-data if present, else the bundled sample)"
+            help="football-data folder (default: what `betfolio fetch football-data` downloaded, else the sample)"
         ),
     ] = None,
     postgres: Annotated[
