@@ -92,7 +92,7 @@ def test_zero_stake_has_zero_roi_even_with_a_payout():
     assert float(mission_reward_exact(0.0, 1.0, 0.5, 0.4, 100.0, 100.0, 0.5, 2.0, 0.0)) > 1e5
     parts = mission_components(0.0, 1.0, 0.5, 0.4, 100.0, 100.0, 0.5, 2.0, 0.0)
     assert float(parts["roi"]) == 0.0
-    assert float(parts["reward"]) == pytest.approx(0.2 * (0.5 - 1 / 2.000001))
+    assert float(parts["reward"]) == 0.0  # no stake: no ROI and no performance bonus either
 
 
 def test_odds_below_floor_and_win_rate_out_of_range_are_clamped():
@@ -265,3 +265,10 @@ def test_guarded_reward_ranks_strategies_against_no_bet_as_profit_does_on_real_m
 
     assert disagreements(_strategy_scores(MissionGuards())) == []
     assert disagreements(_strategy_scores(MissionGuards(divide_by_risk_score=True))) == ["favourite"]
+
+
+def test_performance_bonus_only_for_bets_the_worker_placed():
+    with_bet = mission_components(10.0, 25.0, 0.5, 0.4, 100.0, 100.0, 0.9, 2.0, 0.0)
+    without = mission_components(0.0, 0.0, 0.5, 0.4, 100.0, 100.0, 0.9, 2.0, 0.0)
+    assert float(with_bet["performance_bonus"]) == pytest.approx(0.2 * (0.9 - 1 / 2.000001))
+    assert float(without["performance_bonus"]) == 0.0 and float(without["reward"]) == 0.0
