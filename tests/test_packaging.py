@@ -66,7 +66,7 @@ CORE_PACKAGES = (
     "betfolio.cli",
     "betfolio.config",
     "betfolio.logs",
-    # "betfolio.api",
+    "betfolio.api",
 )
 
 

@@ -69,8 +69,21 @@ def test_backtest_command_reports_bad_usage(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "not a season" in bad.output
     unknown = runner.invoke(app, ["backtest", "--strategy", "martingale", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"])
     assert unknown.exit_code == 2 and "unknown strategy" in unknown.output
-    empty = runner.invoke(app, ["backtest", "--leagues", "XX", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"])
+    empty = runner.invoke(app, ["backtest", "--leagues", "E0", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"])
     assert empty.exit_code == 1 and "no matches" in empty.output
+    unknown_league = runner.invoke(
+        app, ["backtest", "--leagues", "E0,XX", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"]
+    )
+    assert unknown_league.exit_code == 2 and "unknown league(s) XX" in unknown_league.output
+
+
+def test_backtest_scope_gaps_are_warnings_and_errors_under_strict(synthetic_dir: Path, tmp_path: Path) -> None:
+    args = ["backtest", "--leagues", "E0", "--seasons", "2021-22:2025-26", "--data-dir", str(synthetic_dir)]
+    args += ["--strategy", "no_bet", "--no-record", "--db", f"sqlite:///{tmp_path / 's.sqlite'}"]
+    strict = runner.invoke(app, [*args, "--strict"])
+    assert strict.exit_code == 1 and "error: no data for E0 2022-23" in strict.output
+    lenient = runner.invoke(app, [*args, "--json"])
+    assert lenient.exit_code == 0 and "warning: no data for E0 2022-23, E0 2023-24" in lenient.output
 
 
 def test_bench_backtest_is_registered() -> None:

@@ -198,5 +198,5 @@ def test_match_listed_twice_is_stored_once_and_reported(engine, tmp_path):
     summary = ingest_paths(engine, [path])
     assert summary.matches_added == 2
     assert summary.quotes_added == 6
-    assert any("listed twice" in w for w in summary.warnings)
+    assert any("1 rows list a match already listed" in w for w in summary.warnings)
     assert count(engine, matches_master) == 2

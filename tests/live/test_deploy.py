@@ -105,6 +105,7 @@ def test_dockerfile_is_multi_stage_non_root_without_build_tools() -> None:
     final = stages[-1]
     assert "build-essential" not in final and "apt-get install" not in final
     assert re.search(r"(?m)^USER 10001", final) and "COPY --from=build /opt/venv" in final
+    assert '".[rl,live,postgres]"' in stages[0]  # the extras the three services import
     assert not re.search(r"(?mi)^(ARG|ENV).*(KEY|TOKEN|PASSWORD|SECRET)", text)
 
 
@@ -231,15 +232,27 @@ def test_each_service_command_runs_natively_with_the_secrets_layout(
             assert httpx.get(f"{base}/v1/fixtures", headers={"Authorization": f"Bearer {token}"}).json() == []
         folder = recorded_dir()
         assert folder is not None
-        with serve(folder / "api_football") as standin, _native(
-            "poller", secrets, tmp_path, replace, {"BETFOLIO_API_FOOTBALL_BASE_URL": standin.api_football_url}
-        ) as (poller, info):
+        with (
+            serve(folder / "api_football") as standin,
+            _native(
+                "poller", secrets, tmp_path, replace, {"BETFOLIO_API_FOOTBALL_BASE_URL": standin.api_football_url}
+            ) as (poller, info),
+        ):
             _healthy(poller, info["healthcheck"], info["env"])
             deadline = time.monotonic() + 60
             while "betfolio_polls_total{" not in (text := httpx.get(f"http://127.0.0.1:{ports['9102']}/metrics").text):
                 assert time.monotonic() < deadline, "the poller never polled"
                 time.sleep(0.5)
             assert 'betfolio_provider_circuit_state{provider="api-football",state="closed"} 1.0' in text
+    from betfolio.store.engine import make_engine
+    from betfolio.store.tables import metadata
+
+    engine = make_engine(secrets["database_url"])
+    with engine.connect() as conn:  # nor in any row the services wrote
+        stored = " ".join(str(row) for table in metadata.sorted_tables for row in conn.execute(table.select()))
+    engine.dispose()
+    assert stored and DB_PASSWORD not in stored and "test-key" not in stored
+    assert "compose-service-token-0123456789abcdef" not in stored
     for name in BETFOLIO_SERVICES:  # no secret in any output (they were given only as files)
         for secret in ("compose-service-token-0123456789abcdef", "test-key", DB_PASSWORD):
             assert secret not in OUTPUTS[name], f"{name} printed a secret"
@@ -254,7 +267,7 @@ def test_real_prometheus_scrapes_a_live_paper_trader(season_db: Path, redis_clie
     from betfolio.store.engine import make_engine
 
     engine = make_engine(url)
-    publish(redis_client, match_states(link_matches(engine, 5))[:5 * 30])
+    publish(redis_client, match_states(link_matches(engine, 5))[: 5 * 30])
     engine.dispose()
     metrics_port, prom_port = _free_port(), _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

@@ -187,3 +187,20 @@ def test_write_transaction_rolls_back_whole(sqlite_engine):
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM leagues")).scalar_one() == 0
     assert current_revision(sqlite_engine) == head_revision(sqlite_engine)
+
+
+def test_cli_reports_an_unusable_database_in_one_line_with_rc_2(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    for db in (tmp_path / "empty.sqlite", tmp_path / "afile" / "db.sqlite"):
+        if db.name == "empty.sqlite":
+            db.touch()
+        env = {**os.environ, "PYTHONPATH": SRC}
+        done = subprocess.run(
+            [sys.executable, "-m", "betfolio.cli", "db", "upgrade", "--db", str(db)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr

@@ -135,6 +135,8 @@ class MatchRecord:
     decision_at: datetime | None = None
     prematch: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
     closing: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
+    #: Canonical match statistics (``{"home": {...}, "away": {...}}``): post-match, for ratings once the result is in.
+    statistics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def result_at(self) -> datetime:
@@ -159,6 +161,7 @@ class BacktestData:
     issues: list[DataIssue] = field(default_factory=list)
     leagues: list[str] = field(default_factory=list)
     seasons: list[str] = field(default_factory=list)
+    flagged_quotes: dict[str, int] = field(default_factory=dict)  # quotes kept out as implausible, by reason
     #: Earlier results of the same leagues (no odds): training data for the goal models, never bet on.
     history: list[MatchRecord] = field(default_factory=list)
 
@@ -198,11 +201,14 @@ def load_from_engine(
     min_lead: timedelta = DEFAULT_AS_OF.min_lead,
     markets: Iterable[str] = tuple(MARKET_SELECTIONS),
     history: bool = True,
+    include_flagged: bool = False,
 ) -> BacktestData:
     """Matches and their quotes for the leagues/seasons from the store, ready for the walk-forward engine.
 
     With ``history`` (and named seasons) the earlier results of the same leagues in the store come along as
     :attr:`BacktestData.history`, so forecasts do not wait weeks into the first season for enough results.
+    Quotes flagged implausible at ingest are left out (each counted as a ``flagged_odds`` issue with its reason)
+    unless ``include_flagged``.
     """
     issues: list[DataIssue] = []
     with engine.connect() as conn:
@@ -219,6 +225,7 @@ def load_from_engine(
                 dbl.c.odds,
                 dbl.c.quoted_at,
                 dbl.c.is_closing,
+                dbl.c.flag,
             )
             .join(mm, mm.c.match_id == dbl.c.match_id)
             .where(dbl.c.in_play.is_(False), dbl.c.market.in_(list(markets)))
@@ -229,9 +236,14 @@ def load_from_engine(
             stmt = stmt.where(mm.c.season.in_(list(seasons)))
         quotes: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         bad_odds: Counter[tuple[int, str]] = Counter()
+        flagged: Counter[tuple[int, str, str]] = Counter()
         for q in conn.execute(stmt):
             if q[0] not in by_id:
                 continue
+            if q[8] is not None and not include_flagged:
+                flagged[(q[0], q[1], q[8])] += 1
+                continue
+            q = q[:8]
             odds = q[5]
             if odds is None or not np.isfinite(odds) or odds <= 1.0:
                 bad_odds[(q[0], q[1])] += 1
@@ -244,9 +256,23 @@ def load_from_engine(
                 "invalid_odds", f"{n} quote(s) of {bookmaker} with odds ≤ 1.0 ignored", match_id, m.league, m.season
             )
         )
+    for (match_id, bookmaker, reason), n in sorted(flagged.items()):
+        m = by_id[match_id]
+        issues.append(
+            DataIssue(
+                "flagged_odds",
+                f"{n} quote(s) of {bookmaker} flagged implausible ({reason}) kept out of decisions",
+                match_id,
+                m.league,
+                m.season,
+            )
+        )
     for m in records:
         _attach_quotes(m, quotes.get(m.match_id, []), min_lead)
     issues.extend(_coverage_issues(records))
+    by_reason: Counter[str] = Counter()
+    for (_, _, reason), n in flagged.items():
+        by_reason[reason] += n
     leagues_found = sorted({m.league for m in records})
     past: list[MatchRecord] = []
     if history and seasons and records:
@@ -256,6 +282,7 @@ def load_from_engine(
         issues=issues,
         leagues=leagues_found,
         seasons=sorted({m.season for m in records}),
+        flagged_quotes=dict(sorted(by_reason.items())),
         history=past,
     )
 
@@ -313,11 +340,14 @@ def load_from_directory(
     engine: Engine | None = None,
     min_lead: timedelta = DEFAULT_AS_OF.min_lead,
     history: bool = True,
+    include_flagged: bool = False,
 ) -> tuple[BacktestData, Engine]:
     """:func:`ingest_directory` (one folder or several), then :func:`load_from_engine`; ingest problems join
     the data issues."""
     engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine, history=history)
-    data = load_from_engine(engine, leagues, seasons, min_lead=min_lead, history=history)
+    data = load_from_engine(
+        engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
+    )
     data.issues[:0] = issues
     return data, engine
 
@@ -332,6 +362,25 @@ def load_history(engine: Engine, leagues: Sequence[str], before: datetime, exclu
     with engine.connect() as conn:
         rows = conn.execute(matches_query(leagues=leagues, date_to=before.date())).mappings().all()
     return _dedupe([_record(r) for r in rows if r["season"] not in skip and r["kickoff_utc"] < before], [])
+def check_scope(engine: Engine, data: BacktestData, leagues: Sequence[str], seasons: Sequence[str]) -> None:
+    """Scope changes are never silent: a league code nobody knows is an error (ValueError); every requested
+    league season without a single match becomes a ``no_data`` issue, so the report says what it did not cover."""
+    from betfolio.store.tables import leagues as league_table
+    from betfolio.store.writer import league_catalogue
+
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(league_table.c.code)).scalars())
+    unknown = [code for code in leagues if code not in stored and code not in league_catalogue()]
+    if unknown:
+        raise ValueError(
+            f"unknown league(s) {', '.join(unknown)}: use catalogue codes such as E0, D1, SP1, I1, F1 "
+            "or a league already ingested"
+        )
+    covered = {(m.league, m.season) for m in data.matches}
+    for league in leagues:
+        for season in seasons:
+            if (league, season) not in covered:
+                data.issues.append(DataIssue("no_data", "no match in the store", None, league, season))
 
 
 def _record(row: Any) -> MatchRecord:
@@ -346,6 +395,7 @@ def _record(row: Any) -> MatchRecord:
         status=row["status"],
         home_goals=row["home_goals"],
         away_goals=row["away_goals"],
+        statistics=row["statistics"] or {},
     )
 
 

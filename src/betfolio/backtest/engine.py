@@ -46,9 +46,10 @@ __all__ = ["CLOSING_REFERENCE", "BacktestConfig", "BacktestResult", "BetRecord",
 
 def default_model_factories() -> dict[str, ModelFactory]:
     """The goal models a backtest can fit, by name (imported lazily: fitting needs scipy)."""
+    from betfolio.backtest.anchored import MarketAnchored
     from betfolio.models import DixonColes, PoissonModel
 
-    return {"dixon_coles": DixonColes, "poisson": PoissonModel}
+    return {"dixon_coles": DixonColes, "poisson": PoissonModel, "market_anchored": MarketAnchored()}
 
 
 @dataclass

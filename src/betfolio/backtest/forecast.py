@@ -178,7 +178,29 @@ def forecast_all(
     *,
     workers: int = 1,
 ) -> Forecasts:
-    """Forecasts for every league of ``data``; ``workers`` > 1 fits leagues in parallel processes."""
+    """Forecasts for every league of ``data``; ``workers`` > 1 fits leagues in parallel processes.
+
+    A factory with a ``forecast(data, goal_predictions)`` method (the market-anchored model) is not a goal model:
+    it runs after the goal models, over all leagues at once, on the predictions of the goal model it names.
+    """
+    readers = {n: f for n, f in factories.items() if hasattr(f, "forecast")}
+    factories = {n: f for n, f in factories.items() if n not in readers}
+    for spec in readers.values():
+        factories.setdefault(spec.goal_model, spec.goal_factory)
+    merged = _forecast_goal_models(data, factories, schedule, workers)
+    for name, spec in readers.items():
+        started = time.perf_counter()
+        result = spec.forecast(data, merged.predictions.get(spec.goal_model, {}))
+        merged.predictions[name] = result.predictions
+        merged.skipped[name] = result.skipped
+        merged.refits += result.refits
+        merged.fit_seconds += time.perf_counter() - started
+    return merged
+
+
+def _forecast_goal_models(
+    data: BacktestData, factories: dict[str, ModelFactory], schedule: FitSchedule, workers: int
+) -> Forecasts:
     by_league: dict[str, list[_Fixture]] = {}
     for m in data.matches:
         by_league.setdefault(m.league, []).append(

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from betfolio.backtest.engine import BacktestResult, BetRecord, StrategyRun
-from betfolio.backtest.metrics import betting_metrics, calibration_table, forecast_metrics
+from betfolio.backtest.metrics import betting_metrics, calibration_table, forecast_metrics, paired_difference
+from betfolio.backtest.scoring import brier_score, log_loss, ranked_probability_score
 from betfolio.engine.ledger import json_ready
 
 #: Forecast sources that are markets, not models (benchmarks).
@@ -39,6 +40,7 @@ def summarise(result: BacktestResult, *, seed: int = 0) -> dict[str, Any]:
             "with_prematch_odds": decidable,
             "with_result": len(result.outcomes),
             "issues": data.issue_counts(),
+            "quotes_flagged": dict(data.flagged_quotes),  # implausible prices kept out of decisions, by reason
             "issue_details": [str(i) for i in data.issues[:500]],
             "history_matches": len(data.history),
             "model_forecasts": {
@@ -68,6 +70,7 @@ def _strategy_summary(run: StrategyRun, result: BacktestResult, seed: int) -> di
         result.config.initial_bankroll,
         times=[t for t, _ in run.equity],
         seed=seed,
+        groups=[b.kickoff.date().toordinal() for b in settled],
     ).as_dict()
     metrics.update(
         {
@@ -139,13 +142,62 @@ def _model_summary(result: BacktestResult) -> dict[str, Any]:
                         "rps": by_source[name]["rps"] - by_source[market]["rps"],
                         "log_loss": by_source[name]["log_loss"] - by_source[market]["log_loss"],
                     }
+    paired, by_league_season = _paired_comparisons(result, sources, models, ids)
     return {
         "identical_matches": len(ids),
         "on_identical_matches": identical + ([base_rates] if base_rates else []),
         "on_own_coverage": list(own.values()),
         "gaps": gaps,
+        "paired": paired,
+        "by_league_season": by_league_season,
         "calibration": calibration,
     }
+
+
+def _paired_comparisons(
+    result: BacktestResult, sources: dict[str, dict[int, np.ndarray]], models: list[str], ids: list[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each model against each market on identical matches: paired score differences with day-bootstrap intervals.
+
+    Overall for RPS, log-loss and Brier; per league and season for RPS (the question "is it better here?").
+    """
+    if not ids:
+        return {}, {}
+    meta = {m.match_id: m for m in result.data.matches}
+    y = np.array([result.outcomes[i] for i in ids])
+    days = np.array([meta[i].kickoff.date().toordinal() for i in ids])
+    scores = {
+        name: {
+            "rps": ranked_probability_score(p, y),
+            "log_loss": log_loss(p, y),
+            "brier": brier_score(p, y),
+        }
+        for name, p in ((n, np.array([preds[i] for i in ids])) for n, preds in sources.items())
+    }
+    pairs = [(n, mk) for n in models for mk in MARKET_SOURCES if mk in scores and n in scores]
+    pairs += [(n, other) for n in models for other in models if n != other and n == "market_anchored"]
+    paired = {
+        f"{a} − {b}": {
+            metric: paired_difference(scores[a][metric], scores[b][metric], groups=days).as_dict()
+            for metric in ("rps", "log_loss", "brier")
+        }
+        for a, b in pairs
+    }
+    keys = np.array([f"{meta[i].league} {meta[i].season}" for i in ids])
+    by_league_season: dict[str, Any] = {}
+    for key in sorted(set(keys)):
+        sel = keys == key
+        by_league_season[key] = {
+            "matches": int(sel.sum()),
+            "rps": {name: float(sc["rps"][sel].mean()) for name, sc in scores.items()},
+            "paired_rps": {
+                f"{a} − {b}": paired_difference(
+                    scores[a]["rps"][sel], scores[b]["rps"][sel], groups=days[sel]
+                ).as_dict()
+                for a, b in pairs
+            },
+        }
+    return paired, by_league_season
 
 
 def _not_evaluated(summary: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@
 * :class:`FavouriteFlat` — back the 1X2 favourite of the market average with a flat stake (the naïve punter).
 * :class:`ModelValue` — bet where a goal model's fair price beats the best available price by ``min_edge``,
   staked with fractional Kelly (simultaneous Kelly across the 1X2 outcomes of a match).
+* :class:`AnchoredValue` — the same on the market-anchored forecast (market consensus + goal model + ratings).
 * :class:`MarketConsensus` — Kaunitz, Zhong & Kreiner (2017), "Beating the bookies with their own numbers":
   the average price across bookmakers is a good estimate of the truth, so back an outcome when the best price
   beats the average-implied price by a margin: ``best > 1 / (1/avg − offset − alpha)``, flat stake.
@@ -277,6 +278,21 @@ class ModelValue:
 
 
 @dataclass
+class AnchoredValue(ModelValue):
+    """Value bets on the market-anchored forecast (:mod:`betfolio.backtest.anchored`), fractional Kelly.
+
+    The same pricing, staking and risk chain as :class:`ModelValue`; only the forecast differs. Because that
+    forecast starts from the market, its edges are small and rarer: ``min_edge`` is lower and ``max_edge``
+    tighter than for a goal model.
+    """
+
+    name: str = "anchored_value"
+    model: str = "market_anchored"
+    min_edge: float = 0.02
+    max_edge: float = 0.15
+
+
+@dataclass
 class _Pick:
     match_id: int
     market: str
@@ -296,6 +312,7 @@ STRATEGIES: dict[str, type] = {
     "favourite": FavouriteFlat,
     "model_value": ModelValue,
     "consensus": MarketConsensus,
+    "anchored_value": AnchoredValue,
 }
 
 

@@ -53,3 +53,24 @@ def forecast_table(summary: dict[str, Any]) -> Table:
     for m in models["on_identical_matches"]:
         table.add_row(m["source"], f"{m['rps']:.4f}", f"{m['log_loss']:.4f}", f"{m['brier']:.4f}")
     return table
+
+
+def paired_table(summary: dict[str, Any]) -> Table:
+    """Paired score differences (model − benchmark) on identical matches with their 95 % intervals."""
+    models = summary["models"]
+    table = Table(
+        title="Paired differences on identical matches (negative = first source better; 95% CI, days resampled)"
+    )
+    for col in ("comparison", "RPS diff", "RPS CI", "log-loss diff", "log-loss CI", "verdict"):
+        table.add_column(col, justify="left" if col in ("comparison", "verdict") else "right")
+    for name, d in models.get("paired", {}).items():
+        rps, ll = d["rps"], d["log_loss"]
+
+        def ci(x: dict[str, Any]) -> str:
+            return "—" if x["ci_low"] is None else f"[{x['ci_low']:+.4f}, {x['ci_high']:+.4f}]"
+
+        verdict = "no significant difference"
+        if rps["significant"]:
+            verdict = "better" if rps["mean"] < 0 else "worse"
+        table.add_row(name, f"{rps['mean']:+.4f}", ci(rps), f"{ll['mean']:+.4f}", ci(ll), verdict)
+    return table

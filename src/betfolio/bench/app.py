@@ -378,7 +378,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         data_dir: Annotated[
             Path | None,
-            typer.Option(help="football-data folder to ingest (default: the shared data if present, else the sample)"),
+            typer.Option(help="football-data folder to ingest (default: as for `bench ingest`)"),
         ] = None,
         chart_samples: Annotated[int, typer.Option(help="Matches opened in the odds chart.")] = 30,
         min_rows: Annotated[

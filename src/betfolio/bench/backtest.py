@@ -57,7 +57,7 @@ def bench_walk_forward(
 
     from betfolio.backtest.data import ingest_directory, load_from_engine, parse_seasons
     from betfolio.backtest.engine import BacktestConfig
-    from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
+    from betfolio.backtest.strategies import AnchoredValue, FavouriteFlat, MarketConsensus, ModelValue, NoBet
     from betfolio.jobs.backtest import run_backtest
     from betfolio.store.engine import make_engine
 
@@ -71,8 +71,8 @@ def bench_walk_forward(
         data = load_from_engine(engine, list(leagues), season_list)
         load = time.perf_counter() - start
         engine.dispose()
-    strategies = [NoBet(), FavouriteFlat(), ModelValue(), MarketConsensus()]
-    config = BacktestConfig(refit_every=timedelta(days=7))
+    strategies = [NoBet(), FavouriteFlat(), ModelValue(), MarketConsensus(), AnchoredValue()]
+    config = BacktestConfig(refit_every=timedelta(days=7), evaluate_models=("dixon_coles", "market_anchored"))
     outcome = run_backtest(data, strategies, config, workers=workers)
     result, summary, walk = outcome.result, outcome.summary, outcome.run_seconds
     assert summary is not None
@@ -100,7 +100,66 @@ def bench_walk_forward(
         "rps": {name: round(s["rps"], 5) for name, s in scores.items()},
         "rps_gap_dixon_coles_minus_pinnacle_closing": round(gap["rps"], 5) if gap else None,
         "log_loss_gap_dixon_coles_minus_pinnacle_closing": round(gap["log_loss"], 5) if gap else None,
+        "rps_gap_market_anchored_minus_pinnacle_closing": _rounded(
+            summary["models"]["gaps"].get("market_anchored − pinnacle closing"), "rps"
+        ),
+        "paired": {
+            name: {k: _rounded(v, "mean", "ci_low", "ci_high") for k, v in d.items()}
+            for name, d in summary["models"].get("paired", {}).items()
+        },
+        "coverage_by_season": _coverage(result, data),
         "data_issues": summary["data"]["issues"],
+    }
+
+
+def _rounded(d: dict[str, Any] | None, *keys: str) -> Any:
+    if d is None:
+        return None
+    if len(keys) == 1:
+        return round(d[keys[0]], 5)
+    return {k: None if d[k] is None else round(d[k], 5) for k in keys}
+
+
+def _coverage(result: Any, data: Any) -> dict[str, dict[str, float]]:
+    """Share of each season's matches with a forecast, per model."""
+    seasons: dict[str, list[int]] = {}
+    for m in data.matches:
+        seasons.setdefault(m.season, []).append(m.match_id)
+    return {
+        name: {s: round(sum(1 for i in ids if i in preds) / len(ids), 4) for s, ids in sorted(seasons.items())}
+        for name, preds in result.model_forecasts.items()
+    }
+
+
+def bench_rating_update(n: int = 200_000, seed: int = 0) -> dict[str, Any]:
+    """Microseconds per rating update (Elo, pi-ratings, shots rating, rest, league home advantage).
+
+    Reported as CPU time of this process as well as wall time: on a shared machine the wall figure mostly
+    measures the neighbours.
+    """
+    import random
+    from datetime import datetime, timedelta
+
+    from betfolio.models.ratings import Ratings
+
+    rng = random.Random(seed)
+    teams = [f"team{i}" for i in range(20)]
+    start_day = datetime(2020, 8, 1)
+    matches = [
+        (*rng.sample(teams, 2), rng.randint(0, 4), rng.randint(0, 3), start_day + timedelta(days=i // 10))
+        for i in range(n)
+    ]
+    shots = (13.0, 5.0, 10.0, 3.0)
+    ratings = Ratings()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for home, away, hg, ag, day in matches:
+        ratings.update("E0", "2020-21", day, home, away, hg, ag, shots)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "updates": n,
+        "microseconds_per_update_cpu": round(cpu / n * 1e6, 3),
+        "microseconds_per_update_wall": round(wall / n * 1e6, 3),
+        "target_microseconds": 10,
     }
 
 
@@ -123,6 +182,7 @@ def run(
         result["dixon_coles_fit"] = f"unavailable: {exc}"
     result["settlement"] = bench_settlement()
     result["settlement_and_bankroll"] = bench_bankroll_engine()
+    result["rating_update"] = bench_rating_update()
     if not skip_walk_forward:
         result["walk_forward"] = bench_walk_forward(folder, leagues, seasons, workers)
     return result
@@ -136,7 +196,7 @@ def register(app: typer.Typer) -> None:
         data_dir: Annotated[
             Path | None,
             typer.Option(
-                help="football-data folder (default: ../shared/data/football-data if present, else the sample)"
+                help="football-data folder (default: what `betfolio fetch football-data` downloaded, else the sample)"
             ),
         ] = None,
         leagues: Annotated[str, typer.Option(help="Leagues of the full walk-forward.")] = ",".join(FULL_LEAGUES),

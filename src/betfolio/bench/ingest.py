@@ -20,17 +20,15 @@ from betfolio.store.migrate import upgrade
 from betfolio.store.queries import odds_as_of
 from betfolio.store.tables import matches_master
 
-SHARED_DATA_CANDIDATES = (
-    Path(__file__).resolve().parents[4] / "shared" / "data" / "football-data",
-    Path("/work/shared/data/football-data"),
-)
-
 
 def default_data_dir() -> Path:
-    """The full shared football-data folder when it is beside the checkout, else the bundled sample."""
-    for candidate in SHARED_DATA_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
+    """What `betfolio fetch football-data` downloaded (football-data in the user cache dir), else the bundled
+    sample. Pass --data-dir to measure another folder; the figures name the folder they were measured on."""
+    from betfolio.config import load_settings
+
+    fetched = load_settings().cache_dir / "football-data"
+    if any(fetched.glob("*/*.csv")):
+        return fetched
     from betfolio.data import bundled_sample
 
     with bundled_sample() as path:

@@ -149,7 +149,7 @@ def register(app: typer.Typer) -> None:
     @app.command("parse")
     def bench_parse(
         data_dir: Annotated[
-            Path | None, typer.Option(help="Folder of recorded payloads (default: ../shared/data/providers).")
+            Path | None, typer.Option(help="Folder of recorded payloads (default: the ones the package ships).")
         ] = None,
         seconds: Annotated[float, typer.Option(help="Minimum measuring time per payload group.")] = 1.0,
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,

@@ -10,19 +10,28 @@ from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import JsonFileOption, JsonFlag, echo_err, emit_json, err_console, presentation_console
+from betfolio.cli.options import (
+    JsonFileOption,
+    JsonFlag,
+    LeaguesOption,
+    SeasonsOption,
+    echo_err,
+    emit_json,
+    err_console,
+    leagues_and_seasons,
+    presentation_console,
+)
 
 
 def backtest_command(
-    leagues: Annotated[str, typer.Option("--leagues", help="Comma-separated league codes, e.g. E0,D1.")] = "E0",
-    seasons: Annotated[
-        str, typer.Option("--seasons", help="Season range FIRST:LAST (2019-20:2022-23) or a comma-separated list.")
-    ] = "2019-20:2022-23",
+    leagues: LeaguesOption = "E0",
+    seasons: SeasonsOption = "2019-20:2022-23",
     strategy: Annotated[
         list[str] | None,
         typer.Option(
             "--strategy",
-            help="Strategy to run (repeatable or comma-separated): no_bet, favourite, model_value, consensus; "
+            help="Strategy to run (repeatable or comma-separated): no_bet, favourite, model_value, consensus, "
+            "anchored_value; "
             "parameters as NAME:key=value,… e.g. 'model_value:kelly=0.1,model=poisson'. Default: all four.",
         ),
     ] = None,
@@ -51,12 +60,22 @@ def backtest_command(
     max_daily_exposure: Annotated[float, typer.Option(help="Max open stake per match day, fraction of equity.")] = 0.25,
     max_drawdown: Annotated[float, typer.Option(help="Stop betting at this drawdown from peak (0 = never).")] = 0.5,
     models: Annotated[
-        str, typer.Option(help="Goal models to score against the markets (comma-separated): dixon_coles, poisson.")
-    ] = "dixon_coles",
+        str,
+        typer.Option(
+            help="Models to score against the markets (comma-separated): dixon_coles, poisson, market_anchored."
+        ),
+    ] = "dixon_coles,market_anchored",
     refit_days: Annotated[float, typer.Option(help="Refit the models every N days.")] = 7.0,
     workers: Annotated[int, typer.Option(help="Processes for fitting leagues in parallel.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
     record: Annotated[bool, typer.Option(help="Store the run and its bets in the database (with --db).")] = True,
+    include_flagged: Annotated[
+        bool,
+        typer.Option("--include-flagged", help="Let prices flagged implausible at ingest into decisions."),
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when a requested league season has no data.")
+    ] = False,
 ) -> None:
     """Walk-forward backtest of strategies with an honest report.
 
@@ -66,10 +85,9 @@ def backtest_command(
     """
     from datetime import timedelta
 
-    from betfolio.backtest.data import parse_seasons
     from betfolio.backtest.engine import BacktestConfig
     from betfolio.backtest.report import json_ready
-    from betfolio.backtest.table import forecast_table, strategy_table
+    from betfolio.backtest.table import forecast_table, paired_table, strategy_table
     from betfolio.jobs.backtest import (
         DEFAULT_STRATEGIES,
         load_data,
@@ -81,9 +99,8 @@ def backtest_command(
     from betfolio.store.engine import make_engine
 
     console = err_console
+    league_list, season_list = leagues_and_seasons(leagues, seasons)
     try:
-        league_list = [x.strip() for x in leagues.split(",") if x.strip()]
-        season_list = parse_seasons(seasons)
         specs = [p for s in (strategy or DEFAULT_STRATEGIES) for p in split_strategy_specs(s)]
         strategies = make_strategies(specs)
         limits = RiskLimits(
@@ -101,19 +118,23 @@ def backtest_command(
     except ValueError as exc:
         echo_err(f"error: {exc}")
         raise typer.Exit(2) from exc
-    if not league_list:
-        echo_err("error: --leagues is empty")
-        raise typer.Exit(2)
 
     engine = make_engine(db) if (db or not data_dir) else None
     try:
         with console.status("loading matches and odds…"):
-            data, engine_used = load_data(engine, league_list, season_list, data_dir=data_dir)
+            data, engine_used = load_data(
+                engine, league_list, season_list, data_dir=data_dir, include_flagged=include_flagged
+            )
     except ValueError as exc:
         echo_err(f"error: {exc}")
         raise typer.Exit(2) from exc
+    gaps = [f"{i.league} {i.season}" for i in data.issues if i.kind == "no_data"]
+    if gaps:
+        echo_err(f"{'error' if strict else 'warning'}: no data for {', '.join(gaps)}")
     if not data.matches:
         echo_err(f"error: no matches for leagues {league_list} in seasons {season_list}")
+        raise typer.Exit(1)
+    if gaps and strict:
         raise typer.Exit(1)
     console.print(
         f"{len(data.matches)} matches, {len(data.issues)} data issue(s); running {len(strategies)} strategies"
@@ -135,6 +156,9 @@ def backtest_command(
                     "seasons": season_list,
                     "strategies": specs,
                     "source": ", ".join(map(str, data_dir)) if data_dir else "database",
+                    "covered": sorted({f"{m.league} {m.season}" for m in data.matches}),
+                    "not_covered": gaps,
+                    "include_flagged": include_flagged,
                 },
             )
     except ValueError as exc:
@@ -147,6 +171,8 @@ def backtest_command(
     out.print(strategy_table(summary))
     if summary["models"]["identical_matches"]:
         out.print(forecast_table(summary))
+        if summary["models"].get("paired"):
+            out.print(paired_table(summary))
     for note in summary["not_evaluated"]:
         console.print(f"[yellow]•[/] {note}")
     if outcome.report_path is not None:

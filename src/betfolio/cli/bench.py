@@ -21,7 +21,7 @@ def bench_ingest(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="football-data folder (default: ../shared/data/football-data if present, else the bundled sample)"
+            help="football-data folder (default: what `betfolio fetch football-data` downloaded, else the sample)"
         ),
     ] = None,
     postgres: Annotated[
@@ -39,9 +39,9 @@ def bench_ingest(
 def _register_area_benchmarks() -> None:
     """Each area owns its benchmark module; importing them here keeps `betfolio bench --help` complete."""
     from betfolio.bench import app as app_bench
-    from betfolio.bench import backtest, live, parse, sim, train
+    from betfolio.bench import backtest, learn, live, parse, sim, train
 
-    for module in (parse, backtest, sim, train, app_bench, live):
+    for module in (parse, backtest, sim, train, learn, app_bench, live):
         module.register(bench_app)
 
 

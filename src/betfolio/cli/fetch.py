@@ -11,9 +11,12 @@ from betfolio.cli.options import (
     DbOption,
     JsonFileOption,
     JsonFlag,
+    LeaguesOption,
+    SeasonsOption,
     echo_err,
     emit_json,
     err_console,
+    leagues_and_seasons,
     presentation_console,
     wants_stdout_json,
 )
@@ -23,10 +26,8 @@ fetch_app = typer.Typer(help="Download provider data files.", no_args_is_help=Tr
 
 @fetch_app.command("football-data")
 def fetch_football_data_command(
-    leagues: Annotated[str, typer.Option("--leagues", help="Comma-separated division codes, e.g. E0,D1.")] = "E0",
-    seasons: Annotated[
-        str, typer.Option("--seasons", help="Season range FIRST:LAST (2019-20:2024-25) or a comma-separated list.")
-    ] = "2019-20:2024-25",
+    leagues: LeaguesOption = "E0",
+    seasons: SeasonsOption = "2019-20:2024-25",
     dest: Annotated[
         Path | None,
         typer.Option("--dest", help="Folder for <season>/<Div>.csv (default: football-data in the user cache dir)."),
@@ -47,19 +48,10 @@ def fetch_football_data_command(
     replaces a good file with a partial one. Data: football-data.co.uk — free for personal use, credit the site.
     Exit code 1 if any file failed (the others are still kept and ingested).
     """
-    from betfolio.backtest.data import parse_seasons
     from betfolio.config import load_settings
     from betfolio.providers.football_data.download import BASE_URL, CREDIT, client_for, fetch_football_data
 
-    try:
-        league_list = [x.strip() for x in leagues.split(",") if x.strip()]
-        season_list = parse_seasons(seasons)
-    except ValueError as exc:
-        echo_err(f"error: {exc}")
-        raise typer.Exit(2) from exc
-    if not league_list:
-        echo_err("error: --leagues is empty")
-        raise typer.Exit(2)
+    league_list, season_list = leagues_and_seasons(leagues, seasons)
     folder = dest or load_settings().cache_dir / "football-data"
     out = presentation_console(as_json, json_file)
     out.print(f"[dim]{CREDIT}[/dim]")

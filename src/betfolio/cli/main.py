@@ -26,6 +26,7 @@ from betfolio.cli.live import live_command
 from betfolio.cli.options import JsonFileCompatCommand
 from betfolio.cli.paper import paper_command
 from betfolio.cli.parse import parse_command
+from betfolio.cli.predict import predict_command
 from betfolio.cli.serve import serve_command
 from betfolio.cli.train import train_command
 
@@ -88,6 +89,7 @@ app.add_typer(config_app, name="config")
 app.command("demo")(demo)
 app.command("parse")(parse_command)
 app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("predict")(predict_command)
 app.command("train", cls=JsonFileCompatCommand)(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)

@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
@@ -23,6 +23,14 @@ from typer.core import TyperCommand
 DbOption = Annotated[
     str | None,
     typer.Option("--db", envvar="BETFOLIO_DATABASE_URL", help="Database URL or SQLite file path."),
+]
+RedisOption = Annotated[
+    str | None,
+    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
+]
+LeaguesOption = Annotated[str, typer.Option("--leagues", help="Comma-separated league codes, e.g. E0,D1.")]
+SeasonsOption = Annotated[
+    str, typer.Option("--seasons", help="Season range FIRST:LAST (e.g. 2019-20:2022-23) or a comma-separated list.")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
 JsonFileOption = Annotated[
@@ -36,6 +44,27 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 def echo_err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Say what is wrong on stderr and exit with ``code`` (2: bad input or configuration)."""
+    echo_err(f"error: {message}")
+    raise typer.Exit(code)
+
+
+def leagues_and_seasons(leagues: str, seasons: str) -> tuple[list[str], list[str]]:
+    """The --leagues and --seasons values as lists; a usage error (exit code 2) says what is wrong."""
+    from betfolio.backtest.data import parse_seasons
+
+    league_list = [x.strip() for x in leagues.split(",") if x.strip()]
+    if not league_list:
+        echo_err("error: --leagues is empty")
+        raise typer.Exit(2)
+    try:
+        return league_list, parse_seasons(seasons)
+    except ValueError as exc:
+        echo_err(f"error: {exc}")
+        raise typer.Exit(2) from exc
 
 
 def wants_stdout_json(as_json: bool, json_file: Path | None) -> bool:

@@ -8,9 +8,9 @@ Two checks, in this order, each with a reason when it says no:
 2. the **risk chain** of :class:`betfolio.risk.Bankroll` (stake cap, match and daily exposure, cash, drawdown
    stop…), which may cut the stake or refuse it.
 
-With an acceptance delay (in-play betting) the order waits in a pending queue and both checks run again when it
-comes due, against the prices on offer *then* — the way flumine simulates latency: a price that moved away in
-the meantime refuses the order.
+With an acceptance delay (in-play betting) an order the risk chain would refuse is refused at once; the others
+wait in a pending queue and both checks run again when they come due, against the prices on offer *then* — the
+way flumine simulates latency: a price that moved away in the meantime refuses the order.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -67,6 +67,12 @@ def price_problem(order: BetOrder, offered: Mapping[MarketKey, MarketQuotes] | N
     return None
 
 
+def _stake_order(order: BetOrder, match: MatchView) -> StakeOrder:
+    return StakeOrder(
+        match.match_id, match.kickoff.date(), order.stake, order.odds, f"{order.market}:{order.selection}"
+    )
+
+
 @dataclass(order=True)
 class _Pending:
     due: datetime
@@ -78,11 +84,20 @@ class _Pending:
     asked_at: datetime = field(compare=False)
 
 
+#: A bookmaker's acceptance rule for a pending order at its due time: (fill odds, None) or (None, reason).
+Acceptance = Callable[["_Pending"], tuple[float | None, str | None]]
+
+
 @dataclass
 class Execution:
-    """Places orders for the engine; ``delay`` is the bookmaker's acceptance delay (0 = immediate)."""
+    """Places orders for the engine; ``delay`` is the bookmaker's acceptance delay (0 = immediate).
+
+    ``accept`` replaces the plain "still on offer" check at the due time with a book's own rule (the in-play
+    book fills at the price it has moved to, or refuses when it suspended during the delay).
+    """
 
     delay: timedelta = timedelta(0)
+    accept: Acceptance | None = None
     pending: list[_Pending] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=itertools.count, repr=False)
 
@@ -104,6 +119,11 @@ class Execution:
             portfolio.refuse(strategy, order, at, problem)
             return None
         if self.delay > timedelta(0):
+            # pre-trade risk check (as a book's order screen): an order the chain would refuse is not sent at all
+            check = portfolio.bankroll.validate(_stake_order(order, match))
+            if not check.accepted:
+                portfolio.refuse(strategy, order, at, check.reason.label)
+                return None
             heapq.heappush(
                 self.pending, _Pending(at + self.delay, next(self._seq), strategy, portfolio, order, match, at)
             )
@@ -118,12 +138,19 @@ class Execution:
         return out
 
     def release(self, item: _Pending, offered: Mapping[MarketKey, MarketQuotes] | None) -> BetRecord | None:
-        """Place a pending order if its price is still on offer at its due time."""
-        problem = price_problem(item.order, offered)
+        """Place a pending order if its price is still on offer at its due time (or the book's rule fills it)."""
+        order = item.order
+        if self.accept is not None:
+            fill, problem = self.accept(item)
+            if fill is not None:
+                order = replace(order, odds=fill)
+        else:
+            problem = price_problem(order, offered)
+            problem = None if problem is None else f"{problem} after the acceptance delay"
         if problem is not None:
-            item.portfolio.refuse(item.strategy, item.order, item.due, f"{problem} after the acceptance delay")
+            item.portfolio.refuse(item.strategy, item.order, item.due, problem)
             return None
-        return self._place(item.strategy, item.portfolio, item.order, item.match, item.asked_at, item.due)
+        return self._place(item.strategy, item.portfolio, order, item.match, item.asked_at, item.due)
 
     @staticmethod
     def _place(

@@ -1,15 +1,21 @@
 """Ingest football-data.co.uk files into the store: one file, one transaction.
 
-Each file is parsed completely first, then written atomically together with its raw bytes and an
-``ingest_runs`` record. Killing the process mid-ingest therefore leaves every file either fully stored or not
-at all, and re-running completes the rest while adding nothing twice.
+Each file is streamed in chunks of rows into one write transaction, together with its raw bytes and an
+``ingest_runs`` record: memory stays flat whatever the file's size, and killing the process mid-ingest still
+leaves every file either fully stored or not at all; re-running completes the rest while adding nothing twice.
+A file no row of which could be read is refused whole (rolled back, not recorded as ingested).
+
+What a file changed is reported, not just counted: prices and scores a newer file corrected (old and new
+value), implausible prices flagged (by reason), rows the file listed twice (counted, conflicting copies listed).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +23,18 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from betfolio.providers.football_data import PARSER_VERSION, PROVIDER
-from betfolio.providers.football_data.parser import FormatError, ParsedFile, RowReject, parse_csv
+from betfolio.providers.football_data.parser import MAX_LISTED, CsvFile, FormatError, RowReject
+from betfolio.store.engine import write_transaction
 from betfolio.store.identity import TeamResolver
 from betfolio.store.tables import ingest_runs
-from betfolio.store.writer import archive_payload, insert_quotes, record_ingest_run, upsert_coverage, upsert_matches
+from betfolio.store.writer import (
+    WriteResult,
+    archive_payload,
+    insert_quotes,
+    record_ingest_run,
+    upsert_coverage,
+    upsert_matches,
+)
 
 SUFFIXES = (".csv", ".csv.gz")
 
@@ -34,9 +48,14 @@ class FileResult:
     matches_added: int
     quotes: int
     quotes_added: int
-    rejects: list[RowReject]
+    rejects: list[RowReject]  # the first MAX_LISTED row rejections (all are counted in ``rejected``)
     unchanged: bool = False
     warnings: list[str] = field(default_factory=list)
+    rejected: int = 0
+    duplicates: int = 0  # rows listing a match the file had already listed
+    corrected: int = 0  # stored prices/scores this file changed
+    flagged: dict[str, int] = field(default_factory=dict)  # implausible quotes written, by reason
+    corrections: list[str] = field(default_factory=list)  # the first of them, with old and new value
 
 
 @dataclass
@@ -65,16 +84,38 @@ class IngestSummary:
         return [r for f in self.files for r in f.rejects]
 
     @property
+    def rejected(self) -> int:
+        return sum(max(f.rejected, len(f.rejects)) for f in self.files)
+
+    @property
     def warnings(self) -> list[str]:
         return [f"{f.source}: {w}" for f in self.files for w in f.warnings]
+
+    @property
+    def flagged(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.flagged)
+        return dict(sorted(total.items()))
+
+    @property
+    def covered(self) -> list[str]:
+        """``league season`` of every file in the run (unchanged ones included): what the data now covers."""
+        return sorted({f"{f.league} {f.season}" for f in self.files if f.league})
 
     def as_dict(self) -> dict[str, object]:
         return {
             "files": len(self.files),
+            "covered": self.covered,
             "matches": self.matches,
             "matches_added": self.matches_added,
             "quotes": self.quotes,
             "quotes_added": self.quotes_added,
+            "quotes_flagged": self.flagged,
+            "corrected": sum(f.corrected for f in self.files),
+            "corrections": [f"{f.source}: {c}" for f in self.files for c in f.corrections],
+            "duplicate_rows": sum(f.duplicates for f in self.files),
+            "rejected_count": self.rejected,
             "rejected": [str(r) for r in self.rejects],
             "warnings": self.warnings,
             "errors": self.errors,
@@ -85,6 +126,22 @@ def _is_data_file(path: Path) -> bool:
     return path.name.lower().endswith(SUFFIXES)
 
 
+def _data_files_below(folder: Path) -> Iterator[Path]:
+    """Data files anywhere below ``folder``, following symlinked folders (a season folder linked in from
+    elsewhere is data like any other; ``Path.rglob`` skips it). A link back up the tree is visited once."""
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        for name in names:
+            candidate = Path(root) / name
+            if candidate.is_file() and _is_data_file(candidate):
+                yield candidate
+
+
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     """Data files under ``paths`` (files, or folders laid out ``<season>/<Div>.csv``), plus problems found."""
     found: list[Path] = []
@@ -92,7 +149,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
+            files = sorted(_data_files_below(path))
             if not files:
                 problems.append(f"{path}: no .csv or .csv.gz files found")
             found.extend(files)
@@ -131,48 +188,70 @@ def read_bytes(path: Path) -> bytes:
     return gzip.decompress(data) if path.name.lower().endswith(".gz") else data
 
 
-def store_parsed(engine: Engine, parsed: ParsedFile, content: bytes, *, started_at: datetime) -> FileResult:
-    """Write one parsed file in a single transaction."""
-    with engine.begin() as conn:
+def store_file(engine: Engine, reader: CsvFile, content: bytes, *, started_at: datetime) -> FileResult:
+    """Stream one file into the store in a single write transaction (chunk by chunk: memory per chunk)."""
+    written = WriteResult()
+    rejects: list[RowReject] = []
+    rejected = quotes = matches_added = quotes_added = 0
+    with write_transaction(engine) as conn:
         digest, _ = archive_payload(
             conn,
             provider=PROVIDER,
             endpoint="csv",
-            source=parsed.source,
+            source=reader.source,
             content=content,
-            params={"league": parsed.league, "season": parsed.season},
+            params={"league": reader.league, "season": reader.season},
         )
         resolver = TeamResolver(conn)
-        ids, written = upsert_matches(conn, parsed.matches, resolver, create_teams=True)
-        quotes_added, _ = insert_quotes(conn, parsed.quotes, ids)
-        if parsed.coverage is not None:
-            upsert_coverage(conn, parsed.coverage)
+        for chunk in reader.chunks():
+            ids, part = upsert_matches(conn, chunk.matches, resolver, create_teams=True, source=reader.source)
+            matches_added += part.matches_added
+            written.absorb(part)
+            added, _ = insert_quotes(conn, chunk.quotes, ids, source=reader.source, result=written)
+            quotes += len(chunk.quotes)
+            quotes_added += added
+            rejected += len(chunk.rejects)
+            rejects.extend(chunk.rejects[: max(0, MAX_LISTED - len(rejects))])
+        reader.check_usable()  # raises inside the transaction: nothing of an unreadable file is kept
+        upsert_coverage(conn, reader.coverage())
         record_ingest_run(
             conn,
             provider=PROVIDER,
-            source=parsed.source,
+            source=reader.source,
             sha256=digest,
             parser_version=PARSER_VERSION,
-            league=parsed.league,
-            season=parsed.season,
+            league=reader.league,
+            season=reader.season,
             started_at=started_at,
-            matches=len(parsed.matches),
-            matches_added=written.matches_added,
-            quotes=len(parsed.quotes),
+            matches=reader.matches,
+            matches_added=matches_added,
+            quotes=quotes,
             quotes_added=quotes_added,
-            rejected=len(parsed.rejects),
-            rejects=[str(r) for r in parsed.rejects],
+            rejected=rejected,
+            rejects=[str(r) for r in rejects],
         )
+    warnings = list(reader.conflicts) + written.unresolved
+    if reader.duplicates:
+        shown = f" ({len(reader.conflicts)} with different values listed)" if reader.conflicts else ""
+        repeated = f"{reader.duplicates} rows list a match already listed in the file: first listing kept{shown}"
+        warnings.insert(0, repeated)
+    if rejected > len(rejects):
+        warnings.append(f"{rejected} rows or quotes rejected, the first {len(rejects)} listed")
     return FileResult(
-        source=parsed.source,
-        league=parsed.league,
-        season=parsed.season,
-        matches=len(parsed.matches),
-        matches_added=written.matches_added,
-        quotes=len(parsed.quotes),
+        source=reader.source,
+        league=reader.league,
+        season=reader.season,
+        matches=reader.matches,
+        matches_added=matches_added,
+        quotes=quotes,
         quotes_added=quotes_added,
-        rejects=parsed.rejects,
-        warnings=written.duplicates + written.unresolved,
+        rejects=rejects,
+        warnings=warnings,
+        rejected=rejected,
+        duplicates=reader.duplicates,
+        corrected=written.corrected + written.refused,
+        flagged=dict(written.flagged),
+        corrections=written.corrections,
     )
 
 
@@ -234,8 +313,8 @@ def ingest_files(
                 if on_file is not None:
                     on_file(path, result)
                 continue
-            parsed = parse_csv(content, _display_source(path), ingested_at=started)
-            result = store_parsed(engine, parsed, content, started_at=started)
+            reader = CsvFile(content, _display_source(path), ingested_at=started)
+            result = store_file(engine, reader, content, started_at=started)
             summary.files.append(result)
         except FormatError as exc:
             summary.errors.append(f"{path}: {exc}")

@@ -30,6 +30,7 @@ from betfolio.canonical import (
 )
 from betfolio.providers.base import ParseResult
 from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
+from betfolio.store.engine import write_transaction
 from betfolio.store.identity import (
     PlayerResolver,
     TeamResolver,
@@ -39,6 +40,7 @@ from betfolio.store.identity import (
 )
 from betfolio.store.tables import matches_master
 from betfolio.store.writer import (
+    WriteResult,
     archive_payload,
     ensure_leagues,
     fixture_ids,
@@ -75,6 +77,8 @@ class PayloadSummary:
     rejects: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: int = 0
+    quotes_flagged: dict[str, int] = field(default_factory=dict)  # implausible quotes written, by reason
+    corrected: int = 0  # stored prices/scores this payload changed (listed in ``problems``)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -115,13 +119,16 @@ def store_parse_result(
     summary.filtered_out = len(result.records) - len(records)
     summary.records = len(records)
     started = datetime.now(UTC)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         digest, summary.new_payload = archive_payload(
             conn, provider=result.provider, endpoint=result.endpoint, source=source, content=content, params=params
         )
-        _Writer(conn, result.provider, summary, create_teams=create_teams, results_authority=results_authority).write(
-            records
-        )
+        writer = _Writer(conn, result.provider, summary, create_teams=create_teams, results_authority=results_authority)
+        writer.source = source
+        writer.write(records)
+        summary.quotes_flagged = dict(sorted(writer.written.flagged.items()))
+        summary.corrected = writer.written.corrected + writer.written.refused
+        summary.problems.extend(writer.written.corrections)
         record_ingest_run(
             conn,
             provider=result.provider,
@@ -150,6 +157,8 @@ class _Writer:
         self.teams = TeamResolver(conn, fuzzy=True)
         self._players: PlayerResolver | None = None
         self.match_ids: dict[str, int] = {}
+        self.source = ""
+        self.written = WriteResult()  # corrections and plausibility flags of this payload
 
     @property
     def players(self) -> PlayerResolver:
@@ -230,7 +239,10 @@ class _Writer:
             to_upsert.append(m)
         link_external(self.conn, self.provider, "team", team_links)
         if to_upsert:
-            ids, written = upsert_matches(self.conn, to_upsert, self.teams, create_teams=self.create_teams)
+            ids, written = upsert_matches(
+                self.conn, to_upsert, self.teams, create_teams=self.create_teams, source=self.source
+            )
+            self.written.absorb(written)
             self.match_ids.update(ids)
             self.summary.matches_added += written.matches_added
             self.summary.rejects.extend(f"{self.provider}: {u}" for u in written.unresolved or [])
@@ -269,7 +281,7 @@ class _Writer:
             return
         self.summary.quotes = len(quotes)
         ids = self._ids_for({q.provider_match_id for q in quotes})
-        added, problems = insert_quotes(self.conn, quotes, ids)
+        added, problems = insert_quotes(self.conn, quotes, ids, source=self.source, result=self.written)
         self.summary.quotes_added += added
         self.summary.problems.extend(problems)
 

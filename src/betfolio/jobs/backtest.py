@@ -77,10 +77,14 @@ def load_data(
     seasons: Sequence[str] | None = None,
     *,
     data_dir: Path | Sequence[Path] | None = None,
+    include_flagged: bool = False,
 ) -> tuple[BacktestData, Engine]:
     """Matches and odds from the store, after ingesting ``data_dir`` (one folder or several; their earlier seasons
-    too, as model history) into it (a temporary SQLite if no engine)."""
-    from betfolio.backtest.data import load_from_directory, load_from_engine
+    too, as model history) into it (a temporary SQLite if no engine).
+
+    Unknown league codes are a ValueError; requested league seasons without data are ``no_data`` issues. Quotes
+    flagged implausible at ingest stay out unless ``include_flagged``."""
+    from betfolio.backtest.data import check_scope, load_from_directory, load_from_engine
     from betfolio.store.migrate import upgrade
 
     folders = [data_dir] if isinstance(data_dir, str | Path) else list(data_dir or [])
@@ -90,11 +94,22 @@ def load_data(
                 raise ValueError(f"--data-dir {folder} is not a folder")
         if not leagues or not seasons:
             raise ValueError("leagues and seasons are required to read a data folder")
-        return load_from_directory(folders, list(leagues), list(seasons), engine=engine)
-    if engine is None:
-        raise ValueError("a database or a data folder is required")
-    upgrade(engine)
-    return load_from_engine(engine, list(leagues) if leagues else None, list(seasons) if seasons else None), engine
+        data, engine = load_from_directory(
+            folders, list(leagues), list(seasons), engine=engine, include_flagged=include_flagged
+        )
+    else:
+        if engine is None:
+            raise ValueError("a database or a data folder is required")
+        upgrade(engine)
+        data = load_from_engine(
+            engine,
+            list(leagues) if leagues else None,
+            list(seasons) if seasons else None,
+            include_flagged=include_flagged,
+        )
+    if leagues and seasons:
+        check_scope(engine, data, list(leagues), list(seasons))
+    return data, engine
 
 
 def run_backtest(

@@ -7,7 +7,7 @@ For every state read from the stream (a consumer group, :mod:`betfolio.live.stre
 2. prices the modelled in-play book from the match's pre-match 1X2 quotes *as of kick-off* (margin removed)
    and the current score, minute and red cards (:mod:`betfolio.sim.pricing`) — the same book the live worker
    was trained against, since no live odds feed is part of the stream;
-3. builds the observation with the simulator's feature builder (:func:`betfolio.sim.features.observation_from_state`
+3. builds the observations with the simulator's feature builder (:func:`betfolio.sim.features.observations_from_states`
    — identical scaling, masks and ``staleness / 300``) and steps the live worker's LSTM for that match (one
    recurrent state per match; a batch of matches in one forward pass);
 4. lets the manager's allocation scale the stake (5 % of the live worker's share of equity), passes the order
@@ -51,7 +51,7 @@ from betfolio.markets.settlement import settle
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
-from betfolio.sim.features import LIVE_SELECTIONS, N_LIVE_ACTIONS, observation_from_state
+from betfolio.sim.features import LIVE_SELECTIONS, N_LIVE_ACTIONS, observations_from_states
 from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import implied_intensities, offered_odds, outcome_probabilities, remaining_intensities
 from betfolio.sim.reward import bet_return_volatility, mission_reward
@@ -264,6 +264,10 @@ class PaperTrader:
             self._capacity += grow
         return slot
 
+    def warm_up(self, states: list[LiveMatchState]) -> int:
+        """Resolve these fixtures (identity, pre-match prices) ahead of their first state; returns how many."""
+        return sum(self._match(s) is not None for s in states)
+
     def _match(self, state: LiveMatchState) -> MatchBook | None:
         key = state.provider_match_id
         book = self.matches.get(key)
@@ -375,6 +379,8 @@ class PaperTrader:
 
     def process(self, entries: list[Entry], read_at: float) -> None:
         """Decide on a batch, write bets and settlements in one transaction, then acknowledge the batch."""
+        if not entries:
+            return
         now = datetime.now(UTC)
         self.summary.states_read += len(entries)
         metrics.STATES_READ.inc(len(entries))
@@ -429,8 +435,7 @@ class PaperTrader:
     def _decide(self, wave: list[tuple[Entry, LiveMatchState]], now: datetime, bets: list[dict[str, Any]],
                 settlements: list[dict[str, Any]]) -> int:  # fmt: skip
         """Step the live worker once for every match in ``wave``; returns the number of decisions taken."""
-        rows: list[tuple[MatchBook, LiveMatchState, np.ndarray]] = []
-        obs, masks = [], []
+        live: list[tuple[MatchBook, LiveMatchState, float]] = []
         worst_staleness = 0.0
         for _entry, state in wave:
             book = self._match(state)
@@ -448,34 +453,36 @@ class PaperTrader:
             if state.status is not MatchStatus.IN_PLAY:
                 self._skip("not_in_play")
                 continue
-            odds = self._live_odds(book, state)
-            mask = np.zeros(N_LIVE_ACTIONS, bool)
-            mask[0] = True
-            mask[1:] = np.isfinite(odds)
-            equity = max(self.bank.equity, 1e-9)
-            observation = observation_from_state(
-                state.model_copy(update={"data_staleness": staleness}) if staleness != state.data_staleness else state,
-                book.fair,
-                odds,
-                cash_fraction=self.bank.cash / self.config.initial_bankroll,
-                exposure_fraction=self.bank.match_exposure(book.match_id) / equity,
-                positions=book.positions / self.config.initial_bankroll,
-                halted=self.bank.halted,
-            )
-            rows.append((book, state, odds))
-            obs.append(observation)
-            masks.append(mask)
-        if worst_staleness or wave:
+            live.append((book, state, staleness))
+        if wave:
             metrics.DATA_STALENESS.labels(wave[0][1].provider).set(worst_staleness)
-        if not rows:
+        if not live:
             return 0
+        prices = self._live_odds([b for b, _, _ in live], [s for _, s, _ in live])  # one vectorised pass
+        masks = np.ones((len(live), N_LIVE_ACTIONS), bool)
+        masks[:, 1:] = np.isfinite(prices)
+        equity = max(self.bank.equity, 1e-9)
+        observed = [
+            state.model_copy(update={"data_staleness": staleness}) if staleness != state.data_staleness else state
+            for _, state, staleness in live
+        ]
+        obs = observations_from_states(
+            observed,
+            [book.fair for book, _, _ in live],
+            prices,
+            cash_fraction=self.bank.cash / self.config.initial_bankroll,
+            exposure_fraction=np.array([self.bank.match_exposure(book.match_id) for book, _, _ in live]) / equity,
+            positions=np.stack([book.positions for book, _, _ in live]) / self.config.initial_bankroll,
+            halted=self.bank.halted,
+        )
+        rows = [(book, state, odds) for (book, state, _), odds in zip(live, prices, strict=True)]
         slots = torch.as_tensor([b.slot for b, _, _ in rows])
         with torch.inference_mode():
             logits, _value, (h, c) = self.network.step(
-                torch.as_tensor(np.stack(obs)), (self._h[:, slots], self._c[:, slots])
+                torch.as_tensor(obs), (self._h[:, slots], self._c[:, slots])
             )
             self._h[:, slots], self._c[:, slots] = h, c
-            logits = logits.masked_fill(~torch.as_tensor(np.stack(masks)), MASKED_LOGIT)
+            logits = logits.masked_fill(~torch.as_tensor(masks), MASKED_LOGIT)
             if self.config.policy == "greedy":
                 actions = logits.argmax(dim=-1).numpy()
             else:
@@ -507,15 +514,23 @@ class PaperTrader:
         """A uniform number in [0, 1) fixed by (run, match, minute): reproducible across restarts."""
         return (ledger.paper_bet_id(self.config.run_key, match_id, minute, "draw") & ((1 << 53) - 1)) / (1 << 53)
 
-    def _live_odds(self, book: MatchBook, state: LiveMatchState) -> np.ndarray:
-        if book.intensities is None:
-            return np.full(len(LIVE_SELECTIONS), np.nan)
+    def _live_odds(self, books: list[MatchBook], states: list[LiveMatchState]) -> np.ndarray:
+        """The modelled book's odds per :data:`LIVE_SELECTIONS` for every match at once (NaN = not offered)."""
+        out = np.full((len(books), len(LIVE_SELECTIONS)), np.nan)
+        priced = [i for i, b in enumerate(books) if b.intensities is not None]
+        if not priced:
+            return out
+        lam = np.array([books[i].intensities for i in priced])
+        st = [states[i] for i in priced]
         mu_h, mu_a = remaining_intensities(
-            book.intensities[0], book.intensities[1], state.minute, state.home_red_cards or 0,
-            state.away_red_cards or 0,
+            lam[:, 0], lam[:, 1], np.array([s.minute for s in st]),
+            np.array([s.home_red_cards or 0 for s in st]), np.array([s.away_red_cards or 0 for s in st]),
         )  # fmt: skip
-        probs = outcome_probabilities(mu_h, mu_a, state.home_goals, state.away_goals)
-        return offered_odds(probs, self.book_config.margin, self.book_config.min_probability)
+        probs = outcome_probabilities(
+            mu_h, mu_a, np.array([s.home_goals for s in st]), np.array([s.away_goals for s in st])
+        )
+        out[priced] = offered_odds(probs, self.book_config.margin, self.book_config.min_probability)
+        return out
 
     def _live_share(self, staleness: float) -> float:
         equity = self.bank.equity

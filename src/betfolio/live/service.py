@@ -22,8 +22,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -61,21 +60,10 @@ class Fixture(BaseModel):
     away_goals: int | None
 
 
-class Quote(BaseModel):
-    bookmaker: str
-    market: str
-    selection: str
-    line: float | None
-    odds: float
-    quoted_at: datetime
-    is_closing: bool
-    provider: str
-
-
 class OddsAsOf(BaseModel):
     match_id: int
     as_of: datetime
-    quotes: list[Quote]
+    quotes: list[queries.QuoteRow]
 
 
 class LiveState(BaseModel):
@@ -127,7 +115,9 @@ class Problem(BaseModel):
 
 # -- request guards -----------------------------------------------------------------------------------------------
 class RequestLimits:
-    """Refuse oversized or body-carrying requests before routing (pure ASGI, so nothing is buffered)."""
+    """Refuse oversized or body-carrying requests before routing, and count and time every request by its route
+    template. Pure ASGI (not Starlette's BaseHTTPMiddleware): nothing is buffered, and the cached read path stays
+    a few function calls long."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -147,6 +137,23 @@ class RequestLimits:
                 response = JSONResponse({"detail": problem[1]}, status_code=problem[0])
                 await response(scope, receive, send)
                 return
+            started = time.perf_counter()
+            status = 500
+
+            async def observed_send(message: dict[str, Any]) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, observed_send)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")  # the template, never the raw path a client sent
+                metrics.HTTP_REQUESTS.labels(template, str(status)).inc()
+                metrics.HTTP_LATENCY.labels(template).observe(time.perf_counter() - started)
+            return
         await self.app(scope, receive, send)
 
 
@@ -233,16 +240,6 @@ def create_app(
             cache.put(key, body)
         return Response(body, media_type="application/json")
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")  # the template, never the raw path a client sent
-        metrics.HTTP_REQUESTS.labels(template, str(response.status_code)).inc()
-        metrics.HTTP_LATENCY.labels(template).observe(time.perf_counter() - started)
-        return response
-
     v1 = [Depends(authorise)]
 
     @app.get("/healthz", response_model=Health, tags=["health"])
@@ -325,7 +322,7 @@ def create_app(
                 rows = queries.odds_as_of(
                     conn, match_id, when, market=market.value if market else None, include_closing=include_closing
                 )
-            return OddsAsOf(match_id=match_id, as_of=when, quotes=[Quote(**asdict(r)) for r in rows]).model_dump(
+            return OddsAsOf(match_id=match_id, as_of=when, quotes=rows).model_dump(
                 mode="json"
             )
 

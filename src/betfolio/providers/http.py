@@ -199,17 +199,7 @@ class HttpProviderClient:
             raise TransientError(f"{self.provider} {endpoint}: connection failed ({exc.__class__.__name__})") from exc
         self.limiter.observe(reply.headers)
         status = reply.status_code
-        if status == 429:
-            retry_after = _retry_after(reply)
-            self.limiter.note_rate_limited(retry_after)
-            raise TransientError(f"{self.provider} {endpoint}: HTTP 429 rate limited", retry_after)
-        if status >= 500:
-            raise TransientError(f"{self.provider} {endpoint}: HTTP {status}", _retry_after(reply))
-        if status in (401, 403):
-            detail = _short(reply.text)
-            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status} (check the API key): {detail}")
-        if status >= 400:
-            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}: {_short(reply.text)}")
+        self._raise_for_status(endpoint, status, reply, _short(reply.text) if status >= 400 else "")
         try:
             payload = load_json(reply.content, provider=self.provider, endpoint=endpoint)
         except PayloadError as exc:  # malformed, too large, too deeply nested: retried, counted by the circuit
@@ -267,17 +257,19 @@ class HttpProviderClient:
             fetched_at=datetime.now(UTC),
         )
 
-    def _raise_for_status(self, endpoint: str, status: int, reply: httpx.Response) -> None:
+    def _raise_for_status(self, endpoint: str, status: int, reply: httpx.Response, detail: str = "") -> None:
+        """429 and 5xx are transient (retried, Retry-After honoured); other 4xx are the caller's fault."""
         if status == 429:
             retry_after = _retry_after(reply)
             self.limiter.note_rate_limited(retry_after)
             raise TransientError(f"{self.provider} {endpoint}: HTTP 429 rate limited", retry_after)
         if status >= 500:
             raise TransientError(f"{self.provider} {endpoint}: HTTP {status}", _retry_after(reply))
+        suffix = f": {detail}" if detail else ""
         if status in (401, 403):
-            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status} (check the API key)")
+            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status} (check the API key){suffix}")
         if status >= 400:
-            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}")
+            raise RequestRejected(f"{self.provider} {endpoint}: HTTP {status}{suffix}")
 
 
 _SENSITIVE_HEADERS = frozenset({"set-cookie", "x-apisports-key", "x-rapidapi-key", "authorization"})

@@ -15,6 +15,8 @@ The live observation is ``[values(F), mask(F), staleness/300, extras(E)]``:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,36 +192,76 @@ def observation_from_state(
     live data exactly as it saw replays. ``live_odds`` are the book's current decimal odds per
     :data:`LIVE_SELECTIONS` (NaN or None = not offered); a statistic is present only if the state carries it and
     the league-season ``coverage`` (when given) declares it. Stoppage time counts as minute 90.
+    (One state of :func:`observations_from_states`.)
     """
-    values = np.zeros(N_FEATURES, np.float64)
-    mask = np.zeros(N_FEATURES, bool)
-    values[0], mask[0] = min(state.minute, 90), True
-    values[1:3], mask[1:3] = (state.home_goals, state.away_goals), True
-    reds = {"home": state.home_red_cards, "away": state.away_red_cards}
-    for s, stat in enumerate(MATCH_STATS):
-        allowed = coverage is None or coverage.has_statistic(stat)
-        for k, side in enumerate(("home", "away")):
-            raw = state.statistics.get(side, {}).get(stat)  # type: ignore[call-overload]
-            if raw is None and stat == st.RED_CARDS:
-                raw = reds[side]
-            if allowed and raw is not None and np.isfinite(float(raw)):
-                i = 3 + 2 * s + k
-                values[i], mask[i] = float(raw), True
-    if prematch_fair is not None:
-        fair = np.asarray(prematch_fair, dtype=np.float64)
-        ok = np.isfinite(fair)
-        values[PREMATCH_SLICE] = np.where(ok, fair, 0.0)
-        mask[PREMATCH_SLICE] = ok
+    return observations_from_states(
+        [state],
+        [prematch_fair],
+        None if live_odds is None else np.asarray(live_odds, dtype=np.float64).reshape(1, -1),
+        coverage=coverage,
+        cash_fraction=cash_fraction,
+        exposure_fraction=exposure_fraction,
+        positions=None if positions is None else np.asarray(positions, dtype=np.float64).reshape(1, -1),
+        halted=halted,
+    )[0]
+
+
+def observations_from_states(
+    states: Sequence[LiveMatchState],
+    prematch_fair: Sequence[np.ndarray | tuple[float, float, float] | None],
+    live_odds: np.ndarray | None = None,
+    *,
+    coverage: Coverage | None = None,
+    cash_fraction: float | np.ndarray = 1.0,
+    exposure_fraction: float | np.ndarray = 0.0,
+    positions: np.ndarray | None = None,
+    halted: bool | np.ndarray = False,
+) -> np.ndarray:
+    """Observations ``[n, OBS_DIM]`` for ``n`` states at once (a live trader's batch of matches).
+
+    ``prematch_fair`` has one entry per state (None = no pre-match prices); ``live_odds`` is ``[n, 5]``
+    (NaN = not offered); the book extras broadcast per state. Only the statistics lookups loop in Python; the
+    scaling, masks and staleness are one numpy pass for the whole batch.
+    """
+    n = len(states)
+    values = np.zeros((n, N_FEATURES), np.float64)
+    mask = np.zeros((n, N_FEATURES), bool)
+    allowed = [coverage is None or coverage.has_statistic(stat) for stat in MATCH_STATS]
+    staleness = np.empty(n, np.float64)
+    for r, state in enumerate(states):
+        row_v, row_m = values[r], mask[r]
+        row_v[0], row_v[1], row_v[2] = min(state.minute, 90), state.home_goals, state.away_goals
+        row_m[0:3] = True
+        staleness[r] = state.data_staleness
+        home, away = state.statistics.get("home", {}), state.statistics.get("away", {})
+        for s, stat in enumerate(MATCH_STATS):
+            if not allowed[s]:
+                continue
+            for k, (side, reds) in enumerate(((home, state.home_red_cards), (away, state.away_red_cards))):
+                raw = side.get(stat)  # type: ignore[call-overload]
+                if raw is None and stat == st.RED_CARDS:
+                    raw = reds
+                if raw is not None:
+                    value = float(raw)
+                    if math.isfinite(value):
+                        i = 3 + 2 * s + k
+                        row_v[i], row_m[i] = value, True
+        fair = prematch_fair[r]
+        if fair is not None:
+            f = np.asarray(fair, dtype=np.float64)
+            ok = np.isfinite(f)
+            row_v[PREMATCH_SLICE] = np.where(ok, f, 0.0)
+            row_m[PREMATCH_SLICE] = ok
     if live_odds is not None:
-        odds = np.asarray(live_odds, dtype=np.float64)
+        odds = np.asarray(live_odds, dtype=np.float64).reshape(n, len(LIVE_SELECTIONS))
         ok = np.isfinite(odds) & (odds > 1.0)
-        values[LIVE_ODDS_SLICE] = np.where(ok, 1.0 / np.where(ok, odds, 1.0), 0.0)
-        mask[LIVE_ODDS_SLICE] = ok
-    extras = np.zeros(len(LIVE_EXTRAS), np.float64)
-    extras[0], extras[1], extras[-1] = cash_fraction, exposure_fraction, float(halted)
+        values[:, LIVE_ODDS_SLICE] = np.where(ok, 1.0 / np.where(ok, odds, 1.0), 0.0)
+        mask[:, LIVE_ODDS_SLICE] = ok
+    extras = np.zeros((n, len(LIVE_EXTRAS)), np.float64)
+    extras[:, 0], extras[:, 1], extras[:, -1] = cash_fraction, exposure_fraction, np.asarray(halted, dtype=np.float64)
     if positions is not None:
-        extras[2 : 2 + len(LIVE_SELECTIONS)] = positions
+        extras[:, 2 : 2 + len(LIVE_SELECTIONS)] = positions
     out = np.concatenate(
-        [np.where(mask, values / SCALE_VECTOR, 0.0), mask, staleness_feature(state.data_staleness).reshape(1), extras]
+        [np.where(mask, values / SCALE_VECTOR, 0.0), mask, staleness_feature(staleness).reshape(n, 1), extras], axis=1
     )
     return out.astype(np.float32)

@@ -14,10 +14,16 @@ The mission (MISSION.md §5) prescribes::
 tiny (a won bet at volatility 0.001 is worth millions) and returns NaN when there is no history yet, so the
 environments use :func:`mission_reward`, the same formula behind documented guards (:class:`MissionGuards`):
 
-* the volatility × risk denominator is floored at ``vol_risk_floor`` (NaN counts as the floor);
+* the ROI is divided by the bet's return volatility alone, floored at ``vol_risk_floor`` (NaN counts as the
+  floor) — a per-bet Sharpe ratio, linear in the bet's outcome. Dividing by ``risk_score`` too (the share of
+  the allowed exposure used) pays the smallest bets the most; at 1 % stakes the floor and the clip then bind
+  and turn the reward into a binary win/loss signal that ranked backing favourites (ROI −2.1 %, mean reward
+  +0.135) above longshots (ROI +1.8 %, −5.39). ``divide_by_risk_score=True`` restores the mission's
+  denominator (floored), for comparison; :func:`mission_reward_exact` keeps the formula verbatim;
 * ``risk_adjusted_roi`` is clipped to ``±roi_clip`` and the final reward to ``±reward_clip``;
 * no stake means ``roi = 0`` (the exact formula would divide a payout by 1e-6);
-* no betting history yet (no last-10 win rate or no average odds) means no performance bonus, and the
+* no betting history yet (no last-10 win rate or no average odds), or no bet of the worker settling at this
+  step, means no performance bonus, and the
   average odds are floored at ``min_avg_odds`` so ``break_even`` stays a probability;
 * the win rate is clipped to [0, 1], staleness to [0, ``max_staleness_seconds``], the budget ratio to ≥ 0;
 * any NaN input is replaced by the neutral value of its term, so the reward is never NaN.
@@ -80,6 +86,7 @@ class MissionGuards:
     reward_clip: float = 20.0
     min_avg_odds: float = 1.01
     max_staleness_seconds: float = 3600.0
+    divide_by_risk_score: bool = False  # the mission's vol × risk denominator (see the module docstring)
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.k_b <= 0.3:
@@ -133,7 +140,9 @@ def mission_components(
         roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
         roi = np.where(np.isfinite(roi), roi, np.sign(np.nan_to_num(roi)) * 1e12)
     with np.errstate(over="ignore", invalid="ignore"):  # inf·0 and overflow are cleaned on the next line
-        product = np.asarray(market_volatility, dtype=np.float64) * np.asarray(risk_score, dtype=np.float64)
+        product = np.asarray(market_volatility, dtype=np.float64)
+        if guards.divide_by_risk_score:
+            product = product * np.asarray(risk_score, dtype=np.float64)
     denom = np.maximum(_clean(product, guards.vol_risk_floor), 0.0)
     denom = np.maximum(denom, guards.vol_risk_floor) + 1e-6
     risk_adjusted = np.clip(roi / denom, -guards.roi_clip, guards.roi_clip)
@@ -143,7 +152,9 @@ def mission_components(
     odds = np.asarray(avg_odds, dtype=np.float64)
     history = np.isfinite(win_rate) & np.isfinite(odds)
     break_even = 1.0 / (np.maximum(_clean(odds, 2.0), guards.min_avg_odds) + 1e-6)
-    bonus = np.where(history, 0.2 * (np.clip(_clean(win_rate, 0.0), 0.0, 1.0) - break_even), 0.0)
+    # The bonus rewards this decision's bets: a step that settled none of the worker's bets earns none (it was
+    # paid at every match end, bet or not, from a win-rate history the worker could not influence then).
+    bonus = np.where(history & has_stake, 0.2 * (np.clip(_clean(win_rate, 0.0), 0.0, 1.0) - break_even), 0.0)
     stale = np.clip(_clean(staleness_seconds, 0.0), 0.0, guards.max_staleness_seconds)
     staleness_penalty = 0.001 * (stale / STALENESS_SCALE_SECONDS)
     outcome = np.where(settled_b, risk_adjusted - budget_penalty + bonus, 0.0)

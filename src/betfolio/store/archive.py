@@ -1,8 +1,9 @@
 """The store side of provider reads: every response's raw bytes, the last one per request, provider health.
 
 Providers speak HTTP and know nothing of databases; they are handed a :class:`StoreArchive` (any object with
-the same three methods will do, see ``betfolio.providers.resilient.PayloadArchive``) to keep what they fetched
-in ``raw_payloads`` and their health in ``provider_status``, and to serve the last stored payload while down.
+the same three methods will do: the ``PayloadArchive`` protocol of the providers' resilient client) to keep
+what they fetched in ``raw_payloads`` and their health in ``provider_status``, and to serve the last stored
+payload while down. The store itself imports no provider code.
 """
 
 from __future__ import annotations

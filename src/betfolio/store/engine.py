@@ -8,17 +8,22 @@ file (:mod:`betfolio.config`), the same for the CLI, the app, the service and th
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 ENV_DATABASE_URL = "BETFOLIO_DATABASE_URL"
 ENV_DATA_DIR = "BETFOLIO_DATA_DIR"
 
+#: How long a SQLite connection waits for a lock: any statement, and a writer waiting for another writer.
+READER_WAIT_MS = 30_000
+WRITER_WAIT_MS = 900_000
 #: Key of the PostgreSQL transaction-level advisory lock every writer takes (``"betfolio"`` as ASCII bytes).
 WRITER_LOCK_KEY = 0x62657466_6F6C696F >> 1
 
@@ -76,7 +81,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={READER_WAIT_MS}")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
@@ -100,8 +105,30 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise StoreError(f"cannot create the folder of SQLite database {path}: {exc.strerror or exc}") from exc
     if path.is_dir():
         raise StoreError(f"SQLite database path {path} is a folder, not a file")
-    if path.is_file() and path.stat().st_size == 0:
-        raise StoreError(f"{path} is an empty file, not a database: delete it (or choose another --db) to start afresh")
+    if path.is_file() and path.stat().st_size > 0:
+        return
+    # Creating the file is serialised by a lock file: SQLite creates a database as an empty file and writes its
+    # header a moment later, so without it a second process starting at the same time would see a zero-byte
+    # file — which, found any other way, is refused rather than silently turned into an empty database.
+    lock_path = path.with_name(path.name + ".create-lock")
+    try:
+        with FileLock(lock_path, timeout=120):
+            if path.exists():
+                if path.stat().st_size == 0:
+                    raise StoreError(
+                        f"{path} is an empty file, not a database: delete it (or choose another --db) to start afresh"
+                    )
+                return
+            created = sqlite3.connect(path)
+            try:
+                created.execute("PRAGMA journal_mode=WAL")  # writes the header: the file is a database from now on
+            finally:
+                created.close()
+    except OSError as exc:
+        raise StoreError(f"cannot create SQLite database {path}: {exc.strerror or exc}") from exc
+    finally:
+        with suppress(OSError):
+            lock_path.unlink()
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -133,14 +160,19 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     """
     if engine.dialect.name == "sqlite":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Another writer may hold the lock for a whole large file: wait for it, not just the 30 s readers get.
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {WRITER_WAIT_MS}")
             try:
-                yield conn
-            except BaseException:
-                if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-                    conn.exec_driver_sql("ROLLBACK")
-                raise
-            conn.exec_driver_sql("COMMIT")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+                        conn.exec_driver_sql("ROLLBACK")
+                    raise
+                conn.exec_driver_sql("COMMIT")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {READER_WAIT_MS}")
         return
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -23,6 +23,7 @@ from importlib import resources
 from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, insert, select
 
+from betfolio.store.bulk import insert_ignore
 from betfolio.store.tables import identity_map, matches_master, players, team_aliases, teams
 
 #: A fuzzy match scoring at least this (token sort ratio 0–100, club affixes removed) is accepted when
@@ -234,10 +235,11 @@ class TeamResolver:
             suggestions = [f"{n} ({s:.0f})" for n, _, s in self.candidates(name)] if name_key(name) else []
             raise UnresolvedTeamError(provider, name, suggestions)
         canonical = self.aliases.canonical(name) or name.strip()
-        team_id = self.conn.execute(
-            insert(teams).values(name=canonical, name_key=name_key(canonical), created_at=datetime.now(UTC))
-        ).inserted_primary_key[0]
-        self._by_name[name_key(canonical)] = team_id
+        key = name_key(canonical)
+        # Insert-or-ignore, then read back: a concurrent writer creating the same team is not an error.
+        insert_ignore(self.conn, teams, [{"name": canonical, "name_key": key, "created_at": datetime.now(UTC)}])
+        team_id = self.conn.execute(select(teams.c.team_id).where(teams.c.name_key == key)).scalar_one()
+        self._by_name[key] = team_id
         self._names[team_id] = canonical
         self._remember(provider, name, team_id, "created", 1.0)
         return team_id
@@ -250,11 +252,8 @@ class TeamResolver:
         key = name_key(name)
         if (provider, key) in self._by_alias:
             return
-        self.conn.execute(
-            insert(team_aliases).values(
-                provider=provider, alias_key=key, alias=name, team_id=team_id, method=method, confidence=confidence
-            )
-        )
+        row = {"provider": provider, "alias_key": key, "alias": name, "team_id": team_id, "method": method}
+        insert_ignore(self.conn, team_aliases, [row | {"confidence": confidence}])
         self._by_alias[(provider, key)] = team_id
         self._any_alias.setdefault(key, team_id)
 
@@ -263,8 +262,6 @@ def link_external(conn: Connection, provider: str, entity: str, links: dict[str,
     """Remember provider ids (teams, players, leagues…) → canonical ids in ``identity_map`` (idempotent)."""
     if not links:
         return
-    from betfolio.store.bulk import insert_ignore
-
     rows = [
         {"provider": provider, "entity": entity, "external_id": str(ext), "canonical_id": str(cid)}
         for ext, cid in links.items()

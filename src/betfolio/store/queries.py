@@ -1,6 +1,8 @@
 """Read side of the store: the questions backtests, agents and the app ask.
 
-Every odds read is "as of" a moment: a decision at time t may only see quotes stamped at or before t.
+Every odds read is "as of" a moment: a decision at time t may only see quotes stamped at or before t. Quotes
+flagged implausible at ingest (:mod:`betfolio.markets.plausibility`) stay out of every read meant for a decision
+unless the caller asks for them (``include_flagged``): :func:`plausible` is the one filter.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select, text
+from sqlalchemy import Connection, Select, and_, func, or_, select, text, true
 from sqlalchemy.orm import aliased
 
 from betfolio.canonical import Coverage
@@ -44,6 +46,11 @@ def _quote(row: Any) -> QuoteRow:
     )
 
 
+def plausible(include_flagged: bool = False) -> Any:
+    """The condition keeping flagged (implausible) quotes out of a query: ``true`` when they are asked for."""
+    return true() if include_flagged else dbl.c.flag.is_(None)
+
+
 def odds_as_of(
     conn: Connection,
     match_id: int,
@@ -52,13 +59,14 @@ def odds_as_of(
     market: str | None = None,
     bookmakers: Sequence[str] | None = None,
     include_closing: bool = False,
+    include_flagged: bool = False,
 ) -> list[QuoteRow]:
     """Latest quote per (bookmaker, market, selection, line) stamped at or before ``as_of``.
 
     Closing quotes are excluded unless asked for: they exist for evaluation (CLV), and a decision that reads
     them has looked at the future of the market even when the timestamp allows it.
     """
-    conditions = [dbl.c.match_id == match_id, dbl.c.quoted_at <= as_of]
+    conditions = [dbl.c.match_id == match_id, dbl.c.quoted_at <= as_of, plausible(include_flagged)]
     if market is not None:
         conditions.append(dbl.c.market == market)
     if bookmakers:
@@ -233,6 +241,7 @@ def league_seasons(conn: Connection, league: str) -> list[str]:
 def league_names(conn: Connection) -> dict[str, str]:
     """League code → display name."""
     return dict(conn.execute(select(leagues.c.code, leagues.c.name)).all())  # type: ignore[arg-type]
+
 
 # -- live reads: the adapter service, the paper trader and the app's Live page -------------------------------------
 
@@ -422,14 +431,18 @@ QUOTE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def quotes_for_matches(conn: Connection, match_ids: Sequence[int], markets: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Every stored quote (pre-match, closing and in-play) of these matches in ``markets``, as plain tuples in
-    :data:`QUOTE_COLUMNS` order: a replay decides itself which of them a moment may see."""
+def quotes_for_matches(
+    conn: Connection, match_ids: Sequence[int], markets: Sequence[str], *, include_flagged: bool = False
+) -> list[tuple[Any, ...]]:
+    """Every stored plausible quote (pre-match, closing and in-play) of these matches in ``markets``, as plain
+    tuples in :data:`QUOTE_COLUMNS` order: a replay decides itself which of them a moment may see."""
     cols = [dbl.c[name] for name in QUOTE_COLUMNS]
     rows: list[tuple[Any, ...]] = []
     ids = list(match_ids)
     for start in range(0, len(ids), 900):  # bound the IN list (SQLite's variable limit)
-        stmt = select(*cols).where(dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(list(markets)))
+        stmt = select(*cols).where(
+            dbl.c.match_id.in_(ids[start : start + 900]), dbl.c.market.in_(list(markets)), plausible(include_flagged)
+        )
         rows.extend(tuple(row) for row in conn.execute(stmt))
     return rows
 

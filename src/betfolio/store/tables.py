@@ -129,6 +129,9 @@ daily_betting_lines = Table(
     Column("ingested_at", UTCDateTime, nullable=False),
     Column("is_closing", Boolean, nullable=False),
     Column("in_play", Boolean, nullable=False),
+    # Why the price is implausible (odds_range | overround | consensus), NULL when it is not: flagged quotes are
+    # kept (the provider did publish them) but stay out of decisions unless asked for.
+    Column("flag", String(32)),
 )
 LINE_KEY_NULL = -1000.0  # never a real handicap or total; only used inside the uniqueness index
 Index(
@@ -176,6 +179,26 @@ coverage = Table(
     Column("flags", JsonColumn, nullable=False),
     Column("statistics", JsonColumn, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: Every stored value a later capture changed (a corrected price, score or status), with its old and new
+#: value and where the new one came from; ``applied`` is false for a change refused by a rule (a finished
+#: match never goes back to scheduled), kept so the conflict stays visible.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("correction_id", IdType, primary_key=True, autoincrement=True),
+    Column("entity", String(16), nullable=False),  # match | quote
+    Column("match_id", IdType, ForeignKey("matches_master.match_id"), nullable=False),
+    Column("key", JsonColumn, nullable=False),  # which quote (bookmaker, market, selection, line, …) or {}
+    Column("field", String(32), nullable=False),
+    Column("old_value", JsonColumn),
+    Column("new_value", JsonColumn),
+    Column("source", Text, nullable=False),
+    Column("rule", String(32), nullable=False),  # newer_capture | final_kept
+    Column("applied", Boolean, nullable=False),
+    Column("corrected_at", UTCDateTime, nullable=False),
+    Index("ix_corrections_match", "match_id"),
 )
 
 #: Raw provider payloads, compressed, so every transform can be replayed from the original bytes.

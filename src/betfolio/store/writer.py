@@ -1,7 +1,12 @@
 """Writing canonical records: idempotent upserts inside the caller's transaction.
 
-The caller owns the transaction (one per provider payload / file), so a failure anywhere leaves nothing
-half-written, and a re-run adds nothing that is already there.
+The caller owns the transaction (one per provider payload / file, opened with ``write_transaction``), so a
+failure anywhere leaves nothing half-written, and a re-run adds nothing that is already there.
+
+Corrections are explicit: when a later capture changes a stored value (a price, a score, a status), the newer
+capture wins and the change is logged in ``corrections`` with the old and the new value and its source — except
+that a finished match never goes back to scheduled or in play (that change is logged as refused). Every quote is
+written with its plausibility flag (:mod:`betfolio.markets.plausibility`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,12 +22,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, tuple_, update
+from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 
-from betfolio.canonical import Coverage, Match, OddsQuote
+from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
+from betfolio.markets.plausibility import flag_quotes
 from betfolio.store.bulk import insert_ignore
 from betfolio.store.identity import TeamResolver, UnresolvedTeamError
 from betfolio.store.tables import (
+    LINE_KEY_NULL,
+    corrections,
     coverage,
     daily_betting_lines,
     identity_map,
@@ -32,6 +41,8 @@ from betfolio.store.tables import (
 )
 
 FIXTURE = "fixture"
+#: Corrections and conflicts listed verbatim in a write's report; beyond, they are counted (all are in the table).
+MAX_LISTED = 50
 
 
 @cache
@@ -50,6 +61,29 @@ class WriteResult:
     quotes_added: int = 0
     unresolved: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    corrected: int = 0  # stored values a newer capture changed (prices, scores, statuses)
+    refused: int = 0  # changes refused by a rule (a finished match going back to scheduled)
+    corrections: list[str] = field(default_factory=list)  # the first MAX_LISTED of both, with old and new values
+    flagged: Counter[str] = field(default_factory=Counter)  # implausible quotes written, by reason
+
+    def note(self, line: str) -> None:
+        if len(self.corrections) < MAX_LISTED:
+            self.corrections.append(line)
+
+    def absorb(self, other: WriteResult) -> None:
+        """Add another write's counts and (capped) lists to this one's."""
+        self.matches += other.matches
+        self.matches_added += other.matches_added
+        self.matches_updated += other.matches_updated
+        self.quotes += other.quotes
+        self.quotes_added += other.quotes_added
+        self.unresolved.extend(other.unresolved[: max(0, MAX_LISTED - len(self.unresolved))])
+        self.duplicates.extend(other.duplicates[: max(0, MAX_LISTED - len(self.duplicates))])
+        self.corrected += other.corrected
+        self.refused += other.refused
+        for line in other.corrections:
+            self.note(line)
+        self.flagged.update(other.flagged)
 
 
 def ensure_leagues(
@@ -62,9 +96,11 @@ def ensure_leagues(
         return
     present = set(conn.execute(select(leagues.c.code).where(leagues.c.code.in_(wanted))).scalars())
     catalogue = league_catalogue()
+    rows = []
     for code in sorted(wanted - present):
         name, country = catalogue.get(code) or (provider_names or {}).get(code) or (code, None)
-        conn.execute(insert(leagues).values(code=code, name=name[:128], country=country or None))
+        rows.append({"code": code, "name": name[:128], "country": country or None})
+    insert_ignore(conn, leagues, rows)  # a concurrent writer may add the same league: not an error
 
 
 def archive_payload(
@@ -73,20 +109,20 @@ def archive_payload(
     """Keep the raw bytes (zlib-compressed), so a better mapper can replay history. Returns (sha256, is_new)."""
     digest = hashlib.sha256(content).hexdigest()
     exists = conn.execute(select(raw_payloads.c.payload_id).where(raw_payloads.c.sha256 == digest)).first()
-    if exists is None:
-        conn.execute(
-            insert(raw_payloads).values(
-                provider=provider,
-                endpoint=endpoint,
-                source=source,
-                sha256=digest,
-                content=zlib.compress(content, 6),
-                encoding="zlib",
-                params=params or {},
-                fetched_at=datetime.now(UTC),
-            )
-        )
-    return digest, exists is None
+    if exists is not None:
+        return digest, False
+    row = {
+        "provider": provider,
+        "endpoint": endpoint,
+        "source": source,
+        "sha256": digest,
+        "content": zlib.compress(content, 6),
+        "encoding": "zlib",
+        "params": params or {},
+        "fetched_at": datetime.now(UTC),
+    }
+    # Insert-or-ignore: a concurrent writer archiving the same bytes is not an error.
+    return digest, insert_ignore(conn, raw_payloads, [row]) == 1
 
 
 def record_ingest_run(
@@ -160,10 +196,60 @@ def _merged_statistics(old: dict[str, dict[str, float]], new: dict[str, dict[str
     return {side: {**(old or {}).get(side, {}), **new.get(side, {})} for side in ("home", "away")}
 
 
+_RESULT_FIELDS = frozenset(_MATCH_FIELDS) - {"referee", "venue"}
+
+
+def _match_changes(
+    conn: Connection, row: Mapping[str, Any], values: dict[str, Any], record: Match, source: str, result: WriteResult
+) -> dict[str, Any]:
+    """What of ``values`` may change the stored ``row``, logging every corrected or refused value."""
+    changes = {k: v for k, v in values.items() if v is not None and row[k] != v}
+    if not changes:
+        return changes
+    now = datetime.now(UTC)
+    label = f"{record.provider_match_id}"
+    log: list[dict[str, Any]] = []
+    if MatchStatus(row["status"]).is_final and not record.status.is_final:
+        # A finished match never regresses: an older snapshot (or a file cut after the team names) keeps nothing.
+        refused = {k: changes.pop(k) for k in list(changes) if k in _RESULT_FIELDS}
+        for name, new in refused.items():
+            log.append(_correction(row, name, row[name], new, source, "final_kept", False, now))
+        result.refused += 1
+        result.note(f"{label}: stays {row['status']} (this capture says {record.status.value}): change refused")
+    corrected = {k: v for k, v in changes.items() if row[k] is not None}
+    for name, new in corrected.items():
+        log.append(_correction(row, name, row[name], new, source, "newer_capture", True, now))
+    if corrected:
+        result.corrected += 1
+        what = ", ".join(f"{k} {row[k]} -> {v}" for k, v in corrected.items())
+        result.note(f"{label}: corrected by {source or record.provider}: {what}")
+    if log:
+        conn.execute(insert(corrections), log)
+    return changes
+
+
+def _correction(
+    row: Mapping[str, Any], name: str, old: Any, new: Any, source: str, rule: str, applied: bool, now: datetime
+) -> dict[str, Any]:
+    return {
+        "entity": "match",
+        "match_id": row["match_id"],
+        "key": {},
+        "field": name,
+        "old_value": old,
+        "new_value": new,
+        "source": source,
+        "rule": rule,
+        "applied": applied,
+        "corrected_at": now,
+    }
+
+
 def upsert_matches(
-    conn: Connection, records: Sequence[Match], resolver: TeamResolver, *, create_teams: bool
+    conn: Connection, records: Sequence[Match], resolver: TeamResolver, *, create_teams: bool, source: str = ""
 ) -> tuple[dict[str, int], WriteResult]:
-    """Insert new matches, fill in what changed on known ones; returns provider_match_id → match_id."""
+    """Insert new matches, fill in what changed on known ones (logging corrections); returns provider_match_id →
+    match_id."""
     result = WriteResult(matches=len(records))
     ensure_leagues(conn, {m.league for m in records})
     resolved: list[tuple[Match, int, int]] = []
@@ -220,7 +306,7 @@ def upsert_matches(
             )
         else:
             match_id = row["match_id"]
-            changes = {k: v for k, v in values.items() if v is not None and row[k] != v}
+            changes = _match_changes(conn, row, values, record, source, result)
             stats = _merged_statistics(row["statistics"], record.statistics)
             if stats != row["statistics"]:
                 changes["statistics"] = stats
@@ -283,14 +369,29 @@ QUOTE_COLUMNS = (
     "ingested_at",
     "is_closing",
     "in_play",
+    "flag",
 )
 
 
-def insert_quotes(conn: Connection, records: Sequence[OddsQuote], match_ids: dict[str, int]) -> tuple[int, list[str]]:
-    """Bulk insert quotes whose match is known; duplicates are ignored. Returns (rows added, problems)."""
+_QUOTE_KEY = ("match_id", "provider", "bookmaker", "market", "selection", "line", "is_closing", "quoted_at")
+
+
+def insert_quotes(
+    conn: Connection,
+    records: Sequence[OddsQuote],
+    match_ids: dict[str, int],
+    *,
+    source: str = "",
+    result: WriteResult | None = None,
+) -> tuple[int, list[str]]:
+    """Write quotes whose match is known, each with its plausibility flag. A quote already stored is left alone
+    when its price is unchanged, and corrected (newer capture wins, logged) when it differs. Returns (rows added,
+    problems); corrections and flag counts accumulate in ``result`` when given."""
+    result = result if result is not None else WriteResult()
     rows: list[tuple[Any, ...]] = []
     missing: set[str] = set()
-    for q in records:
+    flags = flag_quotes(records)
+    for q, flag in zip(records, flags, strict=True):
         match_id = match_ids.get(q.provider_match_id)
         if match_id is None:
             missing.add(q.provider_match_id)
@@ -308,11 +409,100 @@ def insert_quotes(conn: Connection, records: Sequence[OddsQuote], match_ids: dic
                 q.ingested_at,
                 q.is_closing,
                 q.in_play,
+                flag,
             )
         )
+        if flag is not None:
+            result.flagged[flag] += 1
     added = insert_ignore(conn, daily_betting_lines, rows, columns=QUOTE_COLUMNS)
+    if added < len(rows):
+        _correct_quotes(conn, rows, source, result)
     problems = [f"quotes for unknown fixture {pid!r} skipped" for pid in sorted(missing)]
     return added, problems
+
+
+def _correct_quotes(conn: Connection, rows: list[tuple[Any, ...]], source: str, result: WriteResult) -> None:
+    """Update stored quotes whose price (or flag) the new rows change, logging each changed price."""
+    dbl = daily_betting_lines
+    index = {c: i for i, c in enumerate(QUOTE_COLUMNS)}
+    key_at = [index[c] for c in _QUOTE_KEY]
+    match_ids = sorted({r[0] for r in rows})
+    providers = sorted({r[1] for r in rows})
+    # Timestamps are compared in their stored form: converting every stored one back to a datetime would cost
+    # more than the rest of a forced re-ingest (new rows share a few timestamps, so theirs are memoised).
+    dialect = conn.dialect
+    to_stored = dbl.c.quoted_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+    stored_time: dict[datetime, Any] = {}
+    raw_time = type_coerce(dbl.c.quoted_at, String) if dialect.name == "sqlite" else dbl.c.quoted_at
+    stored: dict[tuple[Any, ...], tuple[float, str | None]] = {}
+    for start in range(0, len(match_ids), 500):
+        stmt = select(*(dbl.c[c] for c in _QUOTE_KEY[:7]), raw_time, dbl.c.odds, dbl.c.flag).where(
+            dbl.c.match_id.in_(match_ids[start : start + 500]), dbl.c.provider.in_(providers)
+        )
+        for r in conn.execute(stmt):
+            stored[(*r[:6], bool(r[6]), r[7])] = (r[8], r[9])
+    updates: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for row in rows:
+        key = tuple(row[i] for i in key_at)
+        if (when := stored_time.get(key[7])) is None:
+            when = stored_time[key[7]] = to_stored(key[7])
+        old = stored.get((*key[:6], bool(key[6]), when))
+        key = (*key[:6], bool(key[6]), key[7])
+        odds, flag = row[index["odds"]], row[index["flag"]]
+        if old is None or (old[0] == odds and old[1] == flag):
+            continue
+        update_row = {f"k_{c}": v for c, v in zip(_QUOTE_KEY, key, strict=True)}
+        updates.append(update_row | {"v_odds": odds, "v_flag": flag, "v_ingested_at": row[index["ingested_at"]]})
+        if old[0] == odds:
+            continue  # only the flag changed (its context did): not a correction of the price
+        match_id, provider, bookmaker, market, selection, line, is_closing, quoted_at = key
+        detail = {
+            "provider": provider,
+            "bookmaker": bookmaker,
+            "market": market,
+            "selection": selection,
+            "line": line,
+            "is_closing": is_closing,
+            "quoted_at": quoted_at.isoformat(),
+        }
+        log.append(
+            {
+                "entity": "quote",
+                "match_id": match_id,
+                "key": detail,
+                "field": "odds",
+                "old_value": old[0],
+                "new_value": odds,
+                "source": source,
+                "rule": "newer_capture",
+                "applied": True,
+                "corrected_at": now,
+            }
+        )
+        result.corrected += 1
+        line_text = "" if line is None else f" {line:+g}"
+        where = f"{bookmaker} {market} {selection}{line_text}{' closing' if is_closing else ''}"
+        result.note(f"match {match_id} {where}: price corrected {old[0]:g} -> {odds:g} by {source or provider}")
+    if updates:
+        stmt = (
+            update(dbl)
+            .where(
+                dbl.c.match_id == bindparam("k_match_id"),
+                dbl.c.provider == bindparam("k_provider"),
+                dbl.c.bookmaker == bindparam("k_bookmaker"),
+                dbl.c.market == bindparam("k_market"),
+                dbl.c.selection == bindparam("k_selection"),
+                func.coalesce(dbl.c.line, LINE_KEY_NULL) == func.coalesce(bindparam("k_line"), LINE_KEY_NULL),
+                dbl.c.is_closing == bindparam("k_is_closing"),
+                dbl.c.quoted_at == bindparam("k_quoted_at"),
+            )
+            .values(odds=bindparam("v_odds"), flag=bindparam("v_flag"), ingested_at=bindparam("v_ingested_at"))
+        )
+        conn.execute(stmt, updates)
+    if log:
+        conn.execute(insert(corrections), log)
 
 
 # --------------------------------------------------------------------------- provider adapters (HTTP feeds)

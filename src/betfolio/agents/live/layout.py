@@ -79,7 +79,7 @@ class TokenLayout:
 
 def live_layout() -> TokenLayout:
     """The simulator's live observation as tokens: every live feature is a token; staleness and the agent's book
-    are context; minute and score also steer the query."""
+    are context; every feature also feeds the context (and so the attention query) directly."""
     from betfolio.sim.features import observation_layout
 
     layout = observation_layout()
@@ -92,5 +92,8 @@ def live_layout() -> TokenLayout:
     return TokenLayout(
         feature_names=tuple(layout.features),
         context_names=("staleness", *layout.extras),
-        query_features=tuple(name for name in ("minute", "home_goals", "away_goals") if name in layout.features),
+        # Every feature also reaches the context network directly, not only through attention pooling: the
+        # prices the worker bets at and the statistics that may disagree with them must not be diluted among 30
+        # tokens before the policy sees them.
+        query_features=tuple(layout.features),
     )

@@ -258,22 +258,29 @@ class LivePPOTrainer:
                 ti, ei = torch.as_tensor(times), torch.as_tensor(envs)
                 valid = torch.as_tensor(valid_np)
                 logits, new_values = self.network.sequence(self.obs[ti, ei], (seg.h0[:, mb], seg.c0[:, mb]))
-                dist = torch.distributions.Categorical(logits=masked_logits(logits, self.masks[ti, ei]))
+                step_masks = self.masks[ti, ei]
+                dist = torch.distributions.Categorical(logits=masked_logits(logits, step_masks))
                 actions = self.actions[ti, ei]
                 logratio = dist.log_prob(actions) - self.logprobs[ti, ei]
                 ratio = logratio.exp()
+                # Policy terms average over *decisions* only: a minute where "no bet" is the one valid action
+                # (exposure cap reached, market suspended) has no gradient, and averaging over those minutes too
+                # divided the policy step by ~30 (the KL of 1e-6 the first measurements showed).
+                choice = valid & (step_masks.sum(-1) > 1)
+                if not bool(choice.any()):
+                    choice = valid
                 with torch.no_grad():
-                    approx_kl = ((ratio - 1) - logratio)[valid].mean()
-                    clipped = ((ratio - 1.0).abs() > cfg.clip_coef).float()[valid].mean()
+                    approx_kl = ((ratio - 1) - logratio)[choice].mean()
+                    clipped = ((ratio - 1.0).abs() > cfg.clip_coef).float()[choice].mean()
                 adv = advantages[ti, ei]
                 if cfg.norm_adv:
-                    picked = adv[valid]
+                    picked = adv[choice]
                     adv = (adv - picked.mean()) / (picked.std(unbiased=False) + 1e-8)
                 pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef))[
-                    valid
+                    choice
                 ].mean()
                 v_loss = 0.5 * ((new_values - returns[ti, ei]) ** 2)[valid].mean()
-                entropy = dist.entropy()[valid].mean()
+                entropy = dist.entropy()[choice].mean()
                 loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
                 self.optimizer.zero_grad()
                 loss.backward()

@@ -11,7 +11,6 @@ differing second copy is reported as a conflict with both values).
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -224,9 +223,25 @@ class ParsedChunk:
     rejects: list[RowReject] = field(default_factory=list)
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each ending in ``\n`` whatever the file used (CR, CRLF, LF), produced lazily.
+
+    Not ``io.StringIO(text, newline=None)``: its buffer holds four bytes per character, which made a 50 MB
+    file cost 200 MB per pass."""
+    start = 0
+    for end in _LINE_END.finditer(text):
+        yield text[start : end.start()] + "\n"
+        start = end.end()
+    if start < len(text):
+        yield text[start:]
+
+
 def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
     """(line, fields) of every row; universal newlines, so CR-only and CRLF files read like LF ones."""
-    reader = csv.reader(io.StringIO(text, newline=None))
+    reader = csv.reader(_lines(text))
     try:
         for values in reader:
             yield reader.line_num, values

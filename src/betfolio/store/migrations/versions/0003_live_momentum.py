@@ -62,8 +62,8 @@ def upgrade() -> None:
                                 'unixepoch') AS bucket,
                        COUNT(*) AS states, MAX(minute) AS minute,
                        MAX(home_goals) AS home_goals, MAX(away_goals) AS away_goals,
-                       MAX({_pressure_sqlite('home')}) AS home_pressure,
-                       MAX({_pressure_sqlite('away')}) AS away_pressure
+                       MAX({_pressure_sqlite("home")}) AS home_pressure,
+                       MAX({_pressure_sqlite("away")}) AS away_pressure
                 FROM live_states GROUP BY match_id, provider, bucket"""
             )
         return
@@ -80,8 +80,8 @@ def upgrade() -> None:
                     SELECT match_id, provider, time_bucket(INTERVAL '{interval}', observed_at) AS bucket,
                            count(*) AS states, max(minute) AS minute,
                            max(home_goals) AS home_goals, max(away_goals) AS away_goals,
-                           max({_pressure_pg('home')}) AS home_pressure,
-                           max({_pressure_pg('away')}) AS away_pressure
+                           max({_pressure_pg("home")}) AS home_pressure,
+                           max({_pressure_pg("away")}) AS away_pressure
                     FROM live_states GROUP BY match_id, provider, bucket WITH NO DATA"""
                 )
                 op.execute(
@@ -98,8 +98,8 @@ def upgrade() -> None:
                    date_bin(INTERVAL '{interval}', observed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
                    count(*) AS states, max(minute) AS minute,
                    max(home_goals) AS home_goals, max(away_goals) AS away_goals,
-                   max({_pressure_pg('home')}) AS home_pressure,
-                   max({_pressure_pg('away')}) AS away_pressure
+                   max({_pressure_pg("home")}) AS home_pressure,
+                   max({_pressure_pg("away")}) AS away_pressure
             FROM live_states GROUP BY match_id, provider, bucket WITH NO DATA"""
         )
         # A unique index lets REFRESH ... CONCURRENTLY run while readers read.

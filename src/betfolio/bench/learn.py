@@ -1,0 +1,382 @@
+"""`betfolio bench learn`: proof that the workers learn — planted edges they must capture, a control they must
+abstain on (environments in :mod:`betfolio.bench.planted`).
+
+Per worker, environment and seed the JSON reports the oracle's profit, the trained agent's and the untrained
+network's profit on the same held-out matches, the capture ratio (agent / oracle), bets per match and the
+learning curve (live: episode return, approx. KL, clip fraction, entropy, explained variance and bet rate per PPO
+update; pre-match: mean episode return and profit per block). Profits are fractions of the bankroll; the live
+bankroll is fresh every match; ``*_profit`` figures are the percentage of a bankroll won (lost) per 100 matches.
+
+Acceptance (the issue's): capture ≥ 0.7 on the planted edges (mean over seeds) for the live and the pre-match
+worker; on the no-edge control the live worker places ≤ 0.05 bets per match and loses ≤ 0.5 % of its bankroll per
+100 matches. The JSON says which of these hold — plainly, also when they do not.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from betfolio.bench.planted import (
+    LivePlant,
+    PlantedPrematchEnv,
+    PrematchPlant,
+    live_oracle,
+    plant_live_signal,
+    run_live_episodes,
+)
+
+#: The bundled sample the benchmark replays (no database needed).
+LEAGUES = ("E0",)
+SEASONS = ("2021-22", "2022-23")
+EVAL_SHARE = 0.3  # matches held out of training, the same for agent, untrained network and oracle
+
+
+@dataclass(frozen=True, slots=True)
+class LearnSettings:
+    seeds: int = 3
+    live_steps: int = 300_000
+    live_envs: int = 128
+    #: Credit reaching the minute of the bet: the outcome arrives up to 90 minutes later, so no discount and
+    #: no GAE decay within a match (γ = λ = 1: the advantage is the match's remaining return minus the critic).
+    live_gamma: float = 1.0
+    live_lambda: float = 1.0
+    live_epochs: int = 4
+    live_no_bet_bias: float = 2.0
+    live_reward: str = "log_wealth"  # dense: mark-to-market on the modelled book's fair value every minute
+    prematch_episodes: int = 300  # tabular Q: episodes of ``episode_matches`` decisions
+    dqn_steps: int = 30_000
+    live_plant: LivePlant = field(default_factory=lambda: LivePlant(from_minute=1, oracle_minute=2, surge_rate=1.0))
+    prematch_plant: PrematchPlant = field(default_factory=PrematchPlant)
+
+
+def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    perm = np.random.default_rng(seed).permutation(n)
+    cut = round(n * (1.0 - EVAL_SHARE))
+    return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+def _capture(agent: float, oracle: float) -> float:
+    return float(agent / oracle) if oracle > 0 else float("nan")
+
+
+# -- live ---------------------------------------------------------------------------------------------------------
+def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, environment: str) -> dict[str, Any]:
+    """Train the live worker on the planted bank's training matches; evaluate on the held-out ones."""
+    from betfolio.agents.live.layout import live_layout
+    from betfolio.agents.live.network import LivePolicy
+    from betfolio.agents.live.ppo import LivePPOTrainer
+    from betfolio.agents.training import LiveSettings
+    from betfolio.sim.batched import BatchedLiveSim
+
+    planted, signal = plant_live_signal(bank, plant, seed=1000 + seed)
+    train_rows, eval_rows = _split(planted.n_matches, seed=0)
+    live = LiveSettings(seed=seed, reward=settings.live_reward)
+    sim = BatchedLiveSim(settings.live_envs, seed=seed, bank=planted, reward=live.reward, matches=train_rows)
+    ppo = replace(
+        live.ppo,
+        seed=seed,
+        gamma=settings.live_gamma,
+        gae_lambda=settings.live_lambda,
+        update_epochs=settings.live_epochs,
+        network=replace(live.ppo.network, n_actions=sim.n_actions, no_bet_bias=settings.live_no_bet_bias),
+    )
+    trainer = LivePPOTrainer(sim, live_layout(), ppo)
+    matches = np.repeat(eval_rows, planted.n_variants)
+    variants = np.tile(np.arange(planted.n_variants), len(eval_rows))
+    evaluation = BatchedLiveSim(len(matches), seed=seed, bank=planted, reward=live.reward)
+
+    def greedy(obs: np.ndarray, mask: np.ndarray, _sim: Any, policy: Any) -> np.ndarray:
+        return policy.act(obs, mask)
+
+    def play(decide: Any) -> dict[str, float]:
+        return run_live_episodes(evaluation, matches, variants, decide, seed=seed).summary()
+
+    untrained_policy = LivePolicy(trainer.network, len(matches))
+    untrained = play(lambda o, m, s: greedy(o, m, s, untrained_policy))
+    oracle = play(live_oracle(signal, plant))
+    curve: list[dict[str, float]] = []
+    started = time.perf_counter()
+    trainer.train(settings.live_steps, lambda s: curve.append(_curve_row(s)))
+    seconds = time.perf_counter() - started
+    policy = LivePolicy(trainer.network, len(matches))
+    agent = play(lambda o, m, s: greedy(o, m, s, policy))
+    return {
+        "worker": "live",
+        "environment": environment,
+        "seed": seed,
+        "oracle_profit": oracle["profit_pct_per_100_matches"],
+        "agent_profit": agent["profit_pct_per_100_matches"],
+        "untrained_profit": untrained["profit_pct_per_100_matches"],
+        "capture_ratio": _capture(agent["profit"], oracle["profit"]),
+        "bets_per_match": agent["bets_per_match"],
+        "oracle_bets_per_match": oracle["bets_per_match"],
+        "untrained_bets_per_match": untrained["bets_per_match"],
+        "eval_matches": agent["episodes"],
+        "train_steps": trainer.global_step,
+        "train_seconds": round(seconds, 1),
+        "curve": curve,
+    }
+
+
+def _curve_row(stats: Any) -> dict[str, float]:
+    return {
+        "step": int(stats.global_step),
+        "return": float(stats.episode_return_mean),
+        "approx_kl": float(stats.approx_kl),
+        "clip_fraction": float(stats.clip_fraction),
+        "entropy": float(stats.entropy),
+        "explained_variance": float(stats.explained_variance),
+        "bet_rate": float(stats.bet_rate),
+    }
+
+
+# -- pre-match ----------------------------------------------------------------------------------------------------
+def _prematch_play(env: PlantedPrematchEnv, rows: np.ndarray, decide: Any, seed: int) -> dict[str, float]:
+    """One pass over ``rows``: summed *expected* profit (exact under the planted truth, so the score carries no
+    result noise) and bets per match."""
+    obs, info = env.reset(seed=seed, options={"rows": rows})
+    profit, bets, done = 0.0, 0, False
+    i = 0
+    while not done:
+        action = int(decide(obs, info["action_mask"], int(rows[i])))
+        obs, _reward, done, _trunc, info = env.step(action)
+        profit += info["expected_profit"]
+        bets += int(action > 0)
+        i += 1
+    return {"profit": profit, "bets_per_match": bets / len(rows), **_per_100(profit / len(rows))}
+
+
+def _per_100(mean_profit: float) -> dict[str, float]:
+    """Profit per match (fraction of the bankroll) as the percentage of a bankroll won per 100 matches."""
+    return {"profit_pct_per_100_matches": 100.0 * 100.0 * mean_profit}
+
+
+def prematch_case(
+    fair: np.ndarray, plant: PrematchPlant, seed: int, settings: LearnSettings, kind: str
+) -> dict[str, Any]:
+    """Tabular Q (``kind="q"``) or DQN (``"dqn"``) on the planted pre-match edge; held-out matches for the score."""
+    from betfolio.agents.prematch.tabular import Discretiser, QConfig, TabularQAgent, prematch_reader
+
+    train_rows, eval_rows = _split(len(fair), seed=0)
+    scale = 1.0 / plant.stake  # rewards in units of the largest stake
+    train_env = PlantedPrematchEnv(fair[train_rows], plant, reward_scale=scale, seed=seed)
+    eval_env = PlantedPrematchEnv(fair[eval_rows], plant, seed=10_000 + seed)
+    rows = np.arange(len(eval_rows))
+    oracle = _prematch_play(eval_env, rows, lambda _o, _m, r: eval_env.oracle_action(r), seed)
+    curve: list[dict[str, float]] = []
+    started = time.perf_counter()
+    if kind == "q":
+        agent = TabularQAgent(
+            int(train_env.action_space.n),
+            prematch_reader(),
+            QConfig(
+                seed=seed,
+                epsilon_decay_episodes=max(settings.prematch_episodes * 2 // 3, 1),
+                min_learning_rate=1e-3,  # a stationary edge: average over (nearly) every visit
+                discretiser=Discretiser(bankroll_bins=()),  # the planted edge does not depend on the bankroll
+            ),
+        )
+        untrained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
+        block = max(settings.prematch_episodes // 20, 1)
+        returns: list[float] = []
+
+        def on_episode(episode: int, total: float) -> None:
+            returns.append(total)
+            if episode % block == 0:
+                curve.append({"episode": episode, "return": float(np.mean(returns[-block:])), "epsilon": agent.epsilon})
+
+        agent.train(train_env, settings.prematch_episodes, on_episode)
+        trained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
+        steps = settings.prematch_episodes * train_env.episode_matches
+    else:
+        from betfolio.agents.prematch.dqn import DQNConfig, DQNWorker
+
+        worker = DQNWorker(
+            train_env, DQNConfig(seed=seed, learning_starts=1000, exploration_fraction=0.3, learning_rate=1e-3)
+        )
+        untrained = _prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
+        worker.train(
+            settings.dqn_steps,
+            lambda steps, ret: curve.append({"step": steps, "return": ret}),
+            every=max(settings.dqn_steps // 20, 100),
+        )
+        trained = _prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
+        steps = settings.dqn_steps
+    return {
+        "worker": "prematch_q" if kind == "q" else "prematch_dqn",
+        "environment": "planted_edge",
+        "seed": seed,
+        "oracle_profit": oracle["profit_pct_per_100_matches"],
+        "agent_profit": trained["profit_pct_per_100_matches"],
+        "untrained_profit": untrained["profit_pct_per_100_matches"],
+        "capture_ratio": _capture(trained["profit"], oracle["profit"]),
+        "bets_per_match": trained["bets_per_match"],
+        "oracle_bets_per_match": oracle["bets_per_match"],
+        "untrained_bets_per_match": untrained["bets_per_match"],
+        "eval_matches": len(rows),
+        "train_steps": steps,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "curve": curve,
+    }
+
+
+# -- summary ------------------------------------------------------------------------------------------------------
+def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for case in cases:
+        groups.setdefault(f"{case['worker']}/{case['environment']}", []).append(case)
+    out: dict[str, Any] = {}
+    for key, items in groups.items():
+        capture = np.array([c["capture_ratio"] for c in items], dtype=np.float64)
+        out[key] = {
+            "seeds": len(items),
+            "capture_mean": float(np.nanmean(capture)) if np.isfinite(capture).any() else None,
+            "capture_min": float(np.nanmin(capture)) if np.isfinite(capture).any() else None,
+            "agent_profit_pct_per_100_matches_mean": float(np.mean([c["agent_profit"] for c in items])),
+            "oracle_profit_pct_per_100_matches_mean": float(np.mean([c["oracle_profit"] for c in items])),
+            "bets_per_match_mean": float(np.mean([c["bets_per_match"] for c in items])),
+        }
+    return out
+
+
+def acceptance(summary: dict[str, Any]) -> dict[str, bool | None]:
+    def capture(key: str) -> bool | None:
+        item = summary.get(key)
+        return None if item is None or item["capture_mean"] is None else item["capture_mean"] >= 0.7
+
+    control = summary.get("live/no_edge_control")
+    prematch = [capture(k) for k in ("prematch_q/planted_edge", "prematch_dqn/planted_edge")]
+    return {
+        "live_capture_at_least_0_7": capture("live/planted_edge"),
+        "prematch_q_capture_at_least_0_7": prematch[0],
+        "prematch_dqn_capture_at_least_0_7": prematch[1],
+        "control_bets_per_match_at_most_0_05": None if control is None else control["bets_per_match_mean"] <= 0.05,
+        "control_loss_per_100_matches_at_most_0_5_percent": None
+        if control is None
+        else control["agent_profit_pct_per_100_matches_mean"] >= -0.5,
+    }
+
+
+def run(settings: LearnSettings, workers: tuple[str, ...] = ("live", "prematch_q", "prematch_dqn")) -> dict[str, Any]:
+    import torch
+
+    from betfolio.sim.batched import sample_bank
+
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    bank = sample_bank(LEAGUES, SEASONS, 0, 2)
+    cases: list[dict[str, Any]] = []
+    for seed in range(1, settings.seeds + 1):
+        if "live" in workers:
+            cases.append(live_case(bank, settings.live_plant, seed, settings, "planted_edge"))
+            control = replace(settings.live_plant, q_win=settings.live_plant.q_other)
+            cases.append(live_case(bank, control, seed, settings, "no_edge_control"))
+        for kind in ("q", "dqn"):
+            if f"prematch_{kind}" in workers:
+                cases.append(prematch_case(bank.matches.prematch_fair, settings.prematch_plant, seed, settings, kind))
+    summary = summarise(cases)
+    return {
+        "benchmark": "learn",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1m_before": round(load_before, 2),
+            "load_average_1m_after": round(os.getloadavg()[0], 2),
+        },
+        "data": {"leagues": list(LEAGUES), "seasons": list(SEASONS), "eval_share": EVAL_SHARE},
+        "settings": {
+            "seeds": settings.seeds,
+            "live_steps": settings.live_steps,
+            "live_envs": settings.live_envs,
+            "live_gamma": settings.live_gamma,
+            "live_lambda": settings.live_lambda,
+            "live_epochs": settings.live_epochs,
+            "live_no_bet_bias": settings.live_no_bet_bias,
+            "live_reward": settings.live_reward,
+            "live_plant": asdict(settings.live_plant),
+            "prematch_plant": asdict(settings.prematch_plant),
+            "prematch_episodes": settings.prematch_episodes,
+            "dqn_steps": settings.dqn_steps,
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+        "summary": summary,
+        "acceptance": acceptance(summary),
+        "cases": cases,
+    }
+
+
+def plot_curves(result: dict[str, Any], out_dir: Any) -> list[str]:
+    """One PNG per worker and environment: the learning curve of every seed (matplotlib, no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for case in result["cases"]:
+        groups.setdefault(f"{case['worker']}-{case['environment']}", []).append(case)
+    for name, cases in groups.items():
+        live = cases[0]["worker"] == "live"
+        panels = ("return", "approx_kl", "clip_fraction", "entropy", "explained_variance") if live else ("return",)
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 2.8), squeeze=False)
+        for ax, key in zip(axes[0], panels, strict=True):
+            for case in cases:
+                xs = [row.get("step", row.get("episode")) for row in case["curve"]]
+                ax.plot(xs, [row[key] for row in case["curve"]], label=f"seed {case['seed']}")
+            ax.set_title(key, fontsize=9)
+            ax.set_xlabel("env steps" if live or "step" in case["curve"][0] else "episodes", fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[0][0].legend(fontsize=7)
+        capture = ", ".join(f"{c['capture_ratio']:.2f}" for c in cases)
+        fig.suptitle(f"{name}: capture per seed {capture}", fontsize=9)
+        fig.tight_layout()
+        path = out / f"learn-{name}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(str(path))
+    return written
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `learn` benchmark command to `app`."""
+
+    @app.command("learn")
+    def bench_learn(
+        seeds: Annotated[int, typer.Option(help="Training seeds per worker and environment.")] = 3,
+        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = LearnSettings.live_steps,
+        live_envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 128,
+        prematch_episodes: Annotated[int, typer.Option(help="Tabular Q episodes (200 decisions each).")] = 300,
+        dqn_steps: Annotated[int, typer.Option(help="DQN env steps per run.")] = 30_000,
+        workers: Annotated[
+            str, typer.Option(help="Comma-separated subset of live, prematch_q, prematch_dqn.")
+        ] = "live,prematch_q,prematch_dqn",
+        plot: Annotated[Path | None, typer.Option(help="Also write the learning curves as PNGs here.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
+    ) -> None:
+        """Planted-edge and no-edge checks: does each worker capture a known edge and abstain without one?"""
+        from betfolio.cli.bench import emit
+
+        chosen = tuple(w.strip() for w in workers.split(",") if w.strip())
+        unknown = [w for w in chosen if w not in ("live", "prematch_q", "prematch_dqn")]
+        if unknown or not chosen:
+            raise typer.BadParameter(f"unknown worker(s) {unknown}; choose from live, prematch_q, prematch_dqn")
+        if seeds < 1:
+            raise typer.BadParameter("seeds must be ≥ 1")
+        settings = LearnSettings(
+            seeds=seeds, live_steps=live_steps, live_envs=live_envs,
+            prematch_episodes=prematch_episodes, dqn_steps=dqn_steps,
+        )  # fmt: skip
+        result = run(settings, chosen)
+        if plot is not None:
+            result["plots"] = plot_curves(result, plot)
+        emit(result, as_json)
