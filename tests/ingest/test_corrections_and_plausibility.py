@@ -144,3 +144,13 @@ def test_odd_encodings_do_not_abort_the_folder(engine, tmp_path, encode):
     other.write_text(HEADER + FULHAM.replace("06/08/2022", "06/08/2021"))
     summary = ingest_paths(engine, [tmp_path / "data"])
     assert summary.errors == [] and summary.matches_added == 2
+
+
+def test_symlinked_season_folder_is_ingested(engine, tmp_path):
+    elsewhere = write(tmp_path, "elsewhere", HEADER + PALACE).parent
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "2022-23").symlink_to(elsewhere, target_is_directory=True)
+    (data / "loop").symlink_to(data, target_is_directory=True)  # a link back up is visited once
+    summary = ingest_paths(engine, [data])
+    assert summary.errors == [] and summary.matches_added == 1

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +126,22 @@ def _is_data_file(path: Path) -> bool:
     return path.name.lower().endswith(SUFFIXES)
 
 
+def _data_files_below(folder: Path) -> Iterator[Path]:
+    """Data files anywhere below ``folder``, following symlinked folders (a season folder linked in from
+    elsewhere is data like any other; ``Path.rglob`` skips it). A link back up the tree is visited once."""
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        for name in names:
+            candidate = Path(root) / name
+            if candidate.is_file() and _is_data_file(candidate):
+                yield candidate
+
+
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     """Data files under ``paths`` (files, or folders laid out ``<season>/<Div>.csv``), plus problems found."""
     found: list[Path] = []
@@ -132,7 +149,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
+            files = sorted(_data_files_below(path))
             if not files:
                 problems.append(f"{path}: no .csv or .csv.gz files found")
             found.extend(files)

@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 
 from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
 from betfolio.markets.plausibility import flag_quotes
@@ -428,9 +428,15 @@ def _correct_quotes(conn: Connection, rows: list[tuple[Any, ...]], source: str, 
     key_at = [index[c] for c in _QUOTE_KEY]
     match_ids = sorted({r[0] for r in rows})
     providers = sorted({r[1] for r in rows})
+    # Timestamps are compared in their stored form: converting every stored one back to a datetime would cost
+    # more than the rest of a forced re-ingest (new rows share a few timestamps, so theirs are memoised).
+    dialect = conn.dialect
+    to_stored = dbl.c.quoted_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+    stored_time: dict[datetime, Any] = {}
+    raw_time = type_coerce(dbl.c.quoted_at, String) if dialect.name == "sqlite" else dbl.c.quoted_at
     stored: dict[tuple[Any, ...], tuple[float, str | None]] = {}
     for start in range(0, len(match_ids), 500):
-        stmt = select(*(dbl.c[c] for c in _QUOTE_KEY), dbl.c.odds, dbl.c.flag).where(
+        stmt = select(*(dbl.c[c] for c in _QUOTE_KEY[:7]), raw_time, dbl.c.odds, dbl.c.flag).where(
             dbl.c.match_id.in_(match_ids[start : start + 500]), dbl.c.provider.in_(providers)
         )
         for r in conn.execute(stmt):
@@ -440,8 +446,10 @@ def _correct_quotes(conn: Connection, rows: list[tuple[Any, ...]], source: str, 
     now = datetime.now(UTC)
     for row in rows:
         key = tuple(row[i] for i in key_at)
+        if (when := stored_time.get(key[7])) is None:
+            when = stored_time[key[7]] = to_stored(key[7])
+        old = stored.get((*key[:6], bool(key[6]), when))
         key = (*key[:6], bool(key[6]), key[7])
-        old = stored.get(key)
         odds, flag = row[index["odds"]], row[index["flag"]]
         if old is None or (old[0] == odds and old[1] == flag):
             continue
