@@ -18,19 +18,28 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 
-from betfolio.bench.planted import (
-    LivePlant,
-    PlantedPrematchEnv,
-    PrematchPlant,
-    live_oracle,
-    plant_live_signal,
-    run_live_episodes,
-)
+# The planted environments need gymnasium (the `rl` extra): imported where used, so `betfolio --help` and the
+# core commands work without it.
+if TYPE_CHECKING:
+    from betfolio.bench.planted import LivePlant, PlantedPrematchEnv, PrematchPlant
+
+
+def _live_plant() -> LivePlant:
+    from betfolio.bench.planted import LivePlant
+
+    return LivePlant(from_minute=1, oracle_minute=2, surge_rate=1.0)
+
+
+def _prematch_plant() -> PrematchPlant:
+    from betfolio.bench.planted import PrematchPlant
+
+    return PrematchPlant()
+
 
 #: The bundled sample the benchmark replays (no database needed).
 LEAGUES = ("E0",)
@@ -52,8 +61,8 @@ class LearnSettings:
     live_reward: str = "log_wealth"  # dense: mark-to-market on the modelled book's fair value every minute
     prematch_episodes: int = 300  # tabular Q: episodes of ``episode_matches`` decisions
     dqn_steps: int = 30_000
-    live_plant: LivePlant = field(default_factory=lambda: LivePlant(from_minute=1, oracle_minute=2, surge_rate=1.0))
-    prematch_plant: PrematchPlant = field(default_factory=PrematchPlant)
+    live_plant: LivePlant = field(default_factory=_live_plant)
+    prematch_plant: PrematchPlant = field(default_factory=_prematch_plant)
 
 
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +82,7 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
     from betfolio.agents.live.network import LivePolicy
     from betfolio.agents.live.ppo import LivePPOTrainer
     from betfolio.agents.training import LiveSettings
+    from betfolio.bench.planted import live_oracle, plant_live_signal, run_live_episodes
     from betfolio.sim.batched import BatchedLiveSim
 
     planted, signal = plant_live_signal(bank, plant, seed=1000 + seed)
@@ -163,6 +173,7 @@ def prematch_case(
 ) -> dict[str, Any]:
     """Tabular Q (``kind="q"``) or DQN (``"dqn"``) on the planted pre-match edge; held-out matches for the score."""
     from betfolio.agents.prematch.tabular import Discretiser, QConfig, TabularQAgent, prematch_reader
+    from betfolio.bench.planted import PlantedPrematchEnv
 
     train_rows, eval_rows = _split(len(fair), seed=0)
     scale = 1.0 / plant.stake  # rewards in units of the largest stake
