@@ -14,12 +14,14 @@ import redis
 from betfolio.providers.api_football.client import ApiFootballClient, settings_for
 from betfolio.providers.live_bus import LiveStateBus
 from betfolio.providers.live_feed import MAX_BACKOFF_SECONDS, next_wait, run_feed
+from betfolio.store.archive import StoreArchive
 
 FAST = {"backoff_initial": 0.0, "backoff_max": 0.0}
 
 
 def af_client(standin, engine=None) -> ApiFootballClient:
-    return ApiFootballClient(settings_for("test-key", base_url=standin.api_football_url, **FAST), engine)
+    archive = StoreArchive(engine) if engine is not None else None
+    return ApiFootballClient(settings_for("test-key", base_url=standin.api_football_url, **FAST), archive)
 
 
 def free_port() -> int:
