@@ -79,3 +79,12 @@ def test_config_show_masks_secrets_and_keys_come_from_the_config(
     shown = json.loads(result.stdout)["settings"]
     assert shown["odds_api_key"] == {"value": "••••••••ghij", "source": "env"}
     assert "env-secret" not in result.stdout and "file-secret" not in result.stdout
+
+
+def test_paper_trader_takes_its_redis_url_from_the_configuration(config_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["paper", "--run", str(tmp_path / "run"), "--db", f"sqlite:///{tmp_path}/p.sqlite"])
+    assert missing.exit_code == 2 and "no Redis URL" in missing.output
+    save_to_config_file("redis_url", "redis://127.0.0.1:1/0")
+    configured = runner.invoke(app, ["paper", "--run", str(tmp_path / "run"), "--db", f"sqlite:///{tmp_path}/p.sqlite"])
+    assert configured.exit_code == 2 and "no Redis URL" not in configured.output  # got past it: the run is missing

@@ -67,9 +67,10 @@ def test_planted_prematch_edge_is_exact_and_only_on_flagged_draws() -> None:
         PlantedPrematchEnv(np.ones((3, 2)), PrematchPlant())
 
 
-def test_bench_learn_reports_every_case_and_refuses_nonsense() -> None:
+def test_bench_learn_reports_every_case_and_refuses_nonsense(tmp_path) -> None:
     args = ["bench", "learn", "--seeds", "1", "--live-steps", "2000", "--live-envs", "8",
-            "--prematch-episodes", "2", "--dqn-steps", "300", "--workers", "live,prematch_q", "--json"]  # fmt: skip
+            "--prematch-episodes", "2", "--dqn-steps", "300", "--workers", "live,prematch_q",
+            "--plot", str(tmp_path), "--json"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -79,4 +80,9 @@ def test_bench_learn_reports_every_case_and_refuses_nonsense() -> None:
     assert live["oracle_profit"] > 0 and live["curve"]
     assert {"step", "return", "approx_kl", "clip_fraction", "entropy", "explained_variance"} <= set(live["curve"][0])
     assert set(doc["acceptance"]) >= {"live_capture_at_least_0_7", "control_bets_per_match_at_most_0_05"}
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "learn-live-no_edge_control.png",
+        "learn-live-planted_edge.png",
+        "learn-prematch_q-planted_edge.png",
+    ]
     assert CliRunner().invoke(app, ["bench", "learn", "--workers", "nonsense"]).exit_code != 0

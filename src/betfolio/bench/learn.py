@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -311,6 +312,41 @@ def run(settings: LearnSettings, workers: tuple[str, ...] = ("live", "prematch_q
     }
 
 
+def plot_curves(result: dict[str, Any], out_dir: Any) -> list[str]:
+    """One PNG per worker and environment: the learning curve of every seed (matplotlib, no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for case in result["cases"]:
+        groups.setdefault(f"{case['worker']}-{case['environment']}", []).append(case)
+    for name, cases in groups.items():
+        live = cases[0]["worker"] == "live"
+        panels = ("return", "approx_kl", "clip_fraction", "entropy", "explained_variance") if live else ("return",)
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 2.8), squeeze=False)
+        for ax, key in zip(axes[0], panels, strict=True):
+            for case in cases:
+                xs = [row.get("step", row.get("episode")) for row in case["curve"]]
+                ax.plot(xs, [row[key] for row in case["curve"]], label=f"seed {case['seed']}")
+            ax.set_title(key, fontsize=9)
+            ax.set_xlabel("env steps" if live or "step" in case["curve"][0] else "episodes", fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[0][0].legend(fontsize=7)
+        capture = ", ".join(f"{c['capture_ratio']:.2f}" for c in cases)
+        fig.suptitle(f"{name}: capture per seed {capture}", fontsize=9)
+        fig.tight_layout()
+        path = out / f"learn-{name}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(str(path))
+    return written
+
+
 def register(app: typer.Typer) -> None:
     """Add the `learn` benchmark command to `app`."""
 
@@ -324,10 +360,11 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[
             str, typer.Option(help="Comma-separated subset of live, prematch_q, prematch_dqn.")
         ] = "live,prematch_q,prematch_dqn",
+        plot: Annotated[Path | None, typer.Option(help="Also write the learning curves as PNGs here.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Planted-edge and no-edge checks: does each worker capture a known edge and abstain without one?"""
-        from betfolio.bench.cli import emit
+        from betfolio.cli.bench import emit
 
         chosen = tuple(w.strip() for w in workers.split(",") if w.strip())
         unknown = [w for w in chosen if w not in ("live", "prematch_q", "prematch_dqn")]
@@ -339,4 +376,7 @@ def register(app: typer.Typer) -> None:
             seeds=seeds, live_steps=live_steps, live_envs=live_envs,
             prematch_episodes=prematch_episodes, dqn_steps=dqn_steps,
         )  # fmt: skip
-        emit(run(settings, chosen), as_json)
+        result = run(settings, chosen)
+        if plot is not None:
+            result["plots"] = plot_curves(result, plot)
+        emit(result, as_json)

@@ -29,7 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from betfolio.canonical import statistics as st
-from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES, PREMATCH_OBS_DIM
+from betfolio.features.prematch import PREMATCH_OBS_DIM, feature_vector
 from betfolio.sim.features import LIVE_FEATURES
 from betfolio.sim.timeline import MINUTES, T, TimelineBank
 
@@ -251,18 +251,6 @@ class PlantedPrematchEnv(gym.Env[np.ndarray, np.int64]):
 
 
 def _prematch_values(fair: np.ndarray, odds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The simulator's pre-match feature vector for synthetic prices: fair and implied 1X2, overround; form and
-    the totals market are absent (masked, not zero)."""
-    n = len(fair)
-    values = np.zeros((n, len(PREMATCH_FEATURES)), np.float32)
-    masks = np.zeros_like(values)
-    implied = 1.0 / odds
-    idx = {name: i for i, name in enumerate(PREMATCH_FEATURES)}
-    for k, sel in enumerate(("home", "draw", "away")):
-        values[:, idx[f"fair_{sel}"]] = fair[:, k]
-        values[:, idx[f"implied_{sel}"]] = implied[:, k]
-        masks[:, [idx[f"fair_{sel}"], idx[f"implied_{sel}"]]] = 1.0
-    values[:, idx["overround"]] = implied.sum(1) - 1.0
-    masks[:, idx["overround"]] = 1.0
-    assert len(PREMATCH_EXTRAS) == 5
-    return values, masks
+    """The pre-match feature vectors (the one builder) for synthetic prices: form and totals absent (masked)."""
+    rows = [feature_vector(f, o, None, None, None) for f, o in zip(fair, odds, strict=True)]
+    return np.stack([v for v, _ in rows]), np.stack([m for _, m in rows]).astype(np.float32)

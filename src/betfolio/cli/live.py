@@ -64,6 +64,9 @@ def live_command(
     except MissingApiKey as exc:
         _echo_err(str(exc))
         raise typer.Exit(2) from exc
+    from betfolio.config import load_settings
+
+    redis_url = redis_url or load_settings().redis_url
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
     client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
 

@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
@@ -23,6 +23,10 @@ from typer.core import TyperCommand
 DbOption = Annotated[
     str | None,
     typer.Option("--db", envvar="BETFOLIO_DATABASE_URL", help="Database URL or SQLite file path."),
+]
+RedisOption = Annotated[
+    str | None,
+    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
 ]
 LeaguesOption = Annotated[str, typer.Option("--leagues", help="Comma-separated league codes, e.g. E0,D1.")]
 SeasonsOption = Annotated[
@@ -40,6 +44,12 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 def echo_err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Say what is wrong on stderr and exit with ``code`` (2: bad input or configuration)."""
+    echo_err(f"error: {message}")
+    raise typer.Exit(code)
 
 
 def leagues_and_seasons(leagues: str, seasons: str) -> tuple[list[str], list[str]]:

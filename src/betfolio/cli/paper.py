@@ -12,22 +12,15 @@ from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import DbOption, echo_err
-
-RedisOption = Annotated[
-    str | None,
-    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
-]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    echo_err(f"error: {message}")
-    raise typer.Exit(code)
+from betfolio.cli.options import DbOption, fail
 
 
 def paper_command(
-    redis_url: Annotated[str, typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the stream.")],
     run: Annotated[Path, typer.Option("--run", help="Training run directory (holds live.pt and run.json).")],
+    redis_url: Annotated[
+        str | None,
+        typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the stream (default: redis_url)."),
+    ] = None,
     db: DbOption = None,
     duration: Annotated[
         float | None, typer.Option("--duration", min=0.0, help="Stop after S seconds (default: run until stopped).")
@@ -47,6 +40,7 @@ def paper_command(
 ) -> None:
     """Paper-trade the live stream with a trained HRL run: decisions, risk chain, ledger (kind='paper')."""
     from betfolio.agents.checkpoint import CheckpointError
+    from betfolio.config import ConfigError, load_settings
     from betfolio.live.metrics import serve_metrics
     from betfolio.live.paper import PaperConfig, PaperTrader
     from betfolio.live.secrets import SecretError
@@ -54,6 +48,9 @@ def paper_command(
     from betfolio.store.migrate import upgrade
 
     try:
+        redis_url = redis_url or load_settings().redis_url
+        if not redis_url:
+            raise ValueError("no Redis URL: pass --redis, set BETFOLIO_REDIS_URL or redis_url in the config file")
         engine = make_engine(db)
         upgrade(engine)
         config = PaperConfig(
@@ -66,8 +63,8 @@ def paper_command(
             policy=policy,
         )
         trader = PaperTrader.open(engine, redis_url, config)
-    except (SecretError, CheckpointError, ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
+    except (SecretError, ConfigError, CheckpointError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
     serve_metrics(metrics_port, metrics_host)
     log = None if as_json else (lambda line: print(line, file=sys.stderr))
     summary = trader.run(duration=duration, log=log, until_idle=until_idle)

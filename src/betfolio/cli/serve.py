@@ -12,17 +12,7 @@ from typing import Annotated
 
 import typer
 
-from betfolio.cli.options import DbOption, echo_err
-
-RedisOption = Annotated[
-    str | None,
-    typer.Option("--redis", envvar="BETFOLIO_REDIS_URL", help="Redis URL of the live-state stream."),
-]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    echo_err(f"error: {message}")
-    raise typer.Exit(code)
+from betfolio.cli.options import DbOption, RedisOption, fail
 
 
 def serve_command(
@@ -39,16 +29,21 @@ def serve_command(
     """Run the adapter service: canonical fixtures, odds as of a time, live states, coverage, provider status."""
     import uvicorn
 
-    from betfolio.live.secrets import SecretError, read_secret
+    from betfolio.config import ConfigError, load_settings
+    from betfolio.live.secrets import Secret, SecretError, read_secret
     from betfolio.live.service import check_bind, create_app
     from betfolio.store.engine import describe, make_engine
 
     try:
+        settings = load_settings()
         token = read_secret("BETFOLIO_SERVICE_TOKEN", token_file)
+        if token is None and settings.service_token is not None:  # the config file's service_token
+            token = Secret(settings.service_token.get_secret_value(), "the configuration")
+        redis_url = redis_url or settings.redis_url
         check_bind(host, token.value if token else None)
         engine = make_engine(db)
-    except (SecretError, ValueError) as exc:
-        _fail(str(exc))
+    except (SecretError, ConfigError, ValueError) as exc:
+        fail(str(exc))
     redis_client = None
     if redis_url:
         import redis

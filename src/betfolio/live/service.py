@@ -23,7 +23,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -61,21 +60,10 @@ class Fixture(BaseModel):
     away_goals: int | None
 
 
-class Quote(BaseModel):
-    bookmaker: str
-    market: str
-    selection: str
-    line: float | None
-    odds: float
-    quoted_at: datetime
-    is_closing: bool
-    provider: str
-
-
 class OddsAsOf(BaseModel):
     match_id: int
     as_of: datetime
-    quotes: list[Quote]
+    quotes: list[queries.QuoteRow]
 
 
 class LiveState(BaseModel):
@@ -334,7 +322,7 @@ def create_app(
                 rows = queries.odds_as_of(
                     conn, match_id, when, market=market.value if market else None, include_closing=include_closing
                 )
-            return OddsAsOf(match_id=match_id, as_of=when, quotes=[Quote(**asdict(r)) for r in rows]).model_dump(
+            return OddsAsOf(match_id=match_id, as_of=when, quotes=rows).model_dump(
                 mode="json"
             )
 

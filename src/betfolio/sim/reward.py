@@ -22,7 +22,8 @@ environments use :func:`mission_reward`, the same formula behind documented guar
   denominator (floored), for comparison; :func:`mission_reward_exact` keeps the formula verbatim;
 * ``risk_adjusted_roi`` is clipped to ``±roi_clip`` and the final reward to ``±reward_clip``;
 * no stake means ``roi = 0`` (the exact formula would divide a payout by 1e-6);
-* no betting history yet (no last-10 win rate or no average odds) means no performance bonus, and the
+* no betting history yet (no last-10 win rate or no average odds), or no bet of the worker settling at this
+  step, means no performance bonus, and the
   average odds are floored at ``min_avg_odds`` so ``break_even`` stays a probability;
 * the win rate is clipped to [0, 1], staleness to [0, ``max_staleness_seconds``], the budget ratio to ≥ 0;
 * any NaN input is replaced by the neutral value of its term, so the reward is never NaN.
@@ -151,7 +152,9 @@ def mission_components(
     odds = np.asarray(avg_odds, dtype=np.float64)
     history = np.isfinite(win_rate) & np.isfinite(odds)
     break_even = 1.0 / (np.maximum(_clean(odds, 2.0), guards.min_avg_odds) + 1e-6)
-    bonus = np.where(history, 0.2 * (np.clip(_clean(win_rate, 0.0), 0.0, 1.0) - break_even), 0.0)
+    # The bonus rewards this decision's bets: a step that settled none of the worker's bets earns none (it was
+    # paid at every match end, bet or not, from a win-rate history the worker could not influence then).
+    bonus = np.where(history & has_stake, 0.2 * (np.clip(_clean(win_rate, 0.0), 0.0, 1.0) - break_even), 0.0)
     stale = np.clip(_clean(staleness_seconds, 0.0), 0.0, guards.max_staleness_seconds)
     staleness_penalty = 0.001 * (stale / STALENESS_SCALE_SECONDS)
     outcome = np.where(settled_b, risk_adjusted - budget_penalty + bonus, 0.0)

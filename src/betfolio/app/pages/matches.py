@@ -91,7 +91,7 @@ class MatchesPage(Page):
         top.addWidget(self.detail)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
-        top.setSizes([400, 500])
+        top.setSizes([330, 570])
         layout = QVBoxLayout(self.content)
         layout.addLayout(filters)
         layout.addWidget(legend)
