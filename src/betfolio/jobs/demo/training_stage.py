@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 
 #: Demo budgets (env steps / episodes); ~2 minutes of training and evaluation on the 3-season sample.
 DEMO_LIVE_STEPS = 200_000
-DEMO_Q_EPISODES = 40
-DEMO_DQN_STEPS = 8_000
+DEMO_Q_EPISODES = 20
+DEMO_DQN_STEPS = 4_000
 
 
 def run_demo_training(engine: Engine, console: Console, report_dir: Path) -> dict[str, Any]:
