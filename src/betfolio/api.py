@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 if TYPE_CHECKING:
     from betfolio.models import GoalModel
@@ -138,33 +138,12 @@ def load_odds(
     """One row per stored quote: match_id, league, season, bookmaker, market, selection, line, odds, quoted_at
     (the provider's timestamp), is_closing, in_play. ``closing=False`` keeps only the prices a decision could
     have used; closing prices are for evaluation (CLV)."""
-    from betfolio.store.tables import daily_betting_lines as dbl
-    from betfolio.store.tables import matches_master as mm
+    from betfolio.store.queries import quotes_query
 
     engine = open_store(db, data_dir, leagues, seasons)
-    stmt = select(
-        dbl.c.match_id,
-        mm.c.league,
-        mm.c.season,
-        dbl.c.bookmaker,
-        dbl.c.market,
-        dbl.c.selection,
-        dbl.c.line,
-        dbl.c.odds,
-        dbl.c.quoted_at,
-        dbl.c.is_closing,
-        dbl.c.in_play,
-    ).join(mm, mm.c.match_id == dbl.c.match_id)
-    if (league_list := _list(leagues)) is not None:
-        stmt = stmt.where(mm.c.league.in_(league_list))
-    if (season_list := _list(seasons)) is not None:
-        stmt = stmt.where(mm.c.season.in_(season_list))
-    if markets:
-        stmt = stmt.where(dbl.c.market.in_(list(markets)))
-    if closing is not None:
-        stmt = stmt.where(dbl.c.is_closing.is_(closing))
+    stmt = quotes_query(leagues=_list(leagues), seasons=_list(seasons), markets=markets, closing=closing)
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(stmt.order_by(dbl.c.match_id, dbl.c.quoted_at)).mappings().all())
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all())
     if frame.empty:
         return pd.DataFrame(columns=[c.name for c in stmt.selected_columns])
     frame["quoted_at"] = pd.to_datetime(frame["quoted_at"], utc=True)

@@ -431,6 +431,39 @@ QUOTE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+def quotes_query(
+    *,
+    leagues: Sequence[str] | None = None,
+    seasons: Sequence[str] | None = None,
+    markets: Sequence[str] | None = None,
+    closing: bool | None = None,
+) -> Select[Any]:
+    """Every stored quote of the leagues/seasons with its match's league and season, in match and time order
+    (``closing=False`` keeps only prices a decision could have used)."""
+    stmt = select(
+        dbl.c.match_id,
+        mm.c.league,
+        mm.c.season,
+        dbl.c.bookmaker,
+        dbl.c.market,
+        dbl.c.selection,
+        dbl.c.line,
+        dbl.c.odds,
+        dbl.c.quoted_at,
+        dbl.c.is_closing,
+        dbl.c.in_play,
+    ).join(mm, mm.c.match_id == dbl.c.match_id)
+    if leagues is not None:
+        stmt = stmt.where(mm.c.league.in_(list(leagues)))
+    if seasons is not None:
+        stmt = stmt.where(mm.c.season.in_(list(seasons)))
+    if markets:
+        stmt = stmt.where(dbl.c.market.in_(list(markets)))
+    if closing is not None:
+        stmt = stmt.where(dbl.c.is_closing.is_(closing))
+    return stmt.order_by(dbl.c.match_id, dbl.c.quoted_at)
+
+
 def quotes_for_matches(
     conn: Connection, match_ids: Sequence[int], markets: Sequence[str], *, include_flagged: bool = False
 ) -> list[tuple[Any, ...]]:
