@@ -39,22 +39,10 @@ def bench_ingest(
 def _register_area_benchmarks() -> None:
     """Each area owns its benchmark module; importing them here keeps `betfolio bench --help` complete."""
     from betfolio.bench import app as app_bench
-    from betfolio.bench import backtest, live, parse, sim, train
+    from betfolio.bench import backtest, learn, live, parse, sim, train
 
-    for module in (parse, backtest, sim, train, app_bench, live):
+    for module in (parse, backtest, sim, train, learn, app_bench, live):
         module.register(bench_app)
-    try:  # the planted-edge environments are Gymnasium environments: the `rl` extra
-        from betfolio.bench import learn
-    except ModuleNotFoundError as exc:
-        missing = exc.name
-
-        @bench_app.command("learn")
-        def bench_learn_unavailable() -> None:
-            """Planted-edge and no-edge checks (needs the `rl` extra)."""
-            raise typer.BadParameter(f"needs {missing}: pip install 'betfolio[rl]'")
-
-    else:
-        learn.register(bench_app)
 
 
 _register_area_benchmarks()
