@@ -84,9 +84,9 @@ def emit_json(payload: Any, as_json: bool, json_file: Path | None = None, *, ind
 
     The file is written to a temporary name beside it and renamed, so a failure never leaves half a file.
     """
-    from betfolio.jobs.results import json_safe
+    from betfolio.engine.ledger import json_ready
 
-    text = json.dumps(json_safe(payload), indent=indent, default=str, allow_nan=False)
+    text = json.dumps(json_ready(payload), indent=indent, default=str, allow_nan=False)
     if wants_stdout_json(as_json, json_file):
         print(text)
     if json_file is not None and str(json_file) != "-":

@@ -73,7 +73,8 @@ def train_command(
     from betfolio.agents.checkpoint import CheckpointError
     from betfolio.agents.training import RunDir
     from betfolio.backtest.data import parse_seasons
-    from betfolio.jobs.training import HRLSettings, json_safe, run_hrl, train_single
+    from betfolio.engine.ledger import json_ready
+    from betfolio.jobs.training import HRLSettings, run_hrl, train_single
     from betfolio.store.engine import make_engine
 
     to_stdout = wants_stdout_json(as_json, json_file)
@@ -104,4 +105,4 @@ def train_command(
     except (ValueError, FileNotFoundError, CheckpointError) as exc:
         console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from exc
-    emit_json(json_safe(result), as_json, json_file)
+    emit_json(json_ready(result), as_json, json_file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -23,13 +24,18 @@ DetailFn = Callable[[BetRecord], Mapping[str, Any]]
 
 
 def json_ready(value: Any) -> Any:
-    """JSON has no NaN/inf: write them as null (missing stays missing, never zero)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+    """JSON has no NaN/inf: write them as null (missing stays missing, never zero); tuples become lists, numpy
+    scalars Python numbers and paths strings, so every job's result and every `--json` is valid JSON."""
     if isinstance(value, dict):
         return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
+    if callable(getattr(value, "item", None)) and getattr(value, "ndim", 0) == 0:  # numpy/torch scalars, not arrays
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
     return value
 
 

@@ -35,7 +35,7 @@ from betfolio.agents.training import (
     train_prematch_dqn,
     train_prematch_q,
 )
-from betfolio.jobs.results import json_safe
+from betfolio.engine.ledger import json_ready
 
 
 @dataclass
@@ -270,8 +270,8 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         "run_id": run_id,
     }
     print_report(summary, console)
-    (run.path / "evaluation.json").write_text(json.dumps(json_safe(summary), indent=2, default=str))
-    return json_safe(summary)
+    (run.path / "evaluation.json").write_text(json.dumps(json_ready(summary), indent=2, default=str))
+    return json_ready(summary)
 
 
 def _progress(console: Console) -> Progress:
