@@ -13,9 +13,13 @@ Used by ``betfolio train --agent hrl`` and by the demo stage. Steps:
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+import logging
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ from betfolio.agents.training import (
 )
 from betfolio.engine.ledger import json_ready
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class HRLSettings:
@@ -353,3 +358,122 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
     for line in summary["verdict"]:
         console.print(f"[bold]•[/bold] {line}")
     console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")
+
+
+# --- several training seeds -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SeedTask:
+    """One seed's training and evaluation, as plain data so any process (or Ray worker) can run it.
+
+    No engine or connection inside: the worker opens the store from ``db_url`` itself, so the task pickles and the
+    same task gives the same numbers wherever it runs.
+    """
+
+    settings: HRLSettings
+    seed: int
+    db_url: str
+    run_dir: str  # this seed's run directory (checkpoints, logs, evaluation.json)
+
+
+@dataclass(frozen=True)
+class SeedFailure:
+    """A seed that crashed: the others still count, and the report says which seed failed and why."""
+
+    seed: int
+    error: str
+    traceback: str = ""
+
+
+SeedResult = dict[str, Any]
+SeedFn = Callable[[SeedTask], SeedResult]
+#: Runs ``fn`` on every task and returns, in task order, each result or the failure of its seed.
+SeedMapper = Callable[[SeedFn, Sequence[SeedTask]], list[SeedResult | SeedFailure]]
+
+
+def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
+    """Train every worker for ``task.seed`` on the training seasons and evaluate on the held-out seasons.
+
+    Torch runs on one thread while the seed trains: float reductions then happen in one order whatever the
+    machine's thread count, which keeps a seed's numbers identical in this process, a process pool or a Ray
+    worker (and several seeds in parallel do not oversubscribe the cores).
+    """
+    import torch
+
+    from betfolio.store.engine import make_engine
+
+    settings = replace(task.settings, seed=task.seed)
+    engine = make_engine(task.db_url)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    cpu = time.process_time()
+    log.info("seed %d: training and evaluation start (%s)", task.seed, task.run_dir)
+    try:
+        quiet = Console(file=io.StringIO(), width=160)
+        summary = run_hrl(engine, settings, RunDir.named(Path(task.run_dir)), quiet)
+    finally:
+        torch.set_num_threads(threads)
+        engine.dispose()
+    summary["seed"] = task.seed
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["cpu_seconds"] = round(time.process_time() - cpu, 1)
+    log.info("seed %d: done in %.1f s", task.seed, summary["seconds"])
+    return summary
+
+
+def sequential_map(fn: SeedFn, tasks: Sequence[SeedTask]) -> list[SeedResult | SeedFailure]:
+    """The default mapper: one seed after the other in this process; a crashing seed becomes a
+    :class:`SeedFailure` and the others continue."""
+    out: list[SeedResult | SeedFailure] = []
+    for task in tasks:
+        try:
+            out.append(fn(task))
+        except Exception as exc:  # one seed's crash must not lose the others' hours of training
+            log.exception("seed %d failed", task.seed)
+            out.append(SeedFailure(task.seed, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    return out
+
+
+def seed_tasks(settings: HRLSettings, seeds: Sequence[int], db_url: str, run_root: Path) -> list[SeedTask]:
+    """One task per seed, each with its own run directory ``run_root/seed-<n>``."""
+    if not seeds:
+        raise ValueError("at least one seed is needed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+    return [SeedTask(settings, int(s), db_url, str(Path(run_root) / f"seed-{int(s)}")) for s in seeds]
+
+
+def run_multi_seed(
+    settings: HRLSettings,
+    seeds: Sequence[int],
+    db_url: str,
+    run_root: Path,
+    *,
+    map_seeds: SeedMapper = sequential_map,
+) -> dict[str, Any]:
+    """Train and evaluate every seed through ``map_seeds`` and gather THE evaluation JSON.
+
+    The per-seed work is :func:`train_and_evaluate_seed`, a top-level function of a picklable task, so a mapper
+    may run the seeds anywhere (sequentially, a process pool, Ray tasks); the gathered numbers are the same
+    whatever the mapper. Seeds that fail are listed under ``failures``; if every seed fails, ``ValueError``.
+    """
+    from betfolio.agents.seeds import gather_seeds
+
+    tasks = seed_tasks(settings, seeds, db_url, run_root)
+    Path(run_root).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = map_seeds(train_and_evaluate_seed, tasks)
+    if len(results) != len(tasks):
+        raise RuntimeError(f"the seed mapper returned {len(results)} results for {len(tasks)} seeds")
+    done = [r for r in results if not isinstance(r, SeedFailure)]
+    failures = [r for r in results if isinstance(r, SeedFailure)]
+    if not done:
+        reasons = "; ".join(f"seed {f.seed}: {f.error}" for f in failures)
+        raise ValueError(f"every seed failed ({reasons})")
+    summary = gather_seeds(done)
+    summary["failures"] = [{"seed": f.seed, "error": f.error} for f in failures]
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["run_dir"] = str(run_root)
+    summary = json_ready(summary)
+    (Path(run_root) / "evaluation.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
