@@ -35,6 +35,9 @@ STRATEGY_KEYS = (
     "final_equity",
 )
 
+#: What each seed keeps in ``per_seed`` (its own rows and verdict, the manager's summary, where its run lives).
+PER_SEED_KEYS = ("seed", "strategies", "verdict", "manager", "training", "run_dir", "run_id", "seconds", "cpu_seconds")
+
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -60,7 +63,7 @@ def spread(values: Sequence[float | None]) -> dict[str, float | int | None]:
     if not len(xs):
         return {"n": 0, "mean": None, "std": None, "min": None, "max": None}
     std = float(xs.std(ddof=1)) if len(xs) > 1 else 0.0
-    return {"n": int(len(xs)), "mean": float(xs.mean()), "std": std, "min": float(xs.min()), "max": float(xs.max())}
+    return {"n": len(xs), "mean": float(xs.mean()), "std": std, "min": float(xs.min()), "max": float(xs.max())}
 
 
 def strategy_spread(name: str, seeds: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -223,9 +226,5 @@ def gather_seeds(seeds: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "spread": {n: strategy_spread(n, seeds) for n in names},
         "comparisons": counts,
         "verdict": seed_verdict(seeds, counts),
-        "per_seed": [
-            {k: s.get(k) for k in ("seed", "strategies", "verdict", "manager", "training", "run_dir", "run_id",
-                                   "seconds", "cpu_seconds")}  # fmt: skip
-            for s in seeds
-        ],
+        "per_seed": [{k: s.get(k) for k in PER_SEED_KEYS} for s in seeds],
     }

@@ -43,6 +43,7 @@ from betfolio.engine.ledger import json_ready
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class HRLSettings:
     leagues: Sequence[str] | None = None
