@@ -66,6 +66,46 @@ class HRLSettings:
         return data
 
 
+#: Training budgets by preset (``betfolio train --preset``); explicit options override them.
+PRESETS: dict[str, dict[str, int]] = {
+    # the demo's training stage: about a minute per seed on the bundled sample
+    "demo": {"live_steps": 200_000, "n_envs": 256, "q_episodes": 20, "dqn_steps": 4_000},
+    # the real run: 5 leagues x 5 training seasons, 5 seeds within 10 minutes on two cores
+    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 10, "dqn_steps": 20_000},
+}
+
+
+def preset_settings(name: str | None, **overrides: Any) -> dict[str, Any]:
+    """The preset's budgets with the explicitly given values (not None) on top; ValueError on an unknown preset."""
+    if name is not None and name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r} (choose {', '.join(PRESETS)})")
+    base: dict[str, Any] = dict(PRESETS[name]) if name else {}
+    return base | {k: v for k, v in overrides.items() if v is not None}
+
+
+def ingest_data_dirs(engine: Engine, folders: Sequence[Path], leagues: Sequence[str], seasons: Sequence[str]) -> int:
+    """Ingest the football-data folders' files of ``leagues`` × ``seasons`` into the store (idempotent: files
+    already ingested unchanged are skipped) through the one ingest path; returns the number of league seasons.
+
+    A requested league season that no folder has, or a file that cannot be ingested, is a ValueError naming it —
+    training on silently fewer seasons than asked would misreport what was evaluated. Single refused quotes (an
+    odds cell of 0) are the ingest's business: it keeps the rest of the file and records the reason.
+    """
+    from betfolio.backtest.data import ingest_directory
+
+    if not leagues:
+        raise ValueError("--data-dir needs --leagues (which league files to ingest)")
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise ValueError(f"--data-dir {folder} is not a folder")
+    _engine, found = ingest_directory(list(folders), list(leagues), list(seasons), engine=engine, history=False)
+    issues = [i for i in found if i.kind in ("missing_file", "ingest_error")]
+    if issues:
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise ValueError(f"--data-dir: {issues[0]}{more}")
+    return len(leagues) * len(seasons)
+
+
 def available_seasons(engine: Engine, leagues: Sequence[str] | None) -> list[str]:
     """Seasons with at least one finished match with a result — a season of fixtures only (e.g. from a live
     provider) can be neither trained on nor evaluated."""
@@ -478,3 +518,43 @@ def run_multi_seed(
     summary = json_ready(summary)
     (Path(run_root) / "evaluation.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def print_seed_report(summary: dict[str, Any], console: Console) -> None:
+    """The mean-over-seeds table, the spread across seeds beside each seed's interval, and the counted verdict."""
+    from rich.table import Table
+
+    from betfolio.backtest.table import strategy_table
+
+    seeds = summary["seeds"]
+    title = (
+        f"Agents vs baselines — trained on {', '.join(summary['train_seasons'])}, evaluated on unseen "
+        f"{', '.join(summary['eval_seasons'])} — mean over {len(seeds)} seed(s)"
+    )
+    console.print(strategy_table(summary, title=title))
+    spread = Table(title="ROI across seeds beside each seed's bootstrap 95% interval")
+    for col in ("strategy", "ROI mean", "ROI std", "range", *(f"seed {s}" for s in seeds)):
+        spread.add_column(col, justify="left" if col == "strategy" else "right")
+    for name, row in summary["spread"].items():
+        roi = row["roi"]
+        cells = {p["seed"]: p for p in row["per_seed"]}
+        per_seed = []
+        for s in seeds:
+            p = cells.get(s)
+            if p is None or p["roi"] is None:
+                per_seed.append("—")
+            elif p["roi_ci_low"] is None:
+                per_seed.append(f"{p['roi']:+.1%}")
+            else:
+                per_seed.append(f"{p['roi']:+.1%} [{p['roi_ci_low']:+.1%}, {p['roi_ci_high']:+.1%}]")
+        if roi["n"]:
+            head = [f"{roi['mean']:+.2%}", f"{roi['std']:.2%}", f"{roi['min']:+.1%} … {roi['max']:+.1%}"]
+        else:
+            head = ["—", "—", "—"]
+        spread.add_row(name, *head, *per_seed)
+    console.print(spread)
+    for failure in summary.get("failures", []):
+        console.print(f"[red]seed {failure['seed']} failed[/red]: {failure['error']}")
+    for line in summary["verdict"]:
+        console.print(f"[bold]•[/bold] {line}")
+    console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")
