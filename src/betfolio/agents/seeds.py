@@ -36,7 +36,19 @@ STRATEGY_KEYS = (
 )
 
 #: What each seed keeps in ``per_seed`` (its own rows and verdict, the manager's summary, where its run lives).
-PER_SEED_KEYS = ("seed", "strategies", "verdict", "manager", "training", "run_dir", "run_id", "seconds", "cpu_seconds")
+PER_SEED_KEYS = (
+    "seed",
+    "strategies",
+    "verdict",
+    "controls",
+    "manager",
+    "training",
+    "curves",
+    "run_dir",
+    "run_id",
+    "seconds",
+    "cpu_seconds",
+)
 
 
 def _number(value: Any) -> float | None:
