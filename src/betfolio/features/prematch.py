@@ -143,10 +143,12 @@ def _market_features(
 def form_model_probabilities(
     home_form: Sequence[tuple[int, int]] | None, away_form: Sequence[tuple[int, int]] | None
 ) -> np.ndarray | None:
-    """1X2 probabilities of a Dixon-Coles grid whose goal rates come from the teams' known form: the home rate
-    averages the home side's goals for and the away side's goals against, and vice versa (times the home
-advantage :data:`HOME_ADVANTAGE`, divided for the away side). None (masked) while
-    either team has no known result — a newcomer has no form, not a rate of zero."""
+    """1X2 probabilities of a Dixon-Coles grid whose goal rates come from the teams' known form.
+
+    The home rate averages the home side's goals for and the away side's goals against (times the home advantage
+    :data:`HOME_ADVANTAGE`), the away rate the reverse (divided by it). None (masked) while either team has no
+    known result — a newcomer has no form, not a rate of zero.
+    """
     from betfolio.models.grid_fit import dc_grids
 
     if not home_form or not away_form:
