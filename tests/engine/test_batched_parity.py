@@ -15,9 +15,9 @@ import pytest
 
 from betfolio.engine import BetOrder, DecisionContext, Engine, Portfolio
 from betfolio.engine.sources.inplay import INPLAY_BOOK, InPlayReplay
+from betfolio.features.live import LIVE_BETS
 from betfolio.risk import Bankroll
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
-from betfolio.sim.features import LIVE_BETS
 from betfolio.sim.market import BetReject
 
 BOOK_REASONS = {r.label for r in (BetReject.SUSPENDED_DURING_DELAY, BetReject.PRICE_MOVED, BetReject.STALE_PRICE)}

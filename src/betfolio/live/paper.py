@@ -7,7 +7,7 @@ For every state read from the stream (a consumer group, :mod:`betfolio.live.stre
 2. prices the modelled in-play book from the match's pre-match 1X2 quotes *as of kick-off* (margin removed)
    and the current score, minute and red cards (:mod:`betfolio.sim.pricing`) — the same book the live worker
    was trained against, since no live odds feed is part of the stream;
-3. builds the observations with the simulator's feature builder (:func:`betfolio.sim.features.observations_from_states`
+3. builds the observations with the one live feature builder (:func:`betfolio.features.live.observations_from_states`
    — identical scaling, masks and ``staleness / 300``) and steps the live worker's LSTM for that match (one
    recurrent state per match; a batch of matches in one forward pass);
 4. lets the manager's allocation scale the stake (5 % of the live worker's share of equity), passes the order
@@ -44,6 +44,7 @@ from betfolio.agents.live.ppo import load_live_network
 from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager, UCBVariant
 from betfolio.canonical import LiveMatchState
 from betfolio.canonical.enums import MatchStatus
+from betfolio.features.live import LIVE_SELECTIONS, N_LIVE_ACTIONS, observations_from_states
 from betfolio.live import ledger, metrics
 from betfolio.live.stream import Entry, StreamConsumer
 from betfolio.markets.margin import remove_margin_multiplicative
@@ -51,7 +52,6 @@ from betfolio.markets.settlement import settle
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
-from betfolio.sim.features import LIVE_SELECTIONS, N_LIVE_ACTIONS, observations_from_states
 from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import implied_intensities, offered_odds, outcome_probabilities, remaining_intensities
 from betfolio.sim.reward import bet_return_volatility, mission_reward

@@ -30,9 +30,7 @@ from typing import Any
 import numpy as np
 
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
-from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
-from betfolio.sim.faults import FaultConfig, draw_faults
-from betfolio.sim.features import (
+from betfolio.features.live import (
     LIVE_ODDS_SLICE,
     N_FEATURES,
     N_LIVE_ACTIONS,
@@ -42,6 +40,8 @@ from betfolio.sim.features import (
     STATE_SLICE,
     group_of_features,
 )
+from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
+from betfolio.sim.faults import FaultConfig, draw_faults
 from betfolio.sim.market import BetReject, BookConfig, accept_bets
 from betfolio.sim.reward import (
     HISTORY_LENGTH,

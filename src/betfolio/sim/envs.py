@@ -17,13 +17,13 @@ from gymnasium import spaces
 from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
 from betfolio.engine.settlement import Outcome, settle_outcomes
 from betfolio.engine.sources.prematch import MatchSetReplay
+from betfolio.features.live import LIVE_ACTIONS, N_LIVE_ACTIONS, OBS_DIM
 from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES, PREMATCH_OBS_DIM, prematch_features
 from betfolio.markets.clv import clv
 from betfolio.risk import Bankroll, RiskLimits
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
 from betfolio.sim.episodes import MatchSet
 from betfolio.sim.faults import FaultConfig
-from betfolio.sim.features import LIVE_ACTIONS, N_LIVE_ACTIONS, OBS_DIM
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,
@@ -41,7 +41,7 @@ OBS_HIGH = 1e6
 class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
     """One match, one step per minute (90 steps); a batch of one of :class:`BatchedLiveSim`.
 
-    Observation: ``[values, mask, staleness/300, extras]`` (:func:`betfolio.sim.features.observation_layout`).
+    Observation: ``[values, mask, staleness/300, extras]`` (:func:`betfolio.features.live.observation_layout`).
     Actions: :data:`LIVE_ACTIONS` (0 = no bet). ``terminated`` at full time or ruin, ``truncated`` when the
     match's data ends early.
     """

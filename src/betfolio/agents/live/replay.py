@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM
+from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.markets.settlement import settle_many
 from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.sim.timeline import TimelineBank
 
 _MARKET = np.array([b[0] for b in LIVE_BETS])

@@ -37,7 +37,7 @@ class InPlayReplay:
     """The events of the match replayed in env ``row`` of ``sim`` (after its ``reset``/``reset_to``)."""
 
     def __init__(self, sim: BatchedLiveSim, row: int) -> None:
-        from betfolio.sim.features import LIVE_BETS
+        from betfolio.features.live import LIVE_BETS
 
         self.sim = sim
         self.row = row
