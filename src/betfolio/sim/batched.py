@@ -192,12 +192,9 @@ class BatchedLiveSim:
     ) -> None:
         if n_envs < 1:
             raise ValueError("n_envs must be ≥ 1")
-        if reward not in REWARD_NAMES:
-            raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(REWARD_NAMES)}")
-        if not 0.0 < stake_fraction <= 1.0:
-            raise ValueError("stake_fraction must be in (0, 1]")
         self.n_envs = n_envs
         self.bank = bank if bank is not None else sample_bank()
+        self.match_pool = match_pool(self.bank, reward, stake_fraction, matches)
         self.book: BookConfig = self.bank.book
         self.faults = faults if faults is not None else FaultConfig()
         self.limits = limits or RiskLimits()
@@ -207,9 +204,6 @@ class BatchedLiveSim:
         self.autoreset = autoreset
         self.reward_name = reward
         self.reward_fn = make_reward(reward, n_envs, **(reward_params or {}))
-        self.match_pool = np.arange(self.bank.n_matches) if matches is None else np.asarray(matches, np.int64)
-        if self.match_pool.size == 0 or self.match_pool.max() >= self.bank.n_matches or self.match_pool.min() < 0:
-            raise ValueError("matches must be non-empty row indices into the timeline bank")
         self.observation_dim = OBS_DIM
         self.n_actions = N_LIVE_ACTIONS
         self._seed(seed)
@@ -532,15 +526,32 @@ class BatchedLiveSim:
 
     def episode_facts(self, row: int) -> dict[str, Any]:
         """What is being replayed in env ``row`` (for logging; not part of the observation)."""
-        m = int(self.tapes.match[row])
-        ms = self.bank.matches
-        return {
-            "match_id": ms.match_id[m].item(),
-            "league": ms.league[m],
-            "season": ms.season[m],
-            "home_team": ms.home_team[m],
-            "away_team": ms.away_team[m],
-            "full_time": ms.full_time[m].tolist(),
-            "variant": int(self.tapes.variant[row]),
-            "minute": int(self.t[row]),
-        }
+        return episode_facts(self.bank, self.tapes, row, int(self.t[row]))
+
+
+def match_pool(bank: TimelineBank, reward: str, stake_fraction: float, matches: np.ndarray | None) -> np.ndarray:
+    """The bank rows episodes are drawn from, after checking the options the simulator and the env share."""
+    if reward not in REWARD_NAMES:
+        raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(REWARD_NAMES)}")
+    if not 0.0 < stake_fraction <= 1.0:
+        raise ValueError("stake_fraction must be in (0, 1]")
+    pool = np.arange(bank.n_matches) if matches is None else np.asarray(matches, np.int64)
+    if pool.size == 0 or pool.max() >= bank.n_matches or pool.min() < 0:
+        raise ValueError("matches must be non-empty row indices into the timeline bank")
+    return pool
+
+
+def episode_facts(bank: TimelineBank, tapes: Tapes, row: int, minute: int) -> dict[str, Any]:
+    """What is being replayed in tape ``row`` (for logging; not part of the observation)."""
+    m = int(tapes.match[row])
+    ms = bank.matches
+    return {
+        "match_id": ms.match_id[m].item(),
+        "league": ms.league[m],
+        "season": ms.season[m],
+        "home_team": ms.home_team[m],
+        "away_team": ms.away_team[m],
+        "full_time": ms.full_time[m].tolist(),
+        "variant": int(tapes.variant[row]),
+        "minute": minute,
+    }
