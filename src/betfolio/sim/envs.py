@@ -87,6 +87,8 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
         self._min_room = max(self.limits.min_stake, 1e-9)
+        self._ctx = self._between_settlements()
+        self._ctx.initial_budget = self.initial_budget
         self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(OBS_DIM,), dtype=np.float32)
         self.action_space = spaces.Discrete(N_LIVE_ACTIONS)
         self._needs_reset = True
@@ -106,6 +108,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.payout_if = np.zeros(N_SEL)  # the agent's positions: money returned if the selection wins
         self.staked = np.zeros(N_SEL)
         self.vol_stake = 0.0
+        self._positions = False
         self.episode_return = 0.0
         self.episode_bets = 0
         self.episode_rejected = 0
@@ -195,6 +198,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             sel = a - 1
             self.payout_if[sel] += stake * fill
             self.staked[sel] += stake
+            self._positions = True
             self.vol_stake += stake * float(bet_return_volatility(fill, self.tapes.fair[self.ROW, t, sel]))
             self.episode_bets += 1
         elif len(self.portfolio.refusals) > refusals:
@@ -227,12 +231,12 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
     def _reward(self, ended: bool) -> tuple[float, bool, bool]:
         """Settle at the end (through the engine) and score the step with the simulator's reward function."""
         bank = self.bankroll
-        stake = payout = vol = risk = 0.0
-        win_rate = avg_odds = _NAN1
+        ctx = self._ctx
         terminated = truncated = False
         if ended:
             end = self.source.result()
             self.engine.settle(end.results, end.at)
+            payout = 0.0
             won = np.zeros(N_SEL, bool)
             for bet, outcome in self._settled:
                 payout += outcome.payout
@@ -241,37 +245,50 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             stake = float(self.staked.sum())
             with np.errstate(invalid="ignore", divide="ignore"):
                 avg = np.where(has, self.payout_if / np.where(has, self.staked, 1.0), np.nan)
-            vol = self.vol_stake / max(stake, 1e-12) if stake > 0 else 0.0
             push_history(self.history, _ROW0, np.where(has, won.astype(float), np.nan)[None])
             push_history(self.history_odds, _ROW0, avg[None])
             self.payout_if[:] = 0.0
             self.staked[:] = 0.0
-            win_rate, _ = last_n_win_rate(self.history)
-            avg_odds, _ = last_n_win_rate(self.history_odds)
+            self._positions = False
             truncated = self.source.last < MINUTES
-            ruined = bank.equity <= self._min_room
-            terminated = not truncated or ruined
-            risk = min(max(stake / (self.limits.max_match_exposure_fraction * self._start_equity), 0.0), 1.0)
+            terminated = not truncated or bank.equity <= self._min_room  # full time, or ruin
+            ctx = RewardContext(
+                wealth_before=np.zeros(1),
+                wealth_after=np.zeros(1),
+                initial_budget=self.initial_budget,
+                settled=np.ones(1, bool),
+                stake=np.array([stake]),
+                payout=np.array([payout]),
+                market_volatility=np.array([self.vol_stake / max(stake, 1e-12) if stake > 0 else 0.0]),
+                risk_score=np.array(
+                    [min(max(stake / (self.limits.max_match_exposure_fraction * self._start_equity), 0.0), 1.0)]
+                ),
+                budget_remaining=np.zeros(1),
+                last_10_win_rate=last_n_win_rate(self.history)[0],
+                avg_odds=last_n_win_rate(self.history_odds)[0],
+                staleness_seconds=np.zeros(1),
+            )
         equity = bank.equity
-        # open positions are marked to this minute's fair price
-        fair = self.tapes.fair[self.ROW, self.t]
-        mtm = bank.cash + float((self.payout_if * fair).sum()) if self.staked.any() else equity
-        ctx = RewardContext(
-            wealth_before=np.array([self._mtm]),
-            wealth_after=np.array([mtm]),
-            initial_budget=self.initial_budget,
-            settled=np.array([ended]),
-            stake=np.array([stake]),
-            payout=np.array([payout]),
-            market_volatility=np.array([vol]),
-            risk_score=np.array([risk]),
-            budget_remaining=np.array([equity]),
-            last_10_win_rate=win_rate,
-            avg_odds=avg_odds,
-            staleness_seconds=self.tapes.staleness[self.ROW, self.t : self.t + 1],
-        )
+        if self._positions:  # open positions are marked to this minute's fair price
+            mtm = bank.cash + float((self.payout_if * self.tapes.fair[self.ROW, self.t]).sum())
+        else:
+            mtm = equity
+        ctx.wealth_before[0] = self._mtm
+        ctx.wealth_after[0] = mtm
+        ctx.budget_remaining[0] = equity
+        ctx.staleness_seconds[0] = self.tapes.staleness[self.ROW, self.t]
         self._mtm = mtm
-        return float(self.reward_fn(ctx).astype(np.float32)[0]), bool(terminated), bool(truncated)
+        return float(self.reward_fn(ctx)[0].astype(np.float32)), bool(terminated), bool(truncated)
+
+    @staticmethod
+    def _between_settlements() -> RewardContext:
+        """The reward context of a minute where nothing settles (reused: only wealth and staleness change)."""
+        nan = np.full(1, np.nan)
+        return RewardContext(
+            wealth_before=np.zeros(1), wealth_after=np.zeros(1), initial_budget=1.0, settled=np.zeros(1, bool),
+            stake=np.zeros(1), payout=np.zeros(1), market_volatility=np.zeros(1), risk_score=np.zeros(1),
+            budget_remaining=np.zeros(1), last_10_win_rate=nan, avg_odds=nan.copy(), staleness_seconds=np.zeros(1),
+        )  # fmt: skip
 
     def action_masks(self) -> np.ndarray:
         return self._mask.copy()
@@ -284,8 +301,6 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
 N_SEL = N_LIVE_ACTIONS - 1
 _CORE = 2 * N_FEATURES + 1
 _ROW0 = np.zeros(1, np.int64)
-_NAN1 = np.full(1, np.nan)
-_NAN1.flags.writeable = False
 #: Refusal reasons of the engine back to the simulator's step codes (``info["reject_reason"]``/``["risk_reason"]``).
 _BOOK_CODE = {r.label: r for r in (BetReject.SUSPENDED_DURING_DELAY, BetReject.PRICE_MOVED, BetReject.STALE_PRICE)}
 _RISK_CODE = {r.label: int(r) for r in RejectReason if r != RejectReason.ACCEPTED}

@@ -75,6 +75,9 @@ class InPlayReplay:
         self.event_second = tapes.event_second[row].astype(np.float64)
         self.stale = tapes.stale[row].copy()
         self._views = [self.view]
+        # what the board offers each minute: the shown price where the book takes bets, NaN elsewhere
+        minutes = np.arange(len(self.shown))[:, None]
+        self.board = np.where(self.offered & (minutes < self.book.last_bet_minute), self.shown, np.nan)
 
     def minute_of(self, when: datetime) -> int:
         return int((when - self.kickoff).total_seconds() // 60)
@@ -86,8 +89,7 @@ class InPlayReplay:
     def quotes(self, t: int) -> dict:
         from betfolio.backtest.data import MarketQuotes
 
-        open_now = t < self.book.last_bet_minute
-        price = np.where(self.offered[t] & open_now, self.shown[t], np.nan)
+        price = self.board[t]
         return {
             ("1x2", None): MarketQuotes("1x2", None, (INPLAY_BOOK,), price[None, 0:3]),
             ("total_goals", 2.5): MarketQuotes("total_goals", 2.5, (INPLAY_BOOK,), price[None, 3:5]),
