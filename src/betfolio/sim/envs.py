@@ -361,6 +361,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._cut = False
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
+        self._rates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._start(self.order[:0])
 
     # --- the engine underneath ---------------------------------------------------------------------------
@@ -399,8 +400,16 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
 
     def _on_settle(self, _portfolio: Portfolio, settled: list[tuple[BetRecord, Outcome]]) -> None:
         for bet, outcome in settled:
-            push_history(self.history, np.array([0]), np.array([[float(outcome.status == "won")]]))
-            push_history(self.history_odds, np.array([0]), np.array([[bet.odds]]))
+            push_history(self.history, _ROW0, np.array([[float(outcome.status == "won")]]))
+            push_history(self.history_odds, _ROW0, np.array([[bet.odds]]))
+        self._rates = None
+
+    def _history_rates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(last-10 win rate, its count, average odds) — recomputed only when a settlement changed the history."""
+        if self._rates is None:
+            rate, count = last_n_win_rate(self.history)
+            self._rates = (rate, count, last_n_win_rate(self.history_odds)[0])
+        return self._rates
 
     @property
     def bankroll(self) -> Bankroll:
@@ -409,7 +418,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
     # --- Gymnasium ---------------------------------------------------------------------------------------
     def _obs(self) -> np.ndarray:
         r = self._todo[0] if self._todo else (self._rows[-1] if len(self._rows) else self.order[0])
-        rate, count = last_n_win_rate(self.history)
+        rate, count, _ = self._history_rates()
         extras = np.array(
             [
                 self.bankroll.cash / self.initial_budget,
@@ -436,6 +445,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._cut = bool(self.max_matches) and len(rows) > (self.max_matches or 0)
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
+        self._rates = None
         self.reward_fn.reset()
         self._start(rows[: self.max_matches] if self.max_matches else rows)
         return self._obs(), {"action_mask": self._mask(), "season": season, "matches": len(self._rows)}
@@ -517,8 +527,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._i += 1
         self._next_decision()
         end = not self._todo
-        rate, _ = last_n_win_rate(self.history)
-        avg_odds, _ = last_n_win_rate(self.history_odds)
+        rate, _, avg_odds = self._history_rates()
         ctx = RewardContext(
             wealth_before=np.array([before]),
             wealth_after=np.array([before - stake + payout]),
