@@ -87,7 +87,7 @@ class InPlayReplay:
         return self.kickoff + t * _MINUTE
 
     def quotes(self, t: int) -> dict:
-        from betfolio.backtest.data import MarketQuotes
+        from betfolio.engine.quotes import MarketQuotes
 
         price = self.board[t]
         return {

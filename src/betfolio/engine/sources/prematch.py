@@ -19,7 +19,7 @@ from betfolio.engine.events import RESULT_DELAY, DecisionRound, Event, MatchResu
 from betfolio.engine.strategy import MatchView
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes, MatchRecord
+    from betfolio.engine.quotes import MarketKey, MarketQuotes, MatchRecord
     from betfolio.sim.episodes import MatchSet
 
 
@@ -88,7 +88,7 @@ class MatchSetReplay:
         )
 
     def quotes(self, r: int, odds: np.ndarray) -> dict[MarketKey, MarketQuotes]:
-        from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
+        from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 
         return {MATCH_ODDS_KEY: MarketQuotes("1x2", None, (str(self.ms.bet_bookmaker[r]),), odds[None, :].copy())}
 
