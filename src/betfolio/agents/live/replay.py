@@ -10,6 +10,7 @@ match's final score by :func:`betfolio.markets.settlement.settle_many`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -22,6 +23,14 @@ from betfolio.sim.timeline import TimelineBank
 _MARKET = np.array([b[0] for b in LIVE_BETS])
 _SELECTION = np.array([b[1] for b in LIVE_BETS])
 _LINE = np.array([np.nan if b[2] is None else b[2] for b in LIVE_BETS])
+
+
+class BatchPolicy(Protocol):
+    """What the replay needs of a policy: one action per match slot, and forgetting finished matches."""
+
+    def act(self, obs: np.ndarray, action_mask: np.ndarray) -> np.ndarray: ...
+
+    def reset(self, slots: np.ndarray | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +60,15 @@ def replay_bank(
     seed: int = 0,
     variant: int = 0,
     deterministic: bool = False,
+    policy: BatchPolicy | None = None,
 ) -> ReplayResult:
     """Play every match of ``bank`` once (timeline variant ``variant``).
 
     By default the policy is *sampled* (seeded), as it was trained: PPO learns a stochastic policy, and a
     betting policy that bets in 2 % of the minutes has "no bet" as its most likely action in every single
     minute, so its greedy version never bets at all — that would evaluate a different policy than the one
-    trained. ``deterministic=True`` gives the greedy version.
+    trained. ``deterministic=True`` gives the greedy version. ``policy`` replaces the network's policy (e.g. a
+    random policy of the same betting rate, :mod:`betfolio.agents.controls`) on the very same matches.
     """
     n = bank.n_matches
     sim = BatchedLiveSim(n, seed=seed, bank=bank, reward=reward, autoreset=True)
@@ -66,7 +77,8 @@ def replay_bank(
     full_time = bank.matches.full_time
     staleness = sim.tapes.staleness.mean(axis=1).astype(np.float64)
     volatility = sim.tapes.volatility.mean(axis=1).astype(np.float64)
-    policy = LivePolicy(network, n, deterministic=deterministic, seed=seed)
+    if policy is None:
+        policy = LivePolicy(network, n, deterministic=deterministic, seed=seed)
     active = np.ones(n, bool)
     profit = np.zeros(n)
     bets: list[LiveBet] = []
