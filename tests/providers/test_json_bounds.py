@@ -67,7 +67,9 @@ def test_one_nested_file_in_from_dir_does_not_stop_the_valid_ones(tmp_path: Path
 
 
 def test_duplicate_keys_are_refused_naming_the_key_and_the_object() -> None:
-    text = '{"get": "fixtures",\n "response": [{"fixture": {"id": 1}},\n   {"goals": {"home": 1, "away": 0, "home": 3}}]}'
+    text = (
+        '{"get": "fixtures",\n "response": [{"fixture": {"id": 1}},\n   {"goals": {"home": 1, "away": 0, "home": 3}}]}'
+    )
     with pytest.raises(PayloadError) as caught:
         load_json(text, provider="api-football", endpoint="fixtures")
     assert str(caught.value) == (

@@ -203,7 +203,8 @@ def load_json(
 ) -> Any:
     """Decode a payload, bounded in size and nesting depth; anything unusable becomes a PayloadError naming
     where it broke (malformed or truncated JSON, not UTF-8, too large, too deep, an integer too long to convert,
-    ``NaN``/``Infinity``, a key given twice in one object). The one JSON decoder for provider data: HTTP replies, recorded files, stored payloads."""
+    ``NaN``/``Infinity``, a key given twice in one object). The one JSON decoder for provider data: HTTP replies,
+    recorded files, stored payloads."""
     raw = content.encode() if isinstance(content, str) else bytes(content)
     where = f"{provider} {endpoint}"
     if len(raw) > max_bytes:
