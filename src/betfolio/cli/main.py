@@ -23,7 +23,7 @@ from betfolio.cli.desktop import app_command
 from betfolio.cli.fetch import fetch_app
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
-from betfolio.cli.options import JsonFileCompatCommand
+from betfolio.cli.options import RayAddressCompatCommand
 from betfolio.cli.paper import paper_command
 from betfolio.cli.parse import parse_command
 from betfolio.cli.predict import predict_command
@@ -88,9 +88,9 @@ app.add_typer(config_app, name="config")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)
-app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("backtest", cls=RayAddressCompatCommand)(backtest_command)
 app.command("predict")(predict_command)
-app.command("train", cls=JsonFileCompatCommand)(train_command)
+app.command("train", cls=RayAddressCompatCommand)(train_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
 app.command("serve")(serve_command)
