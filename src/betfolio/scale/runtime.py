@@ -103,6 +103,8 @@ def init_ray(
     cluster there, after :func:`check_reachable`. ``env_vars`` reach every worker of this job (runtime_env).
     """
     ray = require_ray()
+    if address not in (None, "", "local", "auto"):
+        check_reachable(address)  # also when a session is up: a mistyped address is an error, not a no-op
     if ray.is_initialized():
         return False
     runtime_env = {"env_vars": dict(env_vars)} if env_vars else None
@@ -116,8 +118,6 @@ def init_ray(
             configure_logging=False,
         )
         return True
-    if address != "auto":
-        check_reachable(address)
     log.info("joining the Ray cluster at %s", address)
     try:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, configure_logging=False)
