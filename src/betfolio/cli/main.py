@@ -29,6 +29,7 @@ from betfolio.cli.parse import parse_command
 from betfolio.cli.predict import predict_command
 from betfolio.cli.serve import serve_command
 from betfolio.cli.train import train_command
+from betfolio.cli.tune import tune_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
 
@@ -91,6 +92,7 @@ app.command("parse")(parse_command)
 app.command("backtest", cls=RayAddressCompatCommand)(backtest_command)
 app.command("predict")(predict_command)
 app.command("train", cls=RayAddressCompatCommand)(train_command)
+app.command("tune", cls=RayAddressCompatCommand)(tune_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
 app.command("serve")(serve_command)
