@@ -177,3 +177,62 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
     assert group["entries-read"] == len(states) and group["lag"] == 0  # every state was read
     assert all(b["status"] != "open" for b in after)  # the final states (or the store) settled everything
     engine.dispose()
+
+
+def _publish_by_minute(client: object, states: list) -> None:
+    """One burst per minute, a few milliseconds apart: the poller's rhythm, one tick per minute."""
+    by_minute: dict[tuple[int, str], list] = {}
+    for s in states:
+        by_minute.setdefault((s.minute, s.status.value), []).append(s)
+    for batch in by_minute.values():
+        publish(client, batch)
+        time.sleep(0.02)
+
+
+def test_a_restarted_trader_decides_as_an_uninterrupted_one(season_db: Path, tmp_path: Path, redis_client: object,
+                                                             trained_run: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             ) -> None:  # fmt: skip
+    """Memory survives a restart: recurrent state, positions, bankroll and manager are rebuilt from the stream's
+    handled history, so the bets, the equity and the LSTM state match a trader that never stopped. (The store
+    holds these matches' real results; settling from it is for matches whose final state never comes, and
+    happens at wall-clock moments no replay can repeat, so it is off here — the final states settle.)"""
+    monkeypatch.setattr(paper_module, "SETTLE_FROM_STORE_SECONDS", 1e9)
+    engines = []
+    for name in ("whole", "restarted"):
+        copy = tmp_path / f"{name}.sqlite"
+        copy.write_bytes(season_db.read_bytes())
+        engines.append(make_engine(f"sqlite:///{copy}"))
+    whole_db, restarted_db = engines
+    matches = link_matches(whole_db, 8)
+    link_matches(restarted_db, 8)
+    _publish_by_minute(redis_client, match_states(matches))
+
+    whole = _trader(whole_db, redis_client, trained_run, batch=100)
+    whole.run(duration=120, until_idle=True)
+    redis_client.xgroup_destroy(STREAM, "paper")  # type: ignore[attr-defined]
+
+    first = _trader(restarted_db, redis_client, trained_run, batch=100)
+    while first.summary.states_read < 8 * 45:
+        first.step(50)
+    events = first.feed.poll(50)  # read, decided and recorded, then killed before the acknowledgement
+    for event in events:
+        first._handle(event)
+    first._record()
+    del first
+
+    second = _trader(restarted_db, redis_client, trained_run, batch=100)
+    assert second.summary.replayed > 0
+    second.run(duration=120, until_idle=True)
+
+    def key(db: Engine) -> list[tuple]:
+        return [(b["bet_id"], b["stake"], b["odds"], b["status"], b["payout"]) for b in _bets(db)]
+
+    assert key(whole_db) and key(restarted_db) == key(whole_db)
+    assert second.bank.equity == pytest.approx(whole.bank.equity)
+    assert second.strategy.manager.win_rate("live") == pytest.approx(whole.strategy.manager.win_rate("live"))
+    for match_id, _h, _a in matches:
+        mine, theirs = second.strategy.memory(match_id), whole.strategy.memory(match_id)
+        assert mine is not None and theirs is not None
+        assert all(a.allclose(b, atol=1e-6) for a, b in zip(mine, theirs, strict=True))
+    for db in engines:
+        db.dispose()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +92,8 @@ class LiveBook(Protocol):
 
 #: In-play states published within this many milliseconds of the previous one belong to the same tick.
 TICK_GAP_MS = 5
+#: Unusable entries kept (with their id and reason) in :attr:`LiveFeed.rejects`; all are counted by reason.
+MAX_REJECTS = 1000
 #: Most states in one tick (a publisher that never pauses still gets its states decided).
 MAX_TICK = 2000
 
@@ -148,7 +150,7 @@ class LiveFeed:
         self.count = count
         self.auto_ack = auto_ack
         self.claim_idle_ms = claim_idle_ms
-        self.rejects: deque[str] = deque(maxlen=1000)
+        self.rejects: list[str] = []  # the latest MAX_REJECTS, for a report
         #: Entries not acted on, by reason (malformed, unknown_match, not_in_play).
         self.reasons: Counter[str] = Counter()
         #: Entries read (every kind, malformed included) and the publication time of the newest (ms).
@@ -276,8 +278,7 @@ class LiveFeed:
                 break
         yield from self._close_tick()
         self.entries_read, self.last_published_ms, self.reasons = saved[0], saved[1], saved[2]
-        while len(self.rejects) > saved[3]:
-            self.rejects.pop()
+        del self.rejects[saved[3] :]
         self._done.clear()
 
     def _last_delivered(self) -> str | None:
@@ -418,6 +419,8 @@ class LiveFeed:
     def _reject(self, entry_id: str, reason: str, detail: str) -> None:
         self.reasons[reason] += 1
         self.rejects.append(f"{self.stream} {entry_id}: {reason}: {detail}")
+        if len(self.rejects) > 2 * MAX_REJECTS:
+            del self.rejects[:-MAX_REJECTS]
         log.warning("live stream %s entry %s not used: %s (%s)", self.stream, entry_id, reason, detail)
 
     def _close_tick(self) -> list[Event]:
