@@ -88,7 +88,9 @@ def test_a_redelivered_read_adds_no_bet(season_engine: Engine, redis_client: obj
     assert _pending(redis_client) == 6 * 80
 
     def key(rows: list[dict]) -> list[tuple]:
-        return [(b["bet_id"], b["match_id"], b["detail"]["minute"], b["selection"], b["stake"], b["odds"]) for b in rows]
+        return [
+            (b["bet_id"], b["match_id"], b["detail"]["minute"], b["selection"], b["stake"], b["odds"]) for b in rows
+        ]
 
     again = _trader(season_engine, redis_client, trained_run, batch=10_000)
     assert again.bank.open_stake == 0.0  # nothing handled yet: the read was never acknowledged
