@@ -18,7 +18,7 @@ def test_bet_outcome_pays_at_placement_and_sums_to_the_single_bets_log_growth() 
     while not done.all():
         # one bet per match, on the first offered selection at kick-off; nothing afterwards
         actions = np.where(first & mask[:, 1:].any(1), mask[:, 1:].argmax(1) + 1, 0)
-        _obs, reward, term, trunc, mask, info = sim.step(actions)
+        _obs, reward, _term, _trunc, mask, info = sim.step(actions)
         placed = info["stake"] > 0
         assert (reward[~placed & ~done] == 0).all()  # no bet, no reward: not even at settlement
         if first:
