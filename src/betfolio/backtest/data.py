@@ -28,6 +28,7 @@ from sqlalchemy import Engine, select
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.engine.quotes import MARKET_SELECTIONS, MATCH_ODDS_KEY, MarketKey, MatchRecord, price_tables
+from betfolio.store.ingest_guard import no_ingest_running
 from betfolio.store.queries import matches_query, quotes_query
 
 _SEASON = re.compile(r"^(\d{4})-(\d{2})$")
@@ -237,9 +238,10 @@ def load_from_directory(
     """:func:`ingest_directory` (one folder or several), then :func:`load_from_engine`; ingest problems join
     the data issues."""
     engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine, history=history)
-    data = load_from_engine(
-        engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
-    )
+    with no_ingest_running(engine):  # another ingest into the same database may still be half-way
+        data = load_from_engine(
+            engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
+        )
     data.issues[:0] = issues
     return data, engine
 

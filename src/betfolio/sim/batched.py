@@ -14,7 +14,7 @@ placed (on the subset of envs that bet) and updates the bankroll arrays; no Pyth
 Per step, for every env:
 
 1. the action is read (0 = no bet, ``i`` = back ``LIVE_SELECTIONS[i-1]``); a masked action is refused
-   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.sim.market.accept_bets`)
+   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.engine.book.accept_bets`)
    and then the shared risk rules (:func:`betfolio.risk.clip_stakes`) decide the fill and the stake
    (``stake_fraction`` of equity requested);
 2. the clock advances one minute; at the end the bets are settled on the real full-time result;
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
+from betfolio.engine.book import BetReject, BookConfig, accept_bets
 from betfolio.features.live import (
     LIVE_ODDS_SLICE,
     N_FEATURES,
@@ -42,10 +43,9 @@ from betfolio.features.live import (
 )
 from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
 from betfolio.sim.faults import FaultConfig, draw_faults
-from betfolio.sim.market import BetReject, BookConfig, accept_bets
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
-    REWARD_NAMES,
+    LIVE_TRAINING_REWARDS,
     RewardContext,
     bet_return_volatility,
     last_n_win_rate,
@@ -352,9 +352,12 @@ class BatchedLiveSim:
         risk_reason = np.zeros(n, np.int8)
         stake_placed = np.zeros(n)
         fill_odds = np.full(n, np.nan)
+        placed_value = self._zeros
         if a.any():
             betting = np.nonzero(a)[0]
-            self._place(betting, a[betting].astype(np.int64), reject, risk_reason, stake_placed, fill_odds)
+            placed_value = np.zeros(n)
+            self._place(betting, a[betting].astype(np.int64), reject, risk_reason, stake_placed, fill_odds,
+                        placed_value)  # fmt: skip
         t += 1
         bank = self.bankroll
         last = self.tapes.last_minute
@@ -412,6 +415,7 @@ class BatchedLiveSim:
             last_10_win_rate=win_rate,
             avg_odds=avg_odds,
             staleness_seconds=self.tapes.staleness[self.ar, t],
+            placed_value=placed_value,
         )
         reward = self.reward_fn(ctx).astype(np.float32)
         self._mtm = np.array(mtm)
@@ -461,7 +465,7 @@ class BatchedLiveSim:
         return self._obs.copy(), reward, terminated, truncated, self._mask.copy(), info
 
     def _place(self, rows: np.ndarray, acts: np.ndarray, reject: np.ndarray, risk_reason: np.ndarray,
-               stake_out: np.ndarray, fill_out: np.ndarray) -> None:  # fmt: skip
+               stake_out: np.ndarray, fill_out: np.ndarray, value_out: np.ndarray) -> None:  # fmt: skip
         """Book acceptance, then the risk rules, for the envs in ``rows`` backing selection ``acts - 1``."""
         allowed = (acts >= 1) & (acts < N_LIVE_ACTIONS)
         allowed[allowed] = self._mask[rows[allowed], acts[allowed]]
@@ -504,6 +508,8 @@ class BatchedLiveSim:
         self.episode.rejected[rows[~placed]] += 1
         r, s, st, f = rows[placed], sel[placed], stake[placed], fill[placed]
         if r.size:
+            # the bet's settled log growth, for the per-bet credit reward (the result is on the tape, not observed)
+            value_out[r] = np.log1p(st / equity[placed] * (f * tp.won[r, s] - 1.0))
             bank.cash[r] -= st
             bank.open_stake[r] += st
             bank.daily_exposure[r] += st
@@ -531,8 +537,8 @@ class BatchedLiveSim:
 
 def match_pool(bank: TimelineBank, reward: str, stake_fraction: float, matches: np.ndarray | None) -> np.ndarray:
     """The bank rows episodes are drawn from, after checking the options the simulator and the env share."""
-    if reward not in REWARD_NAMES:
-        raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(REWARD_NAMES)}")
+    if reward not in LIVE_TRAINING_REWARDS:
+        raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(LIVE_TRAINING_REWARDS)}")
     if not 0.0 < stake_fraction <= 1.0:
         raise ValueError("stake_fraction must be in (0, 1]")
     pool = np.arange(bank.n_matches) if matches is None else np.asarray(matches, np.int64)

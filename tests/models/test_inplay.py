@@ -1,4 +1,5 @@
-"""In-play pricing: Poisson outcome probabilities, intensity inversion, red cards, the book's margin."""
+"""In-play pricing (:mod:`betfolio.models.inplay`): Poisson outcome probabilities, intensity inversion, red cards,
+the book's margin."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson, skellam
 
-from betfolio.sim.pricing import (
+from betfolio.models.inplay import (
     RED_CARD_OPPONENT,
     RED_CARD_OWN,
     REMAINING,
