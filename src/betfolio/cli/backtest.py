@@ -97,6 +97,7 @@ def backtest_command(
     )
     from betfolio.risk import RiskLimits
     from betfolio.store.engine import make_engine
+    from betfolio.store.migrate import check_writable
 
     console = err_console
     league_list, season_list = leagues_and_seasons(leagues, seasons)
@@ -120,6 +121,8 @@ def backtest_command(
         raise typer.Exit(2) from exc
 
     engine = make_engine(db) if (db or not data_dir) else None
+    if engine is not None and record:
+        check_writable(engine)  # the run will be recorded: a read-only database is refused before any work
     try:
         with console.status("loading matches and odds…"):
             data, engine_used = load_data(
