@@ -66,8 +66,8 @@ def ingesting(engine: Engine) -> Iterator[None]:
     if path is None:  # in-memory database: no other process can ingest into it
         yield
         return
-    lock = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
     try:
+        lock = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
         lock.acquire_read()
     except (OSError, sqlite3.Error) as exc:
         # The folder cannot hold the marker (read-only): the ingest's own writes fail there with a clear error.
@@ -97,8 +97,8 @@ def no_ingest_running(engine: Engine) -> Iterator[None]:
     if path is None:
         yield
         return
-    lock = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
     try:
+        lock = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
         lock.acquire_write(blocking=False)
     except Timeout:
         lock.close()
