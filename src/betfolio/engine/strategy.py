@@ -27,7 +27,7 @@ reported with ``context.skip(match_id, reason)``: the report counts them, so not
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -101,6 +101,8 @@ class DecisionContext:
     max_stake: Callable[[int], float]
     #: Record that a match was not bet for a reason other than "no edge" (missing odds, no prediction…).
     skip: Callable[[int, str], None] = lambda _match_id, _reason: None
+    #: What the source adds to the round (e.g. the live states a live strategy reads, their data staleness).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
