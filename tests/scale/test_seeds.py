@@ -23,30 +23,20 @@ def crash_on_four(task: SeedTask) -> SeedResult:
     return train_and_evaluate_seed(task)
 
 
-def test_two_seeds_on_ray_match_the_sequential_run(
+def test_two_seeds_on_ray_match_the_sequential_run_and_a_crash_is_reported(
     local_ray: object, sample_store: tuple[Engine, Path], tmp_path: Path
 ) -> None:
     engine, _root = sample_store
     url = engine.url.render_as_string(hide_password=False)
+    mapper = ray_seed_mapper()
+
+    def with_a_crashing_seed(_fn: object, tasks: list[SeedTask]) -> list[object]:
+        return mapper(crash_on_four, tasks)
+
     here = run_multi_seed(TINY, [2, 3], url, tmp_path / "sequential")
-    there = run_multi_seed(TINY, [2, 3], url, tmp_path / "ray", map_seeds=ray_seed_mapper())
-    assert there["failures"] == []
+    there = run_multi_seed(TINY, [2, 3, 4], url, tmp_path / "ray", map_seeds=with_a_crashing_seed)
+    assert there["failures"] == [{"seed": 4, "error": "RuntimeError: seed 4 crashed"}]
     assert here["seeds"] == there["seeds"] == [2, 3]
     assert here["strategies"] == there["strategies"]
     assert [s["strategies"] for s in here["per_seed"]] == [s["strategies"] for s in there["per_seed"]]
     assert (tmp_path / "ray" / "seed-3" / "evaluation.json").exists()
-
-
-def test_a_crashing_seed_is_reported_and_the_others_kept(
-    local_ray: object, sample_store: tuple[Engine, Path], tmp_path: Path
-) -> None:
-    engine, _root = sample_store
-    mapper = ray_seed_mapper()
-
-    def crashing(_fn: object, tasks: list[SeedTask]) -> list[object]:
-        return mapper(crash_on_four, tasks)
-
-    url = engine.url.render_as_string(hide_password=False)
-    result = run_multi_seed(TINY, [4, 5], url, tmp_path, map_seeds=crashing)
-    assert result["failures"] == [{"seed": 4, "error": "RuntimeError: seed 4 crashed"}]
-    assert result["seeds"] == [5]
