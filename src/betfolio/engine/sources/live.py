@@ -98,6 +98,27 @@ MAX_REJECTS = 1000
 MAX_TICK = 2000
 
 
+class _Tables(Mapping[int, Mapping["MarketKey", "MarketQuotes"]]):
+    """A round's price tables, built per match only when asked for (the price check of an order): a round of 500
+    matches where few bet should not build a thousand tables. ``extra["prices"]`` holds the raw rows."""
+
+    def __init__(self, book: LiveBook, rows: dict[int, Any]) -> None:
+        self._book, self._rows = book, rows
+        self._built: dict[int, Mapping[MarketKey, MarketQuotes]] = {}
+
+    def __getitem__(self, match_id: int) -> Mapping[MarketKey, MarketQuotes]:
+        built = self._built.get(match_id)
+        if built is None:
+            built = self._built[match_id] = self._book.quotes(self._rows[match_id])
+        return built
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @dataclass(slots=True)
 class _Held:
     published_ms: int
@@ -451,15 +472,15 @@ class LiveFeed:
         for h, m, row in zip(wave, matches, prices, strict=True):
             assert m is not None
             views.append(m.view)
-            odds[h.match_id] = self.book.quotes(row)
+            odds[h.match_id] = row
             extra_states[h.match_id] = h.state
             age = max(0.0, h.published_ms / 1000.0 - h.state.observed_at.timestamp())
             staleness[h.match_id] = h.state.data_staleness + age
             entries[h.match_id] = h.entry_id
             fair[h.match_id] = m.fair
             self._done.append(h.entry_id)
-        extra = {"states": extra_states, "staleness": staleness, "entries": entries, "fair": fair}
-        return DecisionRound(at, views, odds, extra)
+        extra = {"states": extra_states, "staleness": staleness, "entries": entries, "fair": fair, "prices": odds}
+        return DecisionRound(at, views, _Tables(self.book, odds), extra)
 
 
 def publish_replay(client: Any, stream: str, matches: Sequence[MatchRecord]) -> int:
