@@ -107,18 +107,27 @@ def _no_progress(_done: float, _total: float, _text: str) -> None:
     return None
 
 
+def _live_trainer(bank: Any, settings: LiveSettings) -> LivePPOTrainer:
+    from betfolio.sim.batched import BatchedLiveSim
+
+    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward)
+    ppo = PPOConfig(**{**settings.ppo.as_dict(), "seed": settings.seed, "network": NetworkConfig(
+        **{**settings.ppo.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
+    return LivePPOTrainer(sim, live_layout(), ppo)
+
+
+def untrained_live(bank: Any, settings: LiveSettings) -> MaskedAttentionLSTM:
+    """The network :func:`train_live` starts from with these settings (same seed), before any update: the
+    control a trained live worker must beat on the same held-out matches."""
+    return _live_trainer(bank, settings).network
+
+
 def train_live(
     bank: Any, run: RunDir, settings: LiveSettings, *, resume: bool = False, progress: Progress = _no_progress,
     tag: str = "live",
 ) -> tuple[MaskedAttentionLSTM, list[dict[str, Any]]]:  # fmt: skip
     """PPO on the batched simulator over ``bank`` (a :class:`betfolio.sim.timeline.TimelineBank`)."""
-    from betfolio.sim.batched import BatchedLiveSim
-
-    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward)
-    layout = live_layout()
-    ppo = PPOConfig(**{**settings.ppo.as_dict(), "seed": settings.seed, "network": NetworkConfig(
-        **{**settings.ppo.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
-    trainer = LivePPOTrainer(sim, layout, ppo)
+    trainer = _live_trainer(bank, settings)
     path = run.checkpoint(tag)
     if resume and path.exists():
         trainer.resume(path)
@@ -212,6 +221,17 @@ def train_prematch_dqn(
     worker.save(path, prematch_feature_hash(), extra={"reward": settings.reward})
     log.close()
     return worker, history
+
+
+def untrained_prematch(kind: str, matches: Any, settings: PrematchSettings) -> TabularQAgent | DQNWorker:
+    """The pre-match worker ``kind`` (``prematch-q`` / ``prematch-dqn``) as training would start it (same seed),
+    untrained: an all-zero Q table (it never bets) or a randomly initialised Q network."""
+    env = _prematch_env(matches, settings.reward)
+    if kind == "prematch-q":
+        return TabularQAgent(int(env.action_space.n), prematch_reader(), QConfig(seed=settings.seed))
+    if kind == "prematch-dqn":
+        return DQNWorker(env, DQNConfig(seed=settings.seed, learning_starts=min(500, settings.timesteps // 10)))
+    raise ValueError(f"unknown pre-match worker {kind!r} (prematch-q or prematch-dqn)")
 
 
 def load_training_matches(engine: Any, leagues: Sequence[str] | None, seasons: Sequence[str]) -> Any:

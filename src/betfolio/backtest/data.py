@@ -29,6 +29,7 @@ from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.engine.events import RESULT_DELAY
+from betfolio.store.ingest_guard import no_ingest_running
 from betfolio.store.queries import matches_query
 from betfolio.store.tables import daily_betting_lines as dbl
 from betfolio.store.tables import matches_master as mm
@@ -345,9 +346,10 @@ def load_from_directory(
     """:func:`ingest_directory` (one folder or several), then :func:`load_from_engine`; ingest problems join
     the data issues."""
     engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine, history=history)
-    data = load_from_engine(
-        engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
-    )
+    with no_ingest_running(engine):  # another ingest into the same database may still be half-way
+        data = load_from_engine(
+            engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
+        )
     data.issues[:0] = issues
     return data, engine
 

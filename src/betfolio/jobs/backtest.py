@@ -85,6 +85,7 @@ def load_data(
     Unknown league codes are a ValueError; requested league seasons without data are ``no_data`` issues. Quotes
     flagged implausible at ingest stay out unless ``include_flagged``."""
     from betfolio.backtest.data import check_scope, load_from_directory, load_from_engine
+    from betfolio.store.ingest_guard import no_ingest_running
     from betfolio.store.migrate import upgrade
 
     folders = [data_dir] if isinstance(data_dir, str | Path) else list(data_dir or [])
@@ -101,12 +102,13 @@ def load_data(
         if engine is None:
             raise ValueError("a database or a data folder is required")
         upgrade(engine)
-        data = load_from_engine(
-            engine,
-            list(leagues) if leagues else None,
-            list(seasons) if seasons else None,
-            include_flagged=include_flagged,
-        )
+        with no_ingest_running(engine):  # a backtest on a half-ingested set would be recorded as if complete
+            data = load_from_engine(
+                engine,
+                list(leagues) if leagues else None,
+                list(seasons) if seasons else None,
+                include_flagged=include_flagged,
+            )
     if leagues and seasons:
         check_scope(engine, data, list(leagues), list(seasons))
     return data, engine

@@ -28,7 +28,7 @@ from betfolio.engine.ledger import decision_bet_id
 from betfolio.engine.sources.inplay import INPLAY_BOOK
 from betfolio.engine.sources.live_book import offered
 from betfolio.engine.strategy import BetOrder, DecisionContext
-from betfolio.sim.features import (
+from betfolio.features.live import (
     LIVE_BETS,
     LIVE_SELECTIONS,
     N_LIVE_ACTIONS,

@@ -43,12 +43,12 @@ from betfolio.engine.events import DecisionRound, Event, MatchResult, Results
 from betfolio.engine.settlement import Outcome
 from betfolio.engine.sources.live import LiveFeed
 from betfolio.engine.sources.live_book import StoreLiveBook
+from betfolio.features.live import N_LIVE_ACTIONS
 from betfolio.live import metrics
 from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll
 from betfolio.risk.limits import RiskLimits
-from betfolio.sim.features import N_LIVE_ACTIONS
 from betfolio.sim.reward import bet_return_volatility, mission_reward
 
 log = logging.getLogger(__name__)

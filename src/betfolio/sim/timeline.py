@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.canonical import statistics as st
+from betfolio.features.live import LIVE_BETS, MATCH_STATS
 from betfolio.markets.settlement import settle_fractions_with_status
 from betfolio.sim.episodes import LiveTrack, MatchSet
-from betfolio.sim.features import LIVE_BETS, MATCH_STATS
 from betfolio.sim.market import BookConfig
 from betfolio.sim.pricing import (
     GOAL_WEIGHTS,

@@ -119,10 +119,10 @@ class LivePPOTrainer:
         self.layout = layout
         cfg = self.config
         torch.set_num_threads(cfg.threads)
-        torch.manual_seed(cfg.seed)  # network initialisation
+        torch.manual_seed(cfg.seed)
         self.generator = torch.Generator().manual_seed(cfg.seed)  # action sampling: private, so runs don't interfere
         self.rng = np.random.default_rng(cfg.seed)
-        self.network = MaskedAttentionLSTM(layout, cfg.network)
+        self.network = initial_network(layout, cfg)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.global_step = 0
         self.updates = 0
@@ -370,6 +370,20 @@ class LivePPOTrainer:
         self.generator.set_state(doc["torch_rng"])
         self.rng.bit_generator.state = doc["numpy_rng"]
         return dict(doc.get("extra", {}))
+
+
+def initial_network(layout: TokenLayout, config: PPOConfig) -> MaskedAttentionLSTM:
+    """The weights a trainer with ``config`` starts from: the seed alone decides them, so a checkpoint's untrained
+    twin (the evaluation's reference) is rebuilt from its stored config without storing a second network."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return MaskedAttentionLSTM(layout, config.network)
+
+
+def load_live_untrained(path: Path, layout: TokenLayout | None = None) -> MaskedAttentionLSTM:
+    """The untrained network of a live checkpoint (its initialisation for the same seed and config)."""
+    doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash() if layout else None)
+    return initial_network(TokenLayout.from_dict(doc["layout"]), PPOConfig.from_dict(doc["config"]))
 
 
 def load_live_network(path: Path, layout: TokenLayout | None = None) -> tuple[MaskedAttentionLSTM, PPOConfig]:

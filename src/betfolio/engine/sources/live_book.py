@@ -106,9 +106,9 @@ class StoreLiveBook:
 
     # --- the book on offer ---------------------------------------------------------------------------------
     def odds(self, matches: Sequence[LiveMatch], states: Sequence[LiveMatchState]) -> np.ndarray:
-        """The modelled book's odds ``[n, 5]`` per :data:`betfolio.sim.features.LIVE_SELECTIONS` (NaN = not
+        """The modelled book's odds ``[n, 5]`` per :data:`betfolio.features.live.LIVE_SELECTIONS` (NaN = not
         offered: no pre-match prices, or the market closed), for all the states at once."""
-        from betfolio.sim.features import LIVE_SELECTIONS
+        from betfolio.features.live import LIVE_SELECTIONS
         from betfolio.sim.pricing import offered_odds, outcome_probabilities, remaining_intensities
 
         out = np.full((len(matches), len(LIVE_SELECTIONS)), np.nan)
