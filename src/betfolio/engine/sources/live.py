@@ -92,6 +92,10 @@ class LiveBook(Protocol):
 
 #: In-play states published within this many milliseconds of the previous one belong to the same tick.
 TICK_GAP_MS = 5
+#: The field a publisher sets on the last state of a batch (:data:`betfolio.providers.live_bus.TICK_END_FIELD`;
+#: the engine reads the stream format, it does not import the provider side).
+_TICK_END = "tick_end"
+_TICK_END_BYTES = _TICK_END.encode()
 #: Unusable entries kept (with their id and reason) in :attr:`LiveFeed.rejects`; all are counted by reason.
 MAX_REJECTS = 1000
 #: Most states in one tick (a publisher that never pauses still gets its states decided).
@@ -132,7 +136,8 @@ class LiveFeed:
 
     With a ``book`` the feed also trades in play: every in-play :class:`~betfolio.canonical.LiveMatchState` is
     offered in a :class:`~betfolio.engine.events.DecisionRound` with the book's prices. States arrive in
-    **ticks** — states published less than :data:`TICK_GAP_MS` apart (a poller's batch) — and a tick becomes one
+    **ticks** — a publisher's batch, ended by its ``tick_end`` field, or else states published less than
+    :data:`TICK_GAP_MS` apart — and a tick becomes one
     round per "wave" (at most one state per match, in stream order, so a match's states are decided in order).
     The round carries ``extra["states"]`` (match id → state), ``extra["staleness"]`` (how old the data was when
     published: the state's own ``data_staleness`` plus its age at publication — what the agents see and what the
@@ -430,6 +435,8 @@ class LiveFeed:
                     self._done.append(entry_id)
                     continue
                 self._held.append(_Held(published, entry_id, mid, record))
+                if _TICK_END in fields or _TICK_END_BYTES in fields:
+                    events.extend(self._close_tick())  # the publisher's batch is complete: no need to wait
                 continue
             if isinstance(record, LiveMatchState) and record.status in _FINAL:
                 events.extend(self._close_tick())  # the match's last in-play states are decided before it ends
