@@ -110,10 +110,10 @@ def feed_to_decision(engine: Any, client: Any, run: Path, match_ids: list[int], 
         feeder.start()
         expected = len(match_ids) * ticks
         deadline = time.monotonic() + ticks * tick_seconds + 120
-        cpu = time.process_time()
+        cpu, own = time.process_time(), time.thread_time()
         while trader.summary.decisions < expected and time.monotonic() < deadline:
             trader.step(200)
-        cpu = time.process_time() - cpu
+        cpu, own = time.process_time() - cpu, time.thread_time() - own
         feeder.join(5)
     finally:
         client.delete(f"{prefix}:{provider}", f"{prefix}:last:{provider}")
@@ -128,6 +128,8 @@ def feed_to_decision(engine: Any, client: Any, run: Path, match_ids: list[int], 
         "warm_up_seconds": round(warm_seconds, 3),
         # CPU of the whole process (the publisher thread included) per tick of all matches: the load-free cost
         "cpu_ms_per_tick": round(cpu * 1000.0 / ticks, 2),
+        # the trader's own thread: read, decide, record, acknowledge (the latency floor on an idle machine)
+        "trader_cpu_ms_per_tick": round(own * 1000.0 / ticks, 2),
         "latency_ms": {q: round(float(np.percentile(ms, p)), 2) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))}
         | {"max": round(float(ms.max()), 2)},
         "target_p99_ms": 50,
