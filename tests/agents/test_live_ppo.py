@@ -28,6 +28,8 @@ def _trainer(seed: int = 3, n_envs: int = 32, num_steps: int = 36) -> LivePPOTra
         threads=1,
         ent_coef=0.03,
         gamma=0.99,
+        gae_lambda=0.95,
+        update_epochs=3,
     )
     return LivePPOTrainer(env, TokenLayout.generic(env.n_features, env.n_context), config)
 

@@ -49,14 +49,21 @@ class BatchedEnv(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PPOConfig:
+    """Defaults: the recipe measured on the planted live edge (``betfolio bench learn``, docs/agents.md) for the
+    per-bet credit reward ``bet_outcome``; :meth:`for_reward` gives the credit settings of the other rewards."""
+
     #: Minutes per env per rollout. 90 = one match: episodes that start together stay aligned with rollouts, so
     #: every segment is a whole match with no padding and no carried state (fastest update).
     num_steps: int = 90
-    learning_rate: float = 1e-3
-    gamma: float = 0.995  # a match is ~90 steps and the bet pays at the final whistle: 0.995**90 ≈ 0.64
-    gae_lambda: float = 0.95
+    #: 3e-3 with 8 epochs: KL ≈ 1e-3 per update; at 1e-3 × 4 epochs the bet rate collapsed to 0 before the
+    #: policy told signalled minutes from the rest (measured, docs/agents.md).
+    learning_rate: float = 3e-3
+    #: γ = λ = 0: with ``bet_outcome`` a bet's whole outcome is its own reward at its own minute, so the
+    #: advantage is that outcome minus the critic — no later minute's noise. See :meth:`for_reward`.
+    gamma: float = 0.0
+    gae_lambda: float = 0.0
     num_minibatches: int = 4
-    update_epochs: int = 3
+    update_epochs: int = 8
     clip_coef: float = 0.2
     ent_coef: float = 0.01
     vf_coef: float = 0.5
@@ -66,6 +73,14 @@ class PPOConfig:
     seed: int = 1
     threads: int = 1  # see docs/agents.md: one thread is as fast or faster for these small nets under load
     network: NetworkConfig = field(default_factory=NetworkConfig)
+
+    @classmethod
+    def for_reward(cls, reward: str, **overrides: Any) -> PPOConfig:
+        """The credit settings that fit ``reward``: γ = λ = 0 for ``bet_outcome`` (paid at the bet's minute);
+        γ = λ = 1 for rewards paid later in the match (settlement, mark-to-market), so a bet's outcome reaches
+        the minute it was placed undiscounted — 0.995⁸⁹ × 0.95⁸⁹ left it 0.7 % of its outcome."""
+        credit = {} if reward == "bet_outcome" else {"gamma": 1.0, "gae_lambda": 1.0}
+        return cls(**{**credit, **overrides})
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
