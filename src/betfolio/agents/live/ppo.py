@@ -372,7 +372,7 @@ class LivePPOTrainer:
 
     def resume(self, path: Path) -> dict[str, Any]:
         """Continue from a checkpoint of this feature set; the config's hyper-parameters must match too."""
-        doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=self.layout.feature_hash())
+        doc = _load_live(path, self.layout)
         stored = PPOConfig.from_dict(doc["config"])
         if stored.network != self.config.network:
             raise CheckpointError(
@@ -395,15 +395,29 @@ def initial_network(layout: TokenLayout, config: PPOConfig) -> MaskedAttentionLS
         return MaskedAttentionLSTM(layout, config.network)
 
 
+def _load_live(path: Path, layout: TokenLayout | None) -> dict[str, Any]:
+    """A live checkpoint whose layout (features, context, version) is ``layout``'s, or a :class:`CheckpointError`
+    saying what differs."""
+    doc = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    if layout is not None and doc.get("feature_hash") != layout.feature_hash():
+        stored = TokenLayout.from_dict(doc["layout"])
+        raise CheckpointError(
+            path,
+            f"trained on another live observation layout ({stored.difference(layout)}; checkpoint → this "
+            "version) — retrain the live worker",
+        )
+    return doc
+
+
 def load_live_untrained(path: Path, layout: TokenLayout | None = None) -> MaskedAttentionLSTM:
     """The untrained network of a live checkpoint (its initialisation for the same seed and config)."""
-    doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash() if layout else None)
+    doc = _load_live(path, layout)
     return initial_network(TokenLayout.from_dict(doc["layout"]), PPOConfig.from_dict(doc["config"]))
 
 
 def load_live_network(path: Path, layout: TokenLayout | None = None) -> tuple[MaskedAttentionLSTM, PPOConfig]:
     """Load a trained live network for inference; with ``layout`` the feature set must match."""
-    doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash() if layout else None)
+    doc = _load_live(path, layout)
     config = PPOConfig.from_dict(doc["config"])
     stored_layout = TokenLayout.from_dict(doc["layout"])
     network = MaskedAttentionLSTM(stored_layout, config.network)
