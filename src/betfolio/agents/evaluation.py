@@ -38,8 +38,8 @@ from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
 from betfolio.backtest.metrics import betting_metrics, bootstrap_ratio_ci
 from betfolio.engine import BetOrder, DecisionContext, Portfolio, Strategy
 from betfolio.engine.events import RESULT_DELAY
+from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.risk import Bankroll, RiskLimits, StakeOrder
-from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
 
 #: Names of the backtest baselines (as their strategies name themselves).
 BASELINES = ("no_bet", "favourite", "model_value", "consensus")

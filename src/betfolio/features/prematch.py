@@ -33,7 +33,7 @@ from betfolio.engine.strategy import MatchView, PastResult
 from betfolio.markets.margin import remove_margin_multiplicative
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketQuotes
+    from betfolio.engine.quotes import MarketQuotes
     from betfolio.sim.episodes import MatchSet
 
 #: The pre-match feature layout (values; the observation adds their masks and the bankroll extras).

@@ -14,7 +14,7 @@ placed (on the subset of envs that bet) and updates the bankroll arrays; no Pyth
 Per step, for every env:
 
 1. the action is read (0 = no bet, ``i`` = back ``LIVE_SELECTIONS[i-1]``); a masked action is refused
-   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.sim.market.accept_bets`)
+   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.engine.book.accept_bets`)
    and then the shared risk rules (:func:`betfolio.risk.clip_stakes`) decide the fill and the stake
    (``stake_fraction`` of equity requested);
 2. the clock advances one minute; at the end the bets are settled on the real full-time result;
@@ -30,22 +30,24 @@ from typing import Any
 import numpy as np
 
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
-from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
-from betfolio.sim.faults import FaultConfig, draw_faults
-from betfolio.sim.features import (
+from betfolio.engine.book import BetReject, BookConfig, accept_bets
+from betfolio.features.live import (
     LIVE_ODDS_SLICE,
     N_FEATURES,
     N_LIVE_ACTIONS,
     OBS_DIM,
     PREMATCH_SLICE,
+    RECORD_SLICE,
     SCALE_VECTOR,
     STATE_SLICE,
     group_of_features,
+    record_features,
 )
-from betfolio.sim.market import BetReject, BookConfig, accept_bets
+from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
+from betfolio.sim.faults import FaultConfig, draw_faults
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
-    REWARD_NAMES,
+    LIVE_TRAINING_REWARDS,
     RewardContext,
     bet_return_volatility,
     last_n_win_rate,
@@ -192,12 +194,9 @@ class BatchedLiveSim:
     ) -> None:
         if n_envs < 1:
             raise ValueError("n_envs must be ≥ 1")
-        if reward not in REWARD_NAMES:
-            raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(REWARD_NAMES)}")
-        if not 0.0 < stake_fraction <= 1.0:
-            raise ValueError("stake_fraction must be in (0, 1]")
         self.n_envs = n_envs
         self.bank = bank if bank is not None else sample_bank()
+        self.match_pool = match_pool(self.bank, reward, stake_fraction, matches)
         self.book: BookConfig = self.bank.book
         self.faults = faults if faults is not None else FaultConfig()
         self.limits = limits or RiskLimits()
@@ -207,9 +206,6 @@ class BatchedLiveSim:
         self.autoreset = autoreset
         self.reward_name = reward
         self.reward_fn = make_reward(reward, n_envs, **(reward_params or {}))
-        self.match_pool = np.arange(self.bank.n_matches) if matches is None else np.asarray(matches, np.int64)
-        if self.match_pool.size == 0 or self.match_pool.max() >= self.bank.n_matches or self.match_pool.min() < 0:
-            raise ValueError("matches must be non-empty row indices into the timeline bank")
         self.observation_dim = OBS_DIM
         self.n_actions = N_LIVE_ACTIONS
         self._seed(seed)
@@ -331,6 +327,8 @@ class BatchedLiveSim:
             obs[:, _CORE] = bank.cash * inv
             obs[:, _CORE + 1] = bank.open_stake * inv
             obs[:, _CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+            win_rate, count = last_n_win_rate(self.history)
+            obs[:, _CORE + RECORD_SLICE.start : _CORE + RECORD_SLICE.stop] = record_features(win_rate, count)
             obs[:, -1] = bank.halted
             equity = bank.cash + bank.open_stake
             room = np.minimum(self.limits.max_match_exposure_fraction * equity - bank.open_stake, bank.cash)
@@ -358,9 +356,12 @@ class BatchedLiveSim:
         risk_reason = np.zeros(n, np.int8)
         stake_placed = np.zeros(n)
         fill_odds = np.full(n, np.nan)
+        placed_value = self._zeros
         if a.any():
             betting = np.nonzero(a)[0]
-            self._place(betting, a[betting].astype(np.int64), reject, risk_reason, stake_placed, fill_odds)
+            placed_value = np.zeros(n)
+            self._place(betting, a[betting].astype(np.int64), reject, risk_reason, stake_placed, fill_odds,
+                        placed_value)  # fmt: skip
         t += 1
         bank = self.bankroll
         last = self.tapes.last_minute
@@ -418,6 +419,7 @@ class BatchedLiveSim:
             last_10_win_rate=win_rate,
             avg_odds=avg_odds,
             staleness_seconds=self.tapes.staleness[self.ar, t],
+            placed_value=placed_value,
         )
         reward = self.reward_fn(ctx).astype(np.float32)
         self._mtm = np.array(mtm)
@@ -467,7 +469,7 @@ class BatchedLiveSim:
         return self._obs.copy(), reward, terminated, truncated, self._mask.copy(), info
 
     def _place(self, rows: np.ndarray, acts: np.ndarray, reject: np.ndarray, risk_reason: np.ndarray,
-               stake_out: np.ndarray, fill_out: np.ndarray) -> None:  # fmt: skip
+               stake_out: np.ndarray, fill_out: np.ndarray, value_out: np.ndarray) -> None:  # fmt: skip
         """Book acceptance, then the risk rules, for the envs in ``rows`` backing selection ``acts - 1``."""
         allowed = (acts >= 1) & (acts < N_LIVE_ACTIONS)
         allowed[allowed] = self._mask[rows[allowed], acts[allowed]]
@@ -510,6 +512,8 @@ class BatchedLiveSim:
         self.episode.rejected[rows[~placed]] += 1
         r, s, st, f = rows[placed], sel[placed], stake[placed], fill[placed]
         if r.size:
+            # the bet's settled log growth, for the per-bet credit reward (the result is on the tape, not observed)
+            value_out[r] = np.log1p(st / equity[placed] * (f * tp.won[r, s] - 1.0))
             bank.cash[r] -= st
             bank.open_stake[r] += st
             bank.daily_exposure[r] += st
@@ -532,15 +536,32 @@ class BatchedLiveSim:
 
     def episode_facts(self, row: int) -> dict[str, Any]:
         """What is being replayed in env ``row`` (for logging; not part of the observation)."""
-        m = int(self.tapes.match[row])
-        ms = self.bank.matches
-        return {
-            "match_id": ms.match_id[m].item(),
-            "league": ms.league[m],
-            "season": ms.season[m],
-            "home_team": ms.home_team[m],
-            "away_team": ms.away_team[m],
-            "full_time": ms.full_time[m].tolist(),
-            "variant": int(self.tapes.variant[row]),
-            "minute": int(self.t[row]),
-        }
+        return episode_facts(self.bank, self.tapes, row, int(self.t[row]))
+
+
+def match_pool(bank: TimelineBank, reward: str, stake_fraction: float, matches: np.ndarray | None) -> np.ndarray:
+    """The bank rows episodes are drawn from, after checking the options the simulator and the env share."""
+    if reward not in LIVE_TRAINING_REWARDS:
+        raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(LIVE_TRAINING_REWARDS)}")
+    if not 0.0 < stake_fraction <= 1.0:
+        raise ValueError("stake_fraction must be in (0, 1]")
+    pool = np.arange(bank.n_matches) if matches is None else np.asarray(matches, np.int64)
+    if pool.size == 0 or pool.max() >= bank.n_matches or pool.min() < 0:
+        raise ValueError("matches must be non-empty row indices into the timeline bank")
+    return pool
+
+
+def episode_facts(bank: TimelineBank, tapes: Tapes, row: int, minute: int) -> dict[str, Any]:
+    """What is being replayed in tape ``row`` (for logging; not part of the observation)."""
+    m = int(tapes.match[row])
+    ms = bank.matches
+    return {
+        "match_id": ms.match_id[m].item(),
+        "league": ms.league[m],
+        "season": ms.season[m],
+        "home_team": ms.home_team[m],
+        "away_team": ms.away_team[m],
+        "full_time": ms.full_time[m].tolist(),
+        "variant": int(tapes.variant[row]),
+        "minute": minute,
+    }

@@ -23,9 +23,9 @@ from sqlalchemy import Engine
 
 from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
+from betfolio.features.live import MATCH_STATS
 from betfolio.features.prematch import BOOKMAKER_PREFERENCE, TOTALS_LINE
 from betfolio.markets.margin import remove_margin_multiplicative
-from betfolio.sim.features import MATCH_STATS
 from betfolio.store.queries import (
     QUOTE_COLUMNS,
     coverage_statistics,

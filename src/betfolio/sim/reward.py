@@ -48,6 +48,9 @@ from numpy.typing import ArrayLike
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
 
 REWARD_NAMES: tuple[str, ...] = ("mission", "log_wealth", "diff_sharpe")
+#: Rewards the batched live simulator can train on: the comparison rewards plus :class:`BetOutcomeReward`, which
+#: needs each bet's settlement value at placement (only the simulator, replaying a known result, has it).
+LIVE_TRAINING_REWARDS: tuple[str, ...] = (*REWARD_NAMES, "bet_outcome")
 #: Length of the win-rate memory: the mission's ``list[-10:]``.
 HISTORY_LENGTH = 10
 
@@ -218,6 +221,9 @@ class RewardContext:
     last_10_win_rate: np.ndarray  # NaN = no history
     avg_odds: np.ndarray  # average odds of the bets in that history, NaN = none
     staleness_seconds: np.ndarray
+    #: Log growth the bets placed at this step contribute when they settle (0 where none was placed); ``None``
+    #: where the environment cannot know it (see :class:`BetOutcomeReward`).
+    placed_value: np.ndarray | None = None
 
 
 class RewardFunction(Protocol):
@@ -327,12 +333,42 @@ class DifferentialSharpeReward:
             self.b[mask] = 0.0
 
 
+@dataclass
+class BetOutcomeReward:
+    """Per-bet credit: each bet's settled log growth, paid at the minute it was placed; 0 for no bet.
+
+    Why: with a mark-to-market or settlement reward the bet's outcome reaches its decision only through the
+    returns of the whole rest of the match, mixed with every other bet and price move after it. Measured on the
+    planted live edge (``betfolio bench learn``), the advantage of backing the signalled side was indistinguishable
+    from not betting (std 0.1 against an edge of 0.01 per bet) and PPO never found the edge. Paying
+    ``log(1 + s·(o·won − 1))`` (stake ``s`` as a fraction of equity, fill odds ``o``) at placement makes a
+    no-bet minute's reward exactly 0 and a bet's reward its own outcome: with γ = 0 the advantage is that outcome
+    minus the critic. The episode's rewards sum to the log growth of its bets taken one at a time (the same as
+    :class:`LogWealthReward` for a single bet per match). The result is known when the simulator replays a
+    finished match; it is never part of the observation.
+    """
+
+    n_envs: int
+    name: str = "bet_outcome"
+
+    def __call__(self, ctx: RewardContext) -> np.ndarray:
+        if ctx.placed_value is None:
+            raise ValueError("the bet_outcome reward needs each bet's settlement value at placement (BatchedLiveSim)")
+        return np.asarray(ctx.placed_value, dtype=np.float64)
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Stateless: nothing to reset."""
+
+
 def make_reward(name: str, n_envs: int, **params: float) -> RewardFunction:
-    """A reward by name: ``"mission"`` (guarded; guard fields as params), ``"log_wealth"``, ``"diff_sharpe"``."""
+    """A reward by name: ``"mission"`` (guarded; guard fields as params), ``"log_wealth"``, ``"diff_sharpe"``,
+    ``"bet_outcome"`` (batched simulator only)."""
     if name == "mission":
         return MissionReward(n_envs, MissionGuards(**params))
     if name == "log_wealth":
         return LogWealthReward(n_envs, **params)
     if name == "diff_sharpe":
         return DifferentialSharpeReward(n_envs, **params)
-    raise ValueError(f"unknown reward {name!r}; choose one of {', '.join(REWARD_NAMES)}")
+    if name == "bet_outcome":
+        return BetOutcomeReward(n_envs, **params)
+    raise ValueError(f"unknown reward {name!r}; choose one of {', '.join(LIVE_TRAINING_REWARDS)}")

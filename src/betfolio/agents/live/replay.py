@@ -5,6 +5,11 @@ so the results can be laid on a calendar next to the pre-match backtest. Each ma
 budget of 1.0 (the live sleeve splits its capital equally across a day's matches, see
 :mod:`betfolio.agents.evaluation`). Bets are struck and refused by the simulator; each is settled on its own
 match's final score by :func:`betfolio.markets.settlement.settle_many`.
+
+The evaluation compares a trained checkpoint with two references on the same matches, replayed the same way:
+its untrained network (:func:`betfolio.agents.live.ppo.initial_network` — the weights training started from)
+and a random policy betting at the same rate (:func:`replay_random`, :class:`RandomBetPolicy`). A trained
+worker that cannot beat both has learned nothing usable.
 """
 
 from __future__ import annotations
@@ -15,22 +20,15 @@ from typing import Protocol
 import numpy as np
 
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM
+from betfolio.engine.book import BookConfig
+from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.markets.settlement import settle_many
 from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.sim.timeline import TimelineBank
 
 _MARKET = np.array([b[0] for b in LIVE_BETS])
 _SELECTION = np.array([b[1] for b in LIVE_BETS])
 _LINE = np.array([np.nan if b[2] is None else b[2] for b in LIVE_BETS])
-
-
-class BatchPolicy(Protocol):
-    """What the replay needs of a policy: one action per match slot, and forgetting finished matches."""
-
-    def act(self, obs: np.ndarray, action_mask: np.ndarray) -> np.ndarray: ...
-
-    def reset(self, slots: np.ndarray | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +49,56 @@ class ReplayResult:
     staleness: np.ndarray  # [M] mean observed data staleness (seconds)
     volatility: np.ndarray  # [M] mean in-play price volatility
 
+    @property
+    def bets_per_match(self) -> float:
+        """The betting rate to give :func:`replay_random` for a random policy of the same rate."""
+        return len(self.bets) / max(len(self.match_return), 1)
+
+
+class MatchPolicy(Protocol):
+    """What the replay asks of a policy: one action per match slot per minute, and forgetting finished slots."""
+
+    def act(self, obs: np.ndarray, action_mask: np.ndarray) -> np.ndarray: ...
+
+    def reset(self, slots: np.ndarray | None = None) -> None: ...
+
+
+class RandomBetPolicy:
+    """Bets in a minute with probability ``bet_probability``, on a uniformly drawn selection the book offers.
+
+    The yardstick of "same betting rate, no skill": a trained worker that does not beat it on the same matches
+    has learned when to bet no better than chance.
+    """
+
+    def __init__(self, bet_probability: float, seed: int = 0) -> None:
+        if not 0.0 <= bet_probability <= 1.0:
+            raise ValueError(f"bet_probability must be within 0…1, got {bet_probability}")
+        self.bet_probability = bet_probability
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def for_rate(cls, bets_per_match: float, seed: int = 0, minutes: int | None = None) -> RandomBetPolicy:
+        """The per-minute probability that gives ``bets_per_match`` bets over the ``minutes`` a bet is accepted
+        (the book's last betting minute by default), when neither the exposure cap nor suspensions bind."""
+        if not bets_per_match >= 0.0:
+            raise ValueError(f"bets_per_match must be ≥ 0, got {bets_per_match}")
+        span = minutes if minutes is not None else BookConfig().last_bet_minute
+        return cls(min(bets_per_match / span, 1.0), seed)
+
+    def act(self, obs: np.ndarray, action_mask: np.ndarray) -> np.ndarray:
+        mask = np.asarray(action_mask, bool)
+        n = mask.shape[0]
+        bets = mask[:, 1:]
+        offered = bets.sum(1)
+        wants = (self.rng.random(n) < self.bet_probability) & (offered > 0)
+        # the k-th offered selection, k uniform: argmax of the cumulative count reaching k
+        k = (self.rng.random(n) * np.maximum(offered, 1)).astype(np.int64) + 1
+        pick = np.argmax(np.cumsum(bets, axis=1) >= k[:, None], axis=1) + 1
+        return np.where(wants, pick, 0)
+
+    def reset(self, slots: np.ndarray | None = None) -> None:
+        """Memoryless: nothing to forget."""
+
 
 def replay_bank(
     network: MaskedAttentionLSTM,
@@ -60,7 +108,7 @@ def replay_bank(
     seed: int = 0,
     variant: int = 0,
     deterministic: bool = False,
-    policy: BatchPolicy | None = None,
+    policy: MatchPolicy | None = None,
 ) -> ReplayResult:
     """Play every match of ``bank`` once (timeline variant ``variant``).
 
@@ -68,8 +116,26 @@ def replay_bank(
     betting policy that bets in 2 % of the minutes has "no bet" as its most likely action in every single
     minute, so its greedy version never bets at all — that would evaluate a different policy than the one
     trained. ``deterministic=True`` gives the greedy version. ``policy`` replaces the network's policy (e.g. a
-    random policy of the same betting rate, :mod:`betfolio.agents.controls`) on the very same matches.
+    random policy of the same betting rate) on the very same matches.
     """
+    if policy is None:
+        policy = LivePolicy(network, bank.n_matches, deterministic=deterministic, seed=seed)
+    return replay_policy(policy, bank, reward=reward, seed=seed, variant=variant)
+
+
+def replay_random(
+    bank: TimelineBank, bets_per_match: float, *, reward: str = "mission", seed: int = 0, variant: int = 0
+) -> ReplayResult:
+    """Every match of ``bank`` once with :class:`RandomBetPolicy` at ``bets_per_match`` (e.g. the trained
+    worker's :attr:`ReplayResult.bets_per_match`), faults and fills drawn as in :func:`replay_bank`."""
+    policy = RandomBetPolicy.for_rate(bets_per_match, seed)
+    return replay_policy(policy, bank, reward=reward, seed=seed, variant=variant)
+
+
+def replay_policy(
+    policy: MatchPolicy, bank: TimelineBank, *, reward: str = "mission", seed: int = 0, variant: int = 0
+) -> ReplayResult:
+    """Play every match of ``bank`` once with ``policy`` (one slot per match); the core of the replays above."""
     n = bank.n_matches
     sim = BatchedLiveSim(n, seed=seed, bank=bank, reward=reward, autoreset=True)
     # "Match i in env i" (faults drawn from the seeded sim): the layout the desktop app's replay shows too.
@@ -77,8 +143,6 @@ def replay_bank(
     full_time = bank.matches.full_time
     staleness = sim.tapes.staleness.mean(axis=1).astype(np.float64)
     volatility = sim.tapes.volatility.mean(axis=1).astype(np.float64)
-    if policy is None:
-        policy = LivePolicy(network, n, deterministic=deterministic, seed=seed)
     active = np.ones(n, bool)
     profit = np.zeros(n)
     bets: list[LiveBet] = []
