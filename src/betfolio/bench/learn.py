@@ -65,7 +65,7 @@ class LearnSettings:
     live_ent_coef: float = 0.01
     live_no_bet_bias: float = 4.5  # P(bet) ≈ 5 % per minute at the start
     live_reward: str = "bet_outcome"
-    prematch_episodes: int = 300  # tabular Q: episodes of ``episode_matches`` decisions
+    prematch_episodes: int = 800  # tabular Q: episodes of ``episode_matches`` decisions
     dqn_steps: int = 30_000
     live_plant: LivePlant = field(default_factory=_live_plant)
     prematch_plant: PrematchPlant = field(default_factory=_prematch_plant)
@@ -177,7 +177,12 @@ def _per_100(mean_profit: float) -> dict[str, float]:
 
 
 def prematch_case(
-    fair: np.ndarray, plant: PrematchPlant, seed: int, settings: LearnSettings, kind: str
+    fair: np.ndarray,
+    plant: PrematchPlant,
+    seed: int,
+    settings: LearnSettings,
+    kind: str,
+    environment: str = "planted_edge",
 ) -> dict[str, Any]:
     """Tabular Q (``kind="q"``) or DQN (``"dqn"``) on the planted pre-match edge; held-out matches for the score."""
     from betfolio.agents.prematch.tabular import Discretiser, QConfig, TabularQAgent, prematch_reader
@@ -234,7 +239,7 @@ def prematch_case(
         steps = settings.dqn_steps
     return {
         "worker": "prematch_q" if kind == "q" else "prematch_dqn",
-        "environment": "planted_edge",
+        "environment": environment,
         "seed": seed,
         "oracle_profit": oracle["profit_pct_per_100_matches"],
         "agent_profit": trained["profit_pct_per_100_matches"],
@@ -276,7 +281,14 @@ def acceptance(summary: dict[str, Any]) -> dict[str, bool | None]:
 
     control = summary.get("live/no_edge_control")
     prematch = [capture(k) for k in ("prematch_q/planted_edge", "prematch_dqn/planted_edge")]
+
+    def abstains(key: str) -> bool | None:  # the live control's bar, applied to the pre-match workers too
+        item = summary.get(key)
+        return None if item is None else item["bets_per_match_mean"] <= 0.05
+
     return {
+        "prematch_q_control_bets_per_match_at_most_0_05": abstains("prematch_q/no_edge_control"),
+        "prematch_dqn_control_bets_per_match_at_most_0_05": abstains("prematch_dqn/no_edge_control"),
         "live_capture_at_least_0_7": capture("live/planted_edge"),
         "prematch_q_capture_at_least_0_7": prematch[0],
         "prematch_dqn_capture_at_least_0_7": prematch[1],
@@ -304,7 +316,11 @@ def run(settings: LearnSettings, workers: tuple[str, ...] = ("live", "prematch_q
             cases.append(live_case(bank, control, seed, settings, "no_edge_control"))
         for kind in ("q", "dqn"):
             if f"prematch_{kind}" in workers:
-                cases.append(prematch_case(bank.matches.prematch_fair, settings.prematch_plant, seed, settings, kind))
+                fair = bank.matches.prematch_fair
+                cases.append(prematch_case(fair, settings.prematch_plant, seed, settings, kind))
+                # the control: the bookmaker's usual margin on every match, so the best policy is to abstain
+                control = replace(settings.prematch_plant, flagged_share=0.0)
+                cases.append(prematch_case(fair, control, seed, settings, kind, "no_edge_control"))
     summary = summarise(cases)
     return {
         "benchmark": "learn",
@@ -372,15 +388,20 @@ def plot_curves(result: dict[str, Any], out_dir: Any) -> list[str]:
     return written
 
 
+#: Option defaults: read from an instance — on a slotted dataclass ``LearnSettings.x`` is a member descriptor,
+#: not the default value.
+_DEFAULTS = LearnSettings()
+
+
 def register(app: typer.Typer) -> None:
     """Add the `learn` benchmark command to `app`."""
 
     @app.command("learn")
     def bench_learn(
         seeds: Annotated[int, typer.Option(help="Training seeds per worker and environment.")] = 3,
-        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = LearnSettings.live_steps,
+        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = _DEFAULTS.live_steps,
         live_envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 128,
-        prematch_episodes: Annotated[int, typer.Option(help="Tabular Q episodes (200 decisions each).")] = 300,
+        prematch_episodes: Annotated[int, typer.Option(help="Tabular Q episodes (200 decisions each).")] = 800,
         dqn_steps: Annotated[int, typer.Option(help="DQN env steps per run.")] = 30_000,
         workers: Annotated[
             str, typer.Option(help="Comma-separated subset of live, prematch_q, prematch_dqn.")
@@ -391,7 +412,7 @@ def register(app: typer.Typer) -> None:
                 help="Live training reward: bet_outcome (per-bet credit, γ = λ = 0), or mission / log_wealth / "
                 "diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
             ),
-        ] = LearnSettings.live_reward,
+        ] = _DEFAULTS.live_reward,
         plot: Annotated[
             Path | None, typer.Option("--plot", "--plots", help="Also write the learning curves as PNGs here.")
         ] = None,

@@ -89,7 +89,7 @@ PRESETS: dict[str, dict[str, int]] = {
     # the demo's training stage: about a minute per seed on the bundled sample
     "demo": {"live_steps": 200_000, "n_envs": 256, "q_episodes": 20, "dqn_steps": 4_000},
     # the real run: 5 leagues x 5 training seasons, 5 seeds within 10 minutes on two cores
-    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 10, "dqn_steps": 20_000},
+    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 30, "dqn_steps": 20_000},
 }
 
 
