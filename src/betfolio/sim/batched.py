@@ -37,9 +37,11 @@ from betfolio.features.live import (
     N_LIVE_ACTIONS,
     OBS_DIM,
     PREMATCH_SLICE,
+    RECORD_SLICE,
     SCALE_VECTOR,
     STATE_SLICE,
     group_of_features,
+    record_features,
 )
 from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
 from betfolio.sim.faults import FaultConfig, draw_faults
@@ -342,6 +344,8 @@ class BatchedLiveSim:
             obs[:, _CORE] = bank.cash * inv
             obs[:, _CORE + 1] = bank.open_stake * inv
             obs[:, _CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+            win_rate, count = last_n_win_rate(self.history)
+            obs[:, _CORE + RECORD_SLICE.start : _CORE + RECORD_SLICE.stop] = record_features(win_rate, count)
             obs[:, -1] = bank.halted
             equity = bank.cash + bank.open_stake
             room = np.minimum(self.limits.max_match_exposure_fraction * equity - bank.open_stake, bank.cash)

@@ -364,7 +364,8 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.max_matches = max_matches
         self.reward_name = reward
         self.reward_fn = make_reward(reward, 1, **(reward_params or {}))
-        self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
+        # signed: prices against the consensus (edges) and line movements are below zero as often as above
+        self.observation_space = spaces.Box(low=-OBS_HIGH, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(PREMATCH_ACTIONS))
         self._season_turn = 0
         self._cut = False

@@ -333,10 +333,9 @@ def _momentum_view(bucket: str) -> str:
 def refresh_momentum(conn: Connection) -> None:
     """Bring the momentum views up to date on plain PostgreSQL (TimescaleDB refreshes them by policy; SQLite's
     views are computed when read)."""
-    if conn.dialect.name != "postgresql":
-        return
-    timescale = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first()
-    if timescale is None:
+    from betfolio.store.live_retention import has_timescale
+
+    if conn.dialect.name == "postgresql" and not has_timescale(conn):
         for bucket in MOMENTUM_BUCKETS:
             conn.execute(text(f"REFRESH MATERIALIZED VIEW {_momentum_view(bucket)}"))
 
