@@ -1,4 +1,4 @@
-"""Many live matches advanced in one call: the training-speed core under :class:`~betfolio.sim.envs.LiveBettingEnv`.
+"""Many live matches advanced in one call: the training-speed twin of :class:`~betfolio.sim.envs.LiveBettingEnv`.
 
 Vector-env semantics with **same-step auto-reset** (as Stable-Baselines3's VecEnv): when an env's episode ends,
 the returned observation is already the first one of its next episode and the terminal observation is in
