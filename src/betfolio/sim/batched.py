@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
-from betfolio.engine.book import BetReject, BookConfig, accept_bets
+from betfolio.engine.book import BetReject, accept_bets
 from betfolio.features.live import (
     LIVE_ODDS_SLICE,
     N_FEATURES,
@@ -214,17 +214,13 @@ class BatchedLiveSim:
         if n_envs < 1:
             raise ValueError("n_envs must be ≥ 1")
         self.n_envs = n_envs
-        self.bank = bank if bank is not None else sample_bank()
-        self.match_pool = match_pool(self.bank, reward, stake_fraction, matches)
-        self.book: BookConfig = self.bank.book
-        self.faults = faults if faults is not None else FaultConfig()
-        self.limits = limits or RiskLimits()
-        self.stake_fraction = stake_fraction
+        self.setup = LiveSetup.of(bank, reward, reward_params, faults, limits, stake_fraction, matches, n_envs)
+        self.bank, self.match_pool, self.book = self.setup.bank, self.setup.match_pool, self.setup.bank.book
+        self.faults, self.limits, self.stake_fraction = self.setup.faults, self.setup.limits, stake_fraction
+        self.reward_name, self.reward_fn = reward, self.setup.reward_fn
         self.initial_budget = float(initial_budget)
         self.carry_bankroll = carry_bankroll
         self.autoreset = autoreset
-        self.reward_name = reward
-        self.reward_fn = make_reward(reward, n_envs, **(reward_params or {}))
         self.observation_dim = OBS_DIM
         self.n_actions = N_LIVE_ACTIONS
         self._seed(seed)
@@ -554,6 +550,30 @@ class BatchedLiveSim:
     def episode_facts(self, row: int) -> dict[str, Any]:
         """What is being replayed in env ``row`` (for logging; not part of the observation)."""
         return episode_facts(self.bank, self.tapes, row, int(self.t[row]))
+
+
+@dataclass(frozen=True)
+class LiveSetup:
+    """The options the batched simulator and the live environment share, checked and defaulted one way."""
+
+    bank: TimelineBank
+    match_pool: np.ndarray
+    faults: FaultConfig
+    limits: RiskLimits
+    reward_fn: Any
+
+    @classmethod
+    def of(cls, bank: TimelineBank | None, reward: str, reward_params: dict[str, float] | None,
+           faults: FaultConfig | None, limits: RiskLimits | None, stake_fraction: float, matches: np.ndarray | None,
+           n_envs: int) -> LiveSetup:  # fmt: skip
+        bank = bank if bank is not None else sample_bank()
+        return cls(
+            bank,
+            match_pool(bank, reward, stake_fraction, matches),
+            faults if faults is not None else FaultConfig(),
+            limits or RiskLimits(),
+            make_reward(reward, n_envs, **(reward_params or {})),
+        )
 
 
 def match_pool(bank: TimelineBank, reward: str, stake_fraction: float, matches: np.ndarray | None) -> np.ndarray:
