@@ -177,6 +177,8 @@ class PaperTrader:
                     "policy": config.policy, "limits": config.limits.as_dict()},
         )  # fmt: skip
         self.summary = Summary()
+        #: Seconds from each state's observation (stamped as it is published) to its decision being recorded.
+        self.feed_latencies: deque[float] = deque(maxlen=200_000)
         self._last_store_settle = 0.0
         self._rebuild()
 
@@ -301,6 +303,12 @@ class PaperTrader:
         self._record()
         self.feed.commit()
         latency = time.perf_counter() - read_at
+        recorded = time.time()
+        for event in events:
+            if isinstance(event, DecisionRound):
+                self.feed_latencies.extend(
+                    recorded - s.observed_at.timestamp() for s in event.extra.get("states", {}).values()
+                )
         self.summary.decisions += decided
         if decided:
             metrics.DECISIONS.labels(AGENT).inc(decided)
