@@ -224,6 +224,7 @@ class PaperTrader:
         self.returns: deque[float] = deque(maxlen=SHARPE_WINDOW)
         self._last_seen: dict[int, float] = {}
         self._staleness: float | None = None  # worst data staleness in the latest round
+        self._broken = True
         self.feed.restart()
         replayed = 0
         for event in self.feed.history():
@@ -238,6 +239,7 @@ class PaperTrader:
         self.strategy.decisions = 0
         if replayed:
             log.info("paper run %s: memory rebuilt from %d handled states", self.run_id, replayed)
+        self._broken = False
         self._publish_budget()
 
     # -- the loop -------------------------------------------------------------------------------------------------
@@ -250,6 +252,9 @@ class PaperTrader:
         backoff = 0.5
         while deadline is None or time.monotonic() < deadline:
             try:
+                if self._broken:  # never trade on half-rebuilt memory: rebuild fully first
+                    self.feed.ensure_group()
+                    self._rebuild()
                 read = self.step(self._block_ms(deadline))
                 self._settle_from_store()
                 if until_idle and not read and not self.feed.holding:
@@ -264,12 +269,7 @@ class PaperTrader:
                     log(f"{kind} unavailable ({type(exc).__name__}); retrying in {backoff:.1f} s")
                 time.sleep(min(backoff, max(0.0, deadline - time.monotonic()) if deadline else backoff))
                 backoff = min(backoff * 2, 10.0)
-                try:
-                    self.feed.ensure_group()
-                    self._rebuild()
-                except Exception as again:
-                    if not _transient(again):
-                        raise
+                self._broken = True
         summary = self.summary.as_dict()
         try:
             ledger.finish_run(self.db, self.run_id, summary | {"equity": self.bank.equity})
