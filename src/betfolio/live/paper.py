@@ -328,7 +328,10 @@ class PaperTrader:
         """One engine event; the bets it placed get their decision ids and ledger detail."""
         placed = len(self.portfolio.bets)
         self.loop.handle(event)
-        if not isinstance(event, DecisionRound):
+        if isinstance(event, Results):
+            self.strategy.forget([r.match_id for r in event.results])
+            for r in event.results:
+                self._last_seen.pop(r.match_id, None)
             return
         states, staleness = event.extra.get("states", {}), event.extra.get("staleness", {})
         if staleness:
