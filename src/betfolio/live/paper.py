@@ -177,6 +177,7 @@ class PaperTrader:
                     "policy": config.policy, "limits": config.limits.as_dict()},
         )  # fmt: skip
         self.summary = Summary()
+        self._carried: Counter[str] = Counter()
         #: Seconds from each state's observation (stamped as it is published) to its decision being recorded.
         self.feed_latencies: deque[float] = deque(maxlen=200_000)
         self._last_store_settle = 0.0
@@ -204,6 +205,8 @@ class PaperTrader:
     def _rebuild(self) -> None:
         """A fresh engine, then the group's handled history replayed through it: the memory of a trader that
         never stopped (recurrent states, positions, bankroll, manager)."""
+        if hasattr(self, "portfolio"):  # reasons counted before the failure stay counted
+            self._carried += self.portfolio.skips + self.portfolio.rejections
         self.portfolio = Portfolio(AGENT, Bankroll(self.config.initial_bankroll, self.config.limits))
         self.strategy = HRLLiveStrategy(
             self.network, self.manager_config, self.portfolio, run_key=self.config.run_key,
@@ -401,7 +404,7 @@ class PaperTrader:
     def _count_reasons(self) -> None:
         """Every state or order not acted on, by reason: the feed's (malformed, unknown match…), the strategy's
         skips and the execution's refusals (stale data, price, risk chain)."""
-        reasons = self.feed.reasons + self.portfolio.skips + self.portfolio.rejections
+        reasons = self.feed.reasons + self._carried + self.portfolio.skips + self.portfolio.rejections
         for reason, n in reasons.items():
             delta = n - self.summary.skipped.get(reason, 0)
             if delta > 0:
