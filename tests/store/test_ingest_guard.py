@@ -135,3 +135,22 @@ def test_a_killed_ingest_leaves_no_stale_marker(engine) -> None:
             threading.Event().wait(0.1)
     else:
         pytest.fail("the marker of a killed ingest still blocks backtests")
+
+
+def test_backtests_read_side_by_side(engine) -> None:
+    """Seeds of a multi-seed training or cells of a grid read the same store at once: none is refused, and an
+    ingest still waits for all of them and refuses the ones starting after it."""
+    finished = threading.Event()
+
+    def ingest() -> None:
+        with ingesting(engine):
+            finished.set()
+
+    with no_ingest_running(engine), no_ingest_running(engine):
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        assert not finished.wait(0.5)  # both reads hold it off
+    worker.join(timeout=60)
+    assert finished.is_set()
+    with ingesting(engine), pytest.raises(IngestInProgressError), no_ingest_running(engine):
+        pass

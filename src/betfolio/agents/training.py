@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from betfolio.agents.hyperparams import Hyperparameters
 from betfolio.agents.live.layout import live_layout
 from betfolio.agents.live.network import MaskedAttentionLSTM, NetworkConfig
 from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
@@ -155,6 +156,8 @@ class PrematchSettings:
     timesteps: int = 20_000  # environment steps (DQN)
     reward: str = "mission"
     seed: int = 1
+    #: Tabular-Q hyperparameters over the defaults (``[prematch_q]`` of `betfolio train --config FILE`).
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
 
 
 def _prematch_env(matches: Any, reward: str) -> Any:
@@ -175,7 +178,9 @@ def train_prematch_q(
     else:
         decay = max(settings.episodes * 2 // 3, 1)
         agent = TabularQAgent(
-            int(env.action_space.n), reader, QConfig(seed=settings.seed, epsilon_decay_episodes=decay)
+            int(env.action_space.n),
+            reader,
+            settings.hyperparameters.q_config(QConfig(seed=settings.seed, epsilon_decay_episodes=decay)),
         )
     log = run.log(tag, resume=resume)
     history: list[dict[str, Any]] = []
@@ -228,7 +233,9 @@ def untrained_prematch(kind: str, matches: Any, settings: PrematchSettings) -> T
     untrained: an all-zero Q table (it never bets) or a randomly initialised Q network."""
     env = _prematch_env(matches, settings.reward)
     if kind == "prematch-q":
-        return TabularQAgent(int(env.action_space.n), prematch_reader(), QConfig(seed=settings.seed))
+        return TabularQAgent(
+            int(env.action_space.n), prematch_reader(), settings.hyperparameters.q_config(QConfig(seed=settings.seed))
+        )
     if kind == "prematch-dqn":
         return DQNWorker(env, DQNConfig(seed=settings.seed, learning_starts=min(500, settings.timesteps // 10)))
     raise ValueError(f"unknown pre-match worker {kind!r} (prematch-q or prematch-dqn)")

@@ -11,7 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
-from betfolio.cli.options import JsonFileOption, JsonFlag, emit_json, wants_stdout_json
+from betfolio.cli.options import (
+    JsonFileOption,
+    JsonFlag,
+    RayAddressOption,
+    RayFlag,
+    emit_json,
+    fail,
+    wants_stdout_json,
+)
 
 
 class AgentKind(StrEnum):
@@ -81,6 +89,14 @@ def train_command(
         typer.Option(help="Run name (a folder under <data dir>/agents) or absolute path; default from the options."),
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the run's checkpoints.")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="TOML of hyperparameters over the defaults ([live], [prematch_q]; `tune` writes it)."
+        ),
+    ] = None,
+    ray: RayFlag = False,
+    ray_address: RayAddressOption = None,
     as_json: JsonFlag = False,
     json_file: JsonFileOption = None,
 ) -> None:
@@ -97,6 +113,7 @@ def train_command(
     from rich.console import Console
 
     from betfolio.agents.checkpoint import CheckpointError
+    from betfolio.agents.hyperparams import Hyperparameters, load_hyperparameters
     from betfolio.agents.training import RunDir
     from betfolio.backtest.data import parse_seasons
     from betfolio.engine.ledger import json_ready
@@ -108,6 +125,8 @@ def train_command(
         run_multi_seed,
         train_single,
     )
+    from betfolio.scale.runtime import ScaleError
+    from betfolio.scale.seeds import ray_seed_mapper
     from betfolio.store.engine import make_engine
     from betfolio.store.migrate import upgrade
 
@@ -119,6 +138,8 @@ def train_command(
     if seeds > 1 and agent is not AgentKind.HRL:
         console.print("[red]error[/red] --seeds applies to --agent hrl (single workers train one --seed)")
         raise typer.Exit(1)
+    if (ray or ray_address) and agent is not AgentKind.HRL:
+        fail("--ray runs the seeds of --agent hrl as Ray tasks (a single worker trains in this process)")
     try:
         budgets: dict[str, Any] = preset_settings(
             preset.value if preset else None, live_steps=steps, n_envs=envs, q_episodes=episodes, dqn_steps=dqn_steps
@@ -131,6 +152,7 @@ def train_command(
             ablation=ablation,
             hrl_prematch=hrl_prematch,
             resume=resume,
+            hyperparameters=load_hyperparameters(config) if config else Hyperparameters(),
             **({"q_episodes": 60} | budgets),
         )
         engine = make_engine(db)
@@ -145,15 +167,16 @@ def train_command(
         run_dir = RunDir.named(run or f"{agent.value}-{reward.value}-seed{seed}")
         if agent is AgentKind.HRL:
             url = engine.url.render_as_string(hide_password=False)
-            result = run_multi_seed(
-                settings, range(seed, seed + seeds), url, run_dir.path, map_seeds=announcing_map(console)
-            )
+            mapper = ray_seed_mapper(ray_address) if (ray or ray_address) else announcing_map(console)
+            result = run_multi_seed(settings, range(seed, seed + seeds), url, run_dir.path, map_seeds=mapper)
             print_seed_report(result, console)
         else:
             result = train_single(agent.value, engine, settings, run_dir, reward.value, console)
     except (ValueError, FileNotFoundError, CheckpointError) as exc:
         console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from exc
+    except ScaleError as exc:  # Ray missing or the cluster unreachable: a configuration error
+        fail(str(exc))
     emit_json(json_ready(result), as_json, json_file)
 
 

@@ -52,6 +52,9 @@ def tune_command(
     rungs: Annotated[int, typer.Option(help="Score reports per trial (ASHA milestones).")] = 4,
     steps: Annotated[int, typer.Option(help="live: environment steps per trial (full budget).")] = 40_000,
     envs: Annotated[int, typer.Option(help="live: concurrent simulated matches per trial.")] = 64,
+    reward: Annotated[
+        str, typer.Option(help="live: training reward of the trials (log_wealth: dense, as `bench learn`; or mission).")
+    ] = "log_wealth",
     episodes: Annotated[int, typer.Option(help="prematch: Q-learning episodes per trial (full budget).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the sampling and of every trial.")] = 1,
     storage: Annotated[
@@ -100,9 +103,14 @@ def tune_command(
             rungs=rungs,
             live_steps=steps,
             live_envs=envs,
+            live_reward=reward,
             q_episodes=episodes,
             seed=seed,
         )
+        from betfolio.sim.reward import REWARD_NAMES
+
+        if reward not in REWARD_NAMES:
+            raise ValueError(f"--reward must be one of {', '.join(REWARD_NAMES)}, got {reward!r}")
         if min(samples, rungs, steps, envs, episodes) < 1:
             raise ValueError("--samples, --rungs, --steps, --envs and --episodes must be at least 1")
         engine = make_engine(db)

@@ -30,6 +30,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from betfolio.agents.controls import RandomRatePolicy, betting_rate
+from betfolio.agents.hyperparams import Hyperparameters
+from betfolio.agents.live.ppo import PPOConfig
 from betfolio.agents.live.replay import replay_bank
 from betfolio.agents.manager import ManagerConfig, UCBVariant
 from betfolio.agents.training import (
@@ -64,11 +66,18 @@ class HRLSettings:
     manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
     refit_every_days: int = 14
     resume: bool = False
+    #: PPO and tabular-Q hyperparameters over the defaults (`betfolio train --config FILE`, what `tune` writes).
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["manager"] = {**asdict(self.manager), "variant": self.manager.variant.value}
         return data
+
+    def live_settings(self, reward: str) -> LiveSettings:
+        """The live worker's settings: budgets from here, PPO hyperparameters from the defaults and --config."""
+        ppo = self.hyperparameters.live_ppo(PPOConfig())
+        return LiveSettings(self.live_steps, self.n_envs, reward, self.seed, ppo=ppo)
 
 
 #: Training budgets by preset (``betfolio train --preset``); explicit options override them.
@@ -215,7 +224,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             live_nets[reward], histories[tag] = train_live(
                 bank,
                 run,
-                LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed),
+                settings.live_settings(reward),
                 resume=settings.resume,
                 progress=update,
                 tag=tag,
@@ -227,7 +236,12 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             q_agents[reward], histories[tag] = train_prematch_q(
                 train_ms,
                 run,
-                PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed),
+                PrematchSettings(
+                    episodes=settings.q_episodes,
+                    reward=reward,
+                    seed=settings.seed,
+                    hyperparameters=settings.hyperparameters,
+                ),
                 resume=settings.resume,
                 progress=lambda d, t, x, task_q=task_q: progress.update(task_q, completed=d, total=t, description=x),
                 tag=tag,
@@ -282,7 +296,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         for i, reward in enumerate(rewards):
             replays[live_name(reward)] = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
             progress.update(task_r, completed=i + 1)
-        first_net = untrained_live(bank, LiveSettings(settings.live_steps, settings.n_envs, "mission", settings.seed))
+        first_net = untrained_live(bank, settings.live_settings("mission"))
         replays["live_untrained"] = replay_bank(first_net, eval_bank, seed=settings.seed)
         replays["live_random"], live_rate = random_live_replay(
             first_net, eval_bank, len(replays["live"].bets), settings.seed
@@ -427,10 +441,15 @@ def train_single(
 
         if agent == "live":
             bank = build_timelines(matches, settings.seed)
-            live = LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed)
+            live = settings.live_settings(reward)
             history = train_live(bank, run, live, resume=settings.resume, progress=update)[1]
         elif agent == "prematch-q":
-            pre = PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed)
+            pre = PrematchSettings(
+                episodes=settings.q_episodes,
+                reward=reward,
+                seed=settings.seed,
+                hyperparameters=settings.hyperparameters,
+            )
             history = train_prematch_q(matches, run, pre, resume=settings.resume, progress=update)[1]
         elif agent == "prematch-dqn":
             pre = PrematchSettings(timesteps=settings.dqn_steps, reward=reward, seed=settings.seed)

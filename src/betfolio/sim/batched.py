@@ -14,7 +14,7 @@ placed (on the subset of envs that bet) and updates the bankroll arrays; no Pyth
 Per step, for every env:
 
 1. the action is read (0 = no bet, ``i`` = back ``LIVE_SELECTIONS[i-1]``); a masked action is refused
-   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.sim.market.accept_bets`)
+   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.engine.book.accept_bets`)
    and then the shared risk rules (:func:`betfolio.risk.clip_stakes`) decide the fill and the stake
    (``stake_fraction`` of equity requested);
 2. the clock advances one minute; at the end the bets are settled on the real full-time result;
@@ -30,19 +30,21 @@ from typing import Any
 import numpy as np
 
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
+from betfolio.engine.book import BetReject, BookConfig, accept_bets
 from betfolio.features.live import (
     LIVE_ODDS_SLICE,
     N_FEATURES,
     N_LIVE_ACTIONS,
     OBS_DIM,
     PREMATCH_SLICE,
+    RECORD_SLICE,
     SCALE_VECTOR,
     STATE_SLICE,
     group_of_features,
+    record_features,
 )
 from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
 from betfolio.sim.faults import FaultConfig, draw_faults
-from betfolio.sim.market import BetReject, BookConfig, accept_bets
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     LIVE_TRAINING_REWARDS,
@@ -325,6 +327,8 @@ class BatchedLiveSim:
             obs[:, _CORE] = bank.cash * inv
             obs[:, _CORE + 1] = bank.open_stake * inv
             obs[:, _CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+            win_rate, count = last_n_win_rate(self.history)
+            obs[:, _CORE + RECORD_SLICE.start : _CORE + RECORD_SLICE.stop] = record_features(win_rate, count)
             obs[:, -1] = bank.halted
             equity = bank.cash + bank.open_stake
             room = np.minimum(self.limits.max_match_exposure_fraction * equity - bank.open_stake, bank.cash)

@@ -16,6 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
+from betfolio.engine.book import BetReject, BookConfig
 from betfolio.engine.settlement import Outcome, settle_outcomes
 from betfolio.engine.sources.inplay import INPLAY_BOOK, InPlayReplay
 from betfolio.engine.sources.prematch import MatchSetReplay
@@ -26,7 +27,6 @@ from betfolio.risk import Bankroll, RejectReason, RiskLimits
 from betfolio.sim.batched import Tapes, episode_facts, match_pool, sample_bank, write_tapes
 from betfolio.sim.episodes import MatchSet
 from betfolio.sim.faults import FaultConfig
-from betfolio.sim.market import BetReject, BookConfig
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,
@@ -179,6 +179,8 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         reject = risk_reason = 0
         stake, fill = 0.0, math.nan
         bets, refusals = len(self.portfolio.bets), len(self.portfolio.refusals)
+        equity_before = self.bankroll.equity
+        placed_value = 0.0
         if a != 0 and not (0 < a < N_LIVE_ACTIONS and self._mask[a]):
             reject = BetReject.NOT_OFFERED
         elif a != 0:
@@ -201,13 +203,16 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             self._positions = True
             self.vol_stake += stake * float(bet_return_volatility(fill, self.tapes.fair[self.ROW, t, sel]))
             self.episode_bets += 1
+            # the bet's own settled log growth (the per-bet credit reward; the result is never observed)
+            (outcome,) = settle_outcomes([bet], {bet.match_id: self.source.result().results[0]})
+            placed_value = math.log1p((outcome.payout - stake) / equity_before)
         elif len(self.portfolio.refusals) > refusals:
             reason = self.portfolio.refusals[-1].reason
             reject = _BOOK_CODE.get(reason, BetReject.RISK)
             risk_reason = _RISK_CODE.get(reason, 0)
         if reject:
             self.episode_rejected += 1
-        reward, terminated, truncated = self._reward(ended)
+        reward, terminated, truncated = self._reward(ended, placed_value)
         if ended:
             self.done = True
             self._needs_reset = True
@@ -228,7 +233,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             info["episode_bets"] = self.episode_bets
         return obs, reward, terminated, truncated, info
 
-    def _reward(self, ended: bool) -> tuple[float, bool, bool]:
+    def _reward(self, ended: bool, placed_value: float) -> tuple[float, bool, bool]:
         """Settle at the end (through the engine) and score the step with the simulator's reward function."""
         bank = self.bankroll
         ctx = self._ctx
@@ -267,6 +272,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
                 last_10_win_rate=last_n_win_rate(self.history)[0],
                 avg_odds=last_n_win_rate(self.history_odds)[0],
                 staleness_seconds=np.zeros(1),
+                placed_value=np.zeros(1),
             )
         equity = bank.equity
         if self._positions:  # open positions are marked to this minute's fair price
@@ -277,6 +283,8 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         ctx.wealth_after[0] = mtm
         ctx.budget_remaining[0] = equity
         ctx.staleness_seconds[0] = self.tapes.staleness[self.ROW, self.t]
+        assert ctx.placed_value is not None
+        ctx.placed_value[0] = placed_value
         self._mtm = mtm
         return float(self.reward_fn(ctx)[0].astype(np.float32)), bool(terminated), bool(truncated)
 
@@ -288,6 +296,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             wealth_before=np.zeros(1), wealth_after=np.zeros(1), initial_budget=1.0, settled=np.zeros(1, bool),
             stake=np.zeros(1), payout=np.zeros(1), market_volatility=np.zeros(1), risk_score=np.zeros(1),
             budget_remaining=np.zeros(1), last_10_win_rate=nan, avg_odds=nan.copy(), staleness_seconds=np.zeros(1),
+            placed_value=np.zeros(1),
         )  # fmt: skip
 
     def action_masks(self) -> np.ndarray:
@@ -355,12 +364,14 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.max_matches = max_matches
         self.reward_name = reward
         self.reward_fn = make_reward(reward, 1, **(reward_params or {}))
-        self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
+        # signed: prices against the consensus (edges) and line movements are below zero as often as above
+        self.observation_space = spaces.Box(low=-OBS_HIGH, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(PREMATCH_ACTIONS))
         self._season_turn = 0
         self._cut = False
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
+        self._rates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._start(self.order[:0])
 
     # --- the engine underneath ---------------------------------------------------------------------------
@@ -399,8 +410,16 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
 
     def _on_settle(self, _portfolio: Portfolio, settled: list[tuple[BetRecord, Outcome]]) -> None:
         for bet, outcome in settled:
-            push_history(self.history, np.array([0]), np.array([[float(outcome.status == "won")]]))
-            push_history(self.history_odds, np.array([0]), np.array([[bet.odds]]))
+            push_history(self.history, _ROW0, np.array([[float(outcome.status == "won")]]))
+            push_history(self.history_odds, _ROW0, np.array([[bet.odds]]))
+        self._rates = None
+
+    def _history_rates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(last-10 win rate, its count, average odds) — recomputed only when a settlement changed the history."""
+        if self._rates is None:
+            rate, count = last_n_win_rate(self.history)
+            self._rates = (rate, count, last_n_win_rate(self.history_odds)[0])
+        return self._rates
 
     @property
     def bankroll(self) -> Bankroll:
@@ -409,7 +428,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
     # --- Gymnasium ---------------------------------------------------------------------------------------
     def _obs(self) -> np.ndarray:
         r = self._todo[0] if self._todo else (self._rows[-1] if len(self._rows) else self.order[0])
-        rate, count = last_n_win_rate(self.history)
+        rate, count, _ = self._history_rates()
         extras = np.array(
             [
                 self.bankroll.cash / self.initial_budget,
@@ -436,6 +455,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._cut = bool(self.max_matches) and len(rows) > (self.max_matches or 0)
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
+        self._rates = None
         self.reward_fn.reset()
         self._start(rows[: self.max_matches] if self.max_matches else rows)
         return self._obs(), {"action_mask": self._mask(), "season": season, "matches": len(self._rows)}
@@ -517,8 +537,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._i += 1
         self._next_decision()
         end = not self._todo
-        rate, _ = last_n_win_rate(self.history)
-        avg_odds, _ = last_n_win_rate(self.history_odds)
+        rate, _, avg_odds = self._history_rates()
         ctx = RewardContext(
             wealth_before=np.array([before]),
             wealth_after=np.array([before - stake + payout]),

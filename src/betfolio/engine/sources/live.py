@@ -33,17 +33,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from betfolio.backtest.data import MARKET_SELECTIONS
-from betfolio.backtest.data import _tables as price_tables  # the store loader's builder: one way to tabulate prices
 from betfolio.canonical import LiveMatchState, Match, OddsQuote
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.engine.events import RESULT_DELAY, DecisionRound, Event, MatchResult, Results
 from betfolio.engine.execution import market_key
+from betfolio.engine.quotes import MARKET_SELECTIONS, price_tables
 from betfolio.engine.strategy import MatchView
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes, MatchRecord
+    from betfolio.engine.quotes import MarketKey, MarketQuotes, MatchRecord
     from betfolio.engine.sources.live_book import LiveMatch
 
 log = logging.getLogger(__name__)
