@@ -11,11 +11,14 @@ Xvfb it renders through the real X11 platform plugin).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 PAGES = {
     "Portfolio": "portfolio.png",
@@ -166,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--db", help="database URL or SQLite path (default: a temporary copy of the bundled sample)")
     args = parser.parse_args(argv)
+    from betfolio.logs import configure_logging
+
+    configure_logging(logging.INFO)  # progress and the files written are reported through logging
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -183,16 +189,17 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{Path(tmp) / 'screenshots.sqlite'}"
             engine = make_engine(url)
             upgrade(engine)
-            print("ingesting the bundled sample…", file=sys.stderr)
+            log.info("ingesting the bundled sample…")
             with bundled_sample() as sample:
                 summary = ingest_paths(engine, [sample])
             engine.dispose()
             if summary.errors:
-                print("\n".join(summary.errors), file=sys.stderr)
+                for error in summary.errors:
+                    log.error("%s", error)
                 return 1
             paths = capture(args.out_dir, url, record=True)
     for path in paths:
-        print(path)
+        log.info("wrote %s", path)
     return 0
 
 
