@@ -27,6 +27,7 @@ PAGES = {
     "Train & backtest": "backtest.png",
     "Providers & settings": "providers.png",
 }
+PICKS_SCREENSHOT = "matches-picks.png"
 
 
 def _stage(window: Any, record: bool) -> None:
@@ -158,6 +159,17 @@ def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900), *, 
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         written.append(path)
+    # The selected match's Model pick tab: each forecast model's price and the bet it would make.
+    window.show_page("Matches")
+    detail = window.pages["Matches"].detail
+    detail.tabs.setCurrentWidget(detail.picks_tab)
+    context.reads.wait(300)
+    for _ in range(5):
+        app.processEvents()
+    path = out_dir / PICKS_SCREENSHOT
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    written.append(path)
     window.close()
     context.engine.dispose()
     settings.cleanup()
@@ -171,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from betfolio.logs import configure_logging
 
-    configure_logging(logging.INFO)  # progress and the files written are reported through logging
+    configure_logging(logging.WARNING)
+    log.setLevel(logging.INFO)  # this script's progress and the files it wrote; other modules stay quiet
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
