@@ -77,6 +77,7 @@ class HRLLiveStrategy:
         self.decisions = 0
         self.last_share = 0.0
         self._slots: dict[int, int] = {}
+        self._free: list[int] = []  # slots of matches that ended, reused (a trader runs for weeks)
         hidden = network.config.hidden
         self._h = self._c = torch.zeros(1, 0, hidden)
 
@@ -84,12 +85,21 @@ class HRLLiveStrategy:
     def _slot(self, match_id: int) -> int:
         slot = self._slots.get(match_id)
         if slot is None:
-            slot = self._slots[match_id] = len(self._slots)
+            slot = self._slots[match_id] = self._free.pop() if self._free else len(self._slots)
             if slot >= self._h.shape[1]:
                 grow = max(64, self._h.shape[1])
                 zeros = torch.zeros(1, grow, self.network.config.hidden)
                 self._h, self._c = torch.cat([self._h, zeros], 1), torch.cat([self._c, zeros.clone()], 1)
         return slot
+
+    def forget(self, match_ids: Sequence[int]) -> None:
+        """These matches ended: free their recurrent state for matches still to come."""
+        for match_id in match_ids:
+            slot = self._slots.pop(match_id, None)
+            if slot is not None:
+                self._h[:, slot] = 0.0
+                self._c[:, slot] = 0.0
+                self._free.append(slot)
 
     def memory(self, match_id: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The live worker's recurrent state for a match (None before its first state)."""
