@@ -24,8 +24,8 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
 from betfolio.jobs.training import HRLSettings, split_seasons
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from betfolio.engine import BetOrder, DecisionContext, Engine, Portfolio
+from betfolio.engine.book import BetReject
 from betfolio.engine.sources.inplay import INPLAY_BOOK, InPlayReplay
 from betfolio.features.live import LIVE_BETS
 from betfolio.risk import Bankroll, RejectReason
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
 from betfolio.sim.envs import LiveBettingEnv
-from betfolio.sim.market import BetReject
 
 BOOK_CODES = {BetReject.SUSPENDED_DURING_DELAY, BetReject.PRICE_MOVED, BetReject.STALE_PRICE}
 BOOK_REASONS = {r.label for r in (BetReject.SUSPENDED_DURING_DELAY, BetReject.PRICE_MOVED, BetReject.STALE_PRICE)}
@@ -103,14 +103,14 @@ def test_engine_and_batched_simulator_agree_bet_for_bet(seed: int) -> None:
 STAKE_FRACTION = 0.006
 
 
-@pytest.mark.parametrize("seed", [3, 4])
-def test_live_env_on_the_engine_agrees_with_the_batched_simulator_step_for_step(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "reward"), [(3, "mission"), (4, "bet_outcome"), (5, "log_wealth")])
+def test_live_env_on_the_engine_agrees_with_the_batched_simulator_step_for_step(seed: int, reward: str) -> None:
     """LiveBettingEnv runs on the engine; a batch of one of the vectorised simulator must give the same episode:
     observations, rewards, fills, stakes, refusal codes and equity, over whole matches and a random policy that
     bets often enough to meet the book's refusals and the risk chain's cuts."""
     bank = sample_bank()
-    env = LiveBettingEnv(bank, stake_fraction=STAKE_FRACTION)
-    sim = BatchedLiveSim(1, seed=0, bank=bank, autoreset=False, stake_fraction=STAKE_FRACTION)
+    env = LiveBettingEnv(bank, stake_fraction=STAKE_FRACTION, reward=reward)
+    sim = BatchedLiveSim(1, seed=0, bank=bank, autoreset=False, stake_fraction=STAKE_FRACTION, reward=reward)
     rng = np.random.default_rng(seed)
     seen: dict[str, set] = {"reject": set(), "risk": set()}
     bets = 0

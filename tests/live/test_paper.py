@@ -207,7 +207,9 @@ def test_a_restarted_trader_decides_as_an_uninterrupted_one(season_db: Path, tmp
     whole_db, restarted_db = engines
     matches = link_matches(whole_db, 8)
     link_matches(restarted_db, 8)
-    _publish_by_minute(redis_client, match_states(matches))
+    in_play = matches[0][0]  # its final state never comes: its memory is still held at the end
+    states = [s for s in match_states(matches) if not (s.provider_match_id == f"f{in_play}" and s.status.is_final)]
+    _publish_by_minute(redis_client, states)
 
     whole = _trader(whole_db, redis_client, trained_run, batch=100)
     whole.run(duration=120, until_idle=True)
@@ -232,9 +234,61 @@ def test_a_restarted_trader_decides_as_an_uninterrupted_one(season_db: Path, tmp
     assert key(whole_db) and key(restarted_db) == key(whole_db)
     assert second.bank.equity == pytest.approx(whole.bank.equity)
     assert second.strategy.manager.win_rate("live") == pytest.approx(whole.strategy.manager.win_rate("live"))
-    for match_id, _h, _a in matches:
-        mine, theirs = second.strategy.memory(match_id), whole.strategy.memory(match_id)
-        assert mine is not None and theirs is not None
-        assert all(a.allclose(b, atol=1e-6) for a, b in zip(mine, theirs, strict=True))
+    mine, theirs = second.strategy.memory(in_play), whole.strategy.memory(in_play)
+    assert mine is not None and theirs is not None and bool(theirs[0].abs().sum() > 0)
+    assert all(a.allclose(b, atol=1e-6) for a, b in zip(mine, theirs, strict=True))
+    for match_id, _h, _a in matches[1:]:  # ended: their memory was freed in both
+        assert second.strategy.memory(match_id) is None and whole.strategy.memory(match_id) is None
+    for db in engines:
+        db.dispose()
+
+
+class _Flaky:
+    """A Redis client whose stream reads fail ``failures`` times once ``after`` reads have succeeded."""
+
+    def __init__(self, client: object, after: int, failures: int) -> None:
+        self._client, self.after, self.failures, self.reads = client, after, failures, 0
+
+    def xreadgroup(self, *args: object, **kwargs: object) -> object:
+        import redis
+
+        self.reads += 1
+        if self.reads > self.after and self.failures > 0:
+            self.failures -= 1
+            raise redis.ConnectionError("Redis went away")
+        return self._client.xreadgroup(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+
+def test_redis_going_away_the_trader_waits_and_resumes_where_it_was(
+    season_db: Path, tmp_path: Path, redis_client: object, trained_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paper_module, "SETTLE_FROM_STORE_SECONDS", 1e9)
+    engines = []
+    for name in ("steady", "flaky"):
+        copy = tmp_path / f"{name}.sqlite"
+        copy.write_bytes(season_db.read_bytes())
+        engines.append(make_engine(f"sqlite:///{copy}"))
+    steady_db, flaky_db = engines
+    matches = link_matches(steady_db, 6)
+    link_matches(flaky_db, 6)
+    _publish_by_minute(redis_client, match_states(matches))
+    steady = _trader(steady_db, redis_client, trained_run, batch=50)
+    steady.run(duration=120, until_idle=True)
+    redis_client.xgroup_destroy(STREAM, "paper")  # type: ignore[attr-defined]
+
+    flaky_client = _Flaky(redis_client, after=5, failures=3)
+    flaky = _trader(flaky_db, flaky_client, trained_run, batch=50)
+    summary = flaky.run(duration=120, until_idle=True)
+    assert flaky_client.failures == 0  # it failed three times, waited, rebuilt and went on
+    assert summary["replayed"] > 0 and _pending(redis_client) == 0
+
+    def key(db: Engine) -> list[tuple]:
+        return [(b["bet_id"], b["stake"], b["odds"], b["status"], b["payout"]) for b in _bets(db)]
+
+    assert key(steady_db) and key(flaky_db) == key(steady_db)
+    assert flaky.bank.equity == pytest.approx(steady.bank.equity)
     for db in engines:
         db.dispose()

@@ -10,6 +10,7 @@ import pytest
 
 from betfolio.canonical import LiveMatchState
 from betfolio.canonical import statistics as st
+from betfolio.engine.book import BetReject, BookConfig, accept_bets
 from betfolio.features.live import (
     LIVE_ACTIONS,
     LIVE_FEATURES,
@@ -26,7 +27,6 @@ from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.envs import LiveBettingEnv
 from betfolio.sim.episodes import LiveTrack
 from betfolio.sim.faults import FaultConfig
-from betfolio.sim.market import BetReject, BookConfig, accept_bets
 from betfolio.sim.timeline import build_bank
 
 LAYOUT = observation_layout()

@@ -117,6 +117,7 @@ def backtest_command(
     )
     from betfolio.risk import RiskLimits
     from betfolio.store.engine import make_engine
+    from betfolio.store.migrate import check_writable
 
     console = err_console
     if grid is None and (ray or ray_address):
@@ -146,6 +147,8 @@ def backtest_command(
         _run_grid(grid, config, engine, data_dir, include_flagged, seed, report, ray or bool(ray_address),
                   ray_address, as_json, json_file)  # fmt: skip
         return
+    if engine is not None and record:
+        check_writable(engine)  # the run will be recorded: a read-only database is refused before any work
     try:
         with console.status("loading matches and odds…"):
             data, engine_used = load_data(

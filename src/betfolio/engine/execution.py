@@ -32,8 +32,8 @@ from betfolio.engine.strategy import BetOrder, MatchView
 from betfolio.risk import StakeOrder
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes
     from betfolio.engine.portfolio import Portfolio
+    from betfolio.engine.quotes import MarketKey, MarketQuotes
 
 PRICE_NOT_ON_OFFER = "price not on offer"
 NOT_OPEN = "match not open for decisions in this round"

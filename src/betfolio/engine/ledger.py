@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from betfolio.engine.bets import BetRecord
 from betfolio.store.bulk import insert_ignore
@@ -153,17 +153,20 @@ def add_bets(
 
 
 def settle_bets(conn: Connection, bets: Iterable[tuple[int, BetRecord]], detail: DetailFn | None = None) -> None:
-    """Store the settlement of ``(bet_id, bet)`` pairs; a row already settled is left alone."""
+    """Store the settlement of ``(bet_id, bet)`` pairs (one statement for all); a row already settled is left
+    alone."""
+    fields = ("status", "payout", "settled_at", "closing_odds", "clv", "detail")
+    rows = []
     for bet_id, bet in bets:
         row = ledger_row(bet, detail)
-        conn.execute(
+        rows.append({"b_bet_id": bet_id, **{f"b_{k}": row[k] for k in fields}})
+    if rows:
+        stmt = (
             update(bet_ledger)
-            .where(bet_ledger.c.bet_id == bet_id, bet_ledger.c.status == "open")
-            .values(
-                status=row["status"], payout=row["payout"], settled_at=row["settled_at"],
-                closing_odds=row["closing_odds"], clv=row["clv"], detail=row["detail"],
-            )
-        )  # fmt: skip
+            .where(bet_ledger.c.bet_id == bindparam("b_bet_id"), bet_ledger.c.status == "open")
+            .values({k: bindparam(f"b_{k}") for k in fields})
+        )
+        conn.execute(stmt, rows)
 
 
 def run_bets(engine: Engine, run_id: int) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ moment ``as_of`` — with a :class:`DecisionContext`. The context holds only inf
 
 * ``matches``: the fixtures to decide now (teams, league, kick-off) — never their results;
 * ``odds[match_id]``: the latest non-closing quote of every bookmaker stamped at or before ``as_of``
-  (:class:`~betfolio.backtest.data.MarketQuotes`, per market and line); closing prices are not in it;
+  (:class:`~betfolio.engine.quotes.MarketQuotes`, per market and line); closing prices are not in it;
 * ``predictions[model][match_id]``: model forecasts fitted on results known before ``as_of``
   (``skipped[model][match_id]`` says why a match has none, e.g. an unknown team);
 * ``history``: results of matches whose result was known at ``as_of`` (for strategies with their own models);
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes
+    from betfolio.engine.quotes import MarketKey, MarketQuotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,9 @@ class Prediction:
 
 
 @dataclass(frozen=True, slots=True)
-class PastResult:
-    match_id: int
-    league: str
-    season: str
-    kickoff: datetime
-    home: str
-    away: str
+class PastResult(MatchView):
+    """A match already played: the fixture and its final score."""
+
     home_goals: int
     away_goals: int
 

@@ -99,12 +99,28 @@ LIVE_EXTRAS: tuple[str, ...] = (
     "cash_fraction",
     "exposure_fraction",
     *(f"position_{sel}" for sel in LIVE_SELECTIONS),  # potential payout if the selection wins
+    # The worker's own record (the mission's last-10 win rate, which its performance bonus is paid on): the
+    # share of its last ≤ 10 settled bets that won, and how many there are / 10 (0 = no record yet, not "lost").
+    "recent_win_rate",
+    "recent_bets",
     "halted",
 )
 
 #: Actions of the live environment: 0 = no bet, then one "back" action per selection.
 LIVE_ACTIONS: tuple[str, ...] = ("no_bet", *(f"back_{sel}" for sel in LIVE_SELECTIONS))
 N_LIVE_ACTIONS = len(LIVE_ACTIONS)
+
+#: Where the worker's record sits among the extras (see :func:`record_features`).
+RECORD_SLICE = slice(LIVE_EXTRAS.index("recent_win_rate"), LIVE_EXTRAS.index("recent_bets") + 1)
+
+
+def record_features(win_rate: float | np.ndarray, bets: int | np.ndarray) -> np.ndarray:
+    """``[…, 2]``: win rate over the last ≤ 10 bets (0 when there are none or it is NaN) and their count / 10."""
+    rate = np.asarray(win_rate, dtype=np.float64)
+    count = np.clip(np.asarray(bets, dtype=np.float64), 0.0, 10.0)
+    rate = np.where(np.isfinite(rate) & (count > 0), np.clip(rate, 0.0, 1.0), 0.0)
+    return np.stack(np.broadcast_arrays(rate, count / 10.0), axis=-1)
+
 
 N_FEATURES = len(LIVE_FEATURES)
 OBS_DIM = 2 * N_FEATURES + 1 + len(LIVE_EXTRAS)
@@ -185,6 +201,8 @@ def observation_from_state(
     exposure_fraction: float = 0.0,
     positions: np.ndarray | tuple[float, ...] | None = None,
     halted: bool = False,
+    recent_win_rate: float = 0.0,
+    recent_bets: int = 0,
 ) -> np.ndarray:
     """The live observation for a canonical :class:`LiveMatchState` — the same layout the simulator produces.
 
@@ -203,6 +221,8 @@ def observation_from_state(
         exposure_fraction=exposure_fraction,
         positions=None if positions is None else np.asarray(positions, dtype=np.float64).reshape(1, -1),
         halted=halted,
+        recent_win_rate=recent_win_rate,
+        recent_bets=recent_bets,
     )[0]
 
 
@@ -216,6 +236,8 @@ def observations_from_states(
     exposure_fraction: float | np.ndarray = 0.0,
     positions: np.ndarray | None = None,
     halted: bool | np.ndarray = False,
+    recent_win_rate: float | np.ndarray = 0.0,
+    recent_bets: int | np.ndarray = 0,
 ) -> np.ndarray:
     """Observations ``[n, OBS_DIM]`` for ``n`` states at once (a live trader's batch of matches).
 
@@ -261,6 +283,7 @@ def observations_from_states(
     extras[:, 0], extras[:, 1], extras[:, -1] = cash_fraction, exposure_fraction, np.asarray(halted, dtype=np.float64)
     if positions is not None:
         extras[:, 2 : 2 + len(LIVE_SELECTIONS)] = positions
+    extras[:, RECORD_SLICE] = record_features(recent_win_rate, recent_bets)
     out = np.concatenate(
         [np.where(mask, values / SCALE_VECTOR, 0.0), mask, staleness_feature(staleness).reshape(n, 1), extras], axis=1
     )

@@ -28,7 +28,14 @@ from betfolio.engine.ledger import decision_bet_id
 from betfolio.engine.sources.inplay import INPLAY_BOOK
 from betfolio.engine.sources.live_book import offered
 from betfolio.engine.strategy import BetOrder, DecisionContext
-from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS, N_LIVE_ACTIONS, observations_from_states
+from betfolio.features.live import (
+    LIVE_BETS,
+    LIVE_SELECTIONS,
+    N_LIVE_ACTIONS,
+    observation_layout,
+    observations_from_states,
+    staleness_feature,
+)
 
 if TYPE_CHECKING:
     from betfolio.engine.bets import BetRecord
@@ -41,6 +48,7 @@ AGENT = "hrl-live"
 STAKE_FRACTION = 0.05
 #: (market, selection, line) of a bet → the live selection's name (the ledger's vocabulary → the agent's).
 SELECTION_OF = {bet: name for bet, name in zip(LIVE_BETS, LIVE_SELECTIONS, strict=True)}
+_STALENESS = observation_layout().staleness
 
 
 class HRLLiveStrategy:
@@ -69,6 +77,7 @@ class HRLLiveStrategy:
         self.decisions = 0
         self.last_share = 0.0
         self._slots: dict[int, int] = {}
+        self._free: list[int] = []  # slots of matches that ended, reused (a trader runs for weeks)
         hidden = network.config.hidden
         self._h = self._c = torch.zeros(1, 0, hidden)
 
@@ -76,12 +85,21 @@ class HRLLiveStrategy:
     def _slot(self, match_id: int) -> int:
         slot = self._slots.get(match_id)
         if slot is None:
-            slot = self._slots[match_id] = len(self._slots)
+            slot = self._slots[match_id] = self._free.pop() if self._free else len(self._slots)
             if slot >= self._h.shape[1]:
                 grow = max(64, self._h.shape[1])
                 zeros = torch.zeros(1, grow, self.network.config.hidden)
                 self._h, self._c = torch.cat([self._h, zeros], 1), torch.cat([self._c, zeros.clone()], 1)
         return slot
+
+    def forget(self, match_ids: Sequence[int]) -> None:
+        """These matches ended: free their recurrent state for matches still to come."""
+        for match_id in match_ids:
+            slot = self._slots.pop(match_id, None)
+            if slot is not None:
+                self._h[:, slot] = 0.0
+                self._c[:, slot] = 0.0
+                self._free.append(slot)
 
     def memory(self, match_id: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The live worker's recurrent state for a match (None before its first state)."""
@@ -96,18 +114,15 @@ class HRLLiveStrategy:
         staleness = context.extra.get("staleness", {})
         fair = context.extra.get("fair", {})
         mids = [m.match_id for m in context.matches if m.match_id in states]
-        prices = np.stack([offered(context.odds.get(mid)) for mid in mids])
+        rows = context.extra.get("prices")
+        prices = np.stack([rows[mid] if rows is not None else offered(context.odds.get(mid)) for mid in mids])
         masks = np.ones((len(mids), N_LIVE_ACTIONS), bool)
         masks[:, 1:] = np.isfinite(prices)
         seen = [staleness.get(mid, states[mid].data_staleness) for mid in mids]
-        observed = [
-            states[mid] if s == states[mid].data_staleness else states[mid].model_copy(update={"data_staleness": s})
-            for mid, s in zip(mids, seen, strict=True)
-        ]
         bank = self.portfolio.bankroll
         equity = max(bank.equity, 1e-9)
         obs = observations_from_states(
-            observed,
+            [states[mid] for mid in mids],
             [fair.get(mid) for mid in mids],
             prices,
             cash_fraction=context.cash / self.initial,
@@ -115,6 +130,8 @@ class HRLLiveStrategy:
             positions=self._positions(mids) / self.initial,
             halted=bank.halted,
         )
+        # what the agent sees is the data's age when published (the source's staleness), not the provider's alone
+        obs[:, _STALENESS] = staleness_feature(np.asarray(seen, dtype=np.float64)).reshape(-1, 1)
         slots = torch.as_tensor([self._slot(mid) for mid in mids])
         with torch.inference_mode():
             logits, _value, (h, c) = self.network.step(torch.as_tensor(obs), (self._h[:, slots], self._c[:, slots]))

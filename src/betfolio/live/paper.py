@@ -177,6 +177,9 @@ class PaperTrader:
                     "policy": config.policy, "limits": config.limits.as_dict()},
         )  # fmt: skip
         self.summary = Summary()
+        self._carried: Counter[str] = Counter()
+        #: Seconds from each state's observation (stamped as it is published) to its decision being recorded.
+        self.feed_latencies: deque[float] = deque(maxlen=200_000)
         self._last_store_settle = 0.0
         self._rebuild()
 
@@ -202,6 +205,8 @@ class PaperTrader:
     def _rebuild(self) -> None:
         """A fresh engine, then the group's handled history replayed through it: the memory of a trader that
         never stopped (recurrent states, positions, bankroll, manager)."""
+        if hasattr(self, "portfolio"):  # reasons counted before the failure stay counted
+            self._carried += self.portfolio.skips + self.portfolio.rejections
         self.portfolio = Portfolio(AGENT, Bankroll(self.config.initial_bankroll, self.config.limits))
         self.strategy = HRLLiveStrategy(
             self.network, self.manager_config, self.portfolio, run_key=self.config.run_key,
@@ -222,6 +227,7 @@ class PaperTrader:
         self.returns: deque[float] = deque(maxlen=SHARPE_WINDOW)
         self._last_seen: dict[int, float] = {}
         self._staleness: float | None = None  # worst data staleness in the latest round
+        self._broken = True
         self.feed.restart()
         replayed = 0
         for event in self.feed.history():
@@ -236,6 +242,7 @@ class PaperTrader:
         self.strategy.decisions = 0
         if replayed:
             log.info("paper run %s: memory rebuilt from %d handled states", self.run_id, replayed)
+        self._broken = False
         self._publish_budget()
 
     # -- the loop -------------------------------------------------------------------------------------------------
@@ -248,6 +255,9 @@ class PaperTrader:
         backoff = 0.5
         while deadline is None or time.monotonic() < deadline:
             try:
+                if self._broken:  # never trade on half-rebuilt memory: rebuild fully first
+                    self.feed.ensure_group()
+                    self._rebuild()
                 read = self.step(self._block_ms(deadline))
                 self._settle_from_store()
                 if until_idle and not read and not self.feed.holding:
@@ -262,12 +272,7 @@ class PaperTrader:
                     log(f"{kind} unavailable ({type(exc).__name__}); retrying in {backoff:.1f} s")
                 time.sleep(min(backoff, max(0.0, deadline - time.monotonic()) if deadline else backoff))
                 backoff = min(backoff * 2, 10.0)
-                try:
-                    self.feed.ensure_group()
-                    self._rebuild()
-                except Exception as again:
-                    if not _transient(again):
-                        raise
+                self._broken = True
         summary = self.summary.as_dict()
         try:
             ledger.finish_run(self.db, self.run_id, summary | {"equity": self.bank.equity})
@@ -301,6 +306,12 @@ class PaperTrader:
         self._record()
         self.feed.commit()
         latency = time.perf_counter() - read_at
+        recorded = time.time()
+        for event in events:
+            if isinstance(event, DecisionRound):
+                self.feed_latencies.extend(
+                    recorded - s.observed_at.timestamp() for s in event.extra.get("states", {}).values()
+                )
         self.summary.decisions += decided
         if decided:
             metrics.DECISIONS.labels(AGENT).inc(decided)
@@ -320,7 +331,10 @@ class PaperTrader:
         """One engine event; the bets it placed get their decision ids and ledger detail."""
         placed = len(self.portfolio.bets)
         self.loop.handle(event)
-        if not isinstance(event, DecisionRound):
+        if isinstance(event, Results):
+            self.strategy.forget([r.match_id for r in event.results])
+            for r in event.results:
+                self._last_seen.pop(r.match_id, None)
             return
         states, staleness = event.extra.get("states", {}), event.extra.get("staleness", {})
         if staleness:
@@ -390,7 +404,7 @@ class PaperTrader:
     def _count_reasons(self) -> None:
         """Every state or order not acted on, by reason: the feed's (malformed, unknown match…), the strategy's
         skips and the execution's refusals (stale data, price, risk chain)."""
-        reasons = self.feed.reasons + self.portfolio.skips + self.portfolio.rejections
+        reasons = self.feed.reasons + self._carried + self.portfolio.skips + self.portfolio.rejections
         for reason, n in reasons.items():
             delta = n - self.summary.skipped.get(reason, 0)
             if delta > 0:

@@ -16,17 +16,25 @@ import numpy as np
 from gymnasium import spaces
 
 from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
+from betfolio.engine.book import BetReject
 from betfolio.engine.settlement import Outcome, settle_outcomes
 from betfolio.engine.sources.inplay import INPLAY_BOOK, InPlayReplay
 from betfolio.engine.sources.prematch import MatchSetReplay
-from betfolio.features.live import LIVE_ACTIONS, LIVE_BETS, N_FEATURES, N_LIVE_ACTIONS, OBS_DIM
+from betfolio.features.live import (
+    LIVE_ACTIONS,
+    LIVE_BETS,
+    N_FEATURES,
+    N_LIVE_ACTIONS,
+    OBS_DIM,
+    RECORD_SLICE,
+    record_features,
+)
 from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES, PREMATCH_OBS_DIM, prematch_features
 from betfolio.markets.clv import clv
 from betfolio.risk import Bankroll, RejectReason, RiskLimits
-from betfolio.sim.batched import Tapes, episode_facts, match_pool, sample_bank, write_tapes
+from betfolio.sim.batched import LiveSetup, Tapes, episode_facts, sample_bank, write_tapes
 from betfolio.sim.episodes import MatchSet
 from betfolio.sim.faults import FaultConfig
-from betfolio.sim.market import BetReject, BookConfig
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,
@@ -73,20 +81,17 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         matches: np.ndarray | None = None,
         seed: int | None = None,
     ) -> None:
-        self.bank = bank if bank is not None else sample_bank()
-        self.match_pool = match_pool(self.bank, reward, stake_fraction, matches)
-        self.book: BookConfig = self.bank.book
-        self.faults = faults if faults is not None else FaultConfig()
-        self.limits = limits or RiskLimits()
-        self.stake_fraction = stake_fraction
+        setup = LiveSetup.of(bank, reward, reward_params, faults, limits, stake_fraction, matches, 1)
+        self.bank, self.match_pool, self.book = setup.bank, setup.match_pool, setup.bank.book
+        self.faults, self.limits, self.stake_fraction = setup.faults, setup.limits, stake_fraction
+        self.reward_name, self.reward_fn = reward, setup.reward_fn
         self.initial_budget = 1.0
-        self.reward_name = reward
-        self.reward_fn = make_reward(reward, 1, **(reward_params or {}))
         self.rng = np.random.default_rng(seed or 0)
         self.tapes = Tapes.empty(1)
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
         self._min_room = max(self.limits.min_stake, 1e-9)
+        self._record: np.ndarray | None = None
         self._ctx = self._between_settlements()
         self._ctx.initial_budget = self.initial_budget
         self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(OBS_DIM,), dtype=np.float32)
@@ -139,6 +144,10 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         obs[_CORE] = cash * inv
         obs[_CORE + 1] = open_stake * inv
         obs[_CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+        if self._record is None:  # the worker's own record changes only when a match settles
+            win_rate, count = last_n_win_rate(self.history)
+            self._record = record_features(win_rate, count)[0]
+        obs[_CORE + RECORD_SLICE.start : _CORE + RECORD_SLICE.stop] = self._record
         obs[-1] = bank.halted
         room = min(self.limits.max_match_exposure_fraction * (cash + open_stake) - open_stake, cash)
         can_bet = not bank.halted and room > self._min_room and not self.done and self.t < self.book.last_bet_minute
@@ -156,6 +165,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             self.rng = np.random.default_rng(seed if seed is not None else int(self.np_random.integers(2**31)))
             self.history[:] = np.nan
             self.history_odds[:] = np.nan
+            self._record = None
             self.reward_fn.reset()
         self._start()
         self._needs_reset = False
@@ -179,6 +189,8 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         reject = risk_reason = 0
         stake, fill = 0.0, math.nan
         bets, refusals = len(self.portfolio.bets), len(self.portfolio.refusals)
+        equity_before = self.bankroll.equity
+        placed_value = 0.0
         if a != 0 and not (0 < a < N_LIVE_ACTIONS and self._mask[a]):
             reject = BetReject.NOT_OFFERED
         elif a != 0:
@@ -201,13 +213,16 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             self._positions = True
             self.vol_stake += stake * float(bet_return_volatility(fill, self.tapes.fair[self.ROW, t, sel]))
             self.episode_bets += 1
+            # the bet's own settled log growth (the per-bet credit reward; the result is never observed)
+            (outcome,) = settle_outcomes([bet], {bet.match_id: self.source.result().results[0]})
+            placed_value = math.log1p((outcome.payout - stake) / equity_before)
         elif len(self.portfolio.refusals) > refusals:
             reason = self.portfolio.refusals[-1].reason
             reject = _BOOK_CODE.get(reason, BetReject.RISK)
             risk_reason = _RISK_CODE.get(reason, 0)
         if reject:
             self.episode_rejected += 1
-        reward, terminated, truncated = self._reward(ended)
+        reward, terminated, truncated = self._reward(ended, placed_value)
         if ended:
             self.done = True
             self._needs_reset = True
@@ -228,7 +243,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             info["episode_bets"] = self.episode_bets
         return obs, reward, terminated, truncated, info
 
-    def _reward(self, ended: bool) -> tuple[float, bool, bool]:
+    def _reward(self, ended: bool, placed_value: float) -> tuple[float, bool, bool]:
         """Settle at the end (through the engine) and score the step with the simulator's reward function."""
         bank = self.bankroll
         ctx = self._ctx
@@ -247,6 +262,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
                 avg = np.where(has, self.payout_if / np.where(has, self.staked, 1.0), np.nan)
             push_history(self.history, _ROW0, np.where(has, won.astype(float), np.nan)[None])
             push_history(self.history_odds, _ROW0, avg[None])
+            self._record = None
             self.payout_if[:] = 0.0
             self.staked[:] = 0.0
             self._positions = False
@@ -267,6 +283,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
                 last_10_win_rate=last_n_win_rate(self.history)[0],
                 avg_odds=last_n_win_rate(self.history_odds)[0],
                 staleness_seconds=np.zeros(1),
+                placed_value=np.zeros(1),
             )
         equity = bank.equity
         if self._positions:  # open positions are marked to this minute's fair price
@@ -277,6 +294,8 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         ctx.wealth_after[0] = mtm
         ctx.budget_remaining[0] = equity
         ctx.staleness_seconds[0] = self.tapes.staleness[self.ROW, self.t]
+        assert ctx.placed_value is not None
+        ctx.placed_value[0] = placed_value
         self._mtm = mtm
         return float(self.reward_fn(ctx)[0].astype(np.float32)), bool(terminated), bool(truncated)
 
@@ -288,6 +307,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             wealth_before=np.zeros(1), wealth_after=np.zeros(1), initial_budget=1.0, settled=np.zeros(1, bool),
             stake=np.zeros(1), payout=np.zeros(1), market_volatility=np.zeros(1), risk_score=np.zeros(1),
             budget_remaining=np.zeros(1), last_10_win_rate=nan, avg_odds=nan.copy(), staleness_seconds=np.zeros(1),
+            placed_value=np.zeros(1),
         )  # fmt: skip
 
     def action_masks(self) -> np.ndarray:
@@ -355,12 +375,14 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.max_matches = max_matches
         self.reward_name = reward
         self.reward_fn = make_reward(reward, 1, **(reward_params or {}))
-        self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
+        # signed: prices against the consensus (edges) and line movements are below zero as often as above
+        self.observation_space = spaces.Box(low=-OBS_HIGH, high=OBS_HIGH, shape=(PREMATCH_OBS_DIM,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(PREMATCH_ACTIONS))
         self._season_turn = 0
         self._cut = False
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
+        self._rates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._start(self.order[:0])
 
     # --- the engine underneath ---------------------------------------------------------------------------
@@ -399,8 +421,16 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
 
     def _on_settle(self, _portfolio: Portfolio, settled: list[tuple[BetRecord, Outcome]]) -> None:
         for bet, outcome in settled:
-            push_history(self.history, np.array([0]), np.array([[float(outcome.status == "won")]]))
-            push_history(self.history_odds, np.array([0]), np.array([[bet.odds]]))
+            push_history(self.history, _ROW0, np.array([[float(outcome.status == "won")]]))
+            push_history(self.history_odds, _ROW0, np.array([[bet.odds]]))
+        self._rates = None
+
+    def _history_rates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(last-10 win rate, its count, average odds) — recomputed only when a settlement changed the history."""
+        if self._rates is None:
+            rate, count = last_n_win_rate(self.history)
+            self._rates = (rate, count, last_n_win_rate(self.history_odds)[0])
+        return self._rates
 
     @property
     def bankroll(self) -> Bankroll:
@@ -409,7 +439,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
     # --- Gymnasium ---------------------------------------------------------------------------------------
     def _obs(self) -> np.ndarray:
         r = self._todo[0] if self._todo else (self._rows[-1] if len(self._rows) else self.order[0])
-        rate, count = last_n_win_rate(self.history)
+        rate, count, _ = self._history_rates()
         extras = np.array(
             [
                 self.bankroll.cash / self.initial_budget,
@@ -436,6 +466,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._cut = bool(self.max_matches) and len(rows) > (self.max_matches or 0)
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
+        self._rates = None
         self.reward_fn.reset()
         self._start(rows[: self.max_matches] if self.max_matches else rows)
         return self._obs(), {"action_mask": self._mask(), "season": season, "matches": len(self._rows)}
@@ -517,8 +548,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self._i += 1
         self._next_decision()
         end = not self._todo
-        rate, _ = last_n_win_rate(self.history)
-        avg_odds, _ = last_n_win_rate(self.history_odds)
+        rate, _, avg_odds = self._history_rates()
         ctx = RewardContext(
             wealth_before=np.array([before]),
             wealth_after=np.array([before - stake + payout]),

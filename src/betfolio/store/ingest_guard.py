@@ -83,16 +83,18 @@ def ingesting(engine: Engine) -> Iterator[None]:
     if path is None:  # in-memory database: no other process can ingest into it
         yield
         return
-    lock = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
-    reads = ReadWriteLock(read_lock_path(path), is_singleton=False)
-    try:
+    lock: ReadWriteLock | None = None
+    reads: ReadWriteLock | None = None
+    try:  # even creating a marker fails in a read-only folder
+        lock = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
         lock.acquire_read()
+        reads = ReadWriteLock(read_lock_path(path), is_singleton=False)
         reads.acquire_write()  # the reads under way end; new ones will see the ingest marker
         reads.release()
     except (OSError, sqlite3.Error) as exc:
         # The folder cannot hold the marker (read-only): the ingest's own writes fail there with a clear error.
         log.debug("no ingest marker beside %s: %s", path, exc)
-        reads.close()
+        _close(reads, lock)
         yield
         return
     reads.close()
@@ -123,31 +125,38 @@ def no_ingest_running(engine: Engine) -> Iterator[None]:
     if path is None:
         yield
         return
-    reads = ReadWriteLock(read_lock_path(path), is_singleton=False)
-    ingests = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
-    try:
+    reads: ReadWriteLock | None = None
+    ingests: ReadWriteLock | None = None
+    try:  # even creating a marker fails in a read-only folder
+        reads = ReadWriteLock(read_lock_path(path), is_singleton=False)
         reads.acquire_read()
+        ingests = ReadWriteLock(ingest_lock_path(path), is_singleton=False)
         try:
             ingests.acquire_write(blocking=False)
         except Timeout:
-            reads.release()
-            reads.close()
+            _close(ingests, reads)
             raise _busy(engine) from None
         ingests.release()
+        ingests.close()
     except (OSError, sqlite3.Error) as exc:
         # No marker can exist where none can be written (a read-only folder or mount), and no ingest can be
         # writing the database there either: the read goes ahead.
         log.debug("no ingest marker beside %s: %s", path, exc)
-        reads.close()
+        _close(ingests, reads)
         yield
         return
-    finally:
-        ingests.close()
     try:
         yield
     finally:
         reads.release()
         reads.close()
+
+
+def _close(*locks: ReadWriteLock | None) -> None:
+    """Give up whatever markers were taken before a failure (closing releases a held lock)."""
+    for lock in locks:
+        if lock is not None:
+            lock.close()
 
 
 def marks_ingest(func: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:

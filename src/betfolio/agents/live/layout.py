@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+#: Version of the live observation's meaning. Bumped when what the entries mean changes even if names could stay
+#: (2: the worker's recent win rate and record size joined the context; the untrained policy now abstains).
+LIVE_LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,7 @@ class TokenLayout:
     feature_names: tuple[str, ...]
     context_names: tuple[str, ...]
     query_features: tuple[str, ...] = ()
+    version: int = 1
 
     def __post_init__(self) -> None:
         if not self.feature_names:
@@ -55,21 +60,46 @@ class TokenLayout:
 
     def feature_hash(self) -> str:
         """Identifies the feature set: a checkpoint trained on another one must not be loaded silently."""
-        payload = json.dumps(
-            {"features": self.feature_names, "context": self.context_names, "query": self.query_features}
-        )
+        content = {"features": self.feature_names, "context": self.context_names, "query": self.query_features}
+        if self.version != 1:  # version 1 predates the field: its hashes stay what they were
+            content["version"] = self.version
+        payload = json.dumps(content)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-    def as_dict(self) -> dict[str, list[str]]:
+    def as_dict(self) -> dict[str, list[str] | int]:
         return {
             "feature_names": list(self.feature_names),
             "context_names": list(self.context_names),
             "query_features": list(self.query_features),
+            "version": self.version,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Sequence[str]]) -> TokenLayout:
-        return cls(tuple(data["feature_names"]), tuple(data["context_names"]), tuple(data.get("query_features", ())))
+    def from_dict(cls, data: dict[str, Any]) -> TokenLayout:
+        return cls(
+            tuple(data["feature_names"]),
+            tuple(data["context_names"]),
+            tuple(data.get("query_features", ())),
+            int(data.get("version", 1)),
+        )
+
+    def difference(self, other: TokenLayout) -> str:
+        """What separates two layouts, in words (for the error when a checkpoint does not fit)."""
+        parts = []
+        if self.version != other.version:
+            parts.append(f"layout version {self.version} vs {other.version}")
+        for name, mine, theirs in (
+            ("features", self.feature_names, other.feature_names),
+            ("context", self.context_names, other.context_names),
+        ):
+            extra, missing = set(mine) - set(theirs), set(theirs) - set(mine)
+            if extra:
+                parts.append(f"{name} only in the first: {', '.join(sorted(extra))}")
+            if missing:
+                parts.append(f"{name} only in the second: {', '.join(sorted(missing))}")
+            if not extra and not missing and mine != theirs:
+                parts.append(f"{name} in another order")
+        return "; ".join(parts) or "query features differ"
 
     @classmethod
     def generic(cls, n_features: int, n_context: int) -> TokenLayout:
@@ -96,4 +126,5 @@ def live_layout() -> TokenLayout:
         # prices the worker bets at and the statistics that may disagree with them must not be diluted among 30
         # tokens before the policy sees them.
         query_features=tuple(layout.features),
+        version=LIVE_LAYOUT_VERSION,
     )

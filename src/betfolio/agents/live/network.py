@@ -38,11 +38,21 @@ class NetworkConfig:
     hidden: int = 64
     n_actions: int = 4
     #: Initial logit advantage of action 0 (no bet): an untrained policy should mostly stay out of the market
-    #: rather than bet on whatever is allowed; training has to earn every bet.
-    no_bet_bias: float = 1.0
+    #: rather than bet on whatever is allowed; training has to earn every bet. 4.5 against five bet actions is
+    #: P(bet) ≈ 5 % per minute (:func:`initial_bet_probability`). At 1.0 the untrained policy bet in 65 % of
+    #: minutes, every match hit the exposure cap in its first three minutes and no decision later in the match
+    #: was ever explored.
+    no_bet_bias: float = 4.5
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+def initial_bet_probability(config: NetworkConfig) -> float:
+    """P(any bet) of the untrained policy in a minute where every action is allowed (the actor starts at ~0
+    logits except the no-bet bias)."""
+    bets = config.n_actions - 1
+    return bets / (bets + math.exp(config.no_bet_bias))
 
 
 def symlog(x: torch.Tensor) -> torch.Tensor:

@@ -49,14 +49,21 @@ class BatchedEnv(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PPOConfig:
+    """Defaults: the recipe measured on the planted live edge (``betfolio bench learn``, docs/agents.md) for the
+    per-bet credit reward ``bet_outcome``; :meth:`for_reward` gives the credit settings of the other rewards."""
+
     #: Minutes per env per rollout. 90 = one match: episodes that start together stay aligned with rollouts, so
     #: every segment is a whole match with no padding and no carried state (fastest update).
     num_steps: int = 90
-    learning_rate: float = 1e-3
-    gamma: float = 0.995  # a match is ~90 steps and the bet pays at the final whistle: 0.995**90 ≈ 0.64
-    gae_lambda: float = 0.95
+    #: 3e-3 with 8 epochs: KL ≈ 1e-3 per update; at 1e-3 × 4 epochs the bet rate collapsed to 0 before the
+    #: policy told signalled minutes from the rest (measured, docs/agents.md).
+    learning_rate: float = 3e-3
+    #: γ = λ = 0: with ``bet_outcome`` a bet's whole outcome is its own reward at its own minute, so the
+    #: advantage is that outcome minus the critic — no later minute's noise. See :meth:`for_reward`.
+    gamma: float = 0.0
+    gae_lambda: float = 0.0
     num_minibatches: int = 4
-    update_epochs: int = 3
+    update_epochs: int = 8
     clip_coef: float = 0.2
     ent_coef: float = 0.01
     vf_coef: float = 0.5
@@ -66,6 +73,14 @@ class PPOConfig:
     seed: int = 1
     threads: int = 1  # see docs/agents.md: one thread is as fast or faster for these small nets under load
     network: NetworkConfig = field(default_factory=NetworkConfig)
+
+    @classmethod
+    def for_reward(cls, reward: str, **overrides: Any) -> PPOConfig:
+        """The credit settings that fit ``reward``: γ = λ = 0 for ``bet_outcome`` (paid at the bet's minute);
+        γ = λ = 1 for rewards paid later in the match (settlement, mark-to-market), so a bet's outcome reaches
+        the minute it was placed undiscounted — 0.995⁸⁹ × 0.95⁸⁹ left it 0.7 % of its outcome."""
+        credit = {} if reward == "bet_outcome" else {"gamma": 1.0, "gae_lambda": 1.0}
+        return cls(**{**credit, **overrides})
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -357,7 +372,7 @@ class LivePPOTrainer:
 
     def resume(self, path: Path) -> dict[str, Any]:
         """Continue from a checkpoint of this feature set; the config's hyper-parameters must match too."""
-        doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=self.layout.feature_hash())
+        doc = _load_live(path, self.layout)
         stored = PPOConfig.from_dict(doc["config"])
         if stored.network != self.config.network:
             raise CheckpointError(
@@ -380,15 +395,29 @@ def initial_network(layout: TokenLayout, config: PPOConfig) -> MaskedAttentionLS
         return MaskedAttentionLSTM(layout, config.network)
 
 
+def _load_live(path: Path, layout: TokenLayout | None) -> dict[str, Any]:
+    """A live checkpoint whose layout (features, context, version) is ``layout``'s, or a :class:`CheckpointError`
+    saying what differs."""
+    doc = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    if layout is not None and doc.get("feature_hash") != layout.feature_hash():
+        stored = TokenLayout.from_dict(doc["layout"])
+        raise CheckpointError(
+            path,
+            f"trained on another live observation layout ({stored.difference(layout)}; checkpoint → this "
+            "version) — retrain the live worker",
+        )
+    return doc
+
+
 def load_live_untrained(path: Path, layout: TokenLayout | None = None) -> MaskedAttentionLSTM:
     """The untrained network of a live checkpoint (its initialisation for the same seed and config)."""
-    doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash() if layout else None)
+    doc = _load_live(path, layout)
     return initial_network(TokenLayout.from_dict(doc["layout"]), PPOConfig.from_dict(doc["config"]))
 
 
 def load_live_network(path: Path, layout: TokenLayout | None = None) -> tuple[MaskedAttentionLSTM, PPOConfig]:
     """Load a trained live network for inference; with ``layout`` the feature set must match."""
-    doc = load_checkpoint(path, kind=CHECKPOINT_KIND, feature_hash=layout.feature_hash() if layout else None)
+    doc = _load_live(path, layout)
     config = PPOConfig.from_dict(doc["config"])
     stored_layout = TokenLayout.from_dict(doc["layout"])
     network = MaskedAttentionLSTM(stored_layout, config.network)

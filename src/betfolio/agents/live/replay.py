@@ -20,10 +20,10 @@ from typing import Protocol
 import numpy as np
 
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM
+from betfolio.engine.book import BookConfig
 from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.markets.settlement import settle_many
 from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.market import BookConfig
 from betfolio.sim.timeline import TimelineBank
 
 _MARKET = np.array([b[0] for b in LIVE_BETS])

@@ -6,7 +6,7 @@ end is a :class:`~betfolio.engine.events.Results` event on its real final score.
 acceptance delay in the engine's pending queue (:class:`~betfolio.engine.execution.Execution` with
 :meth:`InPlayReplay.execution`), and the book then fills them at the price it has moved to — or refuses them when
 an event suspended the market during the delay or the price moved beyond the tolerance (the simulator's
-:func:`~betfolio.sim.market.accept_bets`, the same rule the batched simulator applies in bulk).
+:func:`~betfolio.engine.book.accept_bets`, the same rule the batched simulator applies in bulk).
 
 The market data is the batched simulator's own episode tape for that env, so the engine and the vectorised
 simulator replay exactly the same match, prices and faults on the same seed — the parity test holds them to the
@@ -27,8 +27,8 @@ from betfolio.engine.sources.prematch import utc
 from betfolio.engine.strategy import MatchView
 
 if TYPE_CHECKING:
+    from betfolio.engine.book import BookConfig
     from betfolio.sim.batched import Tapes
-    from betfolio.sim.market import BookConfig
     from betfolio.sim.timeline import TimelineBank
 
 #: The in-play book's name on orders and ledger rows.
@@ -87,7 +87,7 @@ class InPlayReplay:
         return self.kickoff + t * _MINUTE
 
     def quotes(self, t: int) -> dict:
-        from betfolio.backtest.data import MarketQuotes
+        from betfolio.engine.quotes import MarketQuotes
 
         price = self.board[t]
         return {
@@ -118,7 +118,7 @@ class InPlayReplay:
         return Execution(delay=timedelta(seconds=self.book.acceptance_delay_seconds), accept=self._accept)
 
     def _accept(self, item: _Pending) -> tuple[float | None, str | None]:
-        from betfolio.sim.market import BetReject, accept_bets
+        from betfolio.engine.book import BetReject, accept_bets
 
         t = self.minute_of(item.asked_at)
         sel = self.bets.index((item.order.market, item.order.selection, item.order.line))

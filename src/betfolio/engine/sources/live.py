@@ -33,17 +33,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from betfolio.backtest.data import MARKET_SELECTIONS
-from betfolio.backtest.data import _tables as price_tables  # the store loader's builder: one way to tabulate prices
 from betfolio.canonical import LiveMatchState, Match, OddsQuote
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.engine.events import RESULT_DELAY, DecisionRound, Event, MatchResult, Results
 from betfolio.engine.execution import market_key
+from betfolio.engine.quotes import MARKET_SELECTIONS, price_tables
 from betfolio.engine.strategy import MatchView
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes, MatchRecord
+    from betfolio.engine.quotes import MarketKey, MarketQuotes, MatchRecord
     from betfolio.engine.sources.live_book import LiveMatch
 
 log = logging.getLogger(__name__)
@@ -92,10 +91,35 @@ class LiveBook(Protocol):
 
 #: In-play states published within this many milliseconds of the previous one belong to the same tick.
 TICK_GAP_MS = 5
+#: The field a publisher sets on the last state of a batch (:data:`betfolio.providers.live_bus.TICK_END_FIELD`;
+#: the engine reads the stream format, it does not import the provider side).
+_TICK_END = "tick_end"
+_TICK_END_BYTES = _TICK_END.encode()
 #: Unusable entries kept (with their id and reason) in :attr:`LiveFeed.rejects`; all are counted by reason.
 MAX_REJECTS = 1000
 #: Most states in one tick (a publisher that never pauses still gets its states decided).
 MAX_TICK = 2000
+
+
+class _Tables(Mapping[int, Mapping["MarketKey", "MarketQuotes"]]):
+    """A round's price tables, built per match only when asked for (the price check of an order): a round of 500
+    matches where few bet should not build a thousand tables. ``extra["prices"]`` holds the raw rows."""
+
+    def __init__(self, book: LiveBook, rows: dict[int, Any]) -> None:
+        self._book, self._rows = book, rows
+        self._built: dict[int, Mapping[MarketKey, MarketQuotes]] = {}
+
+    def __getitem__(self, match_id: int) -> Mapping[MarketKey, MarketQuotes]:
+        built = self._built.get(match_id)
+        if built is None:
+            built = self._built[match_id] = self._book.quotes(self._rows[match_id])
+        return built
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 @dataclass(slots=True)
@@ -111,7 +135,8 @@ class LiveFeed:
 
     With a ``book`` the feed also trades in play: every in-play :class:`~betfolio.canonical.LiveMatchState` is
     offered in a :class:`~betfolio.engine.events.DecisionRound` with the book's prices. States arrive in
-    **ticks** — states published less than :data:`TICK_GAP_MS` apart (a poller's batch) — and a tick becomes one
+    **ticks** — a publisher's batch, ended by its ``tick_end`` field, or else states published less than
+    :data:`TICK_GAP_MS` apart — and a tick becomes one
     round per "wave" (at most one state per match, in stream order, so a match's states are decided in order).
     The round carries ``extra["states"]`` (match id → state), ``extra["staleness"]`` (how old the data was when
     published: the state's own ``data_staleness`` plus its age at publication — what the agents see and what the
@@ -409,6 +434,8 @@ class LiveFeed:
                     self._done.append(entry_id)
                     continue
                 self._held.append(_Held(published, entry_id, mid, record))
+                if _TICK_END in fields or _TICK_END_BYTES in fields:
+                    events.extend(self._close_tick())  # the publisher's batch is complete: no need to wait
                 continue
             if isinstance(record, LiveMatchState) and record.status in _FINAL:
                 events.extend(self._close_tick())  # the match's last in-play states are decided before it ends
@@ -451,15 +478,15 @@ class LiveFeed:
         for h, m, row in zip(wave, matches, prices, strict=True):
             assert m is not None
             views.append(m.view)
-            odds[h.match_id] = self.book.quotes(row)
+            odds[h.match_id] = row
             extra_states[h.match_id] = h.state
             age = max(0.0, h.published_ms / 1000.0 - h.state.observed_at.timestamp())
             staleness[h.match_id] = h.state.data_staleness + age
             entries[h.match_id] = h.entry_id
             fair[h.match_id] = m.fair
             self._done.append(h.entry_id)
-        extra = {"states": extra_states, "staleness": staleness, "entries": entries, "fair": fair}
-        return DecisionRound(at, views, odds, extra)
+        extra = {"states": extra_states, "staleness": staleness, "entries": entries, "fair": fair, "prices": odds}
+        return DecisionRound(at, views, _Tables(self.book, odds), extra)
 
 
 def publish_replay(client: Any, stream: str, matches: Sequence[MatchRecord]) -> int:

@@ -1,7 +1,7 @@
 """The live source's knowledge of the store: which match a provider's fixture is, and the in-play book on offer.
 
 The live stream carries match states, not prices. What a trader is offered in play is the modelled in-play book
-the live worker was trained against (:mod:`betfolio.sim.pricing`): it prices 1X2 and over/under 2.5 from the
+the live worker was trained against (:mod:`betfolio.models.inplay`): it prices 1X2 and over/under 2.5 from the
 match's pre-match 1X2 quotes *as of kick-off* (every bookmaker's last quote, margin removed, median) and the
 current score, minute and red cards. :class:`StoreLiveBook` reads the store once per match (fixture, kick-off,
 pre-match prices) and caches it, so a stream of states costs no database round trip per state; a provider's
@@ -25,9 +25,9 @@ from betfolio.engine.strategy import MatchView
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from betfolio.backtest.data import MarketKey, MarketQuotes
     from betfolio.canonical import LiveMatchState
-    from betfolio.sim.market import BookConfig
+    from betfolio.engine.book import BookConfig
+    from betfolio.engine.quotes import MarketKey, MarketQuotes
 
 #: Least time between two re-reads of the identity map for an unknown fixture id (seconds).
 ID_REFRESH_SECONDS = 5.0
@@ -46,7 +46,7 @@ class StoreLiveBook:
     """Fixtures and modelled in-play prices for the live states of the matches in one store."""
 
     def __init__(self, engine: Engine, book: BookConfig | None = None) -> None:
-        from betfolio.sim.market import BookConfig
+        from betfolio.engine.book import BookConfig
 
         self.engine = engine
         self.book = book or BookConfig()
@@ -82,7 +82,7 @@ class StoreLiveBook:
 
     def _load_match(self, match_id: int) -> LiveMatch | None:
         from betfolio.markets.margin import remove_margin_multiplicative
-        from betfolio.sim.pricing import implied_intensities
+        from betfolio.models.inplay import implied_intensities
         from betfolio.store import queries
         from betfolio.store.tables import matches_master as mm
 
@@ -109,7 +109,7 @@ class StoreLiveBook:
         """The modelled book's odds ``[n, 5]`` per :data:`betfolio.features.live.LIVE_SELECTIONS` (NaN = not
         offered: no pre-match prices, or the market closed), for all the states at once."""
         from betfolio.features.live import LIVE_SELECTIONS
-        from betfolio.sim.pricing import offered_odds, outcome_probabilities, remaining_intensities
+        from betfolio.models.inplay import offered_odds, outcome_probabilities, remaining_intensities
 
         out = np.full((len(matches), len(LIVE_SELECTIONS)), np.nan)
         priced = [i for i, m in enumerate(matches) if m.intensities is not None]
@@ -133,7 +133,7 @@ class StoreLiveBook:
     @staticmethod
     def quotes(odds: np.ndarray) -> dict[MarketKey, MarketQuotes]:
         """One match's row of :meth:`odds` as the engine's price tables (what the price check reads)."""
-        from betfolio.backtest.data import MarketQuotes
+        from betfolio.engine.quotes import MarketQuotes
 
         return {
             ("1x2", None): MarketQuotes("1x2", None, (INPLAY_BOOK,), odds[None, 0:3].copy()),
