@@ -144,9 +144,9 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
     store.write_bytes(season_db.read_bytes())
     url = f"sqlite:///{store}"
     engine = make_engine(url)
-    matches = link_matches(engine, 30)
+    matches = link_matches(engine, 120)  # long enough that the first commit comes well before the end
     states = match_states(matches)
-    publish(redis_client, states)
+    _publish_by_minute(redis_client, states)  # the poller's rhythm: one batch (one tick) per minute
     command = [
         sys.executable, "-m", "betfolio.cli", "paper", "--redis", REDIS_URL, "--db", url, "--run", str(trained_run),
         "--provider", PROVIDER, "--policy", "sample", "--consumer", "trader-1", "--json",
@@ -155,7 +155,7 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
     first = subprocess.Popen([*command, "--duration", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 400
     while _ledger_count(url) == 0 and time.monotonic() < deadline and first.poll() is None:
-        time.sleep(0.1)
+        time.sleep(0.02)
     assert first.poll() is None, first.communicate()[1].decode()[-3000:]
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)
