@@ -178,10 +178,16 @@ class PaperTrader:
         )  # fmt: skip
         self.summary = Summary()
         self._carried: Counter[str] = Counter()
+        self._replaying = False
         #: Seconds from each state's observation (stamped as it is published) to its decision being recorded.
         self.feed_latencies: deque[float] = deque(maxlen=200_000)
         self._last_store_settle = 0.0
-        self._rebuild()
+        try:
+            self._rebuild()
+        except Exception as exc:  # Redis or the database away at start: :meth:`run` waits and rebuilds
+            if not _transient(exc):
+                raise
+            log.warning("paper run %s: memory not rebuilt yet (%s); retrying", self.run_id, type(exc).__name__)
 
     @classmethod
     def open(cls, engine: Any, redis_url: str, config: PaperConfig) -> PaperTrader:
@@ -205,7 +211,7 @@ class PaperTrader:
     def _rebuild(self) -> None:
         """A fresh engine, then the group's handled history replayed through it: the memory of a trader that
         never stopped (recurrent states, positions, bankroll, manager)."""
-        if hasattr(self, "portfolio"):  # reasons counted before the failure stay counted
+        if hasattr(self, "portfolio") and not self._replaying:  # reasons counted before a failure stay counted
             self._carried += self.portfolio.skips + self.portfolio.rejections
         self.portfolio = Portfolio(AGENT, Bankroll(self.config.initial_bankroll, self.config.limits))
         self.strategy = HRLLiveStrategy(
@@ -230,6 +236,7 @@ class PaperTrader:
         self._broken = True
         self.feed.restart()
         replayed = 0
+        self._replaying = True  # the portfolio's counters hold the replay's reasons until it completes
         for event in self.feed.history():
             self._handle(event)
             replayed += len(event.extra.get("states", ())) if isinstance(event, DecisionRound) else 0
@@ -240,6 +247,7 @@ class PaperTrader:
         self.portfolio.skips.clear()
         self.portfolio.rejections.clear()
         self.strategy.decisions = 0
+        self._replaying = False
         if replayed:
             log.info("paper run %s: memory rebuilt from %d handled states", self.run_id, replayed)
         self._broken = False
