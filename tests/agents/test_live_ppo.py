@@ -97,10 +97,10 @@ def test_checkpoint_for_another_feature_set_is_refused(tmp_path: Path) -> None:
     trainer = _trainer(num_steps=12)
     path = trainer.save(tmp_path / "live.pt")
     other = TokenLayout(("shots", "xg", "corners", "fouls"), ("c0", "c1"))
-    with pytest.raises(CheckpointError, match="another live observation layout .*features only in"):
+    with pytest.raises(CheckpointError, match=r"another live observation layout .*features only in"):
         load_live_network(path, other)
     newer = TokenLayout(trainer.layout.feature_names, trainer.layout.context_names, version=2)
-    with pytest.raises(CheckpointError, match="layout version 1 vs 2.*retrain the live worker"):
+    with pytest.raises(CheckpointError, match=r"layout version 1 vs 2.*retrain the live worker"):
         load_live_network(path, newer)
     bigger = LivePPOTrainer(
         trainer.env, trainer.layout, PPOConfig(num_steps=12, network=NetworkConfig(hidden=64, n_actions=4))

@@ -86,3 +86,20 @@ def test_bench_learn_reports_every_case_and_refuses_nonsense(tmp_path) -> None:
         "learn-prematch_q-planted_edge.png",
     ]
     assert CliRunner().invoke(app, ["bench", "learn", "--workers", "nonsense"]).exit_code != 0
+
+
+def test_cases_in_processes_give_the_same_figures_and_bad_options_are_refused() -> None:
+    from dataclasses import replace
+
+    from betfolio.bench.learn import LearnSettings, run
+
+    settings = replace(LearnSettings(), seeds=1, live_steps=1500, live_envs=8)
+    here, pooled = run(settings, ("live",)), run(settings, ("live",), jobs=2)
+    strip = ("train_seconds", "train_cpu_seconds")
+    def figures(doc: dict) -> str:  # JSON text: NaN capture ratios (oracle without profit) compare equal
+        return json.dumps([{k: v for k, v in c.items() if k not in strip} for c in doc["cases"]], sort_keys=True)
+
+    assert figures(here) == figures(pooled)
+    for bad in (["--live-reward", "nonsense"], ["--jobs", "0"]):
+        result = CliRunner().invoke(app, ["bench", "learn", "--workers", "live", *bad])
+        assert result.exit_code != 0 and "Traceback" not in result.output

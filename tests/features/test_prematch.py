@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from betfolio.backtest.data import MarketQuotes
+from betfolio.engine.quotes import MarketQuotes
 from betfolio.engine.strategy import MatchView
 from betfolio.features.prematch import (
     PREMATCH_FEATURES,

@@ -118,9 +118,9 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
     untrained = play(lambda o, m, s: greedy(o, m, s, untrained_policy))
     oracle = play(live_oracle(signal, plant))
     curve: list[dict[str, float]] = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     trainer.train(settings.live_steps, lambda s: curve.append(_curve_row(s)))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     policy = LivePolicy(trainer.network, len(matches))
     agent = play(lambda o, m, s: greedy(o, m, s, policy))
     return {
@@ -137,6 +137,7 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
         "eval_matches": agent["episodes"],
         "train_steps": trainer.global_step,
         "train_seconds": round(seconds, 1),
+        "train_cpu_seconds": round(cpu, 1),  # the machine is shared: CPU time beside wall time
         "curve": curve,
     }
 
@@ -196,8 +197,9 @@ def prematch_case(
             QConfig(
                 seed=seed,
                 epsilon_decay_episodes=max(settings.prematch_episodes * 2 // 3, 1),
-                min_learning_rate=1e-3,  # a stationary edge: average over (nearly) every visit
+                min_learning_rate=1e-5,  # a stationary edge: average over (nearly) every visit
                 discretiser=Discretiser(bankroll_bins=()),  # the planted edge does not depend on the bankroll
+                stakes=train_env.stakes,  # the reward is the profit, proportional to the stake
             ),
         )
         untrained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
@@ -281,24 +283,50 @@ def acceptance(summary: dict[str, Any]) -> dict[str, bool | None]:
     }
 
 
-def run(settings: LearnSettings, workers: tuple[str, ...] = ("live", "prematch_q", "prematch_dqn")) -> dict[str, Any]:
+def _case(task: tuple[str, str, int], settings: LearnSettings) -> dict[str, Any]:
+    """One (worker, environment, seed) run; a top-level function so a process pool can run it."""
     import torch
 
     from betfolio.sim.batched import sample_bank
 
     torch.set_num_threads(1)
-    started = time.perf_counter()
-    load_before = os.getloadavg()[0]
+    worker, environment, seed = task
     bank = sample_bank(LEAGUES, SEASONS, 0, 2)
-    cases: list[dict[str, Any]] = []
+    if worker == "live":
+        plant = settings.live_plant
+        if environment == "no_edge_control":
+            plant = replace(plant, q_win=plant.q_other)
+        return live_case(bank, plant, seed, settings, environment)
+    kind = worker.removeprefix("prematch_")
+    return prematch_case(bank.matches.prematch_fair, settings.prematch_plant, seed, settings, kind)
+
+
+def _tasks(settings: LearnSettings, workers: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    tasks: list[tuple[str, str, int]] = []
     for seed in range(1, settings.seeds + 1):
         if "live" in workers:
-            cases.append(live_case(bank, settings.live_plant, seed, settings, "planted_edge"))
-            control = replace(settings.live_plant, q_win=settings.live_plant.q_other)
-            cases.append(live_case(bank, control, seed, settings, "no_edge_control"))
-        for kind in ("q", "dqn"):
-            if f"prematch_{kind}" in workers:
-                cases.append(prematch_case(bank.matches.prematch_fair, settings.prematch_plant, seed, settings, kind))
+            tasks += [("live", "planted_edge", seed), ("live", "no_edge_control", seed)]
+        tasks += [(w, "planted_edge", seed) for w in ("prematch_q", "prematch_dqn") if w in workers]
+    return tasks
+
+
+def run(
+    settings: LearnSettings, workers: tuple[str, ...] = ("live", "prematch_q", "prematch_dqn"), jobs: int = 1
+) -> dict[str, Any]:
+    """Every case of ``workers`` for every seed; ``jobs`` > 1 runs cases in that many processes (each case is
+    seeded on its own, so the figures do not depend on ``jobs``)."""
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    tasks = _tasks(settings, workers)
+    if jobs > 1 and len(tasks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            cases = list(pool.map(partial(_case, settings=settings), tasks))
+    else:
+        cases = [_case(task, settings) for task in tasks]
     summary = summarise(cases)
     return {
         "benchmark": "learn",
@@ -325,6 +353,7 @@ def run(settings: LearnSettings, workers: tuple[str, ...] = ("live", "prematch_q
             "dqn_steps": settings.dqn_steps,
         },
         "seconds": round(time.perf_counter() - started, 1),
+        "jobs": jobs,
         "summary": summary,
         "acceptance": acceptance(summary),
         "cases": cases,
@@ -372,7 +401,7 @@ def register(app: typer.Typer) -> None:
     @app.command("learn")
     def bench_learn(
         seeds: Annotated[int, typer.Option(help="Training seeds per worker and environment.")] = 3,
-        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = LearnSettings.live_steps,
+        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = LearnSettings().live_steps,
         live_envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 128,
         prematch_episodes: Annotated[int, typer.Option(help="Tabular Q episodes (200 decisions each).")] = 300,
         dqn_steps: Annotated[int, typer.Option(help="DQN env steps per run.")] = 30_000,
@@ -385,10 +414,11 @@ def register(app: typer.Typer) -> None:
                 help="Live training reward: bet_outcome (per-bet credit, γ = λ = 0), or mission / log_wealth / "
                 "diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
             ),
-        ] = LearnSettings.live_reward,
+        ] = LearnSettings().live_reward,
         plot: Annotated[
             Path | None, typer.Option("--plot", "--plots", help="Also write the learning curves as PNGs here.")
         ] = None,
+        jobs: Annotated[int, typer.Option(help="Run the cases in this many processes (1 = in this one).")] = 1,
         as_json: Annotated[bool, typer.Option("--json", help="Compact JSON.")] = False,
     ) -> None:
         """Planted-edge and no-edge checks: does each worker capture a known edge and abstain without one?"""
@@ -411,7 +441,9 @@ def register(app: typer.Typer) -> None:
             prematch_episodes=prematch_episodes, dqn_steps=dqn_steps,
             live_reward=live_reward, live_gamma=credit, live_lambda=credit,
         )  # fmt: skip
-        result = run(settings, chosen)
+        if jobs < 1:
+            raise typer.BadParameter("jobs must be ≥ 1")
+        result = run(settings, chosen, jobs)
         if plot is not None:
             result["plots"] = plot_curves(result, plot)
         emit(result, as_json)

@@ -61,13 +61,9 @@ class Prediction:
 
 
 @dataclass(frozen=True, slots=True)
-class PastResult:
-    match_id: int
-    league: str
-    season: str
-    kickoff: datetime
-    home: str
-    away: str
+class PastResult(MatchView):
+    """A match already played: the fixture and its final score."""
+
     home_goals: int
     away_goals: int
 

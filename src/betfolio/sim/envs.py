@@ -16,15 +16,23 @@ import numpy as np
 from gymnasium import spaces
 
 from betfolio.engine import BetOrder, BetRecord, DecisionContext, DecisionRound, Engine, Portfolio, Results
-from betfolio.engine.book import BetReject, BookConfig
+from betfolio.engine.book import BetReject
 from betfolio.engine.settlement import Outcome, settle_outcomes
 from betfolio.engine.sources.inplay import INPLAY_BOOK, InPlayReplay
 from betfolio.engine.sources.prematch import MatchSetReplay
-from betfolio.features.live import LIVE_ACTIONS, LIVE_BETS, N_FEATURES, N_LIVE_ACTIONS, OBS_DIM
+from betfolio.features.live import (
+    LIVE_ACTIONS,
+    LIVE_BETS,
+    N_FEATURES,
+    N_LIVE_ACTIONS,
+    OBS_DIM,
+    RECORD_SLICE,
+    record_features,
+)
 from betfolio.features.prematch import PREMATCH_EXTRAS, PREMATCH_FEATURES, PREMATCH_OBS_DIM, prematch_features
 from betfolio.markets.clv import clv
 from betfolio.risk import Bankroll, RejectReason, RiskLimits
-from betfolio.sim.batched import Tapes, episode_facts, match_pool, sample_bank, write_tapes
+from betfolio.sim.batched import LiveSetup, Tapes, episode_facts, sample_bank, write_tapes
 from betfolio.sim.episodes import MatchSet
 from betfolio.sim.faults import FaultConfig
 from betfolio.sim.reward import (
@@ -73,20 +81,17 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         matches: np.ndarray | None = None,
         seed: int | None = None,
     ) -> None:
-        self.bank = bank if bank is not None else sample_bank()
-        self.match_pool = match_pool(self.bank, reward, stake_fraction, matches)
-        self.book: BookConfig = self.bank.book
-        self.faults = faults if faults is not None else FaultConfig()
-        self.limits = limits or RiskLimits()
-        self.stake_fraction = stake_fraction
+        setup = LiveSetup.of(bank, reward, reward_params, faults, limits, stake_fraction, matches, 1)
+        self.bank, self.match_pool, self.book = setup.bank, setup.match_pool, setup.bank.book
+        self.faults, self.limits, self.stake_fraction = setup.faults, setup.limits, stake_fraction
+        self.reward_name, self.reward_fn = reward, setup.reward_fn
         self.initial_budget = 1.0
-        self.reward_name = reward
-        self.reward_fn = make_reward(reward, 1, **(reward_params or {}))
         self.rng = np.random.default_rng(seed or 0)
         self.tapes = Tapes.empty(1)
         self.history = np.full((1, HISTORY_LENGTH), np.nan)
         self.history_odds = np.full((1, HISTORY_LENGTH), np.nan)
         self._min_room = max(self.limits.min_stake, 1e-9)
+        self._record: np.ndarray | None = None
         self._ctx = self._between_settlements()
         self._ctx.initial_budget = self.initial_budget
         self.observation_space = spaces.Box(low=0.0, high=OBS_HIGH, shape=(OBS_DIM,), dtype=np.float32)
@@ -139,6 +144,10 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         obs[_CORE] = cash * inv
         obs[_CORE + 1] = open_stake * inv
         obs[_CORE + 2 : _CORE + 2 + N_SEL] = self.payout_if * inv
+        if self._record is None:  # the worker's own record changes only when a match settles
+            win_rate, count = last_n_win_rate(self.history)
+            self._record = record_features(win_rate, count)[0]
+        obs[_CORE + RECORD_SLICE.start : _CORE + RECORD_SLICE.stop] = self._record
         obs[-1] = bank.halted
         room = min(self.limits.max_match_exposure_fraction * (cash + open_stake) - open_stake, cash)
         can_bet = not bank.halted and room > self._min_room and not self.done and self.t < self.book.last_bet_minute
@@ -156,6 +165,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             self.rng = np.random.default_rng(seed if seed is not None else int(self.np_random.integers(2**31)))
             self.history[:] = np.nan
             self.history_odds[:] = np.nan
+            self._record = None
             self.reward_fn.reset()
         self._start()
         self._needs_reset = False
@@ -252,6 +262,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
                 avg = np.where(has, self.payout_if / np.where(has, self.staked, 1.0), np.nan)
             push_history(self.history, _ROW0, np.where(has, won.astype(float), np.nan)[None])
             push_history(self.history_odds, _ROW0, avg[None])
+            self._record = None
             self.payout_if[:] = 0.0
             self.staked[:] = 0.0
             self._positions = False
