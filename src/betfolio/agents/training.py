@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,11 @@ class LiveSettings:
     reward: str = "mission"
     seed: int = 1
     checkpoint_every: int = 10  # updates
-    ppo: PPOConfig = field(default_factory=PPOConfig)
+    #: None: :meth:`PPOConfig.for_reward` — the credit settings that fit ``reward`` (γ = 0 for the per-bet
+    #: ``bet_outcome``, γ = λ = 1 for rewards paid at settlement).
+    ppo: PPOConfig | None = None
+    #: Season-long episodes: the bankroll runs on across this many matches (the budget penalty can bite).
+    season_matches: int = 380
 
 
 def _no_progress(_done: float, _total: float, _text: str) -> None:
@@ -114,10 +118,12 @@ def train_live(
     """PPO on the batched simulator over ``bank`` (a :class:`betfolio.sim.timeline.TimelineBank`)."""
     from betfolio.sim.batched import BatchedLiveSim
 
-    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward)
+    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward,
+                         carry_bankroll=True, season_matches=settings.season_matches)  # fmt: skip
     layout = live_layout()
-    ppo = PPOConfig(**{**settings.ppo.as_dict(), "seed": settings.seed, "network": NetworkConfig(
-        **{**settings.ppo.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
+    base = settings.ppo if settings.ppo is not None else PPOConfig.for_reward(settings.reward)
+    ppo = PPOConfig(**{**base.as_dict(), "seed": settings.seed, "network": NetworkConfig(
+        **{**base.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
     trainer = LivePPOTrainer(sim, layout, ppo)
     path = run.checkpoint(tag)
     if resume and path.exists():
