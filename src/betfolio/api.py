@@ -73,7 +73,7 @@ def open_store(
     history) when given. Without ``db``, a folder goes into a temporary SQLite; without either, the configured
     database is opened."""
     from betfolio.store.engine import make_engine
-    from betfolio.store.migrate import upgrade
+    from betfolio.store.migrate import prepare_for_reading
 
     folders = _folders(data_dir)
     engine = make_engine(db) if (db or not folders) else None
@@ -89,7 +89,7 @@ def open_store(
             raise ValueError("; ".join(str(e) for e in errors))
         return engine
     assert engine is not None
-    upgrade(engine)
+    prepare_for_reading(engine)  # writable: migrated; read-only: read as it is
     return engine
 
 

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     service_token: SecretStr | None = Field(None, description="Bearer token of `betfolio serve`.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Log threshold.")
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line.")
+    ray_storage: str | None = Field(
+        None,
+        description="Where `betfolio tune` keeps trial results and checkpoints: a path, or a URI every Ray node "
+        "can reach (s3://…, gs://…) on a cluster; default <data dir>/tune.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -24,8 +24,8 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
-from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
+from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
 from betfolio.jobs.training import HRLSettings, split_seasons
 
@@ -198,14 +198,21 @@ def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
 def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[str, Any], Path]) -> None:
     summary, path = hrl_run
     assert summary["train_seasons"] == ["2020-21", "2021-22"] and summary["eval_seasons"] == ["2022-23"]
-    expected = {"no_bet", "favourite", "model_value", "consensus", "prematch-q", "prematch-q (log_wealth)",
-                "prematch-dqn", "live (mission)", "live (log_wealth)", "hrl"}  # fmt: skip
+    expected = {"no_bet", "favourite", "model_value", "consensus", "prematch", "prematch_untrained",
+                "prematch_random", "prematch-q (log_wealth)", "prematch-dqn", "live", "live_untrained", "live_random",
+                "live (log_wealth)", "hrl"}  # fmt: skip
     assert set(summary["strategies"]) == expected
     assert summary["strategies"]["no_bet"]["bets"] == 0
     assert summary["strategies"]["favourite"]["bets"] > 300  # one bet per unseen match with prices
     for name, row in summary["strategies"].items():
         assert row["max_drawdown"] is not None and 0 <= row["max_drawdown"] <= 1, name
     assert len(summary["verdict"]) == 7  # six agents and the overall line
+    assert summary["strategies"]["prematch_untrained"]["bets"] == 0  # an all-zero Q table never bets
+    controls = summary["controls"]
+    assert controls["prematch_worker"] == "prematch-q" and controls["prematch_decisions"] > 300
+    trained_live = summary["strategies"]["live"]["bets"]
+    assert abs(summary["strategies"]["live_random"]["bets"] - trained_live) <= max(3, 0.15 * trained_live)
+    assert summary["curves"]["live"] and summary["curves"]["prematch-dqn"]
     assert set(summary["reward_ablation"]) == {"mission", "log_wealth"}
     written = json.loads((path / "evaluation.json").read_text())
     assert written["strategies"].keys() == summary["strategies"].keys()
@@ -253,7 +260,7 @@ def test_pipeline_records_the_hrl_portfolio_for_the_app(
         assert staked == pytest.approx(hrl["turnover"], rel=1e-6)
         assert paid - staked == pytest.approx(hrl["profit"], rel=1e-6, abs=1e-6)
         agents = {a for a, _n in run_agents(conn, run)}
-        assert agents <= {"prematch-dqn", "prematch-q", "live (mission)"} and agents
+        assert agents <= {"prematch", "live"} and agents
         portfolio = load_portfolio(conn, run)
     assert portfolio.initial_bankroll == 1000.0  # shared bankroll: the app draws equity and allocation
     _times, shares, totals = portfolio.allocation()

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from betfolio.backtest.anchored import MarketAnchored
-from betfolio.backtest.data import MATCH_ODDS_KEY, BacktestData
+from betfolio.backtest.data import BacktestData
 from betfolio.backtest.engine import BacktestResult, WalkForward, default_model_factories
 from betfolio.backtest.strategies import ModelValue
+from betfolio.engine.quotes import MATCH_ODDS_KEY
 from tests.backtest.conftest import small_config
 
 FACTORIES = {**default_model_factories(), "market_anchored": MarketAnchored(min_training_matches=30)}

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from betfolio.backtest.data import BacktestData, MarketQuotes, MatchRecord
+from betfolio.backtest.data import BacktestData
 from betfolio.backtest.engine import BacktestConfig, BacktestResult, WalkForward
 from betfolio.backtest.strategies import FavouriteFlat, NoBet
 from betfolio.backtest.strategy import BetOrder, DecisionContext
+from betfolio.engine.quotes import MarketQuotes, MatchRecord
 from betfolio.risk import RiskLimits
 
 T0 = datetime(2022, 8, 5, 16, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from betfolio.backtest.data import MarketQuotes
 from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, make_strategy
 from betfolio.backtest.strategy import DecisionContext, MatchView, Prediction, Strategy
+from betfolio.engine.quotes import MarketQuotes
 from betfolio.models.grid import ScorelineGrid
 
 AS_OF = datetime(2022, 8, 5, 16, tzinfo=UTC)

@@ -17,8 +17,8 @@ from betfolio.bench.planted import (
     run_live_episodes,
 )
 from betfolio.cli import app
+from betfolio.features.live import LIVE_FEATURES
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
-from betfolio.sim.features import LIVE_FEATURES
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from betfolio.backtest.data import MarketQuotes, MatchRecord
+from betfolio.engine.quotes import MarketQuotes, MatchRecord
 
 T0 = datetime(2022, 8, 5, 16, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from betfolio.backtest.data import RESULT_DELAY
 from betfolio.engine import BetOrder, DecisionContext, Engine, Portfolio
+from betfolio.engine.events import RESULT_DELAY
 from betfolio.engine.sources.prematch import PreMatchReplay
 from betfolio.risk import Bankroll, RiskLimits
 from tests.engine.helpers import match

@@ -11,10 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from betfolio.backtest.data import MATCH_ODDS_KEY, load_from_directory
+from betfolio.backtest.data import load_from_directory
 from betfolio.backtest.engine import BacktestConfig, WalkForward
 from betfolio.engine import BetOrder, DecisionContext, Engine, Portfolio
 from betfolio.engine.ledger import ledger_row
+from betfolio.engine.quotes import MATCH_ODDS_KEY
 from betfolio.engine.sources.live import LiveFeed, publish_replay
 from betfolio.risk import Bankroll, RiskLimits
 from betfolio.sim.envs import PreMatchBettingEnv

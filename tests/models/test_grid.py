@@ -123,3 +123,26 @@ def test_outcome_distribution_splits_the_expected_settlement() -> None:
         assert dist[k] @ [1, 0.5, 0, 0, 0] == pytest.approx(price.win)
         assert dist[k] @ [0, 0.5, 1, 0.5, 0] == pytest.approx(price.refund)
         assert dist[k].sum() == pytest.approx(1.0)
+
+
+def test_in_play_settlement_on_remaining_goals_equals_the_final_score_grid():
+    """A grid of goals still to come plus the score on the board prices like the grid of final scores."""
+    from betfolio.models.grid import expected_settlements_in_play, poisson_grids
+
+    remaining = poisson_grids([1.2, 0.4, 0.0], [0.7, 1.5, 0.0], max_goals=8)
+    scored = (np.array([1, 0, 2]), np.array([0, 2, 2]))
+    bets = [
+        ("1x2", "home", None),
+        ("1x2", "draw", None),
+        ("total_goals", "over", 2.5),
+        ("asian_handicap", "home", -0.25),
+    ]
+    win, refund = expected_settlements_in_play(remaining, bets, scored)
+    for i in range(3):
+        final = np.zeros((12, 12))
+        final[scored[0][i] : scored[0][i] + 9, scored[1][i] : scored[1][i] + 9] = remaining[i]
+        for j, (market, selection, line) in enumerate(bets):
+            w, r = expected_settlement(final, market, selection, np.nan if line is None else line)
+            assert win[i, j] == pytest.approx(w[0], abs=1e-14) and refund[i, j] == pytest.approx(r[0], abs=1e-14)
+    assert win[2].tolist() == [0.0, 1.0, 1.0, 0.0]  # 2-2 at full time: a draw, over 2.5, the home -0.25 half-loses
+    assert refund[2, 3] == pytest.approx(0.5)

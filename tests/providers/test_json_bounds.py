@@ -64,3 +64,25 @@ def test_one_nested_file_in_from_dir_does_not_stop_the_valid_ones(tmp_path: Path
     summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert any("zz_hostile.json" in e and "nested" in e for e in summary["errors"])
     assert summary["matches_added"] == 71  # every valid payload still stored
+
+
+def test_duplicate_keys_are_refused_naming_the_key_and_the_object() -> None:
+    text = (
+        '{"get": "fixtures",\n "response": [{"fixture": {"id": 1}},\n   {"goals": {"home": 1, "away": 0, "home": 3}}]}'
+    )
+    with pytest.raises(PayloadError) as caught:
+        load_json(text, provider="api-football", endpoint="fixtures")
+    assert str(caught.value) == (
+        "api-football fixtures: duplicate key 'home' in the object at line 3 column 14 (JSON keys must be unique)"
+    )
+    assert text.splitlines()[2][13:].startswith('{"home": 1')
+    # The same key in two different objects is normal JSON.
+    assert load_json('[{"a": 1}, {"a": 2, "b": {"a": 3}}]', provider="p", endpoint="e")[1]["b"] == {"a": 3}
+
+
+def test_parse_command_exits_2_on_a_duplicate_key(tmp_path: Path) -> None:
+    bad = tmp_path / "dup.json"
+    bad.write_text('[{"id": "e1", "sport_key": "soccer_epl", "sport_key": "soccer_germany_bundesliga"}]')
+    result = runner.invoke(app, ["parse", "odds-api", "odds", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert "duplicate key 'sport_key' in the object at line 1 column 2" in result.stderr

@@ -10,12 +10,8 @@ import pytest
 
 from betfolio.canonical import LiveMatchState
 from betfolio.canonical import statistics as st
-from betfolio.risk import RejectReason, RiskLimits
-from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.envs import LiveBettingEnv
-from betfolio.sim.episodes import LiveTrack
-from betfolio.sim.faults import FaultConfig
-from betfolio.sim.features import (
+from betfolio.engine.book import BetReject, BookConfig, accept_bets
+from betfolio.features.live import (
     LIVE_ACTIONS,
     LIVE_FEATURES,
     MATCH_STATS,
@@ -26,7 +22,11 @@ from betfolio.sim.features import (
     observation_from_state,
     observation_layout,
 )
-from betfolio.sim.market import BetReject, BookConfig, accept_bets
+from betfolio.risk import RejectReason, RiskLimits
+from betfolio.sim.batched import BatchedLiveSim
+from betfolio.sim.envs import LiveBettingEnv
+from betfolio.sim.episodes import LiveTrack
+from betfolio.sim.faults import FaultConfig
 from betfolio.sim.timeline import build_bank
 
 LAYOUT = observation_layout()

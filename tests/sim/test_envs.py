@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from betfolio.features.live import OBS_DIM
 from betfolio.sim.envs import LiveBettingEnv, PreMatchBettingEnv
-from betfolio.sim.features import OBS_DIM
 
 
 @pytest.mark.parametrize("reward", ["mission", "log_wealth", "diff_sharpe"])

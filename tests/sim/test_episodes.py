@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from betfolio.canonical import LiveMatchState, MatchStatus
-from betfolio.features.prematch import prematch_features
+from betfolio.features.prematch import PREMATCH_FEATURES, prematch_features
 from betfolio.ingest.football_data import ingest_paths
 from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.envs import PreMatchBettingEnv
@@ -162,7 +162,9 @@ def test_real_live_states_drive_the_replay(ingested):
 def test_prematch_form_uses_only_results_known_at_the_decision_time(sample_matches):
     values, mask = prematch_features(sample_matches)
     first = np.argsort(sample_matches.kickoff, kind="stable")[0]
-    assert not mask[first, 8:].any()  # the opening fixture has no form yet
+    from_form = [i for i, n in enumerate(PREMATCH_FEATURES) if "_form_" in n or n.startswith("model_edge_")]
+    assert len(from_form) == 9
+    assert not mask[first, from_form].any()  # the opening fixture has no form yet, so no form model either
     assert mask[:, :7].all()
     # changing a match's own result must not change its own features
     altered = sample_matches.subset(np.arange(len(sample_matches)))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from betfolio.canonical import statistics as st
+from betfolio.engine.book import BookConfig
+from betfolio.features.live import LIVE_FEATURES, MATCH_STATS, STATE_SLICE
 from betfolio.sim.episodes import LiveTrack, event_minutes
-from betfolio.sim.features import LIVE_FEATURES, MATCH_STATS, STATE_SLICE
-from betfolio.sim.market import BookConfig
 from betfolio.sim.timeline import MINUTES, build_bank
 
 STATE = LIVE_FEATURES[STATE_SLICE]

@@ -35,11 +35,11 @@ import numpy as np
 
 from betfolio.agents.live.replay import ReplayResult
 from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
-from betfolio.backtest.metrics import betting_metrics
+from betfolio.backtest.metrics import betting_metrics, bootstrap_ratio_ci
 from betfolio.engine import BetOrder, DecisionContext, Portfolio, Strategy
 from betfolio.engine.events import RESULT_DELAY
+from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.risk import Bankroll, RiskLimits, StakeOrder
-from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
 
 #: Names of the backtest baselines (as their strategies name themselves).
 BASELINES = ("no_bet", "favourite", "model_value", "consensus")
@@ -420,14 +420,27 @@ def window_runs(result: Any, names: Sequence[str], start: datetime, seed: int = 
         equity = [(t, e) for t, e in run.equity if t >= start]
         before = [e for t, e in run.equity if t < start]
         initial = before[-1] if before else result.config.initial_bankroll
+        clv = [math.nan if b.clv is None else b.clv for b in settled]
         rows[name] = betting_metrics(
             [b.stake for b in settled],
             [b.payout for b in settled],
             [b.odds for b in settled],
-            [math.nan if b.clv is None else b.clv for b in settled],
+            clv,
             [e for _, e in equity],
             initial,
             times=[t for t, _ in equity],
             seed=seed,
-        ).as_dict()
+        ).as_dict() | clv_interval(clv, [b.kickoff.date() for b in settled], seed)
     return rows
+
+
+def clv_interval(clv: Sequence[float], days: Sequence[date], seed: int = 0) -> dict[str, float | None]:
+    """Bootstrap 95 % interval of the mean CLV over the bets that have a closing line, resampling whole match
+    days (bets of one day share the news that moved the line, so they are not independent draws)."""
+    values = np.asarray(clv, dtype=np.float64)
+    keep = np.isfinite(values)
+    if keep.sum() < 2:
+        return {"clv_ci_low": None, "clv_ci_high": None}
+    groups = np.array([d.toordinal() for d in days])[keep]
+    lo, hi = bootstrap_ratio_ci(values[keep], np.ones(int(keep.sum())), groups=groups, seed=seed)
+    return {"clv_ci_low": lo, "clv_ci_high": hi}

@@ -16,12 +16,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from betfolio.agents.hyperparams import Hyperparameters
 from betfolio.agents.live.layout import live_layout
 from betfolio.agents.live.network import MaskedAttentionLSTM, NetworkConfig
 from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
@@ -106,9 +107,30 @@ class LiveSettings:
     #: Season-long episodes: the bankroll runs on across this many matches (the budget penalty can bite).
     season_matches: int = 380
 
+    def __post_init__(self) -> None:
+        if self.ppo is None:
+            self.ppo = PPOConfig.for_reward(self.reward)
+
 
 def _no_progress(_done: float, _total: float, _text: str) -> None:
     return None
+
+
+def _live_trainer(bank: Any, settings: LiveSettings) -> LivePPOTrainer:
+    from betfolio.sim.batched import BatchedLiveSim
+
+    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward,
+                         carry_bankroll=True, season_matches=settings.season_matches)  # fmt: skip
+    base = settings.ppo or PPOConfig.for_reward(settings.reward)
+    ppo = PPOConfig(**{**base.as_dict(), "seed": settings.seed, "network": NetworkConfig(
+        **{**base.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
+    return LivePPOTrainer(sim, live_layout(), ppo)
+
+
+def untrained_live(bank: Any, settings: LiveSettings) -> MaskedAttentionLSTM:
+    """The network :func:`train_live` starts from with these settings (same seed), before any update: the
+    control a trained live worker must beat on the same held-out matches."""
+    return _live_trainer(bank, settings).network
 
 
 def train_live(
@@ -116,15 +138,7 @@ def train_live(
     tag: str = "live",
 ) -> tuple[MaskedAttentionLSTM, list[dict[str, Any]]]:  # fmt: skip
     """PPO on the batched simulator over ``bank`` (a :class:`betfolio.sim.timeline.TimelineBank`)."""
-    from betfolio.sim.batched import BatchedLiveSim
-
-    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward,
-                         carry_bankroll=True, season_matches=settings.season_matches)  # fmt: skip
-    layout = live_layout()
-    base = settings.ppo if settings.ppo is not None else PPOConfig.for_reward(settings.reward)
-    ppo = PPOConfig(**{**base.as_dict(), "seed": settings.seed, "network": NetworkConfig(
-        **{**base.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
-    trainer = LivePPOTrainer(sim, layout, ppo)
+    trainer = _live_trainer(bank, settings)
     path = run.checkpoint(tag)
     if resume and path.exists():
         trainer.resume(path)
@@ -152,6 +166,8 @@ class PrematchSettings:
     timesteps: int = 20_000  # environment steps (DQN)
     reward: str = "mission"
     seed: int = 1
+    #: Tabular-Q hyperparameters over the defaults (``[prematch_q]`` of `betfolio train --config FILE`).
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
 
 
 def _prematch_env(matches: Any, reward: str) -> Any:
@@ -172,7 +188,9 @@ def train_prematch_q(
     else:
         decay = max(settings.episodes * 2 // 3, 1)
         agent = TabularQAgent(
-            int(env.action_space.n), reader, QConfig(seed=settings.seed, epsilon_decay_episodes=decay)
+            int(env.action_space.n),
+            reader,
+            settings.hyperparameters.q_config(QConfig(seed=settings.seed, epsilon_decay_episodes=decay)),
         )
     log = run.log(tag, resume=resume)
     history: list[dict[str, Any]] = []
@@ -218,6 +236,19 @@ def train_prematch_dqn(
     worker.save(path, prematch_feature_hash(), extra={"reward": settings.reward})
     log.close()
     return worker, history
+
+
+def untrained_prematch(kind: str, matches: Any, settings: PrematchSettings) -> TabularQAgent | DQNWorker:
+    """The pre-match worker ``kind`` (``prematch-q`` / ``prematch-dqn``) as training would start it (same seed),
+    untrained: an all-zero Q table (it never bets) or a randomly initialised Q network."""
+    env = _prematch_env(matches, settings.reward)
+    if kind == "prematch-q":
+        return TabularQAgent(
+            int(env.action_space.n), prematch_reader(), settings.hyperparameters.q_config(QConfig(seed=settings.seed))
+        )
+    if kind == "prematch-dqn":
+        return DQNWorker(env, DQNConfig(seed=settings.seed, learning_starts=min(500, settings.timesteps // 10)))
+    raise ValueError(f"unknown pre-match worker {kind!r} (prematch-q or prematch-dqn)")
 
 
 def load_training_matches(engine: Any, leagues: Sequence[str] | None, seasons: Sequence[str]) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from betfolio.app.background_reads import BackgroundReads
 from betfolio.app.task_runner import TaskControl
 from betfolio.store.engine import describe, make_engine
-from betfolio.store.migrate import upgrade
+from betfolio.store.migrate import prepare_for_reading
 from betfolio.store.queries import match_count
 
 
@@ -48,10 +48,11 @@ class AppContext(QObject):
 
 
 def open_engine(url: str | None = None) -> Engine:
-    """Connect to and migrate the database (a fresh install gets an empty, valid schema). Blocking."""
+    """Connect to and migrate the database (a fresh install gets an empty, valid schema; a read-only one is
+    browsed as it is, its writes refused with the reason). Blocking."""
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        prepare_for_reading(engine)
     except BaseException:
         engine.dispose()
         raise

@@ -1,7 +1,9 @@
 """What the Live page shows: the latest state of each live or replayed match, its timeline and momentum.
 
 Reads ``live_states`` (written by the live service and by replays) — the same rows whether the match is live
-or replayed, so the monitor cannot drift from what the agents saw.
+or replayed, so the monitor cannot drift from what the agents saw — and, when Redis is configured, follows the
+live stream itself: the poller's latest state of each fixture (what the paper trader is reading now) replaces
+an older stored one. The paper-trading ledger's state is summarised from ``runs``/``bet_ledger``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
+from betfolio.canonical import LiveMatchState
 from betfolio.canonical import statistics as st
 from betfolio.store.live_queries import live_state_counts
 from betfolio.store.queries import latest_live_states, matches_by_ids, provider_statuses
@@ -52,6 +55,7 @@ class LiveSummary:
     staleness: float
     states: int
     circuit_state: str | None
+    source: str = "store"  # "stream" when the latest state came from the live stream (Redis)
 
     @property
     def stale(self) -> bool:
@@ -73,8 +77,57 @@ def effective_staleness(reported: float, observed_at: datetime, status: str, now
     return reported
 
 
-def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
+def stream_states(redis_url: str, prefix: str | None = None) -> list[LiveMatchState]:
+    """The latest state of every fixture on every provider's live stream (the poller's latest-state hashes),
+    its staleness aged to now."""
+    import redis
+
+    from betfolio.providers.live_bus import DEFAULT_PREFIX, LiveStateBus
+
+    prefix = prefix or DEFAULT_PREFIX
+    client = redis.Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    try:
+        bus = LiveStateBus(client, prefix=prefix)
+        out: list[LiveMatchState] = []
+        for key in client.scan_iter(match=f"{prefix}:last:*", count=100):
+            provider = (key.decode() if isinstance(key, bytes) else str(key)).rsplit(":", 1)[1]
+            states, _unreadable = bus.latest(provider)
+            out.extend(states)
+        return out
+    finally:
+        client.close()
+
+
+def _stream_rows(conn: Connection, stream: Sequence[LiveMatchState]) -> list[dict[str, Any]]:
+    """Stream states as ``live_states``-like rows, for the fixtures the identity map knows."""
+    from betfolio.store.identity import external_ids
+    from betfolio.store.writer import FIXTURE
+
+    ids: dict[str, dict[str, str]] = {}
+    rows = []
+    for state in stream:
+        known = ids.setdefault(state.provider, external_ids(conn, state.provider, FIXTURE))
+        canonical = known.get(state.provider_match_id)
+        if canonical is None or not str(canonical).isdigit():
+            continue
+        rows.append({
+            "match_id": int(canonical), "provider": state.provider, "minute": state.minute,
+            "home_goals": state.home_goals, "away_goals": state.away_goals, "status": state.status.value,
+            "observed_at": state.observed_at, "data_staleness": state.data_staleness, "source": "stream",
+        })  # fmt: skip
+    return rows
+
+
+def live_overview(conn: Connection, now: datetime, stream: Sequence[LiveMatchState] = ()) -> list[LiveSummary]:
+    """The latest state of each (match, provider): stored, or from the live stream when that one is newer."""
     latest = latest_live_states(conn, limit=MAX_SERIES)
+    if stream:
+        merged = {(r["match_id"], r["provider"]): r for r in latest}
+        for row in _stream_rows(conn, stream):
+            held = merged.get((row["match_id"], row["provider"]))
+            if held is None or row["observed_at"] > held["observed_at"]:
+                merged[(row["match_id"], row["provider"])] = row
+        latest = list(merged.values())
     if not latest:
         return []
     ids = [r["match_id"] for r in latest]
@@ -98,9 +151,12 @@ def live_overview(conn: Connection, now: datetime) -> list[LiveSummary]:
                 r["away_goals"],
                 r["status"],
                 r["observed_at"],
-                effective_staleness(r["data_staleness"], r["observed_at"], r["status"], now),
+                r["data_staleness"]
+                if r.get("source") == "stream"  # already aged to now by the bus
+                else effective_staleness(r["data_staleness"], r["observed_at"], r["status"], now),
                 counts.get((r["match_id"], r["provider"]), 1),
                 circuits.get(r["provider"]),
+                r.get("source", "store"),
             )
         )
     # Live first, then the most recently observed.
@@ -146,3 +202,33 @@ def momentum(states: Sequence[Mapping[str, Any]]) -> Momentum | None:
     pressure = increments[:, 0] - increments[:, 1]
     rolling = np.array([pressure[(minutes > m - MOMENTUM_WINDOW) & (minutes <= m)].sum() for m in minutes])
     return Momentum(minutes, pressure, rolling, used)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperStatus:
+    """The latest paper-trading run as its ledger stands: what the Live page shows beside the matches."""
+
+    run_id: int
+    name: str
+    status: str
+    bets: int
+    open: int
+    staked: float
+    profit: float  # settled bets only
+
+    def line(self) -> str:
+        return (
+            f"Paper trading: {self.name} ({self.status}) · {self.bets} bets, {self.open} open · "
+            f"staked {self.staked:,.2f} · settled P&L {self.profit:+,.2f}"
+        )
+
+
+def paper_status(conn: Connection) -> PaperStatus | None:
+    from betfolio.store.live_queries import latest_paper_run
+
+    row = latest_paper_run(conn)
+    if row is None:
+        return None
+    return PaperStatus(
+        row["run_id"], row["name"], row["status"], row["bets"], row["open"], row["staked"], row["profit"]
+    )

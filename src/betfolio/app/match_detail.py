@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
@@ -70,10 +71,17 @@ def load_match_detail(engine: Engine, match_id: int) -> MatchDetailData:
 class OddsChart(pg.PlotWidget):
     """Price per bookmaker over time; closing prices drawn as outlined diamonds.
 
-    The curves are created once and refilled with ``setData`` for each match: creating pyqtgraph items and
-    adding them to the scene costs far more GUI-thread time than the data itself (≈ 40 ms per series measured),
-    and selecting a match must not stall the window. The legend is rebuilt only when the bookmakers change.
+    Selecting a match must not stall the window, and pyqtgraph does a lot of Python work per item and per
+    option, so the chart does the least it can per match: curves are created once (creating and adding items to
+    the scene costs ≈ 40 ms per series) and refilled with ``setData(x, y)``; a curve's style is set only when it
+    changes (a curve keeps its palette colour, only the dash of aggregate books varies); curves left over from a
+    larger match are emptied once, not on every redraw; the legend is rebuilt only when the bookmakers change;
+    and the view range is computed here from the arrays instead of by pyqtgraph's auto-range, which asks every
+    item for its bounds on each paint.
     """
+
+    #: Margin around the data, as a fraction of its span on each axis.
+    PADDING = 0.05
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
@@ -82,7 +90,9 @@ class OddsChart(pg.PlotWidget):
         self.setLabel("left", "decimal odds")
         self.setLabel("bottom", "quoted at (UTC)")
         self.legend = legend_below(self.getPlotItem(), columns=len(PALETTE))  # one row for a typical match
+        self.getPlotItem().disableAutoRange()
         self.curves: list[pg.PlotDataItem] = []
+        self._dashed: list[bool] = []
         self.closing = pg.ScatterPlotItem(symbol="d", size=12, pen=pg.mkPen("k"))
         self.addItem(self.closing)
         self._legend_names: list[str] = []
@@ -92,26 +102,41 @@ class OddsChart(pg.PlotWidget):
 
     def _curve(self, i: int) -> pg.PlotDataItem:
         while len(self.curves) <= i:
-            curve = pg.PlotDataItem()
+            colour = PALETTE[len(self.curves) % len(PALETTE)]
+            # dynamicRangeLimit=None: pyqtgraph would otherwise rebuild every curve and its symbols on each change
+            # of the vertical range (a guard against values far outside the view; odds are bounded at ingest).
+            curve = pg.PlotDataItem(
+                pen=pg.mkPen(colour, width=2),
+                symbol="o",
+                symbolBrush=colour,
+                symbolSize=7,
+                symbolPen=colour,
+                dynamicRangeLimit=None,
+            )
             self.addItem(curve)
             self.curves.append(curve)
+            self._dashed.append(False)
         return self.curves[i]
+
+    def _style(self, i: int, dashed: bool) -> None:
+        if self._dashed[i] != dashed:
+            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            self.curves[i].setPen(pg.mkPen(PALETTE[i % len(PALETTE)], width=2, style=style))
+            self._dashed[i] = dashed
 
     def plot_series(self, quotes: list[QuoteRow], key: MarketKey | None, selection: str) -> int:
         series = movement_series(quotes, key, selection) if key is not None and selection else []
         closing_x, closing_y, closing_brushes = [], [], []
         for i, s in enumerate(series):
-            colour = PALETTE[i % len(PALETTE)]
-            dashed = is_aggregate_bookmaker(s.bookmaker)
-            pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
             curve = self._curve(i)
-            curve.setData(s.times, s.odds, pen=pen, symbol="o", symbolBrush=colour, symbolSize=7, symbolPen=colour)
+            self._style(i, is_aggregate_bookmaker(s.bookmaker))
+            curve.setData(s.times, s.odds)
             curve.setVisible(True)
             if s.closing.any():
                 closing_x.extend(s.times[s.closing])
                 closing_y.extend(s.odds[s.closing])
-                closing_brushes.extend([pg.mkBrush(colour)] * int(s.closing.sum()))
-        for curve in self.curves[len(series) :]:
+                closing_brushes.extend([pg.mkBrush(PALETTE[i % len(PALETTE)])] * int(s.closing.sum()))
+        for curve in self.curves[len(series) : self.series_count]:  # shown for the previous match only
             curve.setData([], [])
             curve.setVisible(False)
         self.closing.setData(x=closing_x, y=closing_y, brush=closing_brushes or None)
@@ -125,9 +150,21 @@ class OddsChart(pg.PlotWidget):
             self.setTitle("no odds stored for this match")
         else:
             self.setTitle(f"{key.label} — {selection}" if series else "no quotes for this selection")
-        self.getPlotItem().enableAutoRange()
+        if series:
+            self._fit([s.times for s in series], [s.odds for s in series])
         self.series_count = len(series)
         return len(series)
+
+    def _fit(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> None:
+        """Show all the data with a small margin (what auto-range would do, without asking every item)."""
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        (x0, x1), (y0, y1) = (float(x.min()), float(x.max())), (float(y.min()), float(y.max()))
+        dx, dy = (x1 - x0) or 3600.0, (y1 - y0) or 0.1 * y1
+        self.getPlotItem().getViewBox().setRange(
+            xRange=(x0 - self.PADDING * dx, x1 + self.PADDING * dx),
+            yRange=(y0 - self.PADDING * dy, y1 + self.PADDING * dy),
+            padding=0,
+        )
 
 
 class MatchDetail(QWidget):

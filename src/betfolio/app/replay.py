@@ -102,10 +102,10 @@ def build_replay(
     ``agents.live.replay.replay_bank`` lays them out (the same seeded simulator reset to the same matches with
     ``BatchedLiveSim.reset_to``), so the decisions shown belong to the states shown.
     """
+    from betfolio.features.live import LIVE_FEATURES, MATCH_STATS, N_FEATURES, SCALE_VECTOR
     from betfolio.sim.batched import BatchedLiveSim, Tapes, write_tapes
     from betfolio.sim.episodes import load_matchset
     from betfolio.sim.faults import FaultConfig
-    from betfolio.sim.features import LIVE_FEATURES, MATCH_STATS, N_FEATURES, SCALE_VECTOR
     from betfolio.sim.timeline import build_bank
 
     if control is not None:

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from betfolio.backtest.data import MATCH_ODDS_KEY, BacktestData, MarketQuotes, MatchRecord
+from betfolio.backtest.data import BacktestData
 from betfolio.backtest.strategy import Prediction
 from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market
+from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes, MatchRecord
 from betfolio.models.dixon_coles import DixonColes
 from betfolio.models.grid import ScorelineGrid
 from betfolio.models.grid_fit import fit_grids

@@ -18,31 +18,18 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, select
 
-from betfolio.canonical import AGGREGATE_BOOKMAKERS
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
-from betfolio.engine.events import RESULT_DELAY
-from betfolio.store.queries import matches_query
-from betfolio.store.tables import daily_betting_lines as dbl
-from betfolio.store.tables import matches_master as mm
-
-#: Markets the backtest can decide on and settle. Selections in a fixed order per market.
-MARKET_SELECTIONS: dict[str, tuple[str, ...]] = {
-    Market.MATCH_ODDS.value: (Selection.HOME.value, Selection.DRAW.value, Selection.AWAY.value),
-    Market.TOTAL_GOALS.value: (Selection.OVER.value, Selection.UNDER.value),
-    Market.ASIAN_HANDICAP.value: (Selection.HOME.value, Selection.AWAY.value),
-}
-#: (market, line) — the line is the goal line for totals and the **home** side's handicap for Asian handicaps,
-#: so both sides of one handicap share a key. ``None`` for 1X2.
-MarketKey = tuple[str, float | None]
-MATCH_ODDS_KEY: MarketKey = (Market.MATCH_ODDS.value, None)
+from betfolio.engine.quotes import MARKET_SELECTIONS, MATCH_ODDS_KEY, MarketKey, MatchRecord, price_tables
+from betfolio.store.ingest_guard import no_ingest_running
+from betfolio.store.queries import matches_query, quotes_query
 
 _SEASON = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -60,99 +47,6 @@ class DataIssue:
             p for p in (self.league, self.season, f"match {self.match_id}" if self.match_id else None) if p
         )
         return f"{self.kind}: {where}: {self.detail}" if where else f"{self.kind}: {self.detail}"
-
-
-@dataclass(slots=True)
-class MarketQuotes:
-    """One market (and line) of one match: a bookmaker × selection price table (NaN where not quoted)."""
-
-    market: str
-    line: float | None
-    bookmakers: tuple[str, ...]
-    odds: np.ndarray  # shape (len(bookmakers), len(selections))
-
-    @property
-    def selections(self) -> tuple[str, ...]:
-        return MARKET_SELECTIONS[self.market]
-
-    def selection_line(self, selection: str) -> float | None:
-        """The line as the canonical convention stores it for ``selection`` (AH: from that side's view)."""
-        if self.market == Market.ASIAN_HANDICAP.value and self.line is not None and selection == Selection.AWAY:
-            return -self.line + 0.0
-        return self.line
-
-    def price(self, bookmaker: str) -> np.ndarray | None:
-        """That bookmaker's prices (complete rows only: a partial book cannot be compared or de-margined)."""
-        if bookmaker not in self.bookmakers:
-            return None
-        row = self.odds[self.bookmakers.index(bookmaker)]
-        return None if np.isnan(row).any() else row
-
-    def _real(self) -> tuple[np.ndarray, list[str]]:
-        keep = [i for i, b in enumerate(self.bookmakers) if b not in AGGREGATE_BOOKMAKERS]
-        return self.odds[keep], [self.bookmakers[i] for i in keep]
-
-    def best(self) -> tuple[np.ndarray, list[str | None]]:
-        """Best price per selection across real bookmakers (never the ``market_max`` aggregate) and where."""
-        real, names = self._real()
-        best = np.full(len(self.selections), np.nan)
-        where: list[str | None] = [None] * len(self.selections)
-        if real.size:
-            for j in range(len(self.selections)):
-                col = real[:, j]
-                if np.isfinite(col).any():
-                    i = int(np.nanargmax(col))
-                    best[j], where[j] = col[i], names[i]
-        return best, where
-
-    def average(self) -> np.ndarray | None:
-        """The market average: the ``market_avg`` aggregate when quoted, else the mean over real bookmakers."""
-        avg = self.price("market_avg")
-        if avg is not None:
-            return avg
-        real, _ = self._real()
-        complete = real[~np.isnan(real).any(axis=1)] if real.size else real
-        return complete.mean(axis=0) if len(complete) else None
-
-    @property
-    def n_bookmakers(self) -> int:
-        real, _ = self._real()
-        return int((~np.isnan(real).any(axis=1)).sum()) if real.size else 0
-
-
-@dataclass(slots=True)
-class MatchRecord:
-    match_id: int
-    league: str
-    season: str
-    match_date: date
-    kickoff: datetime
-    home: str
-    away: str
-    status: str
-    home_goals: int | None
-    away_goals: int | None
-    decision_at: datetime | None = None
-    prematch: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
-    closing: dict[MarketKey, MarketQuotes] = field(default_factory=dict)
-    #: Canonical match statistics (``{"home": {...}, "away": {...}}``): post-match, for ratings once the result is in.
-    statistics: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def result_at(self) -> datetime:
-        return self.kickoff + RESULT_DELAY
-
-    @property
-    def has_result(self) -> bool:
-        return self.status in (MatchStatus.FINISHED, MatchStatus.AWARDED) and self.home_goals is not None
-
-    @property
-    def outcome(self) -> int | None:
-        """1X2 outcome index (0 home, 1 draw, 2 away) or None without a result."""
-        if not self.has_result:
-            return None
-        assert self.home_goals is not None and self.away_goals is not None
-        return 0 if self.home_goals > self.away_goals else (1 if self.home_goals == self.away_goals else 2)
 
 
 @dataclass
@@ -215,40 +109,39 @@ def load_from_engine(
         rows = conn.execute(matches_query(leagues=leagues, seasons=seasons)).mappings().all()
         records = _dedupe([_record(r) for r in rows], issues)
         by_id = {m.match_id: m for m in records}
-        stmt = (
-            select(
-                dbl.c.match_id,
-                dbl.c.bookmaker,
-                dbl.c.market,
-                dbl.c.selection,
-                dbl.c.line,
-                dbl.c.odds,
-                dbl.c.quoted_at,
-                dbl.c.is_closing,
-                dbl.c.flag,
-            )
-            .join(mm, mm.c.match_id == dbl.c.match_id)
-            .where(dbl.c.in_play.is_(False), dbl.c.market.in_(list(markets)))
+        stmt = quotes_query(
+            leagues=list(leagues) if leagues else None,
+            seasons=list(seasons) if seasons else None,
+            markets=list(markets),
+            in_play=False,
+            with_flag=True,
         )
-        if leagues:
-            stmt = stmt.where(mm.c.league.in_(list(leagues)))
-        if seasons:
-            stmt = stmt.where(mm.c.season.in_(list(seasons)))
         quotes: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         bad_odds: Counter[tuple[int, str]] = Counter()
         flagged: Counter[tuple[int, str, str]] = Counter()
-        for q in conn.execute(stmt):
-            if q[0] not in by_id:
+        for (
+            match_id,
+            _league,
+            _season,
+            bookmaker,
+            market,
+            selection,
+            line,
+            odds,
+            quoted_at,
+            closing,
+            _,
+            flag,
+        ) in conn.execute(stmt):
+            if match_id not in by_id:
                 continue
-            if q[8] is not None and not include_flagged:
-                flagged[(q[0], q[1], q[8])] += 1
+            if flag is not None and not include_flagged:
+                flagged[(match_id, bookmaker, flag)] += 1
                 continue
-            q = q[:8]
-            odds = q[5]
             if odds is None or not np.isfinite(odds) or odds <= 1.0:
-                bad_odds[(q[0], q[1])] += 1
+                bad_odds[(match_id, bookmaker)] += 1
                 continue
-            quotes[q[0]].append(q)
+            quotes[match_id].append((match_id, bookmaker, market, selection, line, odds, quoted_at, closing))
     for (match_id, bookmaker), n in sorted(bad_odds.items()):
         m = by_id[match_id]
         issues.append(
@@ -345,9 +238,10 @@ def load_from_directory(
     """:func:`ingest_directory` (one folder or several), then :func:`load_from_engine`; ingest problems join
     the data issues."""
     engine, issues = ingest_directory(data_dir, leagues, seasons, engine=engine, history=history)
-    data = load_from_engine(
-        engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
-    )
+    with no_ingest_running(engine):  # another ingest into the same database may still be half-way
+        data = load_from_engine(
+            engine, leagues, seasons, min_lead=min_lead, history=history, include_flagged=include_flagged
+        )
     data.issues[:0] = issues
     return data, engine
 
@@ -362,6 +256,8 @@ def load_history(engine: Engine, leagues: Sequence[str], before: datetime, exclu
     with engine.connect() as conn:
         rows = conn.execute(matches_query(leagues=leagues, date_to=before.date())).mappings().all()
     return _dedupe([_record(r) for r in rows if r["season"] not in skip and r["kickoff_utc"] < before], [])
+
+
 def check_scope(engine: Engine, data: BacktestData, leagues: Sequence[str], seasons: Sequence[str]) -> None:
     """Scope changes are never silent: a league code nobody knows is an error (ValueError); every requested
     league season without a single match becomes a ``no_data`` issue, so the report says what it did not cover."""
@@ -450,24 +346,8 @@ def _attach_quotes(m: MatchRecord, quotes: list[tuple[Any, ...]], min_lead: time
         held = book.get(key)
         if held is None or quoted_at >= held[0]:
             book[key] = (quoted_at, odds)
-    m.prematch = _tables(pre)
-    m.closing = _tables(close)
-
-
-def _tables(prices: dict[tuple[MarketKey, str, str], tuple[datetime, float]]) -> dict[MarketKey, MarketQuotes]:
-    per_market: dict[MarketKey, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for (mkey, bookmaker, selection), (_, odds) in prices.items():
-        per_market[mkey][bookmaker][selection] = odds
-    out: dict[MarketKey, MarketQuotes] = {}
-    for (market, line), books in per_market.items():
-        selections = MARKET_SELECTIONS[market]
-        names = tuple(sorted(books))
-        table = np.full((len(names), len(selections)), np.nan)
-        for i, b in enumerate(names):
-            for j, s in enumerate(selections):
-                table[i, j] = books[b].get(s, np.nan)
-        out[(market, line)] = MarketQuotes(market, line, names, table)
-    return out
+    m.prematch = price_tables(pre)
+    m.closing = price_tables(close)
 
 
 def _coverage_issues(records: list[MatchRecord]) -> list[DataIssue]:

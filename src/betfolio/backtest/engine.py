@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from betfolio.backtest.data import MATCH_ODDS_KEY, BacktestData, MatchRecord
+from betfolio.backtest.data import BacktestData
 from betfolio.backtest.forecast import FitSchedule, ModelFactory, forecast_all
 from betfolio.engine.bets import BetRecord
 from betfolio.engine.events import DecisionRound
 from betfolio.engine.loop import Engine, Knowledge
 from betfolio.engine.portfolio import Portfolio
+from betfolio.engine.quotes import MATCH_ODDS_KEY, MatchRecord
 from betfolio.engine.settlement import CLOSING_REFERENCE
 from betfolio.engine.sources.prematch import PreMatchReplay
 from betfolio.engine.strategy import PastResult, Strategy, models_needed

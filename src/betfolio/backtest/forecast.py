@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from betfolio.backtest.data import RESULT_DELAY, BacktestData
+from betfolio.backtest.data import BacktestData
 from betfolio.backtest.strategy import Prediction
+from betfolio.engine.events import RESULT_DELAY
 
 ModelFactory = Callable[[], Any]
 

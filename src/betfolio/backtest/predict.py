@@ -22,17 +22,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from betfolio.backtest.data import (
-    MARKET_SELECTIONS,
-    BacktestData,
-    MarketKey,
-    MarketQuotes,
-    MatchRecord,
-    load_from_engine,
-)
+from betfolio.backtest.data import BacktestData, load_from_engine
 from betfolio.backtest.forecast import FitSchedule, forecast_all
 from betfolio.backtest.strategy import Prediction
 from betfolio.canonical.enums import Market, MatchStatus, Selection
+from betfolio.engine.quotes import MARKET_SELECTIONS, MarketKey, MarketQuotes, MatchRecord
 from betfolio.markets.kelly import kelly_line, kelly_mutually_exclusive
 from betfolio.models.grid import outcome_distribution
 from betfolio.store.queries import odds_as_of

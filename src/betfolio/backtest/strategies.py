@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from betfolio.backtest.data import MARKET_SELECTIONS, MATCH_ODDS_KEY, MarketQuotes
 from betfolio.backtest.strategy import BetOrder, DecisionContext, Prediction, Strategy
+from betfolio.engine.quotes import MARKET_SELECTIONS, MATCH_ODDS_KEY, MarketQuotes
 from betfolio.markets.kelly import kelly_line, kelly_mutually_exclusive
 
 

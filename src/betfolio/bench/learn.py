@@ -197,8 +197,9 @@ def prematch_case(
             QConfig(
                 seed=seed,
                 epsilon_decay_episodes=max(settings.prematch_episodes * 2 // 3, 1),
-                min_learning_rate=1e-3,  # a stationary edge: average over (nearly) every visit
+                min_learning_rate=1e-5,  # a stationary edge: average over (nearly) every visit
                 discretiser=Discretiser(bankroll_bins=()),  # the planted edge does not depend on the bankroll
+                stakes=train_env.stakes,  # the reward is the profit, proportional to the stake
             ),
         )
         untrained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)

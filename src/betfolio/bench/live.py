@@ -93,11 +93,9 @@ def feed_to_decision(engine: Any, client: Any, run: Path, match_ids: list[int], 
     prefix, provider = f"betfolio:bench:{uuid.uuid4().hex[:8]}", "bench"
     bus = LiveStateBus(client, prefix=prefix)
     trader = _trader(engine, client, run, provider, prefix, "latency")
-    trader.consumer.ensure_group()
     warm = time.perf_counter()
-    trader.warm_up(_states(match_ids, 0, provider))  # identity and pre-match prices, once per match
+    trader.warm_up(match_ids)  # fixtures and pre-match prices, once per match
     warm_seconds = time.perf_counter() - warm
-    latencies: list[float] = []
     stop = threading.Event()
 
     def publish() -> None:
@@ -111,19 +109,15 @@ def feed_to_decision(engine: Any, client: Any, run: Path, match_ids: list[int], 
         feeder = threading.Thread(target=publish, daemon=True)
         feeder.start()
         expected = len(match_ids) * ticks
-        read = 0
         deadline = time.monotonic() + ticks * tick_seconds + 120
-        while read < expected and time.monotonic() < deadline:
-            entries = trader.consumer.read(1000, 200)
-            if not entries:
-                continue
-            trader.process(entries, time.perf_counter())
-            done = time.time()
-            read += len(entries)
-            latencies += [done - e.state.observed_at.timestamp() for e in entries if e.state is not None]
+        cpu, own = time.process_time(), time.thread_time()
+        while trader.summary.decisions < expected and time.monotonic() < deadline:
+            trader.step(200)
+        cpu, own = time.process_time() - cpu, time.thread_time() - own
         feeder.join(5)
     finally:
         client.delete(f"{prefix}:{provider}", f"{prefix}:last:{provider}")
+    latencies = list(trader.feed_latencies)
     ms = np.asarray(latencies) * 1000.0
     return {
         "matches": len(match_ids),
@@ -132,6 +126,10 @@ def feed_to_decision(engine: Any, client: Any, run: Path, match_ids: list[int], 
         "states": int(ms.size),
         "decisions": trader.summary.decisions,
         "warm_up_seconds": round(warm_seconds, 3),
+        # CPU of the whole process (the publisher thread included) per tick of all matches: the load-free cost
+        "cpu_ms_per_tick": round(cpu * 1000.0 / ticks, 2),
+        # the trader's own thread: read, decide, record, acknowledge (the latency floor on an idle machine)
+        "trader_cpu_ms_per_tick": round(own * 1000.0 / ticks, 2),
         "latency_ms": {q: round(float(np.percentile(ms, p)), 2) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))}
         | {"max": round(float(ms.max()), 2)},
         "target_p99_ms": 50,
@@ -149,7 +147,7 @@ def throughput(engine: Any, client: Any, run: Path, match_ids: list[int], states
             bus.publish(_states(match_ids, minute, provider))
         trader = _trader(engine, client, run, provider, prefix, "throughput")
         warm = time.perf_counter()
-        trader.warm_up(_states(match_ids, 0, provider))
+        trader.warm_up(match_ids)
         warm_seconds = time.perf_counter() - warm
         started, cpu = time.perf_counter(), time.process_time()
         summary = trader.run(duration=600, until_idle=True)

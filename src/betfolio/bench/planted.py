@@ -29,8 +29,8 @@ import numpy as np
 from gymnasium import spaces
 
 from betfolio.canonical import statistics as st
+from betfolio.features.live import LIVE_FEATURES
 from betfolio.features.prematch import PREMATCH_OBS_DIM, feature_vector
-from betfolio.sim.features import LIVE_FEATURES
 from betfolio.sim.timeline import MINUTES, T, TimelineBank
 
 #: Index of the planted statistic in the simulator's state block (``LIVE_FEATURES[STATE_SLICE]``).

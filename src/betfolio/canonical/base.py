@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 
 class CanonicalRecord(BaseModel):
@@ -19,9 +19,46 @@ class CanonicalRecord(BaseModel):
 
     kind: ClassVar[str] = "record"
 
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> CanonicalRecord:
+        # PostgreSQL refuses NUL in text and JSONB (the whole COPY of a payload would fail): refuse the one record,
+        # naming the field, wherever in it — nested ``detail``/``statistics`` included — the character hides.
+        for name, value in self.__dict__.items():
+            if (where := _nul_path(value, name)) is not None:
+                raise ValueError(f"{where} contains a NUL character")
+        return self
+
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the record kind first (used by `betfolio parse`)."""
         return {"kind": self.kind, **self.model_dump(mode="json")}
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string holding ``\\x00`` inside ``value`` (strings, dict keys and values, lists)."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return f"{path} key {key!r}"
+            if (found := _nul_path(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if (found := _nul_path(item, f"{path}[{i}]")) is not None:
+                return found
+    return None
+
+
+#: Longest name a record may carry (team, league, player, referee, venue): the store's name columns hold 128
+#: characters, and a longer value is a broken or hostile payload — refused per record rather than failing the
+#: payload's whole transaction on PostgreSQL (SQLite would silently store it).
+MAX_NAME_LENGTH = 128
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH)]
+#: Short labels stored in narrower columns (countries, nationalities, bookmakers).
+MAX_COUNTRY_LENGTH = 64
+Country = Annotated[str, StringConstraints(max_length=MAX_COUNTRY_LENGTH)]
+Label = Annotated[str, StringConstraints(max_length=32)]
 
 
 def ensure_utc(value: datetime | None) -> datetime | None:

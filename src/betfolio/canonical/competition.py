@@ -6,7 +6,7 @@ import re
 
 from pydantic import field_validator
 
-from betfolio.canonical.base import CanonicalRecord
+from betfolio.canonical.base import CanonicalRecord, Country, Name
 
 _SEASON = re.compile(r"^(\d{4})-(\d{2})$|^(\d{4})$")
 
@@ -35,8 +35,8 @@ class League(CanonicalRecord):
     kind = "league"
 
     code: str
-    name: str
-    country: str | None = None
+    name: Name
+    country: Country | None = None
     provider: str | None = None
     provider_league_id: str | None = None
 
@@ -45,9 +45,9 @@ class Team(CanonicalRecord):
     kind = "team"
 
     provider: str
-    name: str
+    name: Name
     provider_team_id: str | None = None
-    country: str | None = None
+    country: Country | None = None
 
     @field_validator("name")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from betfolio.canonical.base import CanonicalRecord, UtcDatetime
+from betfolio.canonical.base import CanonicalRecord, Name, UtcDatetime
 from betfolio.canonical.competition import normalise_season
 from betfolio.canonical.enums import MatchStatus
 from betfolio.canonical.statistics import TeamStatistics, empty_statistics
@@ -27,8 +27,8 @@ class Match(CanonicalRecord):
     season: str
     kickoff: UtcDatetime
     kickoff_time_known: bool = True
-    home_team: str
-    away_team: str
+    home_team: Name
+    away_team: Name
     status: MatchStatus
     home_goals: int | None = Field(default=None, ge=0)
     away_goals: int | None = Field(default=None, ge=0)
@@ -41,8 +41,8 @@ class Match(CanonicalRecord):
     minute: int | None = Field(default=None, ge=0, le=130)
     statistics: TeamStatistics = Field(default_factory=empty_statistics)
     lineups: dict[str, Any] | None = None
-    referee: str | None = None
-    venue: str | None = None
+    referee: Name | None = None
+    venue: Name | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("season")

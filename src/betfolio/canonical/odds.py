@@ -6,7 +6,7 @@ import math
 
 from pydantic import field_validator, model_validator
 
-from betfolio.canonical.base import CanonicalRecord, UtcDatetime
+from betfolio.canonical.base import CanonicalRecord, Label, UtcDatetime
 from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, Selection
 
 #: Bookmaker ids that are statistics across bookmakers (best and average price), not prices anyone offered:
@@ -31,7 +31,7 @@ class OddsQuote(CanonicalRecord):
 
     provider: str
     provider_match_id: str
-    bookmaker: str
+    bookmaker: Label
     market: Market
     selection: Selection
     line: float | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from betfolio.canonical.base import CanonicalRecord, UtcDatetime
+from betfolio.canonical.base import CanonicalRecord, Country, Label, Name, UtcDatetime
 from betfolio.canonical.competition import normalise_season
 
 
@@ -16,11 +16,11 @@ class Player(CanonicalRecord):
 
     provider: str
     provider_player_id: str
-    name: str
-    team: str | None = None
+    name: Name
+    team: Name | None = None
     birth_date: date | None = None
-    nationality: str | None = None
-    position: str | None = None
+    nationality: Country | None = None
+    position: Label | None = None
 
 
 class PlayerSeason(CanonicalRecord):
@@ -48,8 +48,8 @@ class Injury(CanonicalRecord):
 
     provider: str
     provider_player_id: str
-    player_name: str
-    team: str | None = None
+    player_name: Name
+    team: Name | None = None
     league: str | None = None
     season: str | None = None
     provider_match_id: str | None = None

@@ -5,8 +5,9 @@ Heavy imports live inside the command so `betfolio --help` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,13 +15,22 @@ from betfolio.cli.options import (
     JsonFileOption,
     JsonFlag,
     LeaguesOption,
+    RayAddressOption,
+    RayFlag,
     SeasonsOption,
     echo_err,
     emit_json,
     err_console,
+    fail,
     leagues_and_seasons,
     presentation_console,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from betfolio.backtest.data import BacktestData
+    from betfolio.backtest.engine import BacktestConfig
 
 
 def backtest_command(
@@ -76,6 +86,16 @@ def backtest_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when a requested league season has no data.")
     ] = False,
+    grid: Annotated[
+        Path | None,
+        typer.Option(
+            "--grid",
+            help="TOML grid of leagues × seasons × strategy parameters (see docs/scale.md): every cell is one "
+            "backtest, reported side by side; the grid's leagues, seasons and strategies replace those options.",
+        ),
+    ] = None,
+    ray: RayFlag = False,
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Walk-forward backtest of strategies with an honest report.
 
@@ -97,8 +117,11 @@ def backtest_command(
     )
     from betfolio.risk import RiskLimits
     from betfolio.store.engine import make_engine
+    from betfolio.store.migrate import check_writable
 
     console = err_console
+    if grid is None and (ray or ray_address):
+        fail("--ray runs the cells of a --grid; a single backtest is one task")
     league_list, season_list = leagues_and_seasons(leagues, seasons)
     try:
         specs = [p for s in (strategy or DEFAULT_STRATEGIES) for p in split_strategy_specs(s)]
@@ -120,6 +143,12 @@ def backtest_command(
         raise typer.Exit(2) from exc
 
     engine = make_engine(db) if (db or not data_dir) else None
+    if grid is not None:
+        _run_grid(grid, config, engine, data_dir, include_flagged, seed, report, ray or bool(ray_address),
+                  ray_address, as_json, json_file)  # fmt: skip
+        return
+    if engine is not None and record:
+        check_writable(engine)  # the run will be recorded: a read-only database is refused before any work
     try:
         with console.status("loading matches and odds…"):
             data, engine_used = load_data(
@@ -177,3 +206,66 @@ def backtest_command(
         console.print(f"[yellow]•[/] {note}")
     if outcome.report_path is not None:
         console.print(f"report: {outcome.report_path}")
+
+
+def _run_grid(
+    grid_file: Path,
+    config: BacktestConfig,
+    engine: Engine | None,
+    data_dir: list[Path] | None,
+    include_flagged: bool,
+    seed: int,
+    report: Path | None,
+    use_ray: bool,
+    address: str | None,
+    as_json: bool,
+    json_file: Path | None,
+) -> None:
+    """`--grid FILE`: every cell through the backtest job, on Ray or sequentially, reported side by side."""
+    from betfolio.jobs.backtest import load_data
+    from betfolio.scale.grid import load_grid, run_grid
+    from betfolio.scale.grid_report import grid_table
+    from betfolio.scale.runtime import ScaleError
+
+    try:
+        parsed = load_grid(grid_file)
+    except ValueError as exc:
+        fail(str(exc))
+    store = [engine]  # the temporary SQLite a data folder is ingested into, once made, serves every cell
+
+    def loader(leagues: Sequence[str], seasons: Sequence[str]) -> BacktestData:
+        data, store[0] = load_data(store[0], leagues, seasons, data_dir=data_dir, include_flagged=include_flagged)
+        if not data.matches:
+            raise ValueError(f"no matches for leagues {list(leagues)} in seasons {list(seasons)}")
+        return data
+
+    # Workers read a database server themselves (its URL through Ray's runtime environment); a SQLite file or a
+    # data folder reaches them as an object-store snapshot.
+    store_url = None
+    if use_ray and engine is not None and not data_dir and engine.url.get_backend_name() != "sqlite":
+        store_url = engine.url.render_as_string(hide_password=False)
+    with err_console.status(f"running {len(parsed.cells)} grid cells…") as status:
+        try:
+            summary = run_grid(
+                parsed,
+                config,
+                loader,
+                seed=seed,
+                report_dir=report,
+                use_ray=use_ray,
+                address=address,
+                store_url=store_url,
+                on_done=lambda i, n: status.update(f"grid cells done: {i}/{n}"),
+            )
+        except (ValueError, ScaleError) as exc:
+            fail(str(exc))
+    emit_json(summary, as_json, json_file)
+    out = presentation_console(as_json, json_file)
+    out.print(grid_table(summary))
+    err_console.print(f"[yellow]caveat:[/] {summary['caveat']}")
+    for failure in summary["failures"]:
+        echo_err(f"error: cell {failure['cell']} ({failure['configuration']}) failed: {failure['error']}")
+    if summary.get("report"):
+        err_console.print(f"report: {summary['report']}")
+    if summary["failures"]:
+        raise typer.Exit(1)

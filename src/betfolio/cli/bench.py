@@ -39,9 +39,9 @@ def bench_ingest(
 def _register_area_benchmarks() -> None:
     """Each area owns its benchmark module; importing them here keeps `betfolio bench --help` complete."""
     from betfolio.bench import app as app_bench
-    from betfolio.bench import backtest, learn, live, parse, sim, train
+    from betfolio.bench import backtest, learn, live, parse, scale, sim, train
 
-    for module in (parse, backtest, sim, train, learn, app_bench, live):
+    for module in (parse, backtest, sim, train, learn, app_bench, live, scale):
         module.register(bench_app)
 
 

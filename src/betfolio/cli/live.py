@@ -42,6 +42,8 @@ def live_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per poll.")] = False,
 ) -> None:
     """Poll API-Football's in-play states through the resilient client and publish them to Redis Streams."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from betfolio.live.metrics import observe_poll, serve_metrics
     from betfolio.providers.api_football.client import ApiFootballClient, settings_for
     from betfolio.providers.keys import MissingApiKey
@@ -50,6 +52,7 @@ def live_command(
     from betfolio.providers.live_bus import LiveStateBus
     from betfolio.providers.live_feed import PollResult, run_feed
     from betfolio.store.archive import StoreArchive
+    from betfolio.store.live_retention import LiveMaintenance
 
     league_ids: list[int] = []
     for raw in (leagues or "").split(","):
@@ -68,11 +71,18 @@ def live_command(
 
     redis_url = redis_url or load_settings().redis_url
     bus = LiveStateBus.from_url(redis_url) if redis_url else None
-    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(_engine(db)))
+    store = _engine(db)
+    client = ApiFootballClient(settings_for(key, base_url=base_url), StoreArchive(store))
+    upkeep = LiveMaintenance()  # momentum refresh and 30-day pruning where TimescaleDB does not do them
 
     serve_metrics(metrics_port, metrics_host)
 
     def show(result: PollResult) -> None:
+        try:
+            with store.begin() as conn:
+                upkeep.maintain(conn)
+        except SQLAlchemyError as exc:  # the next poll tries again; polling and publishing go on
+            log.warning("live store upkeep failed: %s", str(exc).splitlines()[0][:200])
         limits = client.http.limiter.snapshot
         observe_poll(
             client.provider, result, client.http.circuit_state,

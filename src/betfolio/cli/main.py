@@ -23,12 +23,13 @@ from betfolio.cli.desktop import app_command
 from betfolio.cli.fetch import fetch_app
 from betfolio.cli.ingest import ingest_app
 from betfolio.cli.live import live_command
-from betfolio.cli.options import JsonFileCompatCommand
+from betfolio.cli.options import RayAddressCompatCommand
 from betfolio.cli.paper import paper_command
 from betfolio.cli.parse import parse_command
 from betfolio.cli.predict import predict_command
 from betfolio.cli.serve import serve_command
 from betfolio.cli.train import train_command
+from betfolio.cli.tune import tune_command
 
 app = typer.Typer(help="Betfolio: a football betting portfolio run like a small quant fund.", no_args_is_help=True)
 
@@ -88,9 +89,10 @@ app.add_typer(config_app, name="config")
 # Single commands.
 app.command("demo")(demo)
 app.command("parse")(parse_command)
-app.command("backtest", cls=JsonFileCompatCommand)(backtest_command)
+app.command("backtest", cls=RayAddressCompatCommand)(backtest_command)
 app.command("predict")(predict_command)
-app.command("train", cls=JsonFileCompatCommand)(train_command)
+app.command("train", cls=RayAddressCompatCommand)(train_command)
+app.command("tune", cls=RayAddressCompatCommand)(tune_command)
 app.command("app")(app_command)
 app.command("live")(live_command)
 app.command("serve")(serve_command)

@@ -119,3 +119,43 @@ class JsonFileCompatCommand(TyperCommand):
             rewritten.append(args[i])
             i += 1
         return super().parse_args(ctx, rewritten)
+
+
+RayFlag = Annotated[
+    bool,
+    typer.Option(
+        "--ray",
+        help="Run the independent units (seeds, grid cells) as Ray tasks: on a local Ray started on demand, or on "
+        "the cluster at ADDRESS with `--ray ADDRESS` (needs `pip install 'betfolio[ray]'`).",
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster address HOST:PORT or ray://HOST:PORT (what `--ray ADDRESS` sets; implies --ray).",
+    ),
+]
+
+
+class RayAddressCompatCommand(JsonFileCompatCommand):
+    """`--ray` alone means a local Ray; `--ray ADDRESS` is rewritten to `--ray --ray-address ADDRESS`.
+
+    A value after `--ray` can only be an address on these commands: they take no positional arguments.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rewritten: list[str] = []
+        i = 0
+        while i < len(args):
+            if args[i] == "--ray" and i + 1 < len(args) and not args[i + 1].startswith("-"):
+                rewritten += ["--ray", "--ray-address", args[i + 1]]
+                i += 2
+                continue
+            if args[i].startswith("--ray="):
+                rewritten += ["--ray", "--ray-address", args[i].split("=", 1)[1]]
+                i += 1
+                continue
+            rewritten.append(args[i])
+            i += 1
+        return super().parse_args(ctx, rewritten)

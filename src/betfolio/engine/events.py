@@ -16,7 +16,7 @@ from betfolio.canonical.enums import MatchStatus
 from betfolio.engine.strategy import MatchView
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes
+    from betfolio.engine.quotes import MarketKey, MarketQuotes
 
 #: How long after kick-off a result is taken to be known: bets settle then, and only then may a decision know it.
 RESULT_DELAY = timedelta(hours=2, minutes=15)

@@ -32,13 +32,14 @@ from betfolio.engine.strategy import BetOrder, MatchView
 from betfolio.risk import StakeOrder
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes
     from betfolio.engine.portfolio import Portfolio
+    from betfolio.engine.quotes import MarketKey, MarketQuotes
 
 PRICE_NOT_ON_OFFER = "price not on offer"
 NOT_OPEN = "match not open for decisions in this round"
 INVALID_ODDS = "invalid_odds"
 AGGREGATE_PRICE = "aggregate price (no bookmaker offers it)"
+STALE_DATA = "stale_data"
 
 
 def market_key(market: str, selection: str, line: float | None) -> MarketKey:
@@ -98,6 +99,8 @@ class Execution:
 
     delay: timedelta = timedelta(0)
     accept: Acceptance | None = None
+    #: Live data older than this many seconds (the round's ``staleness`` of the match) places no new bet.
+    max_staleness: float | None = None
     pending: list[_Pending] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=itertools.count, repr=False)
 
@@ -109,10 +112,19 @@ class Execution:
         match: MatchView | None,
         offered: Mapping[MarketKey, MarketQuotes] | None,
         at: datetime,
+        *,
+        staleness: float | None = None,
     ) -> BetRecord | None:
-        """Check and place now (no delay) or queue for ``at + delay``; returns the bet when placed now."""
+        """Check and place now (no delay) or queue for ``at + delay``; returns the bet when placed now.
+
+        ``staleness`` is how old the data behind the order's prices is (live sources): above ``max_staleness``
+        the order is refused, whatever the strategy made of it.
+        """
         if match is None:
             portfolio.refuse(strategy, order, at, NOT_OPEN)
+            return None
+        if self.max_staleness is not None and staleness is not None and staleness > self.max_staleness:
+            portfolio.refuse(strategy, order, at, STALE_DATA)
             return None
         problem = price_problem(order, offered)
         if problem is not None:

@@ -129,15 +129,18 @@ class Engine:
             initial_bankroll=self.initial_bankroll if self.initial_bankroll is not None else bank.initial,
             max_stake=lambda mid: bank.max_stake(mid, day_of.get(mid)),
             skip=lambda _mid, why: p.skips.update([why]),
+            extra=event.extra,
         )
 
     def submit(self, strategy: str, order: Any, event: DecisionRound) -> BetRecord | None:
         """Execute one order of ``strategy`` in round ``event``; returns the bet when it was placed now."""
         views = self._views if event is self._round else {m.match_id: m for m in event.matches}
         match = views.get(order.match_id)
+        staleness = event.extra.get("staleness")
         return self.execution.submit(
-            strategy, self.portfolios[strategy], order, match, event.odds.get(order.match_id), event.at
-        )
+            strategy, self.portfolios[strategy], order, match, event.odds.get(order.match_id), event.at,
+            staleness=None if staleness is None else staleness.get(order.match_id),
+        )  # fmt: skip
 
     def settle(self, results: Sequence[MatchResult], at: datetime) -> None:
         """Settle every portfolio's bets on these matches (all at once: one equity mark per portfolio)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,13 +35,27 @@ class Outcome:
 
 
 def settle_outcomes(bets: Sequence[BetRecord], results: Mapping[int, MatchResult]) -> list[Outcome]:
-    """The outcome of each bet on its own match's result (each result must be settleable)."""
+    """The outcome of each bet on its own match's result (each result must be settleable).
+
+    A few bets (an environment's step, one match's end) are settled one by one from a memo of the kernel's
+    answers — a bet type on a final score always settles the same way, and football has few scores — which
+    keeps numpy's per-call overhead out of a training step; many bets (a backtest's round) go through the
+    kernel in one vectorised call. Both paths are the same kernel and give the same floats.
+    """
     if not bets:
         return []
     ms = [results[b.match_id] for b in bets]
     for b, m in zip(bets, ms, strict=True):
         if not m.settleable:
             raise ValueError(f"match {b.match_id} has no final result (status {m.status!r}); cannot settle")
+    if len(bets) <= _ONE_BY_ONE:
+        out = []
+        for b, m in zip(bets, ms, strict=True):
+            win, refund, status = _settled(
+                b.market, b.selection, b.line, m.home_goals, m.away_goals, m.status, m.is_void
+            )
+            out.append(Outcome(float(b.stake * (win * b.odds + refund)), status))
+        return out
     win, refund = settle_fractions_with_status(
         [b.market for b in bets],
         [b.selection for b in bets],
@@ -52,6 +67,27 @@ def settle_outcomes(bets: Sequence[BetRecord], results: Mapping[int, MatchResult
     codes = outcome_codes(win, refund, np.array([m.is_void for m in ms]))
     payout = np.array([b.stake for b in bets]) * (win * np.array([b.odds for b in bets]) + refund)
     return [Outcome(float(p), _OUTCOME_NAMES[int(c)]) for p, c in zip(payout, codes, strict=True)]
+
+
+#: Up to this many bets are settled one by one from the memo (:func:`_settled`), more in one vectorised call.
+_ONE_BY_ONE = 16
+
+
+@lru_cache(maxsize=8192)
+def _settled(
+    market: str, selection: str, line: float | None, home: int | None, away: int | None, status: str, void: bool
+) -> tuple[float, float, str]:
+    """(win fraction, refund fraction, outcome name) of one bet type on one final result, by the kernel."""
+    win, refund = settle_fractions_with_status(
+        [market],
+        [selection],
+        [np.nan if line is None else line],
+        [np.nan if home is None else home],
+        [np.nan if away is None else away],
+        [status],
+    )
+    code = outcome_codes(win, refund, np.array([void]))
+    return float(win[0]), float(refund[0]), _OUTCOME_NAMES[int(code[0])]
 
 
 def closing_value(bet: BetRecord, result: MatchResult) -> tuple[float | None, float | None]:

@@ -5,7 +5,7 @@ moment ``as_of`` — with a :class:`DecisionContext`. The context holds only inf
 
 * ``matches``: the fixtures to decide now (teams, league, kick-off) — never their results;
 * ``odds[match_id]``: the latest non-closing quote of every bookmaker stamped at or before ``as_of``
-  (:class:`~betfolio.backtest.data.MarketQuotes`, per market and line); closing prices are not in it;
+  (:class:`~betfolio.engine.quotes.MarketQuotes`, per market and line); closing prices are not in it;
 * ``predictions[model][match_id]``: model forecasts fitted on results known before ``as_of``
   (``skipped[model][match_id]`` says why a match has none, e.g. an unknown team);
 * ``history``: results of matches whose result was known at ``as_of`` (for strategies with their own models);
@@ -27,14 +27,14 @@ reported with ``context.skip(match_id, reason)``: the report counts them, so not
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes
+    from betfolio.engine.quotes import MarketKey, MarketQuotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,9 @@ class Prediction:
 
 
 @dataclass(frozen=True, slots=True)
-class PastResult:
-    match_id: int
-    league: str
-    season: str
-    kickoff: datetime
-    home: str
-    away: str
+class PastResult(MatchView):
+    """A match already played: the fixture and its final score."""
+
     home_goals: int
     away_goals: int
 
@@ -101,6 +97,8 @@ class DecisionContext:
     max_stake: Callable[[int], float]
     #: Record that a match was not bet for a reason other than "no edge" (missing odds, no prediction…).
     skip: Callable[[int, str], None] = lambda _match_id, _reason: None
+    #: What the source adds to the round (e.g. the live states a live strategy reads, their data staleness).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

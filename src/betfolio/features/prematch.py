@@ -5,6 +5,14 @@ implied probabilities of the price a bet would be struck at, the overround, the 
 team's form over its last :data:`FORM_WINDOW` results **known at the decision time** (a Friday decision never
 sees Saturday's results). A team without known results has its form masked, not zeroed.
 
+Market features (appended, so the older entries keep their positions): the number of bookmakers behind the
+consensus; each price against that margin-free consensus (Kaunitz et al. 2017: a price above the consensus
+fair price is the signal) — the bet bookmaker's price (``bet_edge_*``) and the best price of any bookmaker
+(``best_edge_*``); the consensus movement from the opening to the latest snapshot (``move_*``, masked when the
+data holds a single pre-match snapshot); and the edge of a goal model (``model_edge_*``: a Dixon-Coles grid on
+the two teams' known form, so it is defined from the same results in training and in the backtest, masked
+while a team has no known result). Everything is as of the decision time; closing prices are never inputs.
+
 :func:`prematch_values` builds one match's vector from a decision context (prices of every bookmaker, results
 known then); :func:`prematch_features` builds the whole simulator match set with the same rule, walking its
 decision times forward — both go through :func:`feature_vector`, so there is one definition.
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +33,7 @@ from betfolio.engine.strategy import MatchView, PastResult
 from betfolio.markets.margin import remove_margin_multiplicative
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketQuotes
+    from betfolio.engine.quotes import MarketQuotes
     from betfolio.sim.episodes import MatchSet
 
 #: The pre-match feature layout (values; the observation adds their masks and the bankroll extras).
@@ -43,6 +52,19 @@ PREMATCH_FEATURES: tuple[str, ...] = (
     "away_form_goals_against",
     "home_form_points",
     "away_form_points",
+    "books",
+    "bet_edge_home",
+    "bet_edge_draw",
+    "bet_edge_away",
+    "best_edge_home",
+    "best_edge_draw",
+    "best_edge_away",
+    "move_home",
+    "move_draw",
+    "move_away",
+    "model_edge_home",
+    "model_edge_draw",
+    "model_edge_away",
 )
 PREMATCH_EXTRAS: tuple[str, ...] = ("cash_fraction", "drawdown", "last10_win_rate", "has_history", "halted")
 PREMATCH_OBS_DIM = 2 * len(PREMATCH_FEATURES) + len(PREMATCH_EXTRAS)
@@ -50,12 +72,28 @@ FORM_WINDOW = 5
 #: Bookmakers tried in this order for the price a pre-match bet is struck at (any other real one after them).
 BOOKMAKER_PREFERENCE: tuple[str, ...] = ("pinnacle", "bet365", "william_hill", "bwin", "interwetten", "betvictor")
 TOTALS_LINE = 2.5
+#: ``books`` is the count of bookmakers behind the consensus divided by this (values of order one).
+BOOKS_SCALE = 10.0
+#: Goal rates of the form model are kept in this range (a team that scored 0 in its last games still may).
+FORM_RATE_RANGE = (0.2, 4.0)
+#: Home goal rate multiplier of the form model (and its inverse for the away side): top leagues score about
+#: 1.5 home and 1.2 away goals per match, a ratio of 1.25 — split evenly between the sides.
+HOME_ADVANTAGE = 1.25**0.5
 Form = dict[str, deque[tuple[int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """What the market says beyond the consensus and the bet price: all optional (missing → masked)."""
+
+    books: int = 0  # bookmakers with a complete book behind the consensus
+    best_price: np.ndarray | None = None  # [3] best price of any real bookmaker
+    opening_fair: np.ndarray | None = None  # [3] consensus at the earliest snapshot, None if only one snapshot
 
 
 def feature_vector(
     fair: np.ndarray, price: np.ndarray, fair_over: float | None, home_form: Sequence[tuple[int, int]] | None,
-    away_form: Sequence[tuple[int, int]] | None,
+    away_form: Sequence[tuple[int, int]] | None, market: MarketView | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Values (float32) and mask in :data:`PREMATCH_FEATURES` order."""
     n = len(PREMATCH_FEATURES)
@@ -71,7 +109,57 @@ def feature_vector(
             values[col + 1] = np.mean([g[1] for g in games]) / 3.0
             values[pts_col] = np.mean([3 if g[0] > g[1] else 1 if g[0] == g[1] else 0 for g in games]) / 3.0
             mask[[col, col + 1, pts_col]] = True
+    _market_features(values, mask, np.asarray(fair, np.float64), np.asarray(price, np.float64), market)
+    model = form_model_probabilities(home_form, away_form)
+    if model is not None:
+        values[_MODEL_EDGE] = model * price - 1.0
+        mask[_MODEL_EDGE] = True
     return values, mask
+
+
+_BOOKS = PREMATCH_FEATURES.index("books")
+_BET_EDGE = slice(PREMATCH_FEATURES.index("bet_edge_home"), PREMATCH_FEATURES.index("bet_edge_away") + 1)
+_BEST_EDGE = slice(PREMATCH_FEATURES.index("best_edge_home"), PREMATCH_FEATURES.index("best_edge_away") + 1)
+_MOVE = slice(PREMATCH_FEATURES.index("move_home"), PREMATCH_FEATURES.index("move_away") + 1)
+_MODEL_EDGE = slice(PREMATCH_FEATURES.index("model_edge_home"), PREMATCH_FEATURES.index("model_edge_away") + 1)
+
+
+def _market_features(
+    values: np.ndarray, mask: np.ndarray, fair: np.ndarray, price: np.ndarray, market: MarketView | None
+) -> None:
+    values[_BET_EDGE], mask[_BET_EDGE] = fair * price - 1.0, True
+    if market is None:
+        return
+    if market.books > 0:
+        values[_BOOKS], mask[_BOOKS] = market.books / BOOKS_SCALE, True
+    best = market.best_price
+    if best is not None and np.all(np.isfinite(best)) and np.all(best > 1.0):
+        values[_BEST_EDGE], mask[_BEST_EDGE] = fair * np.asarray(best, np.float64) - 1.0, True
+    opening = market.opening_fair
+    if opening is not None and np.all(np.isfinite(opening)):
+        values[_MOVE], mask[_MOVE] = fair - np.asarray(opening, np.float64), True
+
+
+def form_model_probabilities(
+    home_form: Sequence[tuple[int, int]] | None, away_form: Sequence[tuple[int, int]] | None
+) -> np.ndarray | None:
+    """1X2 probabilities of a Dixon-Coles grid whose goal rates come from the teams' known form.
+
+    The home rate averages the home side's goals for and the away side's goals against (times the home advantage
+    :data:`HOME_ADVANTAGE`), the away rate the reverse (divided by it). None (masked) while either team has no
+    known result — a newcomer has no form, not a rate of zero.
+    """
+    from betfolio.models.grid_fit import dc_grids
+
+    if not home_form or not away_form:
+        return None
+    lo, hi = FORM_RATE_RANGE
+    home_for, home_against = np.mean([g[0] for g in home_form]), np.mean([g[1] for g in home_form])
+    away_for, away_against = np.mean([g[0] for g in away_form]), np.mean([g[1] for g in away_form])
+    lam = float(np.clip(HOME_ADVANTAGE * (home_for + away_against) / 2.0, lo, hi))
+    mu = float(np.clip((away_for + home_against) / 2.0 / HOME_ADVANTAGE, lo, hi))
+    grid = dc_grids(np.array([lam]), np.array([mu]))[0]
+    return np.array([np.tril(grid, -1).sum(), np.trace(grid), np.triu(grid, 1).sum()])
 
 
 def consensus(table: MarketQuotes) -> np.ndarray | None:
@@ -119,9 +207,25 @@ def prematch_values(
     totals = odds.get(("total_goals", TOTALS_LINE))
     over = consensus(totals) if totals is not None else None
     values, mask = feature_vector(
-        fair, price, None if over is None else float(over[0]), form.get(match.home), form.get(match.away)
-    )
+        fair, price, None if over is None else float(over[0]), form.get(match.home), form.get(match.away),
+        market_view(table),
+    )  # fmt: skip
     return values, mask, book, price
+
+
+def market_view(table: MarketQuotes) -> MarketView:
+    """Book count and best prices of the real bookmakers with a complete 1X2 book. The decision context holds
+    the as-of snapshot only, so the movement since the opening stays masked here."""
+    rows = np.array(
+        [
+            table.odds[i]
+            for i, book in enumerate(table.bookmakers)
+            if not is_aggregate_bookmaker(book) and np.all(np.isfinite(table.odds[i])) and np.all(table.odds[i] > 1.0)
+        ]
+    )
+    if not len(rows):
+        return MarketView()
+    return MarketView(books=len(rows), best_price=rows.max(axis=0))
 
 
 def prematch_features(ms: MatchSet, window: int = FORM_WINDOW) -> tuple[np.ndarray, np.ndarray]:
@@ -147,6 +251,18 @@ def prematch_features(ms: MatchSet, window: int = FORM_WINDOW) -> tuple[np.ndarr
         over = ms.fair_over[r]
         values[r], mask[r] = feature_vector(
             ms.prematch_fair[r], ms.prematch_odds[r], None if not np.isfinite(over) else float(over),
-            form.get(ms.home_team[r]), form.get(ms.away_team[r]),
+            form.get(ms.home_team[r]), form.get(ms.away_team[r]), matchset_market(ms, r),
         )  # fmt: skip
     return values, mask
+
+
+def matchset_market(ms: MatchSet, row: int) -> MarketView:
+    """The market view of one simulator match (fields a match set built without them leave masked)."""
+    books = getattr(ms, "n_books", None)
+    best = getattr(ms, "best_odds", None)
+    opening = getattr(ms, "opening_fair", None)
+    return MarketView(
+        books=0 if books is None else int(books[row]),
+        best_price=None if best is None else best[row],
+        opening_fair=None if opening is None else opening[row],
+    )

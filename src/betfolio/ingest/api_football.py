@@ -16,6 +16,7 @@ from betfolio.providers.api_football.client import ApiFootballClient
 from betfolio.providers.base import PayloadError
 from betfolio.providers.leagues import api_football_league_code, api_football_league_id, season_label
 from betfolio.providers.resilient import Fetched, NoDataAvailable
+from betfolio.store.ingest_guard import marks_ingest
 
 #: Dependency order: leagues/teams before fixtures, fixtures before what refers to them.
 ENDPOINT_ORDER: tuple[str, ...] = (
@@ -100,6 +101,7 @@ def _store(engine: Engine, report: IngestReport, fetched: Fetched, league: str, 
     return [m.provider_match_id for m in result.of_kind("match") if m.status.is_final]
 
 
+@marks_ingest
 def ingest_live(
     engine: Engine,
     client: ApiFootballClient,

@@ -26,6 +26,7 @@ from betfolio.providers.football_data import PARSER_VERSION, PROVIDER
 from betfolio.providers.football_data.parser import MAX_LISTED, CsvFile, FormatError, RowReject
 from betfolio.store.engine import write_transaction
 from betfolio.store.identity import TeamResolver
+from betfolio.store.ingest_guard import marks_ingest
 from betfolio.store.tables import ingest_runs
 from betfolio.store.writer import (
     WriteResult,
@@ -295,6 +296,7 @@ def already_ingested(engine: Engine, content: bytes) -> FileResult | None:
     )
 
 
+@marks_ingest
 def ingest_files(
     engine: Engine,
     files: Sequence[Path],

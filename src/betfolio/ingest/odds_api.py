@@ -15,6 +15,7 @@ from betfolio.providers.odds_api import PARSER_VERSION, PROVIDER
 from betfolio.providers.odds_api.adapter import OddsApi
 from betfolio.providers.odds_api.client import OddsApiClient
 from betfolio.providers.resilient import NoDataAvailable
+from betfolio.store.ingest_guard import marks_ingest
 
 
 def detect_endpoint(payload: Any) -> str | None:
@@ -41,6 +42,7 @@ def ingest_recorded(
     )
 
 
+@marks_ingest
 def ingest_live(engine: Engine, client: OddsApiClient, *, league: str, season: str | None = None) -> IngestReport:
     report = IngestReport(PROVIDER)
     sport = odds_api_sport_key(league)

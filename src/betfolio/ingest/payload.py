@@ -28,6 +28,7 @@ from betfolio.canonical import (
     PlayerSeason,
     Team,
 )
+from betfolio.canonical.base import MAX_COUNTRY_LENGTH, MAX_NAME_LENGTH
 from betfolio.providers.base import ParseResult
 from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
 from betfolio.store.engine import write_transaction
@@ -217,10 +218,11 @@ class _Writer:
         self.summary.matches = len(matches)
         for m in matches:
             name, country = m.detail.get("league_name"), m.detail.get("league_country")
+            # A league name or country too long for the store is a broken payload: the code stands in for it.
             self._league(
                 m.league,
-                name if isinstance(name, str) and name else m.league,
-                country if isinstance(country, str) else None,
+                name if isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH else m.league,
+                country if isinstance(country, str) and len(country) <= MAX_COUNTRY_LENGTH else None,
             )
         to_upsert: list[Match] = []
         team_links: dict[str, int] = {}

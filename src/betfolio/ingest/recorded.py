@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from betfolio.ingest.payload import PayloadSummary, store_parse_result
 from betfolio.providers.base import ParseResult, PayloadError, load_json
+from betfolio.store.ingest_guard import marks_ingest
 
 
 @dataclass
@@ -61,6 +62,7 @@ Detect = Callable[[Any], str | None]
 Parse = Callable[..., ParseResult]
 
 
+@marks_ingest
 def ingest_directory(
     engine: Engine,
     directory: Path,

@@ -85,7 +85,8 @@ def load_data(
     Unknown league codes are a ValueError; requested league seasons without data are ``no_data`` issues. Quotes
     flagged implausible at ingest stay out unless ``include_flagged``."""
     from betfolio.backtest.data import check_scope, load_from_directory, load_from_engine
-    from betfolio.store.migrate import upgrade
+    from betfolio.store.ingest_guard import no_ingest_running
+    from betfolio.store.migrate import prepare_for_reading
 
     folders = [data_dir] if isinstance(data_dir, str | Path) else list(data_dir or [])
     if folders:
@@ -100,13 +101,14 @@ def load_data(
     else:
         if engine is None:
             raise ValueError("a database or a data folder is required")
-        upgrade(engine)
-        data = load_from_engine(
-            engine,
-            list(leagues) if leagues else None,
-            list(seasons) if seasons else None,
-            include_flagged=include_flagged,
-        )
+        prepare_for_reading(engine)  # a read-only database (mount, folder) is read as it is
+        with no_ingest_running(engine):  # a backtest on a half-ingested set would be recorded as if complete
+            data = load_from_engine(
+                engine,
+                list(leagues) if leagues else None,
+                list(seasons) if seasons else None,
+                include_flagged=include_flagged,
+            )
     if leagues and seasons:
         check_scope(engine, data, list(leagues), list(seasons))
     return data, engine
@@ -143,6 +145,10 @@ def run_backtest(
         raise ValueError("a report or a recorded run needs the summary")
     if record and engine is None:
         raise ValueError("recording a run needs a database")
+    if record:
+        from betfolio.store.migrate import check_writable
+
+        check_writable(engine)  # a read-only database is refused now, not after the whole walk-forward
     config = config or BacktestConfig()
     objects = make_strategies(strategies)
     started_at = datetime.now(UTC)

@@ -13,17 +13,26 @@ Used by ``betfolio train --agent hrl`` and by the demo stage. Steps:
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+import logging
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from betfolio.agents.controls import RandomRatePolicy, betting_rate
+from betfolio.agents.hyperparams import Hyperparameters
+from betfolio.agents.live.ppo import PPOConfig
+from betfolio.agents.live.replay import replay_bank
 from betfolio.agents.manager import ManagerConfig, UCBVariant
 from betfolio.agents.training import (
     LiveSettings,
@@ -34,8 +43,12 @@ from betfolio.agents.training import (
     train_live,
     train_prematch_dqn,
     train_prematch_q,
+    untrained_live,
+    untrained_prematch,
 )
 from betfolio.engine.ledger import json_ready
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,11 +66,58 @@ class HRLSettings:
     manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
     refit_every_days: int = 14
     resume: bool = False
+    #: PPO and tabular-Q hyperparameters over the defaults (`betfolio train --config FILE`, what `tune` writes).
+    hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["manager"] = {**asdict(self.manager), "variant": self.manager.variant.value}
         return data
+
+    def live_settings(self, reward: str) -> LiveSettings:
+        """The live worker's settings: budgets from here, PPO hyperparameters from the defaults and --config."""
+        ppo = self.hyperparameters.live_ppo(PPOConfig.for_reward(reward))
+        return LiveSettings(self.live_steps, self.n_envs, reward, self.seed, ppo=ppo)
+
+
+#: Training budgets by preset (``betfolio train --preset``); explicit options override them.
+PRESETS: dict[str, dict[str, int]] = {
+    # the demo's training stage: about a minute per seed on the bundled sample
+    "demo": {"live_steps": 200_000, "n_envs": 256, "q_episodes": 20, "dqn_steps": 4_000},
+    # the real run: 5 leagues x 5 training seasons, 5 seeds within 10 minutes on two cores
+    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 10, "dqn_steps": 20_000},
+}
+
+
+def preset_settings(name: str | None, **overrides: Any) -> dict[str, Any]:
+    """The preset's budgets with the explicitly given values (not None) on top; ValueError on an unknown preset."""
+    if name is not None and name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r} (choose {', '.join(PRESETS)})")
+    base: dict[str, Any] = dict(PRESETS[name]) if name else {}
+    return base | {k: v for k, v in overrides.items() if v is not None}
+
+
+def ingest_data_dirs(engine: Engine, folders: Sequence[Path], leagues: Sequence[str], seasons: Sequence[str]) -> int:
+    """Ingest the football-data folders' files of ``leagues`` × ``seasons`` into the store (idempotent: files
+    already ingested unchanged are skipped) through the one ingest path; returns the number of league seasons.
+
+    A requested league season that no folder has, or a file that cannot be ingested, is a ValueError naming it —
+    training on silently fewer seasons than asked would misreport what was evaluated. Single refused quotes (an
+    odds cell of 0) are the ingest's business: it keeps the rest of the file and records the reason.
+    """
+    from betfolio.backtest.data import ingest_directory
+
+    if not leagues:
+        raise ValueError("--data-dir needs --leagues (which league files to ingest)")
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise ValueError(f"--data-dir {folder} is not a folder")
+    _engine, found = ingest_directory(list(folders), list(leagues), list(seasons), engine=engine, history=False)
+    issues = [i for i in found if i.kind in ("missing_file", "ingest_error")]
+    if issues:
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise ValueError(f"--data-dir: {issues[0]}{more}")
+    return len(leagues) * len(seasons)
 
 
 def available_seasons(engine: Engine, leagues: Sequence[str] | None) -> list[str]:
@@ -105,7 +165,13 @@ def split_seasons(engine: Engine, settings: HRLSettings) -> tuple[list[str], lis
 
 
 def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console) -> dict[str, Any]:
-    """Train on the training seasons, evaluate on the evaluation seasons; returns the JSON-ready report."""
+    """Train on the training seasons, evaluate on the evaluation seasons; returns the JSON-ready report.
+
+    Strategy rows: the baselines; ``prematch`` (the worker the manager runs, ``settings.hrl_prematch``) with its
+    controls ``prematch_untrained`` (the same worker before training) and ``prematch_random`` (a random policy
+    betting as often, on the same matches); the other pre-match algorithm under its own name; ``live`` with
+    ``live_untrained`` and ``live_random``; the reward ablation's workers; ``hrl``, the managed portfolio.
+    """
     from betfolio.agents.evaluation import (
         BASELINES,
         SeasonWindow,
@@ -119,13 +185,14 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         window_runs,
     )
     from betfolio.agents.ledger import record_hrl_run
-    from betfolio.agents.live.replay import replay_bank
     from betfolio.agents.prematch.strategy import PrematchAgentStrategy
     from betfolio.backtest.engine import BacktestConfig
     from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
     from betfolio.jobs.backtest import load_data, run_backtest
     from betfolio.sim.envs import PREMATCH_STAKES
 
+    if settings.hrl_prematch not in PREMATCH_WORKERS:
+        raise ValueError(f"hrl_prematch must be one of {', '.join(PREMATCH_WORKERS)}, got {settings.hrl_prematch!r}")
     train_seasons, eval_seasons = split_seasons(engine, settings)
     leagues = list(settings.leagues) if settings.leagues else None
     run.write_manifest(settings.as_dict() | {"train": train_seasons, "eval": eval_seasons})
@@ -136,6 +203,8 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     train_ms = load_training_matches(engine, leagues, train_seasons)
     bank = build_timelines(train_ms, settings.seed)
     rewards = ["mission", "log_wealth"] if settings.ablation else ["mission"]
+    chosen = settings.hrl_prematch
+    other = next(w for w in PREMATCH_WORKERS if w != chosen)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -155,7 +224,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             live_nets[reward], histories[tag] = train_live(
                 bank,
                 run,
-                LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed),
+                settings.live_settings(reward),
                 resume=settings.resume,
                 progress=update,
                 tag=tag,
@@ -167,67 +236,89 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             q_agents[reward], histories[tag] = train_prematch_q(
                 train_ms,
                 run,
-                PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed),
+                PrematchSettings(
+                    episodes=settings.q_episodes,
+                    reward=reward,
+                    seed=settings.seed,
+                    hyperparameters=settings.hyperparameters,
+                ),
                 resume=settings.resume,
                 progress=lambda d, t, x, task_q=task_q: progress.update(task_q, completed=d, total=t, description=x),
                 tag=tag,
             )
         task_d = progress.add_task("prematch-dqn", total=settings.dqn_steps)
+        dqn_settings = PrematchSettings(timesteps=settings.dqn_steps, reward="mission", seed=settings.seed)
         dqn, histories["prematch-dqn"] = train_prematch_dqn(
             train_ms,
             run,
-            PrematchSettings(timesteps=settings.dqn_steps, reward="mission", seed=settings.seed),
+            dqn_settings,
             resume=settings.resume,
             progress=lambda d, t, x: progress.update(task_d, completed=d, total=t, description=x),
         )
 
         # --- evaluation -----------------------------------------------------------------------------------
         window = frozenset(eval_seasons)
-        strategies = [
+        trained = {"prematch-q": q_agents["mission"], "prematch-dqn": dqn}
+        untrained = untrained_prematch(chosen, train_ms, dqn_settings)
+
+        def agent_strategy(name: str, worker: Any) -> PrematchAgentStrategy:
+            return PrematchAgentStrategy(name, lambda o, m, w=worker: w.act(o, m), PREMATCH_STAKES, window)
+
+        prematch = agent_strategy("prematch", trained[chosen])
+        workers = [prematch, agent_strategy(other, trained[other]), agent_strategy("prematch_untrained", untrained)]
+        workers += [agent_strategy(q_name(r), q_agents[r]) for r in rewards if r != "mission"]
+        baselines = [
             SeasonWindow(s, window)
             for s in (NoBet(), FavouriteFlat(), ModelValue(kelly=0.1), MarketConsensus(alpha=0.02))
         ]
-        strategies += [
-            PrematchAgentStrategy(q_name(r), lambda o, m, a=agent: a.act(o, m), PREMATCH_STAKES, window)
-            for r, agent in q_agents.items()
-        ]
-        strategies.append(PrematchAgentStrategy("prematch-dqn", lambda o, m: dqn.act(o, m), PREMATCH_STAKES, window))
         data, _ = load_data(engine, leagues, [*train_seasons, *eval_seasons])
         task_b = progress.add_task("walk-forward backtest", total=1)
         config = BacktestConfig(refit_every=timedelta(days=settings.refit_every_days))
         result = run_backtest(
             data,
-            strategies,
+            [*baselines, *workers],
             config,
             progress=lambda i, n: progress.update(task_b, completed=i, total=n),
             summarise=False,
         ).result
+        start = min(m.kickoff for m in data.matches if m.season in window)
+        # The random control bets as often as the trained worker did on these very matches.
+        placed = sum(1 for b in result.strategies["prematch"].bets if b.kickoff >= start)
+        pre_rate = betting_rate(placed, prematch.decisions)
+        random_pre = PrematchAgentStrategy(
+            "prematch_random", RandomRatePolicy(pre_rate, settings.seed), PREMATCH_STAKES, window
+        )
+        random_result = run_backtest(data, [random_pre], replace(config, evaluate_models=()), summarise=False).result
         eval_ms = load_training_matches(engine, leagues, eval_seasons)
         eval_bank = build_timelines(eval_ms, settings.seed + 1, n_variants=1)
-        task_r = progress.add_task("live replay of unseen matches", total=len(rewards))
+        task_r = progress.add_task("live replay of unseen matches", total=len(rewards) + 2)
         replays = {}
         for i, reward in enumerate(rewards):
-            replays[reward] = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
+            replays[live_name(reward)] = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
             progress.update(task_r, completed=i + 1)
+        first_net = untrained_live(bank, settings.live_settings("mission"))
+        replays["live_untrained"] = replay_bank(first_net, eval_bank, seed=settings.seed)
+        replays["live_random"], live_rate = random_live_replay(
+            first_net, eval_bank, len(replays["live"].bets), settings.seed
+        )
+        progress.update(task_r, completed=len(rewards) + 2)
 
-    start = min(m.kickoff for m in data.matches if m.season in window)
-    q_names = [q_name(r) for r in rewards]
-    names = [*BASELINES, *q_names, "prematch-dqn"]
+    names = [*BASELINES, "prematch", other, "prematch_untrained", *(q_name(r) for r in rewards if r != "mission")]
     rows = window_runs(result, names, start, seed=settings.seed)
+    rows["prematch_random"] = window_runs(random_result, ["prematch_random"], start, seed=settings.seed)[
+        "prematch_random"
+    ]
     initial = config.initial_bankroll
-    pre_sleeves = {
-        n: sleeve_from_backtest(n, result.strategies[n].bets, initial) for n in ("prematch-q", "prematch-dqn")
-    }
-    for s in pre_sleeves.values():
-        s.bets = [b for b in s.bets if b.day >= start.date()]
+    pre_sleeve = sleeve_from_backtest("prematch", result.strategies["prematch"].bets, initial)
+    pre_sleeve.bets = [b for b in pre_sleeve.bets if b.day >= start.date()]
     live_sleeves = {
-        r: sleeve_from_replay(f"live ({r})", replays[r], eval_ms.kickoff, eval_ms.match_id) for r in rewards
+        name: sleeve_from_replay(name, replay, eval_ms.kickoff, eval_ms.match_id) for name, replay in replays.items()
     }
-    days = eval_days(start, *[[b.day for b in s.bets] for s in (*pre_sleeves.values(), *live_sleeves.values())],
+    days = eval_days(start, [b.day for b in pre_sleeve.bets], *[[b.day for b in s.bets] for s in live_sleeves.values()],
                      [d.astype("datetime64[D]").item() for d in eval_ms.kickoff])  # fmt: skip
-    for sleeve in live_sleeves.values():
-        rows[sleeve.name] = sleeve_metrics(sleeve, initial, days, settings.seed)
-    hrl_sleeves = {"prematch": pre_sleeves[settings.hrl_prematch], "live": live_sleeves["mission"]}
+    for name, sleeve in live_sleeves.items():
+        rows[name] = sleeve_metrics(sleeve, initial, days, settings.seed)
+    hrl_sleeves = {"prematch": pre_sleeve, "live": live_sleeves["live"]}
     shares, trace = run_manager(
         hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
     )
@@ -243,7 +334,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         metrics=rows["hrl"],
     )
     _write_manager_log(run.path / "manager.csv", trace.days)
-    agents = [*q_names, "prematch-dqn", *(s.name for s in live_sleeves.values()), "hrl"]
+    agents = ["prematch", other, *(q_name(r) for r in rewards if r != "mission"), *map(live_name, rewards), "hrl"]
     lines = verdict(rows, agents)
     summary = {
         "train_seasons": train_seasons,
@@ -252,17 +343,24 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         "settings": settings.as_dict(),
         "strategies": rows,
         "verdict": lines,
+        "controls": {
+            "prematch_worker": chosen,
+            "prematch_betting_rate": pre_rate,
+            "prematch_decisions": prematch.decisions,
+            "live_random_rate_per_minute": live_rate,
+        },
         "manager": {"leads": trace.leads, "mean_shares": trace.mean_shares, "final_indices": trace.final_indices},
         "training": {k: v[-1] if v else None for k, v in histories.items()},
+        "curves": {k: learning_curve(v) for k, v in histories.items()},
         "reward_ablation": {
             r: {
                 "live": {
                     "final_training_return": (histories["live" if r == "mission" else "live-log-wealth"] or [{}])[
                         -1
                     ].get("episode_return_mean"),
-                    "eval": rows[live_sleeves[r].name],
+                    "eval": rows[live_name(r)],
                 },
-                "prematch-q": {"eval": rows[q_name(r)]},
+                "prematch-q": {"eval": rows["prematch" if r == "mission" and chosen == "prematch-q" else q_name(r)]},
             }
             for r in rewards
         },
@@ -272,6 +370,45 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     print_report(summary, console)
     (run.path / "evaluation.json").write_text(json.dumps(json_ready(summary), indent=2, default=str))
     return json_ready(summary)
+
+
+#: The pre-match algorithms; ``HRLSettings.hrl_prematch`` picks the one the manager runs (row ``prematch``).
+PREMATCH_WORKERS = ("prematch-q", "prematch-dqn")
+#: Points kept per learning curve in the JSON (the run directory's CSV logs keep every row).
+CURVE_POINTS = 50
+
+
+def live_name(reward: str) -> str:
+    """Row of the live worker trained with ``reward`` (the mission reward's is ``live``)."""
+    return "live" if reward == "mission" else f"live ({reward})"
+
+
+def learning_curve(history: Sequence[dict[str, Any]], points: int = CURVE_POINTS) -> list[dict[str, Any]]:
+    """At most ``points`` evenly spaced rows of a training log (always the first and the last)."""
+    if len(history) <= points:
+        return list(history)
+    idx = np.unique(np.linspace(0, len(history) - 1, points).round().astype(int))
+    return [history[i] for i in idx]
+
+
+def random_live_replay(network: Any, bank: Any, target_bets: int, seed: int, rounds: int = 4) -> tuple[Any, float]:
+    """Replay ``bank`` with a random live policy placing about ``target_bets`` bets (the trained worker's count).
+
+    Bets the simulator refuses (exposure cap, suspended market) do not count, so the per-minute rate is found by
+    rescaling: start from ``target / (matches × 90)`` and correct by placed/target a few times. Deterministic
+    for a seed. Returns the replay and the rate used.
+    """
+    from betfolio.agents.controls import RandomLivePolicy
+
+    rate = min(target_bets / max(bank.n_matches * 90, 1), 1.0)
+    result = replay_bank(network, bank, seed=seed, policy=RandomLivePolicy(rate, seed))
+    for _ in range(rounds):
+        got = len(result.bets)
+        if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets) or rate >= 1.0:
+            break
+        rate = min(rate * 4 if got == 0 else rate * target_bets / got, 1.0)
+        result = replay_bank(network, bank, seed=seed, policy=RandomLivePolicy(rate, seed))
+    return result, rate
 
 
 def _progress(console: Console) -> Progress:
@@ -304,10 +441,15 @@ def train_single(
 
         if agent == "live":
             bank = build_timelines(matches, settings.seed)
-            live = LiveSettings(settings.live_steps, settings.n_envs, reward, settings.seed)
+            live = settings.live_settings(reward)
             history = train_live(bank, run, live, resume=settings.resume, progress=update)[1]
         elif agent == "prematch-q":
-            pre = PrematchSettings(episodes=settings.q_episodes, reward=reward, seed=settings.seed)
+            pre = PrematchSettings(
+                episodes=settings.q_episodes,
+                reward=reward,
+                seed=settings.seed,
+                hyperparameters=settings.hyperparameters,
+            )
             history = train_prematch_q(matches, run, pre, resume=settings.resume, progress=update)[1]
         elif agent == "prematch-dqn":
             pre = PrematchSettings(timesteps=settings.dqn_steps, reward=reward, seed=settings.seed)
@@ -350,6 +492,165 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
         "HRL manager: lead worker on "
         + ", ".join(f"{w} {n} days (mean share {shares[w]:.0%})" for w, n in leads.items())
     )
+    for line in summary["verdict"]:
+        console.print(f"[bold]•[/bold] {line}")
+    console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")
+
+
+# --- several training seeds -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SeedTask:
+    """One seed's training and evaluation, as plain data so any process (or Ray worker) can run it.
+
+    No engine or connection inside: the worker opens the store from ``db_url`` itself, so the task pickles and the
+    same task gives the same numbers wherever it runs.
+    """
+
+    settings: HRLSettings
+    seed: int
+    db_url: str
+    run_dir: str  # this seed's run directory (checkpoints, logs, evaluation.json)
+
+
+@dataclass(frozen=True)
+class SeedFailure:
+    """A seed that crashed: the others still count, and the report says which seed failed and why."""
+
+    seed: int
+    error: str
+    traceback: str = ""
+
+
+SeedResult = dict[str, Any]
+SeedFn = Callable[[SeedTask], SeedResult]
+#: Runs ``fn`` on every task and returns, in task order, each result or the failure of its seed.
+SeedMapper = Callable[[SeedFn, Sequence[SeedTask]], list[SeedResult | SeedFailure]]
+
+
+def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
+    """Train every worker for ``task.seed`` on the training seasons and evaluate on the held-out seasons.
+
+    Torch runs on one thread while the seed trains: float reductions then happen in one order whatever the
+    machine's thread count, which keeps a seed's numbers identical in this process, a process pool or a Ray
+    worker (and several seeds in parallel do not oversubscribe the cores).
+    """
+    import torch
+
+    from betfolio.store.engine import make_engine
+
+    settings = replace(task.settings, seed=task.seed)
+    engine = make_engine(task.db_url)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    cpu = time.process_time()
+    log.info("seed %d: training and evaluation start (%s)", task.seed, task.run_dir)
+    try:
+        quiet = Console(file=io.StringIO(), width=160)
+        summary = run_hrl(engine, settings, RunDir.named(Path(task.run_dir)), quiet)
+    finally:
+        torch.set_num_threads(threads)
+        engine.dispose()
+    summary["seed"] = task.seed
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["cpu_seconds"] = round(time.process_time() - cpu, 1)
+    log.info("seed %d: done in %.1f s", task.seed, summary["seconds"])
+    return summary
+
+
+def sequential_map(fn: SeedFn, tasks: Sequence[SeedTask]) -> list[SeedResult | SeedFailure]:
+    """The default mapper: one seed after the other in this process; a crashing seed becomes a
+    :class:`SeedFailure` and the others continue."""
+    out: list[SeedResult | SeedFailure] = []
+    for task in tasks:
+        try:
+            out.append(fn(task))
+        except Exception as exc:  # one seed's crash must not lose the others' hours of training
+            log.exception("seed %d failed", task.seed)
+            out.append(SeedFailure(task.seed, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    return out
+
+
+def seed_tasks(settings: HRLSettings, seeds: Sequence[int], db_url: str, run_root: Path) -> list[SeedTask]:
+    """One task per seed, each with its own run directory ``run_root/seed-<n>``."""
+    if not seeds:
+        raise ValueError("at least one seed is needed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+    return [SeedTask(settings, int(s), db_url, str(Path(run_root) / f"seed-{int(s)}")) for s in seeds]
+
+
+def run_multi_seed(
+    settings: HRLSettings,
+    seeds: Sequence[int],
+    db_url: str,
+    run_root: Path,
+    *,
+    map_seeds: SeedMapper = sequential_map,
+) -> dict[str, Any]:
+    """Train and evaluate every seed through ``map_seeds`` and gather THE evaluation JSON.
+
+    The per-seed work is :func:`train_and_evaluate_seed`, a top-level function of a picklable task, so a mapper
+    may run the seeds anywhere (sequentially, a process pool, Ray tasks); the gathered numbers are the same
+    whatever the mapper. Seeds that fail are listed under ``failures``; if every seed fails, ``ValueError``.
+    """
+    from betfolio.agents.seeds import gather_seeds
+
+    tasks = seed_tasks(settings, seeds, db_url, run_root)
+    Path(run_root).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = map_seeds(train_and_evaluate_seed, tasks)
+    if len(results) != len(tasks):
+        raise RuntimeError(f"the seed mapper returned {len(results)} results for {len(tasks)} seeds")
+    done = [r for r in results if not isinstance(r, SeedFailure)]
+    failures = [r for r in results if isinstance(r, SeedFailure)]
+    if not done:
+        reasons = "; ".join(f"seed {f.seed}: {f.error}" for f in failures)
+        raise ValueError(f"every seed failed ({reasons})")
+    summary = gather_seeds(done)
+    summary["failures"] = [{"seed": f.seed, "error": f.error} for f in failures]
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["run_dir"] = str(run_root)
+    summary = json_ready(summary)
+    (Path(run_root) / "evaluation.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def print_seed_report(summary: dict[str, Any], console: Console) -> None:
+    """The mean-over-seeds table, the spread across seeds beside each seed's interval, and the counted verdict."""
+    from rich.table import Table
+
+    from betfolio.backtest.table import strategy_table
+
+    seeds = summary["seeds"]
+    title = (
+        f"Agents vs baselines — trained on {', '.join(summary['train_seasons'])}, evaluated on unseen "
+        f"{', '.join(summary['eval_seasons'])} — mean over {len(seeds)} seed(s)"
+    )
+    console.print(strategy_table(summary, title=title))
+    spread = Table(title="ROI across seeds beside each seed's bootstrap 95% interval")
+    for col in ("strategy", "ROI mean", "ROI std", "range", *(f"seed {s}" for s in seeds)):
+        spread.add_column(col, justify="left" if col == "strategy" else "right")
+    for name, row in summary["spread"].items():
+        roi = row["roi"]
+        cells = {p["seed"]: p for p in row["per_seed"]}
+        per_seed = []
+        for s in seeds:
+            p = cells.get(s)
+            if p is None or p["roi"] is None:
+                per_seed.append("—")
+            elif p["roi_ci_low"] is None:
+                per_seed.append(f"{p['roi']:+.1%}")
+            else:
+                per_seed.append(f"{p['roi']:+.1%} [{p['roi_ci_low']:+.1%}, {p['roi_ci_high']:+.1%}]")
+        if roi["n"]:
+            head = [f"{roi['mean']:+.2%}", f"{roi['std']:.2%}", f"{roi['min']:+.1%} … {roi['max']:+.1%}"]
+        else:
+            head = ["—", "—", "—"]
+        spread.add_row(name, *head, *per_seed)
+    console.print(spread)
+    for failure in summary.get("failures", []):
+        console.print(f"[red]seed {failure['seed']} failed[/red]: {failure['error']}")
     for line in summary["verdict"]:
         console.print(f"[bold]•[/bold] {line}")
     console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")

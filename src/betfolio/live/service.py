@@ -322,9 +322,7 @@ def create_app(
                 rows = queries.odds_as_of(
                     conn, match_id, when, market=market.value if market else None, include_closing=include_closing
                 )
-            return OddsAsOf(match_id=match_id, as_of=when, quotes=rows).model_dump(
-                mode="json"
-            )
+            return OddsAsOf(match_id=match_id, as_of=when, quotes=rows).model_dump(mode="json")
 
         if moment is None:  # "now" moves: not cached
             result = await run_in_threadpool(produce)

@@ -9,6 +9,7 @@ two-way market with the pushes thrown away).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,14 +49,83 @@ class SidePrice:
 
 
 def expected_settlement(
-    grids: np.ndarray, market: Market | str, selection: Selection | str, line: ArrayLike = np.nan
+    grids: np.ndarray,
+    market: Market | str,
+    selection: Selection | str,
+    line: ArrayLike = np.nan,
+    *,
+    scored: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected (win, refund) fractions of a bet for each of ``n`` grids (shape ``(n, H, A)``) at once.
 
-    ``line`` is a scalar or one line per grid. Uses the same kernel as bet settlement.
+    ``line`` is a scalar or one line per grid. Uses the same kernel as bet settlement. ``scored``: see
+    :func:`expected_settlements_in_play` (one line for all grids then).
     """
+    if scored is not None:
+        line_value = float(np.asarray(line, dtype=float).reshape(-1)[0])
+        win, refund = expected_settlements_in_play(grids, [(market, selection, line_value)], scored)
+        return win[:, 0], refund[:, 0]
     g, win, refund = _settlement_over_grid(grids, market, selection, line)
     return (g * win).sum(axis=(1, 2)), (g * refund).sum(axis=(1, 2))
+
+
+def expected_settlements_in_play(
+    grids: np.ndarray,
+    bets: Sequence[tuple[Market | str, Selection | str, float | None]],
+    scored: tuple[ArrayLike, ArrayLike],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected (win, refund) fractions, shape ``(n, len(bets))``, of several bets on grids of goals still to come.
+
+    In play, ``scored = (home_goals, away_goals)`` (one pair per grid, or one for all) are the goals already on
+    the board: cell (h, a) settles as the final score h + home_goals – a + away_goals. The grids are summed as
+    given (not renormalised), so a caller can tell the mass its truncation cut off. Thousands of minute states
+    share a handful of scores, so each score's settlement matrix (every cell × every bet) is computed once and
+    applied to its grids as one matrix product — a whole in-play bank is priced in a few passes.
+    """
+    g = np.asarray(grids, dtype=float)
+    n, rows, cols = g.shape
+    home = np.broadcast_to(np.asarray(scored[0], dtype=np.int64), (n,))
+    away = np.broadcast_to(np.asarray(scored[1], dtype=np.int64), (n,))
+    flat = g.reshape(n, rows * cols)
+    hg = np.arange(rows, dtype=float)[:, None]
+    ag = np.arange(cols, dtype=float)[None, :]
+    codes = [(Market(m).value, Selection(s).value, np.nan if ln is None else float(ln)) for m, s, ln in bets]
+    win_out, refund_out = np.empty((n, len(codes))), np.empty((n, len(codes)))
+    pairs, where = np.unique(np.stack([home, away], 1), axis=0, return_inverse=True)
+    where = where.reshape(-1)
+    single = len(pairs) == 1
+    for k, (h0, a0) in enumerate(pairs):
+        kernel = np.empty((rows * cols, 2 * len(codes)))
+        for j, (market, selection, line) in enumerate(codes):
+            win, refund = settle_fractions(market, selection, line, hg + h0, ag + a0)
+            kernel[:, j] = np.broadcast_to(win, (rows, cols)).reshape(-1)
+            kernel[:, len(codes) + j] = np.broadcast_to(refund, (rows, cols)).reshape(-1)
+        idx = slice(None) if single else np.nonzero(where == k)[0]
+        both = flat[idx] @ kernel
+        win_out[idx] = both[:, : len(codes)]
+        refund_out[idx] = both[:, len(codes) :]
+    return win_out, refund_out
+
+
+def poisson_grids(mu_home: ArrayLike, mu_away: ArrayLike, max_goals: int = 10) -> np.ndarray:
+    """Scoreline grids of independent Poisson goals, shape ``(n, max_goals + 1, max_goals + 1)``.
+
+    Not renormalised: the mass of scores beyond ``max_goals`` per side is simply missing, and a caller decides
+    whether to spread it (``grid / grid.sum()``) or to keep exact low-score probabilities (totals unders).
+    """
+    mu_h = np.maximum(np.asarray(mu_home, dtype=np.float64).reshape(-1), 0.0)
+    mu_a = np.maximum(np.asarray(mu_away, dtype=np.float64).reshape(-1), 0.0)
+    return poisson_pmf(mu_h, max_goals)[:, :, None] * poisson_pmf(mu_a, max_goals)[:, None, :]
+
+
+def poisson_pmf(mu: ArrayLike, kmax: int) -> np.ndarray:
+    """``P(X = k)`` for k = 0…kmax, shape ``mu.shape + (kmax+1,)``, by the stable recurrence p_k = p_{k-1} μ/k."""
+    mu = np.asarray(mu, dtype=np.float64)
+    out = np.empty((*mu.shape, kmax + 1))
+    out[..., 0] = np.exp(-mu)
+    for k in range(1, kmax + 1):
+        out[..., k] = out[..., k - 1] * mu / k
+    return out
 
 
 def outcome_distribution(

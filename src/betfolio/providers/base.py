@@ -10,6 +10,7 @@ trade). Good records in a payload therefore land even when their neighbours are 
 from __future__ import annotations
 
 import json
+import json.scanner
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -109,7 +110,8 @@ def describe_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"invalid {where}: {first['msg']}" if where else str(first["msg"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        return f"invalid {where}: {message}" if where else message
     if isinstance(exc, KeyError):
         return f"missing key {exc.args[0]!r}" if exc.args else "missing key"
     if isinstance(exc, (TypeError, AttributeError)):
@@ -146,6 +148,51 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` refusing a key given twice in one object: the standard decoder keeps the last value
+    silently, so a payload saying two things about one field would be stored as whichever came second."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return result
+
+
+def _duplicate_key_position(text: str) -> tuple[int, int] | None:
+    """Line and column of the first object holding a duplicate key, found with the pure-Python scanner (whose
+    object parser knows where each object starts). Only run on the error path: it is much slower than C."""
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+    plain_object = decoder.parse_object
+    found: list[int] = []
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        pairs, end = plain_object(s_and_end, *args[:3], list, *args[4:])
+        if not found and len({key for key, _ in pairs}) != len(pairs):
+            found.append(s_and_end[1] - 1)  # the scanner hands over the index just past ``{``
+        return dict(pairs), end
+
+    decoder.parse_object = parse_object  # type: ignore[assignment]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    try:
+        decoder.decode(text)
+    except ValueError:
+        return None
+    if not found:
+        return None
+    offset = found[0]
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def load_json(
     content: bytes | str,
     *,
@@ -156,7 +203,8 @@ def load_json(
 ) -> Any:
     """Decode a payload, bounded in size and nesting depth; anything unusable becomes a PayloadError naming
     where it broke (malformed or truncated JSON, not UTF-8, too large, too deep, an integer too long to convert,
-    ``NaN``/``Infinity``). The one JSON decoder for provider data: HTTP replies, recorded files, stored payloads."""
+    ``NaN``/``Infinity``, a key given twice in one object). The one JSON decoder for provider data: HTTP replies,
+    recorded files, stored payloads."""
     raw = content.encode() if isinstance(content, str) else bytes(content)
     where = f"{provider} {endpoint}"
     if len(raw) > max_bytes:
@@ -165,7 +213,11 @@ def load_json(
     if raw.count(b"[") + raw.count(b"{") > max_depth and (depth := json_depth(raw)) > max_depth:
         raise PayloadError(f"{where}: JSON nested {depth} levels deep (limit {max_depth})")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        position = _duplicate_key_position(raw.decode("utf-8", errors="replace"))
+        at = f" in the object at line {position[0]} column {position[1]}" if position else ""
+        raise PayloadError(f"{where}: duplicate key {exc.key!r}{at} (JSON keys must be unique)") from exc
     except UnicodeDecodeError as exc:
         raise PayloadError(f"{where}: payload is not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:

@@ -23,6 +23,9 @@ from betfolio.canonical import LiveMatchState
 
 DEFAULT_PREFIX = "betfolio:live"
 DEFAULT_MAXLEN = 100_000
+#: Field marking the last state of a published batch on its stream: a reader knows the tick is complete without
+#: waiting to see whether more states follow.
+TICK_END_FIELD = "tick_end"
 
 
 @dataclass
@@ -65,15 +68,16 @@ class LiveStateBus:
     def publish(self, states: Iterable[LiveMatchState]) -> int:
         """Append every state to its provider's stream and update the latest-state hash (one round trip)."""
         pipe = self.client.pipeline(transaction=True)
-        count = 0
-        for state in states:
+        batch = list(states)
+        last = {state.provider: i for i, state in enumerate(batch)}
+        for i, state in enumerate(batch):
             payload = state.model_dump_json()
-            pipe.xadd(self.stream_key(state.provider), {"state": payload}, maxlen=self.maxlen, approximate=True)
+            fields = {"state": payload, TICK_END_FIELD: "1"} if last[state.provider] == i else {"state": payload}
+            pipe.xadd(self.stream_key(state.provider), fields, maxlen=self.maxlen, approximate=True)
             pipe.hset(self.latest_key(state.provider), state.provider_match_id, payload)
-            count += 1
-        if count:
+        if batch:
             pipe.execute()
-        return count
+        return len(batch)
 
     def read(
         self, provider: str, last_id: str = "0-0", *, count: int = 1000, block_ms: int | None = None

@@ -1,4 +1,4 @@
-"""Many live matches advanced in one call: the training-speed core under :class:`~betfolio.sim.envs.LiveBettingEnv`.
+"""Many live matches advanced in one call: the training-speed twin of :class:`~betfolio.sim.envs.LiveBettingEnv`.
 
 Vector-env semantics with **same-step auto-reset** (as Stable-Baselines3's VecEnv): when an env's episode ends,
 the returned observation is already the first one of its next episode and the terminal observation is in
@@ -14,7 +14,7 @@ placed (on the subset of envs that bet) and updates the bankroll arrays; no Pyth
 Per step, for every env:
 
 1. the action is read (0 = no bet, ``i`` = back ``LIVE_SELECTIONS[i-1]``); a masked action is refused
-   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.sim.market.accept_bets`)
+   (``BetReject.NOT_OFFERED``); otherwise the book's acceptance rules (:func:`~betfolio.engine.book.accept_bets`)
    and then the shared risk rules (:func:`betfolio.risk.clip_stakes`) decide the fill and the stake
    (``stake_fraction`` of equity requested);
 2. the clock advances one minute; at the end the bets are settled on the real full-time result;
@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS
-from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
-from betfolio.sim.faults import FaultConfig, draw_faults
-from betfolio.sim.features import (
+from betfolio.engine.book import BetReject, accept_bets
+from betfolio.features.live import (
     LIVE_ODDS_SLICE,
     N_FEATURES,
     N_LIVE_ACTIONS,
@@ -44,7 +43,8 @@ from betfolio.sim.features import (
     group_of_features,
     record_features,
 )
-from betfolio.sim.market import BetReject, BookConfig, accept_bets
+from betfolio.risk import BatchedBankroll, RiskLimits, clip_stakes
+from betfolio.sim.faults import FaultConfig, draw_faults
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     LIVE_TRAINING_REWARDS,
@@ -110,47 +110,66 @@ class Tapes:
 
 def write_tapes(tapes: Tapes, rows: np.ndarray, bank: TimelineBank, match: np.ndarray, variant: np.ndarray,
                 faults: FaultConfig, rng: np.random.Generator) -> None:  # fmt: skip
-    """Lay out the episodes of ``rows`` (bank ``match``/``variant``) with freshly drawn faults."""
+    """Lay out the episodes of ``rows`` (bank ``match``/``variant``) with freshly drawn faults.
+
+    The bank's ``[match, variant, minute]`` arrays are read through one flat row index per env-minute
+    (``np.take`` on the arrays seen as ``[M·V·T, …]``): far cheaper than three-way fancy indexing, which
+    dominated an episode's cost.
+    """
     k = len(rows)
     draw = draw_faults(rng, k, faults)
     t = np.arange(T)[None, :]
     in_outage = (t >= draw.outage_start[:, None]) & (t < draw.outage_end[:, None])
     obs_row = np.where(in_outage, np.maximum(draw.outage_start[:, None] - 1, 0), t)  # last valid state repeats
-    mi, vi = match[:, None], variant[:, None]
     last = bank.last_minute[match]
     obs_row = np.minimum(obs_row, last[:, None])  # after real data ends nothing new arrives
-    staleness = bank.base_staleness[mi, vi, obs_row] + draw.latency[:, None] + 60.0 * (t - obs_row)
+    episode = (match * bank.n_variants + variant)[:, None] * T
+    at_obs, at_t = episode + obs_row, episode + t  # flat rows of what is observed and of the true minute
+    staleness = _take(bank.base_staleness, at_obs) + draw.latency[:, None] + 60.0 * (t - obs_row)
 
-    values = np.zeros((k, T, N_FEATURES), np.float32)
-    mask = np.zeros((k, T, N_FEATURES), bool)
+    values = np.empty((k, T, N_FEATURES), np.float32)
+    mask = np.empty((k, T, N_FEATURES), bool)
     values[:, :, 0] = obs_row
     mask[:, :, 0] = True
-    values[:, :, STATE_SLICE] = bank.values[mi, vi, obs_row]
-    mask[:, :, STATE_SLICE] = bank.present[mi, vi, obs_row]
+    values[:, :, STATE_SLICE] = _take(bank.values, at_obs)
+    mask[:, :, STATE_SLICE] = _take(bank.present, at_obs)
     values[:, :, PREMATCH_SLICE] = bank.prematch[match][:, None, :]
     mask[:, :, PREMATCH_SLICE] = True
-    shown = bank.odds[mi, vi, obs_row]
+    shown = _take(bank.odds, at_obs)
+    finite = np.isfinite(shown)
     with np.errstate(divide="ignore"):
-        values[:, :, LIVE_ODDS_SLICE] = np.where(np.isfinite(shown), 1.0 / shown, 0.0)
-    mask[:, :, LIVE_ODDS_SLICE] = np.isfinite(shown)
+        values[:, :, LIVE_ODDS_SLICE] = np.where(finite, 1.0 / shown, 0.0)
+    mask[:, :, LIVE_ODDS_SLICE] = finite
     mask &= t[:, :, None] < draw.loss_from[:, None, _GROUP]  # coverage loss: groups vanish from a minute on
-    core = np.empty((k, T, _CORE), np.float32)
-    core[:, :, :N_FEATURES] = np.where(mask, values / SCALE_VECTOR, 0.0)
+    every = k == len(tapes.match) and bool((rows == np.arange(k)).all())
+    dst: slice | np.ndarray = slice(None) if every else rows  # all envs restarting together: write in place
+    core = tapes.core if every else np.empty((k, T, _CORE), np.float32)
+    np.divide(values, SCALE_VECTOR, out=values)
+    np.copyto(values, 0.0, where=~mask)  # missing is 0 with mask 0, never a sentinel
+    core[:, :, :N_FEATURES] = values
     core[:, :, N_FEATURES : 2 * N_FEATURES] = mask
     core[:, :, -1] = staleness / STALENESS_SCALE_SECONDS
-    tapes.core[rows] = core
-    tapes.staleness[rows] = staleness
-    tapes.stale[rows] = obs_row != t
-    tapes.shown[rows] = shown
-    tapes.odds[rows] = bank.odds[mi, vi, t]
-    tapes.offered[rows] = np.isfinite(tapes.odds[rows])
-    tapes.fair[rows] = bank.fair[mi, vi, t]
-    tapes.event_second[rows] = bank.event_second[mi, vi, t]
-    tapes.volatility[rows] = bank.volatility[mi, vi, t]
-    tapes.won[rows] = bank.won[match]
-    tapes.last_minute[rows] = last
-    tapes.match[rows] = match
-    tapes.variant[rows] = variant
+    if not every:
+        tapes.core[rows] = core
+    tapes.staleness[dst] = staleness
+    tapes.stale[dst] = obs_row != t
+    tapes.shown[dst] = shown
+    odds = _take(bank.odds, at_t)
+    tapes.odds[dst] = odds
+    tapes.offered[dst] = np.isfinite(odds)
+    tapes.fair[dst] = _take(bank.fair, at_t)
+    tapes.event_second[dst] = _take(bank.event_second, at_t)
+    tapes.volatility[dst] = _take(bank.volatility, at_t)
+    tapes.won[dst] = bank.won[match]
+    tapes.last_minute[dst] = last
+    tapes.match[dst] = match
+    tapes.variant[dst] = variant
+
+
+def _take(array: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """``array[match, variant, minute, …]`` at flat rows ``(match·V + variant)·T + minute``."""
+    m, v, t = array.shape[:3]
+    return np.take(array.reshape(m * v * t, *array.shape[3:]), flat, axis=0)
 
 
 @dataclass
@@ -195,16 +214,11 @@ class BatchedLiveSim:
     ) -> None:
         if n_envs < 1:
             raise ValueError("n_envs must be ≥ 1")
-        if reward not in LIVE_TRAINING_REWARDS:
-            raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(LIVE_TRAINING_REWARDS)}")
-        if not 0.0 < stake_fraction <= 1.0:
-            raise ValueError("stake_fraction must be in (0, 1]")
         self.n_envs = n_envs
-        self.bank = bank if bank is not None else sample_bank()
-        self.book: BookConfig = self.bank.book
-        self.faults = faults if faults is not None else FaultConfig()
-        self.limits = limits or RiskLimits()
-        self.stake_fraction = stake_fraction
+        self.setup = LiveSetup.of(bank, reward, reward_params, faults, limits, stake_fraction, matches, n_envs)
+        self.bank, self.match_pool, self.book = self.setup.bank, self.setup.match_pool, self.setup.bank.book
+        self.faults, self.limits, self.stake_fraction = self.setup.faults, self.setup.limits, stake_fraction
+        self.reward_name, self.reward_fn = reward, self.setup.reward_fn
         self.initial_budget = float(initial_budget)
         #: Season-long episodes: with ``carry_bankroll`` the bankroll runs on from match to match and starts
         #: afresh after ``season_matches`` matches (0 = only on ruin or a halt). The mission's budget penalty
@@ -215,11 +229,6 @@ class BatchedLiveSim:
         self.season_matches = season_matches
         self.matches_played = np.zeros(n_envs, np.int64)  # in the current season, per env
         self.autoreset = autoreset
-        self.reward_name = reward
-        self.reward_fn = make_reward(reward, n_envs, **(reward_params or {}))
-        self.match_pool = np.arange(self.bank.n_matches) if matches is None else np.asarray(matches, np.int64)
-        if self.match_pool.size == 0 or self.match_pool.max() >= self.bank.n_matches or self.match_pool.min() < 0:
-            raise ValueError("matches must be non-empty row indices into the timeline bank")
         self.observation_dim = OBS_DIM
         self.n_actions = N_LIVE_ACTIONS
         self._seed(seed)
@@ -256,16 +265,7 @@ class BatchedLiveSim:
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Start a fresh episode in every env; returns (observations, action masks)."""
-        if seed is not None:
-            self._seed(seed)
-        self.bankroll.reset()
-        self.history[:] = np.nan
-        self.history_odds[:] = np.nan
-        self.matches_played[:] = 0
-        self.reward_fn.reset()
-        self._start(self.ar, fresh_bankroll=True)
-        self._observe()
-        return self._obs.copy(), self._mask.copy()
+        return self._fresh(seed)
 
     def reset_to(self, matches: Any, variants: Any = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`reset`, but env ``i`` replays bank row ``matches[i]`` (variant ``variants[i]``, default 0).
@@ -278,13 +278,20 @@ class BatchedLiveSim:
         var = np.zeros(self.n_envs, np.int64) if variants is None else np.asarray(variants, np.int64).reshape(-1)
         if var.shape != (self.n_envs,) or var.min() < 0 or var.max() >= self.bank.n_variants:
             raise ValueError(f"need {self.n_envs} variants in 0…{self.bank.n_variants - 1}")
+        return self._fresh(seed, rows, var)
+
+    def _fresh(
+        self, seed: int | None, match: np.ndarray | None = None, variant: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fresh bankrolls, histories and reward state in every env, then new episodes (drawn unless given)."""
         if seed is not None:
             self._seed(seed)
         self.bankroll.reset()
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
+        self.matches_played[:] = 0
         self.reward_fn.reset()
-        self._start(self.ar, fresh_bankroll=True, match=rows, variant=var)
+        self._start(self.ar, fresh_bankroll=True, match=match, variant=variant)
         self._observe()
         return self._obs.copy(), self._mask.copy()
 
@@ -335,7 +342,7 @@ class BatchedLiveSim:
         """
         t = self.t
         obs = self._obs
-        obs[:, :_CORE] = self.tapes.core[self.ar, t]
+        np.take(self.tapes.core.reshape(-1, _CORE), self.ar * T + t, axis=0, out=obs[:, :_CORE])
         if self._book_dirty:
             bank = self.bankroll
             inv = 1.0 / self.initial_budget
@@ -555,15 +562,56 @@ class BatchedLiveSim:
 
     def episode_facts(self, row: int) -> dict[str, Any]:
         """What is being replayed in env ``row`` (for logging; not part of the observation)."""
-        m = int(self.tapes.match[row])
-        ms = self.bank.matches
-        return {
-            "match_id": ms.match_id[m].item(),
-            "league": ms.league[m],
-            "season": ms.season[m],
-            "home_team": ms.home_team[m],
-            "away_team": ms.away_team[m],
-            "full_time": ms.full_time[m].tolist(),
-            "variant": int(self.tapes.variant[row]),
-            "minute": int(self.t[row]),
-        }
+        return episode_facts(self.bank, self.tapes, row, int(self.t[row]))
+
+
+@dataclass(frozen=True)
+class LiveSetup:
+    """The options the batched simulator and the live environment share, checked and defaulted one way."""
+
+    bank: TimelineBank
+    match_pool: np.ndarray
+    faults: FaultConfig
+    limits: RiskLimits
+    reward_fn: Any
+
+    @classmethod
+    def of(cls, bank: TimelineBank | None, reward: str, reward_params: dict[str, float] | None,
+           faults: FaultConfig | None, limits: RiskLimits | None, stake_fraction: float, matches: np.ndarray | None,
+           n_envs: int) -> LiveSetup:  # fmt: skip
+        bank = bank if bank is not None else sample_bank()
+        return cls(
+            bank,
+            match_pool(bank, reward, stake_fraction, matches),
+            faults if faults is not None else FaultConfig(),
+            limits or RiskLimits(),
+            make_reward(reward, n_envs, **(reward_params or {})),
+        )
+
+
+def match_pool(bank: TimelineBank, reward: str, stake_fraction: float, matches: np.ndarray | None) -> np.ndarray:
+    """The bank rows episodes are drawn from, after checking the options the simulator and the env share."""
+    if reward not in LIVE_TRAINING_REWARDS:
+        raise ValueError(f"unknown reward {reward!r}; choose one of {', '.join(LIVE_TRAINING_REWARDS)}")
+    if not 0.0 < stake_fraction <= 1.0:
+        raise ValueError("stake_fraction must be in (0, 1]")
+    pool = np.arange(bank.n_matches) if matches is None else np.asarray(matches, np.int64)
+    if pool.size == 0 or pool.max() >= bank.n_matches or pool.min() < 0:
+        raise ValueError("matches must be non-empty row indices into the timeline bank")
+    return pool
+
+
+def episode_facts(bank: TimelineBank, tapes: Tapes, row: int, minute: int) -> dict[str, Any]:
+    """What is being replayed in tape ``row`` (for logging; not part of the observation)."""
+    m = int(tapes.match[row])
+    ms = bank.matches
+    return {
+        "match_id": ms.match_id[m].item(),
+        "league": ms.league[m],
+        "season": ms.season[m],
+        "home_team": ms.home_team[m],
+        "away_team": ms.away_team[m],
+        "full_time": ms.full_time[m].tolist(),
+        "variant": int(tapes.variant[row]),
+        "minute": minute,
+    }

@@ -23,9 +23,9 @@ from sqlalchemy import Engine
 
 from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
+from betfolio.features.live import MATCH_STATS
 from betfolio.features.prematch import BOOKMAKER_PREFERENCE, TOTALS_LINE
 from betfolio.markets.margin import remove_margin_multiplicative
-from betfolio.sim.features import MATCH_STATS
 from betfolio.store.queries import (
     QUOTE_COLUMNS,
     coverage_statistics,
@@ -71,6 +71,8 @@ _ARRAY_FIELDS = (
     "half_time",
     "stat_totals",
 )
+#: Market arrays a match set may lack (built by hand or before they existed): the features mask them then.
+_OPTIONAL_ARRAYS = ("n_books", "best_odds", "opening_fair")
 
 
 @dataclass(slots=True)
@@ -154,6 +156,9 @@ class MatchSet:
     full_time: np.ndarray  # int [n, 2]
     half_time: np.ndarray  # int [n, 2], -1 when unknown
     stat_totals: np.ndarray  # float [n, len(MATCH_STATS), 2], NaN when missing or not covered
+    n_books: np.ndarray | None = None  # [n] real bookmakers with a complete 1X2 book at decision time
+    best_odds: np.ndarray | None = None  # [n, 3] best 1X2 price of any real bookmaker at decision time
+    opening_fair: np.ndarray | None = None  # [n, 3] consensus at the earliest snapshot; NaN if only one snapshot
     live: dict[int, LiveTrack] = field(default_factory=dict)  # row index → real minute-level data
     events: dict[int, EventMinutes] = field(default_factory=dict)  # row index → real goal/card minutes
     exclusions: list[Exclusion] = field(default_factory=list)
@@ -170,6 +175,9 @@ class MatchSet:
         idx = np.arange(len(self))[np.asarray(rows)] if np.asarray(rows).dtype == bool else np.asarray(rows, int)
         remap = {int(old): new for new, old in enumerate(idx)}
         arrays = {name: getattr(self, name)[idx] for name in _ARRAY_FIELDS}
+        for name in _OPTIONAL_ARRAYS:
+            value = getattr(self, name)
+            arrays[name] = None if value is None else value[idx]
         live = {remap[i]: track for i, track in self.live.items() if i in remap}
         events = {remap[i]: ev for i, ev in self.events.items() if i in remap}
         return MatchSet(**arrays, live=live, events=events, exclusions=list(self.exclusions))
@@ -205,8 +213,9 @@ class MatchSet:
         }
 
 
-def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series, rule: AsOfRule = DEFAULT_AS_OF) -> pd.DataFrame:
-    """Last usable pre-match quote per (match, bookmaker, market, selection, line) under the engine's as-of rule.
+def _usable_prematch(quotes: pd.DataFrame, kickoff: pd.Series, rule: AsOfRule = DEFAULT_AS_OF) -> pd.DataFrame:
+    """Every non-closing pre-match quote usable at the decision time, oldest first (deduplicated with
+    ``keep="last"`` it gives the latest usable quote per match, bookmaker, market, selection and line).
 
     The same rule as the backtest (:class:`betfolio.engine.asof.AsOfRule`): the decision time is the latest
     non-closing quote stamped ``min_lead`` before kick-off, and only quotes stamped by then are used.
@@ -215,8 +224,24 @@ def _latest_prematch(quotes: pd.DataFrame, kickoff: pd.Series, rule: AsOfRule = 
     q = q[q["quoted_at"] <= q["match_id"].map(kickoff) - rule.min_lead]
     decision_at = q.groupby("match_id")["quoted_at"].transform("max")
     q = q[q["quoted_at"] <= decision_at]
-    q = q.sort_values("quoted_at")
-    return q.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last")
+    return q.sort_values("quoted_at", kind="stable")
+
+
+def _opening_fair(usable: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    """Consensus margin-free 1X2 at each match's earliest usable snapshot, NaN where every usable quote of the
+    match carries one time stamp (one snapshot: no movement to see)."""
+    first = usable.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="first")
+    books = _book_prices(first, "1x2", SELECTIONS_1X2, None)
+    books = books[~books.index.get_level_values("bookmaker").map(is_aggregate_bookmaker)]
+    out = np.full((len(ids), 3), np.nan)
+    if not len(books):
+        return out
+    fair = pd.DataFrame(remove_margin_multiplicative(books.to_numpy()), index=books.index, columns=SELECTIONS_1X2)
+    opening = fair.groupby(level="match_id").mean().reindex(ids)
+    one_x_two = usable[usable["market"] == "1x2"].groupby("match_id")["quoted_at"]
+    moved = (one_x_two.max() > one_x_two.min()).reindex(ids, fill_value=False).to_numpy()
+    out[moved] = opening.to_numpy(dtype=float)[moved]
+    return out
 
 
 def _book_prices(q: pd.DataFrame, market: str, selections: Sequence[str], line: float | None) -> pd.DataFrame:
@@ -255,7 +280,8 @@ def build_matchset(
     kickoff_utc = pd.Series(pd.to_datetime(m["kickoff_utc"], utc=True).to_numpy(), index=m["match_id"].to_numpy())
     q = quotes[quotes["match_id"].isin(m["match_id"])].copy()
     q["quoted_at"] = pd.to_datetime(q["quoted_at"], utc=True)
-    pre = _latest_prematch(q, kickoff_utc)
+    usable = _usable_prematch(q, kickoff_utc)
+    pre = usable.drop_duplicates(["match_id", "bookmaker", "market", "selection", "line"], keep="last")
     decided = pre.groupby("match_id")["quoted_at"].max()
     books_1x2 = _book_prices(pre, "1x2", SELECTIONS_1X2, None)
     if bookmaker is not None:
@@ -337,6 +363,9 @@ def build_matchset(
         away_team=m["away_team"].to_numpy(dtype=object),
         prematch_fair=fair.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
         prematch_odds=best.loc[ids, list(SELECTIONS_1X2)].to_numpy(dtype=float),
+        n_books=books_1x2.groupby(level="match_id").size().reindex(ids, fill_value=0).to_numpy(dtype=np.int64),
+        best_odds=books_1x2.groupby(level="match_id").max().reindex(ids)[list(SELECTIONS_1X2)].to_numpy(dtype=float),
+        opening_fair=_opening_fair(usable, ids),
         bet_bookmaker=chosen_books.astype(object),
         fair_over=fair_over.reindex(ids).to_numpy(dtype=float),
         closing_odds=closing_odds,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from betfolio.sim.features import FEATURE_GROUPS
+from betfolio.features.live import FEATURE_GROUPS
 
 NO_EVENT = 10_000  # a minute that never comes
 

@@ -26,11 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from betfolio.canonical import statistics as st
+from betfolio.engine.book import BookConfig
+from betfolio.features.live import LIVE_BETS, MATCH_STATS
 from betfolio.markets.settlement import settle_fractions_with_status
-from betfolio.sim.episodes import LiveTrack, MatchSet
-from betfolio.sim.features import LIVE_BETS, MATCH_STATS
-from betfolio.sim.market import BookConfig
-from betfolio.sim.pricing import (
+from betfolio.models.inplay import (
     GOAL_WEIGHTS,
     MINUTES,
     REMAINING,
@@ -39,6 +38,7 @@ from betfolio.sim.pricing import (
     outcome_probabilities,
     remaining_intensities,
 )
+from betfolio.sim.episodes import LiveTrack, MatchSet
 
 T = MINUTES + 1  # states at minutes 0 (kick-off) … 90 (full time)
 N_STATE = 2 + 2 * len(MATCH_STATS)  # goals + per-side statistics, in LIVE_FEATURES[STATE_SLICE] order

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from filelock import FileLock
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -86,12 +87,63 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_read_only_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """A read-only connection sets nothing that writes (journal mode, sync level): those belong to the writer."""
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={READER_WAIT_MS}")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Whether ``engine`` was opened read-only (a SQLite file nobody may write here, see :func:`make_engine`)."""
+    return engine.dialect.name == "sqlite" and engine.url.query.get("mode") == "ro"
+
+
 def sqlite_path(engine: Engine) -> Path | None:
-    """The file behind a SQLite engine (None for PostgreSQL and in-memory databases)."""
+    """The file behind a SQLite engine (None for PostgreSQL and in-memory databases), read-only ones included."""
     database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
+    if database.startswith("file:"):
+        return Path(unquote(database.removeprefix("file:"))) if is_read_only(engine) else None
     return Path(database)
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why the existing SQLite file ``path`` cannot be written from here — a read-only mount, folder or file —
+    or None when it can. SQLite in WAL mode writes ``-wal``/``-shm`` files beside the database even to read, so
+    the folder counts as much as the file. ``os.access`` says no on a read-only mount even for root."""
+    folder = path.parent
+    with suppress(OSError, AttributeError):  # statvfs: POSIX only
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"on a read-only file system ({folder})"
+    if not os.access(folder, os.W_OK):
+        return f"in the read-only folder {folder}"
+    if not os.access(path, os.W_OK):
+        return "read-only"
+    return None
+
+
+def _read_only_url(path: Path) -> str:
+    """A URI opening ``path`` read-only without creating anything beside it.
+
+    With no ``-wal``/``-shm`` files, ``immutable=1``: nothing can change the file where no journal can be written,
+    and SQLite then needs no shared-memory file to read a WAL database. With a ``-shm`` present (a writer's WAL
+    left beside it) ``mode=ro`` reads the WAL through it. A WAL with committed pages but no ``-shm`` cannot be
+    read without writing: refused with the remedy.
+    """
+    wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    target = f"sqlite:///file:{quote(str(path))}?mode=ro"
+    if shm.exists():
+        return f"{target}&uri=true"
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"SQLite database {path} is read-only here and has uncheckpointed changes in {wal.name} without "
+            f"{shm.name}: open it once where it is writable (or copy the three files to a writable folder)"
+        )
+    return f"{target}&immutable=1&uri=true"
 
 
 def _prepare_sqlite_file(path: Path) -> None:
@@ -132,13 +184,21 @@ def _prepare_sqlite_file(path: Path) -> None:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine on the configured database. A SQLite file that cannot be written from here (read-only mount,
+    folder or file) is opened read-only (:func:`is_read_only`): commands that only read work, and commands that
+    write are refused up front by :func:`betfolio.store.migrate.check_writable` with the reason."""
     resolved = resolve_database_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
+        pragmas = _sqlite_pragmas
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-            _prepare_sqlite_file(Path(parsed.database))
+            path = Path(parsed.database)
+            if path.is_file() and path.stat().st_size > 0 and read_only_reason(path) is not None:
+                resolved, pragmas = _read_only_url(path), _sqlite_read_only_pragmas
+            else:
+                _prepare_sqlite_file(path)
         engine = create_engine(resolved, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", pragmas)
         return engine
     return create_engine(resolved, pool_pre_ping=True, **kwargs)
 

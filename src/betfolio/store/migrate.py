@@ -18,7 +18,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from betfolio.store.engine import StoreError, describe, sqlite_path
+from betfolio.store.engine import StoreError, describe, is_read_only, read_only_reason, sqlite_path
 from betfolio.store.tables import metadata
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -40,8 +40,12 @@ def check_writable(engine: Engine) -> None:
     path = sqlite_path(engine)
     if path is None:
         return
-    if path.exists() and not os.access(path, os.W_OK):
-        raise StoreError(f"SQLite database {path} is read-only: make it writable or choose another --db")
+    reason = read_only_reason(path) if path.exists() else None
+    if is_read_only(engine) or reason is not None:
+        reason = reason or "opened read-only (mode=ro)"
+        raise StoreError(
+            f"SQLite database {path} is {reason}: this command writes to it; make it writable or choose another --db"
+        )
     if not os.access(path.parent, os.W_OK):
         raise StoreError(f"cannot write SQLite database {path}: its folder {path.parent} is read-only")
     try:
@@ -87,6 +91,24 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
     except DBAPIError as exc:
         raise StoreError(f"cannot migrate {describe(engine)}: {exc.orig}") from exc
     return current_revision(engine)
+
+
+def prepare_for_reading(engine: Engine) -> None:
+    """Make ``engine`` ready for a command that only reads: migrated to the current schema when it can be written,
+    else (opened read-only, see :func:`betfolio.store.engine.make_engine`) checked to be at the current schema
+    already — a read-only database cannot be migrated, and an older schema would fail half-way through a query."""
+    if not is_read_only(engine):
+        upgrade(engine)
+        return
+    try:
+        at, head = current_revision(engine), head_revision(engine)
+    except DBAPIError as exc:
+        raise StoreError(f"SQLite database {sqlite_path(engine)} cannot be read: {exc.orig}") from exc
+    if at != head:
+        raise StoreError(
+            f"SQLite database {sqlite_path(engine)} is read-only and its schema is at revision {at or 'none'}, not "
+            f"{head}: run `betfolio db upgrade` on it where it is writable"
+        )
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -333,10 +333,9 @@ def _momentum_view(bucket: str) -> str:
 def refresh_momentum(conn: Connection) -> None:
     """Bring the momentum views up to date on plain PostgreSQL (TimescaleDB refreshes them by policy; SQLite's
     views are computed when read)."""
-    if conn.dialect.name != "postgresql":
-        return
-    timescale = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first()
-    if timescale is None:
+    from betfolio.store.live_retention import has_timescale
+
+    if conn.dialect.name == "postgresql" and not has_timescale(conn):
         for bucket in MOMENTUM_BUCKETS:
             conn.execute(text(f"REFRESH MATERIALIZED VIEW {_momentum_view(bucket)}"))
 
@@ -437,10 +436,13 @@ def quotes_query(
     seasons: Sequence[str] | None = None,
     markets: Sequence[str] | None = None,
     closing: bool | None = None,
+    in_play: bool | None = None,
+    with_flag: bool = False,
 ) -> Select[Any]:
     """Every stored quote of the leagues/seasons with its match's league and season, in match and time order
-    (``closing=False`` keeps only prices a decision could have used)."""
-    stmt = select(
+    (``closing=False`` keeps only prices a decision could have used; ``in_play=False`` only pre-match prices).
+    ``with_flag`` adds the plausibility ``flag`` column, for a reader that reports what it leaves out."""
+    columns = [
         dbl.c.match_id,
         mm.c.league,
         mm.c.season,
@@ -452,7 +454,8 @@ def quotes_query(
         dbl.c.quoted_at,
         dbl.c.is_closing,
         dbl.c.in_play,
-    ).join(mm, mm.c.match_id == dbl.c.match_id)
+    ]
+    stmt = select(*columns, *([dbl.c.flag] if with_flag else [])).join(mm, mm.c.match_id == dbl.c.match_id)
     if leagues is not None:
         stmt = stmt.where(mm.c.league.in_(list(leagues)))
     if seasons is not None:
@@ -461,6 +464,8 @@ def quotes_query(
         stmt = stmt.where(dbl.c.market.in_(list(markets)))
     if closing is not None:
         stmt = stmt.where(dbl.c.is_closing.is_(closing))
+    if in_play is not None:
+        stmt = stmt.where(dbl.c.in_play.is_(in_play))
     return stmt.order_by(dbl.c.match_id, dbl.c.quoted_at)
 
 

@@ -12,8 +12,8 @@ from betfolio.agents.live.layout import live_layout
 from betfolio.agents.live.network import NetworkConfig
 from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig, initial_network, load_live_network, load_live_untrained
 from betfolio.agents.live.replay import RandomBetPolicy, replay_bank, replay_random
+from betfolio.features.live import N_LIVE_ACTIONS
 from betfolio.sim.batched import BatchedLiveSim, sample_bank
-from betfolio.sim.features import N_LIVE_ACTIONS
 
 SMALL = NetworkConfig(token_dim=8, heads=2, context_dim=16, hidden=16, n_actions=N_LIVE_ACTIONS)
 

@@ -110,7 +110,7 @@ class TokenLayout:
 def live_layout() -> TokenLayout:
     """The simulator's live observation as tokens: every live feature is a token; staleness and the agent's book
     are context; every feature also feeds the context (and so the attention query) directly."""
-    from betfolio.sim.features import observation_layout
+    from betfolio.features.live import observation_layout
 
     layout = observation_layout()
     if (

@@ -20,10 +20,10 @@ from typing import Protocol
 import numpy as np
 
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM
+from betfolio.engine.book import BookConfig
+from betfolio.features.live import LIVE_BETS, LIVE_SELECTIONS
 from betfolio.markets.settlement import settle_many
 from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.features import LIVE_BETS, LIVE_SELECTIONS
-from betfolio.sim.market import BookConfig
 from betfolio.sim.timeline import TimelineBank
 
 _MARKET = np.array([b[0] for b in LIVE_BETS])
@@ -108,15 +108,18 @@ def replay_bank(
     seed: int = 0,
     variant: int = 0,
     deterministic: bool = False,
+    policy: MatchPolicy | None = None,
 ) -> ReplayResult:
     """Play every match of ``bank`` once (timeline variant ``variant``).
 
     By default the policy is *sampled* (seeded), as it was trained: PPO learns a stochastic policy, and a
     betting policy that bets in 2 % of the minutes has "no bet" as its most likely action in every single
     minute, so its greedy version never bets at all — that would evaluate a different policy than the one
-    trained. ``deterministic=True`` gives the greedy version.
+    trained. ``deterministic=True`` gives the greedy version. ``policy`` replaces the network's policy (e.g. a
+    random policy of the same betting rate) on the very same matches.
     """
-    policy = LivePolicy(network, bank.n_matches, deterministic=deterministic, seed=seed)
+    if policy is None:
+        policy = LivePolicy(network, bank.n_matches, deterministic=deterministic, seed=seed)
     return replay_policy(policy, bank, reward=reward, seed=seed, variant=variant)
 
 

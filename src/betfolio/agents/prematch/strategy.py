@@ -32,6 +32,7 @@ class PrematchAgentStrategy:
     stakes: tuple[float, ...]  # stake fraction per stake-size action (the env's PREMATCH_STAKES)
     seasons: frozenset[str] | None = None  # decide only in these (evaluation) seasons
     peak: float = 0.0
+    decisions: int = 0  # matches the policy was asked about (bets / decisions = the worker's betting rate)
     _results: list[float] = field(default_factory=list)  # 1 won / 0 lost, own settled bets
     _open: dict[int, int] = field(default_factory=dict)  # match_id → selection index
 
@@ -75,6 +76,7 @@ class PrematchAgentStrategy:
             action_mask = np.ones(1 + 3 * n_stakes, bool)
             action_mask[1:] = context.cash > 0  # as the environment: no bets without cash
             action = self.policy(obs, action_mask)
+            self.decisions += 1
             if action == 0:
                 continue
             sel, size = divmod(action - 1, n_stakes)

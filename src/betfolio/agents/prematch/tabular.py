@@ -72,6 +72,15 @@ class QConfig:
     #: A bet action is only taken greedily after this many visits of its state: one lucky longshot win would
     #: otherwise make a once-tried bet look like the best action (the winner's curse of a 1/n sample mean).
     min_visits: int = 10
+    #: Greedy bets are ranked by their lower confidence bound, mean − confidence × standard error: among many
+    #: state-actions tried a few dozen times, the best-looking sample mean is mostly luck (the winner's curse),
+    #: and no bet (worth exactly 0) should need evidence to be displaced. 0 gives plain greedy Q.
+    confidence: float = 1.0
+    #: Stake fractions of the bet actions (selection-major: action = 1 + selection × len(stakes) + size). When
+    #: given and the reward is proportional to the stake (profit, as in the planted benchmark), one bet teaches
+    #: every size of its selection: its reward per unit of stake is the same sample for all of them, so each
+    #: estimate gets len(stakes) times the data. Empty: every action learns alone (rewards not linear in stake).
+    stakes: tuple[float, ...] = ()
     seed: int = 1
     discretiser: Discretiser = field(default_factory=Discretiser)
 
@@ -82,6 +91,7 @@ class QConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QConfig:
         data = dict(data)
+        data["stakes"] = tuple(data.get("stakes", ()))
         return cls(**data | {"discretiser": Discretiser.from_dict(data["discretiser"])})
 
 
@@ -95,6 +105,7 @@ class TabularQAgent:
         shape = (*self.config.discretiser.shape, n_actions)
         self.q = np.zeros(shape)
         self.visits = np.zeros(shape, dtype=np.int64)
+        self.second = np.zeros(shape)  # running mean of squared targets, for the standard error
         self.episodes = 0
         self.rng = np.random.default_rng(self.config.seed)
 
@@ -108,7 +119,8 @@ class TabularQAgent:
         return cfg.epsilon_start + frac * (cfg.epsilon_end - cfg.epsilon_start)
 
     def act(self, obs: np.ndarray, action_mask: np.ndarray | None = None, *, explore: bool = False) -> int:
-        """Greedy (or epsilon-greedy) action among the valid ones; rarely tried bets never beat "no bet"."""
+        """The action among the valid ones: acting, the best lower confidence bound (rarely tried bets never beat
+        "no bet"); exploring, epsilon-random or else the best upper bound."""
         valid = np.ones(self.n_actions, dtype=bool) if action_mask is None else np.asarray(action_mask, dtype=bool)
         choices = np.flatnonzero(valid)
         if len(choices) == 0:
@@ -116,20 +128,47 @@ class TabularQAgent:
         if explore and self.rng.random() < self.epsilon:
             return int(self.rng.choice(choices))
         s = self.state(obs)
-        values = np.where(self.visits[s] >= max(self.config.min_visits, 1), self.q[s], -np.inf)
+        if explore:  # optimism while learning: samples go where a bet could still turn out best
+            values = np.where(self.visits[s] >= max(self.config.min_visits, 1), self.bound(s, +1.0), np.inf)
+        else:  # pessimism when acting for real: a bet must show evidence to displace "no bet"
+            values = np.where(self.visits[s] >= max(self.config.min_visits, 1), self.bound(s, -1.0), -np.inf)
         values[0] = self.q[s][0] if self.visits[s][0] > 0 else 0.0  # no bet is worth 0 until learnt otherwise
         values = np.where(valid, values, -np.inf)
         return int(np.argmax(values)) if np.isfinite(values).any() else 0
 
+    def bound(self, s: tuple[int, ...], sign: float) -> np.ndarray:
+        """Per action of state ``s``: Q + sign × confidence × standard error of Q (upper bound for ``sign`` +1,
+        lower for −1; ``sign × inf`` where never tried).
+
+        The effective sample count is the visit count, capped where the learning-rate floor turns the mean
+        into an exponential average over about ``2 / min_learning_rate`` samples.
+        """
+        n = self.visits[s].astype(np.float64)
+        cap = 2.0 / self.config.min_learning_rate - 1.0 if self.config.min_learning_rate > 0 else np.inf
+        var = np.maximum(self.second[s] - self.q[s] ** 2, 0.0)
+        se = np.sqrt(var / np.maximum(np.minimum(n, cap), 1.0))
+        return np.where(n > 0, self.q[s] + sign * self.config.confidence * se, sign * np.inf)
+
     def learn(self, obs: np.ndarray, action: int, reward: float, next_obs: np.ndarray, done: bool) -> None:
         s = self.state(obs)
-        sa = (*s, action)
-        self.visits[sa] += 1
         target = reward
         if not done and self.config.gamma > 0:
             target += self.config.gamma * float(self.q[self.state(next_obs)].max())
-        lr = max(1.0 / self.visits[sa], self.config.min_learning_rate)
-        self.q[sa] += lr * (target - self.q[sa])
+        for a, t in self._shared_targets(action, target):
+            sa = (*s, a)
+            self.visits[sa] += 1
+            lr = max(1.0 / self.visits[sa], self.config.min_learning_rate)
+            self.q[sa] += lr * (t - self.q[sa])
+            self.second[sa] += lr * (t * t - self.second[sa])
+
+    def _shared_targets(self, action: int, target: float) -> list[tuple[int, float]]:
+        """The (action, target) pairs one sample teaches: itself, or every stake size of its selection."""
+        stakes = self.config.stakes
+        if action == 0 or not stakes:
+            return [(action, target)]
+        sel, size = divmod(action - 1, len(stakes))
+        unit = target / stakes[size]
+        return [(1 + sel * len(stakes) + k, unit * stake) for k, stake in enumerate(stakes)]
 
     def train(self, env: gym.Env, episodes: int, on_episode: Callable[[int, float], None] | None = None) -> list[float]:
         """Run ``episodes`` more episodes of ``env`` (continuing the count after a resume)."""
@@ -160,6 +199,7 @@ class TabularQAgent:
                 "n_actions": self.n_actions,
                 "q": torch.from_numpy(self.q.copy()),
                 "visits": torch.from_numpy(self.visits.copy()),
+                "second": torch.from_numpy(self.second.copy()),
                 "episodes": self.episodes,
                 "numpy_rng": self.rng.bit_generator.state,
                 "extra": extra or {},
@@ -174,6 +214,9 @@ class TabularQAgent:
         if q.shape != agent.q.shape:
             raise CheckpointError(path, f"Q-table shape {q.shape} does not match the configured {agent.q.shape}")
         agent.q, agent.visits = q.copy(), visits.copy()
+        second = doc.get("second")
+        # a checkpoint from before the second moment: no spread known, so the bound is the mean itself
+        agent.second = second.numpy().copy() if second is not None else q**2
         agent.episodes = int(doc["episodes"])
         agent.rng.bit_generator.state = doc["numpy_rng"]
         return agent

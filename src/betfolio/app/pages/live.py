@@ -24,7 +24,15 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from betfolio.app.context import AppContext
-from betfolio.app.live_data import MOMENTUM_WINDOW, STALE_AFTER_SECONDS, LiveSummary, live_overview, momentum
+from betfolio.app.live_data import (
+    MOMENTUM_WINDOW,
+    STALE_AFTER_SECONDS,
+    LiveSummary,
+    live_overview,
+    momentum,
+    paper_status,
+    stream_states,
+)
 from betfolio.app.pages import Page
 from betfolio.app.replay import (
     REPLAY_PROVIDER,
@@ -83,6 +91,9 @@ class LivePage(Page):
         self.decisions_view = records_view(self.decisions)
         self.header = QLabel("")
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        #: Where the list comes from (store, live stream) and the paper-trading ledger as it stands.
+        self.feed_label = QLabel("")
+        self.feed_label.setWordWrap(True)
         self.momentum_plot = pg.PlotWidget()
         self.momentum_plot.setBackground("w")
         self.momentum_plot.showGrid(x=True, y=True, alpha=0.25)
@@ -119,6 +130,7 @@ class LivePage(Page):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(section_title("Matches"))
         left_layout.addWidget(self.view)
+        left_layout.addWidget(self.feed_label)
         split.addWidget(left)
         split.addWidget(detail)
         split.setSizes([560, 760])
@@ -164,9 +176,10 @@ class LivePage(Page):
             engine = self.context.engine
             self.context.reads.submit(f"{self.title}/poll", lambda: _overview(engine), self._on_polled)
 
-    def _on_polled(self, summaries: list[LiveSummary]) -> None:
+    def _on_polled(self, overview: LiveOverview) -> None:
         if self.replay is None:
-            self._show_summaries(summaries)
+            self.feed_label.setText(overview.note)
+            self._show_summaries(overview.summaries)
 
     # --- loading ---------------------------------------------------------------------------------------
     def load(self, engine: Engine, request: object) -> LiveLoad:
@@ -179,7 +192,8 @@ class LivePage(Page):
     def show_data(self, data: LiveLoad) -> None:
         if not self.runner.running and self.replay is None:
             self._fill_replay_choices(data)
-        summaries = data.summaries
+        summaries = data.overview.summaries
+        self.feed_label.setText(data.overview.note)
         self._show_summaries(self._replay_summaries() if self.replay is not None else summaries)
 
     def reload(self) -> None:
@@ -308,7 +322,7 @@ class LivePage(Page):
                     f"{s.home_goals}–{s.away_goals}",
                     s.status.replace("_", " "),
                     f"{s.staleness:.0f} s",
-                    s.provider,
+                    s.provider if s.source == "store" else f"{s.provider} (stream)",
                     s.circuit_state or "unknown",
                     s.states,
                 )
@@ -468,11 +482,32 @@ class LivePage(Page):
 class LiveLoad:
     last_day: date | None
     leagues: list[str]
-    summaries: list[LiveSummary]
+    overview: LiveOverview
     replay_available: bool
     checkpoints: list[Path]
 
 
-def _overview(engine: Engine) -> list[LiveSummary]:
+@dataclass
+class LiveOverview:
+    summaries: list[LiveSummary]
+    note: str  # where the states come from, and the paper-trading ledger
+
+
+def _overview(engine: Engine) -> LiveOverview:
+    """Stored states, overlaid by the live stream when Redis is configured; the latest paper run. Runs off the
+    GUI thread (background reads)."""
+    from betfolio.config import load_settings
+
+    notes, stream = [], []
+    redis_url = load_settings().redis_url
+    if redis_url:
+        try:
+            stream = stream_states(redis_url)
+            notes.append(f"Following the live stream ({len(stream)} fixtures on it).")
+        except Exception as exc:  # Redis away: the stored states still show, and the note says so
+            notes.append(f"Live stream unreachable ({type(exc).__name__}): showing stored states.")
     with engine.connect() as conn:
-        return live_overview(conn, datetime.now(UTC))
+        summaries = live_overview(conn, datetime.now(UTC), stream)
+        paper = paper_status(conn)
+    notes.append(paper.line() if paper is not None else "No paper-trading run yet (betfolio paper).")
+    return LiveOverview(summaries, " ".join(notes))

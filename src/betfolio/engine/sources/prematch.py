@@ -19,7 +19,7 @@ from betfolio.engine.events import RESULT_DELAY, DecisionRound, Event, MatchResu
 from betfolio.engine.strategy import MatchView
 
 if TYPE_CHECKING:
-    from betfolio.backtest.data import MarketKey, MarketQuotes, MatchRecord
+    from betfolio.engine.quotes import MarketKey, MarketQuotes, MatchRecord
     from betfolio.sim.episodes import MatchSet
 
 
@@ -74,6 +74,7 @@ class MatchSetReplay:
         self.ms = ms
         self.rows = sorted((int(r) for r in rows), key=lambda r: (ms.decision_at[r], ms.kickoff[r], ms.match_id[r]))
         self.row_of = {int(ms.match_id[r]): r for r in self.rows}
+        self._results: dict[int, MatchResult] = {}  # built once per match: events and per-bet rewards share it
 
     def view(self, r: int) -> MatchView:
         ms = self.ms
@@ -87,15 +88,20 @@ class MatchSetReplay:
         )
 
     def quotes(self, r: int, odds: np.ndarray) -> dict[MarketKey, MarketQuotes]:
-        from betfolio.backtest.data import MATCH_ODDS_KEY, MarketQuotes
+        from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 
         return {MATCH_ODDS_KEY: MarketQuotes("1x2", None, (str(self.ms.bet_bookmaker[r]),), odds[None, :].copy())}
 
     def result(self, r: int) -> MatchResult:
+        known = self._results.get(r)
+        if known is not None:
+            return known
         ms = self.ms
         closing = self.quotes(r, ms.closing_odds[r]) if np.isfinite(ms.closing_odds[r]).all() else {}
         home, away = (int(g) for g in ms.full_time[r])
-        return MatchResult(int(ms.match_id[r]), utc(ms.kickoff[r]) + RESULT_DELAY, "finished", home, away, closing)
+        result = MatchResult(int(ms.match_id[r]), utc(ms.kickoff[r]) + RESULT_DELAY, "finished", home, away, closing)
+        self._results[r] = result
+        return result
 
     def events(self) -> list[Event]:
         ms = self.ms

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from betfolio.engine.book import BetReject
+from betfolio.features.live import LIVE_ACTIONS, feature_index, observation_layout
 from betfolio.sim.batched import BatchedLiveSim
-from betfolio.sim.features import LIVE_ACTIONS, feature_index, observation_layout
-from betfolio.sim.market import BetReject
 from betfolio.sim.reward import REWARD_NAMES
 from betfolio.sim.timeline import MINUTES, TimelineBank
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
 from betfolio.canonical import statistics as st
 from betfolio.canonical.competition import normalise_season
+from betfolio.providers.base import describe_error
 from betfolio.providers.football_data import PROVIDER
 from betfolio.providers.football_data.columns import OddsColumn, classify
 from betfolio.providers.football_data.timing import assumed_kickoff, kickoff_from_local, prematch_quote_time
@@ -334,7 +335,7 @@ class CsvFile:
                     row, self.league, self.season, self.home_col, self.away_col, self.goals, self.odds_columns, self.now
                 )
             except (RowError, ValidationError) as exc:
-                chunk.rejects.append(RowReject(self.source, line_no, _reason(exc)))
+                chunk.rejects.append(RowReject(self.source, line_no, describe_error(exc)))
                 self.rejected_rows += 1
                 continue
             chunk.rejects.extend(RowReject(self.source, line_no, f"quote refused, {why}") for why in bad_quotes)
@@ -421,14 +422,6 @@ def parse_csv(content: bytes | str, source: str, *, ingested_at: datetime | None
     parsed.conflicts = reader.conflicts
     parsed.coverage = reader.coverage()
     return parsed
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"invalid {where}: {first['msg']}" if where else first["msg"]
-    return str(exc)
 
 
 def _parse_row(
@@ -535,5 +528,5 @@ def _parse_row(
                 )
             )
         except ValidationError as exc:
-            bad_quotes.append(f"column {spec.column}: {_reason(exc)}")
+            bad_quotes.append(f"column {spec.column}: {describe_error(exc)}")
     return match, quotes, bad_quotes

@@ -51,6 +51,60 @@ def _has_timescale(conn) -> bool:  # type: ignore[no-untyped-def]
     return conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).first() is not None
 
 
+def aggregate_select(interval: str, bucket: str) -> str:
+    """The momentum aggregate of one bucket size on PostgreSQL; ``bucket`` is the bucketing expression over
+    ``observed_at`` (TimescaleDB's ``time_bucket`` or plain ``date_bin``)."""
+    return f"""SELECT match_id, provider, {bucket} AS bucket,
+                   count(*) AS states, max(minute) AS minute,
+                   max(home_goals) AS home_goals, max(away_goals) AS away_goals,
+                   max({_pressure_pg("home")}) AS home_pressure,
+                   max({_pressure_pg("away")}) AS away_pressure
+            FROM live_states GROUP BY match_id, provider, bucket"""
+
+
+def timescale_bucket(interval: str) -> str:
+    return f"time_bucket(INTERVAL '{interval}', observed_at)"
+
+
+def plain_bucket(interval: str) -> str:
+    return f"date_bin(INTERVAL '{interval}', observed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+
+
+def timescale_statements() -> list[str]:
+    """What the migration runs where TimescaleDB exists: a hypertable, continuous aggregates with their refresh
+    policies, and the 30-day retention policy on the raw states (run outside a transaction)."""
+    out = [
+        "CREATE EXTENSION IF NOT EXISTS timescaledb",
+        "SELECT create_hypertable('live_states', 'observed_at', migrate_data => true, if_not_exists => true)",
+    ]
+    for name, interval in BUCKETS.items():
+        out.append(
+            f"CREATE MATERIALIZED VIEW live_momentum_{name} WITH (timescaledb.continuous) AS "
+            f"{aggregate_select(interval, timescale_bucket(interval))} WITH NO DATA"
+        )
+        out.append(
+            f"SELECT add_continuous_aggregate_policy('live_momentum_{name}', "
+            f"start_offset => INTERVAL '30 days', end_offset => INTERVAL '{interval}', "
+            f"schedule_interval => INTERVAL '{interval}')"
+        )
+    out.append("SELECT add_retention_policy('live_states', INTERVAL '30 days', if_not_exists => true)")
+    return out
+
+
+def plain_statements() -> list[str]:
+    """What the migration runs on PostgreSQL without TimescaleDB: ordinary materialised views (refreshed, and
+    the raw states pruned, by :mod:`betfolio.store.live_retention`)."""
+    out = []
+    for name, interval in BUCKETS.items():
+        out.append(
+            f"CREATE MATERIALIZED VIEW live_momentum_{name} AS "
+            f"{aggregate_select(interval, plain_bucket(interval))} WITH NO DATA"
+        )
+        # A unique index lets REFRESH ... CONCURRENTLY run while readers read.
+        out.append(f"CREATE UNIQUE INDEX uq_live_momentum_{name} ON live_momentum_{name} (match_id, provider, bucket)")
+    return out
+
+
 def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "sqlite":
@@ -67,43 +121,13 @@ def upgrade() -> None:
                 FROM live_states GROUP BY match_id, provider, bucket"""
             )
         return
-    timescale = _has_timescale(conn)
-    if timescale:
+    if _has_timescale(conn):
         with op.get_context().autocommit_block():  # continuous aggregates cannot be created in a transaction
-            op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-            op.execute(
-                "SELECT create_hypertable('live_states', 'observed_at', migrate_data => true, if_not_exists => true)"
-            )
-            for name, interval in BUCKETS.items():
-                op.execute(
-                    f"""CREATE MATERIALIZED VIEW live_momentum_{name} WITH (timescaledb.continuous) AS
-                    SELECT match_id, provider, time_bucket(INTERVAL '{interval}', observed_at) AS bucket,
-                           count(*) AS states, max(minute) AS minute,
-                           max(home_goals) AS home_goals, max(away_goals) AS away_goals,
-                           max({_pressure_pg("home")}) AS home_pressure,
-                           max({_pressure_pg("away")}) AS away_pressure
-                    FROM live_states GROUP BY match_id, provider, bucket WITH NO DATA"""
-                )
-                op.execute(
-                    f"SELECT add_continuous_aggregate_policy('live_momentum_{name}', "
-                    f"start_offset => INTERVAL '30 days', end_offset => INTERVAL '{interval}', "
-                    f"schedule_interval => INTERVAL '{interval}')"
-                )
-            op.execute("SELECT add_retention_policy('live_states', INTERVAL '30 days', if_not_exists => true)")
+            for statement in timescale_statements():
+                op.execute(statement)
         return
-    for name, interval in BUCKETS.items():
-        op.execute(
-            f"""CREATE MATERIALIZED VIEW live_momentum_{name} AS
-            SELECT match_id, provider,
-                   date_bin(INTERVAL '{interval}', observed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
-                   count(*) AS states, max(minute) AS minute,
-                   max(home_goals) AS home_goals, max(away_goals) AS away_goals,
-                   max({_pressure_pg("home")}) AS home_pressure,
-                   max({_pressure_pg("away")}) AS away_pressure
-            FROM live_states GROUP BY match_id, provider, bucket WITH NO DATA"""
-        )
-        # A unique index lets REFRESH ... CONCURRENTLY run while readers read.
-        op.execute(f"CREATE UNIQUE INDEX uq_live_momentum_{name} ON live_momentum_{name} (match_id, provider, bucket)")
+    for statement in plain_statements():
+        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -1,5 +1,6 @@
-"""The batch observation builder: each row equals the single-state observation (which the simulator parity test
-in test_batched.py holds to the simulator's own observations)."""
+"""The live feature builder (:mod:`betfolio.features.live`): each row of the batch observation builder equals the
+single-state observation (which the simulator parity test in tests/sim/test_batched.py holds to the simulator's own
+observations)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from betfolio.canonical import LiveMatchState
 from betfolio.canonical.coverage import Coverage
-from betfolio.sim.features import OBS_DIM, observation_from_state, observations_from_states
+from betfolio.features.live import OBS_DIM, observation_from_state, observations_from_states
 
 
 def _state(minute: int, stats: dict, staleness: float = 0.0, reds: tuple[int | None, int | None] = (None, None)):

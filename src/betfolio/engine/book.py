@@ -1,6 +1,6 @@
 """The modelled in-play bookmaker: margin, suspensions, bet acceptance delay.
 
-Live odds are **modelled, not historical** (see :mod:`betfolio.sim.pricing`). The book behaves as real ones do
+Live odds are **modelled, not historical** (see :mod:`betfolio.models.inplay`). The book behaves as real ones do
 in the ways that matter to an agent:
 
 * it quotes every selection with a multiplicative ``margin`` and takes decided selections off the board;

@@ -11,7 +11,8 @@ prices for past matches. The model is the textbook one (Dixon & Robinson 1998 in
 3. a red card scales the carded side's remaining intensity by :data:`RED_CARD_OWN` and the opponent's by
    :data:`RED_CARD_OPPONENT` per card;
 4. final-result and over/under 2.5 probabilities follow from the current score plus the remaining Poisson
-   goals (:func:`outcome_probabilities`), and the book quotes them with a margin (:func:`offered_odds`).
+   goals, priced on the scoreline grid of :mod:`betfolio.models.grid` (:func:`outcome_probabilities`), and the
+   book quotes them with a margin (:func:`offered_odds`).
 
 Numpy throughout: prices for a whole bank of timelines are computed in a few vectorised passes.
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from betfolio.models.grid import expected_settlements_in_play, poisson_grids
 
 MINUTES = 90
 #: Goal intensity weight of minutes 1…90 (index 0 = minute 1): rising ~50 % from kick-off to the end,
@@ -38,16 +41,8 @@ TOTALS_LINE = 2.5
 
 #: Outcome columns produced by outcome_probabilities (matches features.LIVE_SELECTIONS).
 OUTCOMES = ("home", "draw", "away", "over_2_5", "under_2_5")
-
-
-def _poisson_pmf(mu: np.ndarray, kmax: int = MAX_GOALS) -> np.ndarray:
-    """``P(X = k)`` for k = 0…kmax, shape ``mu.shape + (kmax+1,)``, by the stable recurrence p_k = p_{k-1} μ/k."""
-    mu = np.asarray(mu, dtype=np.float64)
-    out = np.empty((*mu.shape, kmax + 1))
-    out[..., 0] = np.exp(-mu)
-    for k in range(1, kmax + 1):
-        out[..., k] = out[..., k - 1] * mu / k
-    return out
+#: The bets priced on the grid: the 1X2 and the under (the over is its complement).
+_PRICED = (("1x2", "home", None), ("1x2", "draw", None), ("1x2", "away", None), ("total_goals", "under", TOTALS_LINE))
 
 
 def outcome_probabilities(
@@ -55,37 +50,24 @@ def outcome_probabilities(
 ) -> np.ndarray:
     """Probabilities of (home win, draw, away win, over 2.5, under 2.5) at full time, shape ``[..., 5]``.
 
-    ``mu_*`` are the expected goals still to come; the current score is ``home_goals``-``away_goals``.
+    ``mu_*`` are the expected goals still to come; the current score is ``home_goals``-``away_goals``. Priced on
+    the scoreline grid of :mod:`betfolio.models.grid` (the pre-match models' one pricer, settled by the same
+    kernel as the bets): a grid of the goals still to come, each selection's expected settlement given the score
+    on the board. The grid stops at :data:`MAX_GOALS` more goals per side; the 1X2 spreads the cut-off mass
+    (renormalised grid), while under 2.5 only needs scores inside the grid and is exact (unnormalised grid).
     """
-    mu_h = np.maximum(np.asarray(mu_home, dtype=np.float64), 0.0)
-    mu_a = np.maximum(np.asarray(mu_away, dtype=np.float64), 0.0)
+    mu_h = np.asarray(mu_home, dtype=np.float64)
+    mu_a = np.asarray(mu_away, dtype=np.float64)
     shape = np.broadcast_shapes(mu_h.shape, mu_a.shape, np.shape(home_goals), np.shape(away_goals))
-    mu_h, mu_a = np.broadcast_to(mu_h, shape).ravel(), np.broadcast_to(mu_a, shape).ravel()
-    lead = (np.broadcast_to(home_goals, shape) - np.broadcast_to(away_goals, shape)).ravel().astype(np.int64)
-    scored = (np.broadcast_to(home_goals, shape) + np.broadcast_to(away_goals, shape)).ravel().astype(np.int64)
-    px, py = _poisson_pmf(mu_h), _poisson_pmf(mu_a)
-    joint = px[:, :, None] * py[:, None, :]
-    # P(X − Y = d) for d = −MAX…MAX, summed along the diagonals of the joint grid.
-    diagonals = [np.diagonal(joint, offset=-d, axis1=1, axis2=2).sum(-1) for d in range(-MAX_GOALS, MAX_GOALS + 1)]
-    pdiff = np.stack(diagonals, 1)
-    pdiff /= pdiff.sum(axis=1, keepdims=True)
-    cdf = np.concatenate([np.zeros((len(lead), 1)), np.cumsum(pdiff, axis=1)], axis=1)  # cdf[:, i] = P(D < i-MAX)
-    # Home wins when lead + D > 0, i.e. D ≥ 1 − lead; draw when D = −lead.
-    idx_home = np.clip(1 - lead + MAX_GOALS, 0, 2 * MAX_GOALS + 1)
-    idx_draw = np.clip(-lead + MAX_GOALS, 0, 2 * MAX_GOALS + 1)
-    rows = np.arange(len(lead))
-    p_away_or_draw = cdf[rows, idx_home]
-    p_away = cdf[rows, idx_draw]
-    p_home = 1.0 - p_away_or_draw
-    p_draw = p_away_or_draw - p_away
-    # Over 2.5 needs at least 3 − scored more goals; the remaining total is Poisson(μh + μa).
-    ptot = _poisson_pmf(mu_h + mu_a)
-    need = 3 - scored
-    cum = np.concatenate([np.zeros((len(need), 1)), np.cumsum(ptot, axis=1)], axis=1)
-    p_under = np.where(need <= 0, 0.0, cum[rows, np.clip(need, 0, MAX_GOALS + 1)])
-    p_under = np.clip(p_under, 0.0, 1.0)
-    out = np.stack([p_home, p_draw, p_away, 1.0 - p_under, p_under], axis=-1).clip(0.0, 1.0)
-    return out.reshape(*shape, 5)
+    ravel = [np.broadcast_to(x, shape).reshape(-1) for x in (mu_h, mu_a, home_goals, away_goals)]
+    grids = poisson_grids(ravel[0], ravel[1], MAX_GOALS)
+    scored = (ravel[2].astype(np.int64), ravel[3].astype(np.int64))
+    win, _refund = expected_settlements_in_play(grids, _PRICED, scored)
+    out = np.empty((len(win), 5))
+    out[:, :3] = win[:, :3] / grids.sum(axis=(1, 2))[:, None]
+    out[:, 4] = np.clip(win[:, 3], 0.0, 1.0)
+    out[:, 3] = 1.0 - out[:, 4]
+    return out.clip(0.0, 1.0).reshape(*shape, 5)
 
 
 class IntensityGrid:

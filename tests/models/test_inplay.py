@@ -1,4 +1,5 @@
-"""In-play pricing: Poisson outcome probabilities, intensity inversion, red cards, the book's margin."""
+"""In-play pricing (:mod:`betfolio.models.inplay`): Poisson outcome probabilities, intensity inversion, red cards,
+the book's margin."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson, skellam
 
-from betfolio.sim.pricing import (
+from betfolio.models.inplay import (
     RED_CARD_OPPONENT,
     RED_CARD_OWN,
     REMAINING,
@@ -69,3 +70,21 @@ def test_book_margin_and_decided_selections():
     odds = offered_odds(fair, margin=0.05)
     assert (1 / odds[0]).sum() == pytest.approx(1.05)
     assert np.isnan(odds[1]).all()  # 1/(0.995·1.05) < 1.01 and the others below min probability
+
+
+def test_grid_pricing_equals_the_truncated_poisson_reference_to_float_precision():
+    """The in-play book is priced on models.grid's scoreline grid; the numbers are those of the plain reference:
+    1X2 on the 11 × 11 joint Poisson grid of goals still to come (renormalised), under 2.5 from the Poisson total."""
+    rng = np.random.default_rng(5)
+    mu_h, mu_a = rng.uniform(0.0, 5.0, 300), rng.uniform(0.0, 5.0, 300)
+    h, a = rng.integers(0, 5, 300), rng.integers(0, 5, 300)
+    got = outcome_probabilities(mu_h, mu_a, h, a)
+    k = np.arange(11)
+    for i in range(300):
+        joint = np.outer(poisson.pmf(k, mu_h[i]), poisson.pmf(k, mu_a[i]))
+        joint /= joint.sum()
+        final_lead = (k[:, None] + h[i]) - (k[None, :] + a[i])
+        ref = [joint[final_lead > 0].sum(), joint[final_lead == 0].sum(), joint[final_lead < 0].sum()]
+        need = 3 - (h[i] + a[i])
+        under = poisson.cdf(need - 1, mu_h[i] + mu_a[i]) if need > 0 else 0.0
+        np.testing.assert_allclose(got[i], [*ref, 1.0 - under, under], rtol=0, atol=1e-12)
