@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from betfolio.sim.batched import BatchedLiveSim
 from betfolio.features.live import LIVE_EXTRAS, OBS_DIM
+from betfolio.sim.batched import BatchedLiveSim
 from betfolio.sim.reward import RewardContext, make_reward
 
 _RATE = OBS_DIM - len(LIVE_EXTRAS) + LIVE_EXTRAS.index("recent_win_rate")
