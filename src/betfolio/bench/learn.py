@@ -84,7 +84,7 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
     """Train the live worker on the planted bank's training matches; evaluate on the held-out ones."""
     from betfolio.agents.live.layout import live_layout
     from betfolio.agents.live.network import LivePolicy
-    from betfolio.agents.live.ppo import LivePPOTrainer
+    from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
     from betfolio.agents.training import LiveSettings
     from betfolio.bench.planted import live_oracle, plant_live_signal, run_live_episodes
     from betfolio.sim.batched import BatchedLiveSim
@@ -94,14 +94,14 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
     live = LiveSettings(seed=seed, reward=settings.live_reward)
     sim = BatchedLiveSim(settings.live_envs, seed=seed, bank=planted, reward=live.reward, matches=train_rows)
     ppo = replace(
-        live.ppo,
+        PPOConfig.for_reward(live.reward),
         seed=seed,
         gamma=settings.live_gamma,
         gae_lambda=settings.live_lambda,
         update_epochs=settings.live_epochs,
         learning_rate=settings.live_learning_rate,
         ent_coef=settings.live_ent_coef,
-        network=replace(live.ppo.network, n_actions=sim.n_actions, no_bet_bias=settings.live_no_bet_bias),
+        network=replace(PPOConfig().network, n_actions=sim.n_actions, no_bet_bias=settings.live_no_bet_bias),
     )
     trainer = LivePPOTrainer(sim, live_layout(), ppo)
     matches = np.repeat(eval_rows, planted.n_variants)

@@ -80,7 +80,7 @@ class HRLSettings:
 
     def live_settings(self, reward: str) -> LiveSettings:
         """The live worker's settings: budgets from here, PPO hyperparameters from the defaults and --config."""
-        ppo = self.hyperparameters.live_ppo(PPOConfig())
+        ppo = self.hyperparameters.live_ppo(PPOConfig.for_reward(reward))
         return LiveSettings(self.live_steps, self.n_envs, reward, self.seed, ppo=ppo)
 
 
