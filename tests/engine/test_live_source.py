@@ -94,13 +94,14 @@ def state(fixture: str, minute: int, staleness: float = 0.0, status: str = "in_p
     )  # fmt: skip
 
 
-def test_in_play_states_become_rounds_per_tick_acknowledged_at_commit_and_replayable(redis_client) -> None:
+def test_in_play_states_become_rounds_per_tick_acknowledged_at_commit_and_replayable(redis_client, caplog) -> None:
     from betfolio.providers.live_bus import LiveStateBus
 
     bus = LiveStateBus(redis_client, prefix="betfolio:test")
     stream = "betfolio:test:feed"
     bus.publish([state("f1", 1, 10.0), state("f2", 1), state("f1", 2), state("f9", 1), state("f2", 2)])
     bus.publish([state("f1", 3, status="scheduled")])
+    poison = redis_client.xadd(stream, {"state": b'{"minute": "late"}'}).decode()
     feed = LiveFeed(redis_client, stream, group="paper", consumer="a", book=FakeBook(), auto_ack=False)
     events = feed.poll()
     first, second = events  # the batch's tick_end closes the tick at once: one round per wave of matches
@@ -109,8 +110,9 @@ def test_in_play_states_become_rounds_per_tick_acknowledged_at_commit_and_replay
     assert [s.minute for s in second.extra["states"].values()] == [2, 2]
     assert 11.99 <= first.extra["staleness"][1] < 20.0  # its own 10 s plus its age when published (ms ids)
     assert first.odds[1][("1x2", None)].price("in-play model").tolist() == [2.0, 3.0, 4.0]
-    assert feed.reasons == {"unknown_match": 1, "not_in_play": 1}
-    assert redis_client.xpending(stream, "paper")["pending"] == 6  # nothing acknowledged before the commit
+    assert feed.reasons == {"unknown_match": 1, "not_in_play": 1, "malformed": 1}
+    assert any(poison in r.getMessage() and "malformed" in r.getMessage() for r in caplog.records)  # logged with id
+    assert redis_client.xpending(stream, "paper")["pending"] == 7  # nothing acknowledged before the commit
     feed.commit()
     assert redis_client.xpending(stream, "paper")["pending"] == 0
 

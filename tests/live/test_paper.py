@@ -144,9 +144,9 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
     store.write_bytes(season_db.read_bytes())
     url = f"sqlite:///{store}"
     engine = make_engine(url)
-    matches = link_matches(engine, 30)
+    matches = link_matches(engine, 120)  # long enough that the first commit comes well before the end
     states = match_states(matches)
-    publish(redis_client, states)
+    _publish_by_minute(redis_client, states)  # the poller's rhythm: one batch (one tick) per minute
     command = [
         sys.executable, "-m", "betfolio.cli", "paper", "--redis", REDIS_URL, "--db", url, "--run", str(trained_run),
         "--provider", PROVIDER, "--policy", "sample", "--consumer", "trader-1", "--json",
@@ -155,7 +155,7 @@ def test_sigkill_mid_stream_neither_loses_nor_duplicates(season_db: Path, tmp_pa
     first = subprocess.Popen([*command, "--duration", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 400
     while _ledger_count(url) == 0 and time.monotonic() < deadline and first.poll() is None:
-        time.sleep(0.1)
+        time.sleep(0.02)
     assert first.poll() is None, first.communicate()[1].decode()[-3000:]
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)
@@ -292,3 +292,30 @@ def test_redis_going_away_the_trader_waits_and_resumes_where_it_was(
     assert flaky.bank.equity == pytest.approx(steady.bank.equity)
     for db in engines:
         db.dispose()
+
+
+def test_bets_on_trimmed_entries_are_restored_from_the_ledger_and_settle(
+    season_engine: Engine, redis_client: object, trained_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream keeps its last 100,000 entries: a trader restarting after older ones were trimmed cannot
+    re-decide their bets, so it restores them from the ledger; they settle on their final states."""
+    monkeypatch.setattr(paper_module, "SETTLE_FROM_STORE_SECONDS", 1e9)
+    matches = link_matches(season_engine, 6)
+    states = match_states(matches)
+    in_play = [s for s in states if not s.status.is_final]
+    _publish_by_minute(redis_client, in_play)
+    first = _trader(season_engine, redis_client, trained_run, batch=100)
+    first.run(duration=120, until_idle=True)
+    placed = _bets(season_engine)
+    assert placed and all(b["status"] == "open" for b in placed)
+    redis_client.xtrim(STREAM, maxlen=30, approximate=False)  # type: ignore[attr-defined]
+
+    second = _trader(season_engine, redis_client, trained_run, batch=100)
+    trimmed = [b for b in placed if b["detail"]["minute"] < 85]  # decided on entries no longer in the stream
+    assert trimmed and second.bank.open_stake == pytest.approx(sum(b["stake"] for b in placed))
+    publish(redis_client, [s for s in states if s.status.is_final])
+    second.run(duration=60, until_idle=True)
+    after = _bets(season_engine)
+    assert {b["bet_id"] for b in after} == {b["bet_id"] for b in placed} and all(b["status"] != "open" for b in after)
+    profit = sum(b["payout"] - b["stake"] for b in after)
+    assert second.bank.equity == pytest.approx(1000.0 + profit) and not second.open_bets

@@ -127,12 +127,6 @@ def _live_trainer(bank: Any, settings: LiveSettings) -> LivePPOTrainer:
     return LivePPOTrainer(sim, live_layout(), ppo)
 
 
-def untrained_live(bank: Any, settings: LiveSettings) -> MaskedAttentionLSTM:
-    """The network :func:`train_live` starts from with these settings (same seed), before any update: the
-    control a trained live worker must beat on the same held-out matches."""
-    return _live_trainer(bank, settings).network
-
-
 def train_live(
     bank: Any, run: RunDir, settings: LiveSettings, *, resume: bool = False, progress: Progress = _no_progress,
     tag: str = "live",

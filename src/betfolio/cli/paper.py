@@ -1,4 +1,4 @@
-"""`betfolio paper`: paper-trade the live stream (see :mod:`betfolio.live.paper`).
+"""`betfolio paper`: paper-trade the live stream on the engine (see :mod:`betfolio.live.paper`).
 
 The database URL may come from a `BETFOLIO_DATABASE_URL_FILE` secrets file. Heavy imports live inside the command.
 """
@@ -38,7 +38,8 @@ def paper_command(
     until_idle: Annotated[bool, typer.Option(help="Stop once the stream is drained (scripts, demos).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary at the end.")] = False,
 ) -> None:
-    """Paper-trade the live stream with a trained HRL run: decisions, risk chain, ledger (kind='paper')."""
+    """Paper-trade the live stream with a trained HRL run on the engine: decisions, risk chain, ledger
+    (kind='paper')."""
     from betfolio.agents.checkpoint import CheckpointError
     from betfolio.config import ConfigError, load_settings
     from betfolio.live.metrics import serve_metrics

@@ -47,7 +47,7 @@ from betfolio.features.live import N_LIVE_ACTIONS
 from betfolio.live import metrics
 from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy
 from betfolio.providers.live_bus import DEFAULT_PREFIX
-from betfolio.risk.bankroll import Bankroll
+from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
 from betfolio.sim.reward import bet_return_volatility, mission_reward
 
@@ -178,10 +178,16 @@ class PaperTrader:
         )  # fmt: skip
         self.summary = Summary()
         self._carried: Counter[str] = Counter()
+        self._replaying = False
         #: Seconds from each state's observation (stamped as it is published) to its decision being recorded.
         self.feed_latencies: deque[float] = deque(maxlen=200_000)
         self._last_store_settle = 0.0
-        self._rebuild()
+        try:
+            self._rebuild()
+        except Exception as exc:  # Redis or the database away at start: :meth:`run` waits and rebuilds
+            if not _transient(exc):
+                raise
+            log.warning("paper run %s: memory not rebuilt yet (%s); retrying", self.run_id, type(exc).__name__)
 
     @classmethod
     def open(cls, engine: Any, redis_url: str, config: PaperConfig) -> PaperTrader:
@@ -205,7 +211,7 @@ class PaperTrader:
     def _rebuild(self) -> None:
         """A fresh engine, then the group's handled history replayed through it: the memory of a trader that
         never stopped (recurrent states, positions, bankroll, manager)."""
-        if hasattr(self, "portfolio"):  # reasons counted before the failure stay counted
+        if hasattr(self, "portfolio") and not self._replaying:  # reasons counted before a failure stay counted
             self._carried += self.portfolio.skips + self.portfolio.rejections
         self.portfolio = Portfolio(AGENT, Bankroll(self.config.initial_bankroll, self.config.limits))
         self.strategy = HRLLiveStrategy(
@@ -229,7 +235,9 @@ class PaperTrader:
         self._staleness: float | None = None  # worst data staleness in the latest round
         self._broken = True
         self.feed.restart()
+        self._adopt_trimmed()
         replayed = 0
+        self._replaying = True  # the portfolio's counters hold the replay's reasons until it completes
         for event in self.feed.history():
             self._handle(event)
             replayed += len(event.extra.get("states", ())) if isinstance(event, DecisionRound) else 0
@@ -240,10 +248,50 @@ class PaperTrader:
         self.portfolio.skips.clear()
         self.portfolio.rejections.clear()
         self.strategy.decisions = 0
+        self._replaying = False
         if replayed:
             log.info("paper run %s: memory rebuilt from %d handled states", self.run_id, replayed)
         self._broken = False
         self._publish_budget()
+
+    def _adopt_trimmed(self) -> int:
+        """Bets of this run decided on entries since trimmed from the stream (``MAXLEN``) cannot be re-decided:
+        restore them from the ledger, before the replay (they came first) — open ones are held again and settle
+        on their final state or from the store, settled ones count in the bankroll. Returns how many."""
+        first = self.client.xrange(self.feed.stream, count=1)
+        if not first:
+            return 0
+        oldest = _entry_key(first[0][0])
+        adopted = 0
+        for row in ledger.run_bets(self.db, self.run_id):
+            entry = (row["detail"] or {}).get("entry")
+            if entry is None or _entry_key(entry) >= oldest:
+                continue  # still in the stream: the replay or the pending read decides it again
+            fixture = self.book.match(row["match_id"])
+            kickoff = fixture.view.kickoff if fixture is not None else row["placed_at"]
+            bet = BetRecord(
+                strategy=row["agent"], match_id=row["match_id"],
+                league=fixture.view.league if fixture is not None else "",
+                season=fixture.view.season if fixture is not None else "",
+                market=row["market"], selection=row["selection"], line=row["line"], odds=row["odds"],
+                stake=row["stake"], requested_stake=(row["detail"] or {}).get("requested_stake", row["stake"]),
+                bookmaker=row["bookmaker"] or "", placed_at=row["placed_at"], kickoff=kickoff,
+                in_play=bool(row["in_play"]),
+            )  # fmt: skip
+            bet.bank_id = self.bank.restore(
+                StakeOrder(row["match_id"], kickoff.date(), row["stake"], row["odds"], f"{bet.market}:{bet.selection}")
+            )
+            if row["status"] == "open":
+                self.portfolio.open.append(bet)
+                self._ids[id(bet)] = int(row["bet_id"])
+                self._details[id(bet)] = dict(row["detail"] or {})
+            else:
+                self.bank.settle(bet.bank_id, row["payout"] or 0.0)
+            adopted += 1
+        if adopted:
+            log.warning("paper run %s: %d bets restored from the ledger (their stream entries were trimmed)",
+                        self.run_id, adopted)  # fmt: skip
+        return adopted
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def run(
@@ -449,6 +497,12 @@ class PaperTrader:
             self.loop.handle(Results(now, results))
             self._record()
             self._publish_budget()
+
+
+def _entry_key(entry_id: Any) -> tuple[int, int]:
+    """A stream entry id as a sortable pair (milliseconds, sequence)."""
+    ms, _, seq = (entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)).partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _transient(exc: BaseException) -> bool:

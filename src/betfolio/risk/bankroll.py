@@ -228,6 +228,18 @@ class Bankroll:
         self.open_bets[bet_id] = OpenBet(bet_id, order.match_key, order.day, decision.stake, order.odds, order.label)
         return OrderDecision(True, decision.stake, decision.requested, decision.reason, bet_id)
 
+    def restore(self, order: StakeOrder) -> int:
+        """Book a bet that was placed earlier, at its recorded stake, without the checks (they ran when it was
+        placed, against the bankroll of that time): a restarted trader restoring a bet it cannot re-decide.
+        Returns its id for :meth:`settle`."""
+        bet_id = next(self._ids)
+        self.cash -= order.stake
+        self.turnover += order.stake
+        self._match_exposure[order.match_key] += order.stake
+        self._day_exposure[order.day] += order.stake
+        self.open_bets[bet_id] = OpenBet(bet_id, order.match_key, order.day, order.stake, order.odds, order.label)
+        return bet_id
+
     def settle(self, bet_id: int, payout: float) -> SettledBet:
         """Close a bet with the total money returned (stake included; 0 for a loss, the stake for a push)."""
         settled = self._close(bet_id, payout)
