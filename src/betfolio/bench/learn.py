@@ -45,8 +45,6 @@ def _prematch_plant() -> PrematchPlant:
 LEAGUES = ("E0",)
 SEASONS = ("2021-22", "2022-23")
 EVAL_SHARE = 0.3  # matches held out of training, the same for agent, untrained network and oracle
-#: DQN rewards in this fraction of the largest stake (see :func:`prematch_case`).
-DQN_REWARD_UNITS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +193,7 @@ def prematch_case(
     from betfolio.bench.planted import PlantedPrematchEnv
 
     train_rows, eval_rows = _split(len(fair), seed=0)
-    # Rewards in units of the largest stake for tabular Q. SB3's DQN regresses with the Huber loss, which
-    # estimates a mean only where residuals stay within ±1: a draw at 4.0 wins +3 units and would be pulled
-    # toward the median (a loss), so its rewards are shrunk until wins sit in the quadratic zone.
-    scale = (1.0 if kind == "q" else DQN_REWARD_UNITS) / plant.stake
+    scale = 1.0 / plant.stake  # rewards in units of the largest stake
     train_env = PlantedPrematchEnv(fair[train_rows], plant, reward_scale=scale, seed=seed)
     eval_env = PlantedPrematchEnv(fair[eval_rows], plant, seed=10_000 + seed)
     rows = np.arange(len(eval_rows))
