@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from betfolio.agents.controls import RandomLivePolicy, RandomRatePolicy, betting_rate
+from betfolio.agents.controls import RandomRatePolicy, betting_rate
 
 
 def test_betting_rate() -> None:
@@ -26,16 +26,3 @@ def test_prematch_random_policy_bets_at_its_rate_on_allowed_actions_only() -> No
     assert RandomRatePolicy(1.0)(np.zeros(3), np.array([True, False, False])) == 0  # nothing allowed
     with pytest.raises(ValueError, match="rate"):
         RandomRatePolicy(1.5)
-
-
-def test_live_random_policy_is_batched_and_respects_masks() -> None:
-    policy = RandomLivePolicy(0.5, seed=1)
-    mask = np.ones((4000, 6), bool)
-    mask[:2000, 1:] = False  # these slots may not bet
-    mask[2000:, 3] = False
-    actions = policy.act(np.zeros((4000, 8)), mask)
-    assert (actions[:2000] == 0).all()
-    rest = actions[2000:]
-    assert abs((rest > 0).mean() - 0.5) < 0.04
-    assert 3 not in set(rest.tolist())
-    assert set(rest[rest > 0].tolist()) == {1, 2, 4, 5}

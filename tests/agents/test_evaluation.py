@@ -27,7 +27,7 @@ from betfolio.agents.manager import ManagerConfig
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
 from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
-from betfolio.jobs.training import HRLSettings, split_seasons
+from betfolio.jobs.training import PRESETS, HRLSettings, split_seasons
 
 DAYS = [date(2023, 1, 1) + timedelta(days=i) for i in range(6)]
 
@@ -184,13 +184,13 @@ def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
     engine, root = sample_store
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BETFOLIO_DATA_DIR", str(root / "data"))
-        mp.setattr(training_stage, "DEMO_LIVE_STEPS", 8_192)
-        mp.setattr(training_stage, "DEMO_Q_EPISODES", 3)
-        mp.setattr(training_stage, "DEMO_DQN_STEPS", 600)
+        mp.setitem(PRESETS, "demo", {"live_steps": 8_192, "n_envs": 256, "q_episodes": 3, "dqn_steps": 600})
         console = Console(width=160, record=True)
         summary = training_stage.run_demo_training(engine, console, root / "report")
     printed = console.export_text()
     assert "Agents vs baselines" in printed and "Overall:" in printed
+    assert "Learning curves" in printed and "prematch-dqn: episode_return_mean" in printed
+    assert (root / "report" / "agents" / "learning-curves.png").stat().st_size > 0
     assert json.loads((root / "report" / "agents" / "evaluation.json").read_text())["verdict"] == summary["verdict"]
     return summary, root / "data" / "agents" / "demo"
 
@@ -200,13 +200,14 @@ def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[s
     assert summary["train_seasons"] == ["2020-21", "2021-22"] and summary["eval_seasons"] == ["2022-23"]
     expected = {"no_bet", "favourite", "model_value", "consensus", "prematch", "prematch_untrained",
                 "prematch_random", "prematch-q (log_wealth)", "prematch-dqn", "live", "live_untrained", "live_random",
-                "live (log_wealth)", "hrl"}  # fmt: skip
+                "live (log_wealth)", "hrl", "hrl_ucb"}  # fmt: skip
     assert set(summary["strategies"]) == expected
     assert summary["strategies"]["no_bet"]["bets"] == 0
     assert summary["strategies"]["favourite"]["bets"] > 300  # one bet per unseen match with prices
     for name, row in summary["strategies"].items():
         assert row["max_drawdown"] is not None and 0 <= row["max_drawdown"] <= 1, name
-    assert len(summary["verdict"]) == 7  # six agents and the overall line
+    assert len(summary["verdict"]) == 8  # seven agents and the overall line
+    assert summary["manager"]["variant"] == "linucb" and summary["manager"]["reference"]["variant"] == "sliding"
     assert summary["strategies"]["prematch_untrained"]["bets"] == 0  # an all-zero Q table never bets
     controls = summary["controls"]
     assert controls["prematch_worker"] == "prematch-q" and controls["prematch_decisions"] > 300

@@ -75,14 +75,26 @@ def test_bench_learn_reports_every_case_and_refuses_nonsense(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     keys = {(c["worker"], c["environment"]) for c in doc["cases"]}
-    assert keys == {("live", "planted_edge"), ("live", "no_edge_control"), ("prematch_q", "planted_edge")}
+    assert keys == {
+        ("live", "planted_edge"),
+        ("live", "no_edge_control"),
+        ("prematch_q", "planted_edge"),
+        ("prematch_q", "no_edge_control"),
+    }
+    control = next(c for c in doc["cases"] if c["worker"] == "prematch_q" and c["environment"] == "no_edge_control")
+    assert control["oracle_profit"] == 0 and control["oracle_bets_per_match"] == 0  # nothing to capture
     live = next(c for c in doc["cases"] if c["worker"] == "live")
     assert live["oracle_profit"] > 0 and live["curve"]
     assert {"step", "return", "approx_kl", "clip_fraction", "entropy", "explained_variance"} <= set(live["curve"][0])
-    assert set(doc["acceptance"]) >= {"live_capture_at_least_0_7", "control_bets_per_match_at_most_0_05"}
+    assert set(doc["acceptance"]) >= {
+        "live_capture_at_least_0_7",
+        "control_bets_per_match_at_most_0_05",
+        "prematch_q_control_bets_per_match_at_most_0_05",
+    }
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
         "learn-live-no_edge_control.png",
         "learn-live-planted_edge.png",
+        "learn-prematch_q-no_edge_control.png",
         "learn-prematch_q-planted_edge.png",
     ]
     assert CliRunner().invoke(app, ["bench", "learn", "--workers", "nonsense"]).exit_code != 0

@@ -18,8 +18,8 @@ def test_live_settings_carry_the_config() -> None:
     settings = HRLSettings(live_steps=1000, seed=7, hyperparameters=Hyperparameters(live={"learning_rate": 0.01}))
     live = settings.live_settings("log_wealth")
     assert (live.total_steps, live.reward, live.seed) == (1000, "log_wealth", 7)
-    assert live.ppo.learning_rate == 0.01 and live.ppo.gamma == PPOConfig().gamma
-    assert HRLSettings().live_settings("mission").ppo == PPOConfig()
+    assert live.ppo.learning_rate == 0.01 and live.ppo.gamma == PPOConfig.for_reward("log_wealth").gamma
+    assert HRLSettings().live_settings("mission").ppo == PPOConfig.for_reward("mission")
 
 
 def test_prematch_q_uses_the_config(sample_store) -> None:

@@ -99,3 +99,24 @@ def test_cli_grid_reports_side_by_side_with_caveat(tmp_path: Path, football_data
     assert [c["strategy"] for c in summary["cells"]] == ["favourite", "no_bet"]
     assert summary["cells"][0]["bets"] == 380 and summary["cells"][1]["bets"] == 0
     assert "selection-biased" in summary["caveat"]
+
+
+def test_workers_read_a_database_server_named_in_their_environment(
+    local_ray: object, pg_engine, football_data_dir: Path
+) -> None:
+    """With a PostgreSQL store the cells read it themselves: the URL reaches them through Ray's runtime
+    environment (BETFOLIO_DATABASE_URL), not through the task or the code."""
+    from betfolio.jobs.backtest import load_data
+
+    data, _ = load_data(pg_engine, ["E0"], ["2021-22"], data_dir=football_data_dir)
+    grid = parse_grid('leagues = ["E0"]\nseasons = ["2021-22"]\n[strategies.favourite]\n[strategies.no_bet]\n')
+    config = BacktestConfig(evaluate_models=())
+    url = pg_engine.url.render_as_string(hide_password=False)
+
+    def no_loading(_leagues: object, _seasons: object) -> BacktestData:
+        raise AssertionError("the driver must not load the matches when the workers read the store")
+
+    on_ray = run_grid(grid, config, no_loading, use_ray=True, store_url=url)
+    sequential = run_grid(grid, config, lambda _l, _s: data)
+    assert not on_ray["failures"]
+    assert on_ray["cells"] == sequential["cells"] and on_ray["cells"][0]["bets"] == 380

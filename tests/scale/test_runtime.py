@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sys
-import time
 
 import pytest
 from typer.testing import CliRunner
@@ -40,11 +39,9 @@ def test_addresses_are_split_with_ray_defaults() -> None:
 
 def test_unreachable_address_fails_fast_and_names_it() -> None:
     address = f"127.0.0.1:{closed_port()}"
-    started = time.monotonic()
-    with pytest.raises(ScaleError, match=address.replace(".", r"\.")):
+    # The pre-flight probe answers (its message, not Ray's "cannot join" after a minute of retries).
+    with pytest.raises(ScaleError, match=rf"Ray cluster at {address.replace('.', '[.]')} is unreachable"):
         init_ray(address)
-    # Not a timing assertion on the machine's speed: a refused connection must not wait out Ray's retries.
-    assert time.monotonic() - started < 30
     with pytest.raises(ScaleError, match="unreachable"):
         check_reachable(f"ray://127.0.0.1:{closed_port()}", timeout=1.0)
 

@@ -1,11 +1,12 @@
-"""Controls a trained worker must beat: random policies that bet as often as it does.
+"""The pre-match control a trained worker must beat: a random policy that bets as often as it does.
 
 A worker that loses less than the baselines may only be betting less. A random policy *of the same betting rate*
 on the same held-out matches separates "knows when and what to bet" from "bets rarely": it bets on a uniformly
 random allowed action with probability ``rate`` at every decision, so its only information is how often to bet.
-(The other control, the worker's own untrained network, is built by :mod:`betfolio.agents.training`.)
+(The live worker's random policy is :class:`betfolio.agents.live.replay.RandomBetPolicy`; the other control, the
+worker's own untrained network, is built by :mod:`betfolio.agents.training` and :mod:`betfolio.agents.live.ppo`.)
 
-Both policies are seeded: a seed's evaluation gives the same numbers wherever it runs.
+The policy is seeded: a seed's evaluation gives the same numbers wherever it runs.
 """
 
 from __future__ import annotations
@@ -43,31 +44,3 @@ class RandomRatePolicy:
         if not len(allowed) or u >= self.rate:
             return 0
         return int(allowed[pick % len(allowed)])
-
-
-@dataclass
-class RandomLivePolicy:
-    """In play: the batched form (one row per match slot) with the ``act`` / ``reset`` interface of
-    :class:`betfolio.agents.live.network.LivePolicy`, so the live replay runs it like a network."""
-
-    rate: float
-    seed: int = 0
-    rng: np.random.Generator = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.rate <= 1.0:
-            raise ValueError(f"rate must be in [0, 1], got {self.rate}")
-        self.rng = np.random.default_rng(self.seed)
-
-    def act(self, _obs: np.ndarray, action_mask: np.ndarray) -> np.ndarray:
-        mask = np.asarray(action_mask, bool)[:, 1:]
-        n, k = mask.shape
-        # A random allowed bet per row: the largest random key among the allowed actions.
-        keys = np.where(mask, self.rng.random((n, k)), -1.0)
-        choice = keys.argmax(axis=1) + 1
-        bet = (self.rng.random(n) < self.rate) & mask.any(axis=1)
-        return np.where(bet, choice, 0)
-
-    def reset(self, _slots: np.ndarray | None = None) -> None:
-        """Memoryless: nothing to forget."""
-        return None

@@ -101,7 +101,15 @@ class LiveSettings:
     reward: str = "mission"
     seed: int = 1
     checkpoint_every: int = 10  # updates
-    ppo: PPOConfig = field(default_factory=PPOConfig)
+    #: None: :meth:`PPOConfig.for_reward` — the credit settings that fit ``reward`` (γ = 0 for the per-bet
+    #: ``bet_outcome``, γ = λ = 1 for rewards paid at settlement).
+    ppo: PPOConfig | None = None
+    #: Season-long episodes: the bankroll runs on across this many matches (the budget penalty can bite).
+    season_matches: int = 380
+
+    def __post_init__(self) -> None:
+        if self.ppo is None:
+            self.ppo = PPOConfig.for_reward(self.reward)
 
 
 def _no_progress(_done: float, _total: float, _text: str) -> None:
@@ -111,16 +119,12 @@ def _no_progress(_done: float, _total: float, _text: str) -> None:
 def _live_trainer(bank: Any, settings: LiveSettings) -> LivePPOTrainer:
     from betfolio.sim.batched import BatchedLiveSim
 
-    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward)
-    ppo = PPOConfig(**{**settings.ppo.as_dict(), "seed": settings.seed, "network": NetworkConfig(
-        **{**settings.ppo.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
+    sim = BatchedLiveSim(settings.n_envs, seed=settings.seed, bank=bank, reward=settings.reward,
+                         carry_bankroll=True, season_matches=settings.season_matches)  # fmt: skip
+    base = settings.ppo or PPOConfig.for_reward(settings.reward)
+    ppo = PPOConfig(**{**base.as_dict(), "seed": settings.seed, "network": NetworkConfig(
+        **{**base.network.as_dict(), "n_actions": sim.n_actions})})  # fmt: skip
     return LivePPOTrainer(sim, live_layout(), ppo)
-
-
-def untrained_live(bank: Any, settings: LiveSettings) -> MaskedAttentionLSTM:
-    """The network :func:`train_live` starts from with these settings (same seed), before any update: the
-    control a trained live worker must beat on the same held-out matches."""
-    return _live_trainer(bank, settings).network
 
 
 def train_live(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
+
+log = logging.getLogger(__name__)
 
 PAGE_NAMES = {
     "portfolio": "Portfolio",
@@ -81,7 +84,7 @@ class Launcher(QObject):
     @Slot(str)
     def _failed(self, message: str) -> None:
         text = f"cannot open the database {self._url or '(default)'}: {message}"
-        print(text, file=sys.stderr)
+        log.error(text)
         if self.splash is not None:
             self.splash.close()
             self.splash = None
@@ -94,8 +97,7 @@ def run(db: str | None = None, page: str | None = None) -> int:
     from betfolio.app.settings import AppSettings, SettingsError
 
     if page is not None and page.lower() not in PAGE_NAMES:
-        print(f"unknown page {page!r}; choose one of {', '.join(sorted(PAGE_NAMES))}", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown page {page!r}; choose one of {', '.join(sorted(PAGE_NAMES))}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Betfolio")
     app.setOrganizationName("Betfolio")
@@ -105,7 +107,7 @@ def run(db: str | None = None, page: str | None = None) -> int:
         try:
             url = AppSettings.load().database_url
         except SettingsError as exc:
-            print(f"ignoring settings: {exc}", file=sys.stderr)
+            log.warning("ignoring settings: %s", exc)
     launcher = Launcher(page)
     # A local event loop while the database opens and migrates: the splash paints, nothing blocks.
     waiting = QEventLoop()

@@ -4,7 +4,7 @@ fair probabilities. Everything it shows is read in one background request per se
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,6 +27,9 @@ from betfolio.canonical import is_aggregate_bookmaker
 from betfolio.canonical.statistics import ALL_STATS, EXPECTED_GOALS
 from betfolio.store.coverage_queries import SeasonCoverage, load_season_coverage
 from betfolio.store.queries import QuoteRow, line_movement, match_by_id, match_people
+
+if TYPE_CHECKING:
+    from betfolio.backtest.predict import PredictReport
 
 #: Tab title colours: present in the normal text colour, missing amber, masked grey (as the badges).
 TAB_COLOURS = {
@@ -189,6 +192,12 @@ class MatchDetail(QWidget):
         self.injuries_state.setWordWrap(True)
         self.injuries_table = read_only_table(["side", "player", "type", "reason", "provider"])
         self.fair_table = read_only_table(["bookmaker", "phase", "odds", "margin", "fair probabilities"])
+        self.picks_state = QLabel(PICKS_HINT)
+        self.picks_state.setWordWrap(True)
+        self.picks_table = read_only_table(
+            ["model", "market", "pick", "model prob.", "fair", "best", "book", "edge", "stake"]
+        )
+        self._picks_for: int | None = None  # the match whose picks are shown (or being computed)
         self.market_box = QComboBox()
         self.selection_box = QComboBox()
         self.method_box = QComboBox()
@@ -208,6 +217,7 @@ class MatchDetail(QWidget):
         for state, table, title in (
             (self.lineups_state, self.lineups_table, "Lineups"),
             (self.injuries_state, self.injuries_table, "Injuries"),
+            (self.picks_state, self.picks_table, "Model pick"),
         ):
             tab = QWidget()
             tab_layout = QVBoxLayout(tab)
@@ -215,6 +225,8 @@ class MatchDetail(QWidget):
             tab_layout.addWidget(state)
             tab_layout.addWidget(table, 1)
             self.tabs.addTab(tab, title)
+        self.picks_tab = self.tabs.widget(self.tabs.count() - 1)
+        self.tabs.currentChanged.connect(self._on_tab)
         left_layout.addWidget(self.tabs)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -266,6 +278,12 @@ class MatchDetail(QWidget):
             self.market_box.addItem(key.label, key)
         self.market_box.blockSignals(False)
         self._on_market()
+        self._picks_for = None
+        if self.tabs.currentWidget() is self.picks_tab:
+            self.request_picks()
+        else:
+            self.picks_state.setText(PICKS_HINT)
+            fill_table(self.picks_table, [])
         self.shown.emit(data.match_id)
 
     @property
@@ -373,6 +391,81 @@ class MatchDetail(QWidget):
                 )
             )
         fill_table(self.fair_table, rows)
+
+    # --- the models' picks ----------------------------------------------------------------------------
+    @Slot(int)
+    def _on_tab(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.picks_tab and self.match is not None:
+            self.request_picks()
+
+    def request_picks(self) -> None:
+        """Price the shown match with the forecast models, in the background (a few seconds: the models are fitted
+        on the league's history). Computed when the tab is open, not on every click through the table."""
+        if self.match is None or self._picks_for == self.match["match_id"]:
+            return
+        from betfolio.backtest.predict import match_picks  # the model stack loads on first use, not at start-up
+
+        match_id = self._picks_for = int(self.match["match_id"])
+        engine = self.engine
+        self.picks_state.setText("fitting the models on the results known before kick-off…")
+        fill_table(self.picks_table, [])
+        self.reads.submit(
+            f"match-picks/{id(self)}",
+            lambda: match_picks(engine, match_id),
+            self._show_picks,
+            self._picks_failed,
+        )
+
+    def _picks_failed(self, message: str) -> None:
+        self._picks_for = None
+        self.picks_state.setText(f"cannot price this match: {message}")
+
+    def _show_picks(self, report: PredictReport) -> None:
+        if self.match is None or self._picks_for != self.match["match_id"]:
+            return
+        self.picks_state.setText(picks_summary(report))
+        rows = sorted(report.rows, key=lambda r: (r.model, r.market, r.line or 0.0, -r.edge))
+        fill_table(
+            self.picks_table,
+            [
+                (
+                    r.model,
+                    r.market if r.line is None else f"{r.market} {r.line:+g}",
+                    r.selection,
+                    f"{r.probability:.1%}",
+                    f"{r.fair_odds:.2f}",
+                    f"{r.best_odds:.2f}",
+                    r.bookmaker,
+                    f"{r.edge:+.1%}",
+                    f"{r.stake:.2f}" if r.stake > 0 else "—",
+                )
+                for r in rows
+            ],
+        )
+
+
+#: What the Model pick tab says before it is computed for the shown match.
+PICKS_HINT = "Each forecast model's price for this match and the bet it would make, computed when this tab is open."
+
+
+def picks_summary(report: PredictReport) -> str:
+    """One line per model: its best bet (highest edge with a stake) for the match, or why there is none."""
+    if report.fixtures == 0:
+        return "This match cannot be priced (it kicks off before the time it would be priced at)."
+    lines = [f"Priced as of {report.as_of:%Y-%m-%d %H:%M} UTC, with only the results and quotes known then."]
+    for model in sorted({r.model for r in report.rows} | set(report.forecast)):
+        bets = [r for r in report.rows if r.model == model and r.stake > 0]
+        if bets:
+            best = max(bets, key=lambda r: r.edge)
+            lines.append(
+                f"{model}: {best.market} {best.selection} at {best.best_odds:.2f} ({best.bookmaker}), "
+                f"edge {best.edge:+.1%}, stake {best.stake:.2f}"
+            )
+        elif report.forecast.get(model):
+            lines.append(f"{model}: no bet (no positive edge at the best prices)")
+    for reason, n in report.skipped_fixtures.most_common():
+        lines.append(f"not priced — {reason}" + (f" ({n})" if n > 1 else ""))
+    return "\n".join(lines)
 
 
 def _fmt(value: Any) -> str:

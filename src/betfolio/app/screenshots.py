@@ -11,11 +11,14 @@ Xvfb it renders through the real X11 platform plugin).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 PAGES = {
     "Portfolio": "portfolio.png",
@@ -24,6 +27,7 @@ PAGES = {
     "Train & backtest": "backtest.png",
     "Providers & settings": "providers.png",
 }
+PICKS_SCREENSHOT = "matches-picks.png"
 
 
 def _stage(window: Any, record: bool) -> None:
@@ -155,6 +159,17 @@ def capture(out_dir: Path, db_url: str, size: tuple[int, int] = (1440, 900), *, 
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         written.append(path)
+    # The selected match's Model pick tab: each forecast model's price and the bet it would make.
+    window.show_page("Matches")
+    detail = window.pages["Matches"].detail
+    detail.tabs.setCurrentWidget(detail.picks_tab)
+    context.reads.wait(300)
+    for _ in range(5):
+        app.processEvents()
+    path = out_dir / PICKS_SCREENSHOT
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    written.append(path)
     window.close()
     context.engine.dispose()
     settings.cleanup()
@@ -166,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--db", help="database URL or SQLite path (default: a temporary copy of the bundled sample)")
     args = parser.parse_args(argv)
+    from betfolio.logs import configure_logging
+
+    configure_logging(logging.WARNING)
+    log.setLevel(logging.INFO)  # this script's progress and the files it wrote; other modules stay quiet
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -183,16 +202,17 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{Path(tmp) / 'screenshots.sqlite'}"
             engine = make_engine(url)
             upgrade(engine)
-            print("ingesting the bundled sample…", file=sys.stderr)
+            log.info("ingesting the bundled sample…")
             with bundled_sample() as sample:
                 summary = ingest_paths(engine, [sample])
             engine.dispose()
             if summary.errors:
-                print("\n".join(summary.errors), file=sys.stderr)
+                for error in summary.errors:
+                    log.error("%s", error)
                 return 1
             paths = capture(args.out_dir, url, record=True)
     for path in paths:
-        print(path)
+        log.info("wrote %s", path)
     return 0
 
 

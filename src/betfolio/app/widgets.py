@@ -6,10 +6,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDateEdit,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -27,6 +38,47 @@ from betfolio.app.task_runner import TaskRunner
 
 #: A qualitative palette that stays readable on white (Tableau 10).
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+
+
+class OptionalDateEdit(QDateEdit):
+    """A date field that shows "—" while disabled, instead of a date that means nothing (Qt shows 2000-01-01).
+
+    The date chosen (or set) last is kept and comes back when the field is enabled again; :meth:`kept_date` gives
+    it whether or not the field shows it, so settings remember the user's dates across a disabled spell.
+    """
+
+    #: QDateEdit's own earliest date: shown as the special value text "—", never a date anyone picks.
+    BLANK = QDate(1752, 9, 14)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setCalendarPopup(True)
+        self.setDisplayFormat("yyyy-MM-dd")
+        self.setMinimumDate(self.BLANK)
+        self.setSpecialValueText("—")
+        self._kept = QDate.currentDate()
+        self._show_kept()
+
+    def kept_date(self) -> QDate:
+        return self.date() if self.isEnabled() and self.date() != self.BLANK else self._kept
+
+    def setDate(self, date: QDate) -> None:
+        """Set the date; while disabled it is kept (and shown once the field is enabled)."""
+        self._kept = date
+        if self.isEnabled():
+            super().setDate(date)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.EnabledChange:
+            if not self.isEnabled() and self.date() != self.BLANK:
+                self._kept = self.date()
+            self._show_kept()
+        super().changeEvent(event)
+
+    def _show_kept(self) -> None:
+        self.blockSignals(True)
+        super().setDate(self._kept if self.isEnabled() else self.BLANK)
+        self.blockSignals(False)
 
 
 def legend_below(plot_item: pg.PlotItem, columns: int = 4) -> pg.LegendItem:

@@ -26,10 +26,11 @@ from betfolio.backtest.data import BacktestData, load_from_engine
 from betfolio.backtest.forecast import FitSchedule, forecast_all
 from betfolio.backtest.strategy import Prediction
 from betfolio.canonical.enums import Market, MatchStatus, Selection
+from betfolio.engine.asof import DEFAULT_AS_OF
 from betfolio.engine.quotes import MARKET_SELECTIONS, MarketKey, MarketQuotes, MatchRecord
 from betfolio.markets.kelly import kelly_line, kelly_mutually_exclusive
 from betfolio.models.grid import outcome_distribution
-from betfolio.store.queries import odds_as_of
+from betfolio.store.queries import match_by_id, odds_as_of
 
 DEFAULT_MODELS = ("market_anchored", "dixon_coles")
 UNKNOWN_TEAM = "unknown team (no result in the store)"
@@ -145,10 +146,13 @@ def predict_upcoming(
     data = load_from_engine(engine, leagues)
     start = now - timedelta(days=history_days)
     history = [m for m in data.matches if m.has_result and start <= m.kickoff and m.result_at <= now]
+    # Named matches are priced whatever their status now (a played one as of a time before its kick-off); the
+    # listing of upcoming fixtures takes the scheduled ones.
     upcoming = [
         m
         for m in data.matches
-        if m.status == MatchStatus.SCHEDULED and m.kickoff > now and (match_ids is None or m.match_id in match_ids)
+        if m.kickoff > now
+        and (m.status == MatchStatus.SCHEDULED if match_ids is None else m.match_id in match_ids)
     ]
     report = PredictReport(as_of=now, fixtures=len(upcoming))
     known_teams = {t for m in history for t in (m.home, m.away)}
@@ -250,5 +254,19 @@ def _price(
 
 
 def match_picks(engine: Engine, match_id: int, **kwargs: Any) -> PredictReport:
-    """The same table for one scheduled match (the app's Matches page shows it for a selected fixture)."""
+    """The same table for one match (the app's Matches page shows it for the selected fixture).
+
+    Only the match's league is read. Without ``as_of``, a match still to come is priced now; one already played
+    (or under way) is priced as of its decision time — the as-of rule's lead before kick-off — on the results and
+    quotes known then, which is what the model would have picked (never its result or closing prices).
+    """
+    with engine.connect() as conn:
+        match = match_by_id(conn, match_id)
+    if match is None:
+        raise ValueError(f"match {match_id} is not in the store")
+    kickoff: datetime = match["kickoff_utc"]
+    kickoff = kickoff if kickoff.tzinfo is not None else kickoff.replace(tzinfo=UTC)
+    if kwargs.get("as_of") is None and kickoff <= datetime.now(UTC) + DEFAULT_AS_OF.min_lead:
+        kwargs["as_of"] = kickoff - DEFAULT_AS_OF.min_lead
+    kwargs.setdefault("leagues", [match["league"]])
     return predict_upcoming(engine, match_ids=[match_id], **kwargs)

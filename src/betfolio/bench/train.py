@@ -78,7 +78,7 @@ def _ours(bank: Any, n_envs: int, num_steps: int, total: int, threads: int) -> d
     trainer.train_iteration()  # warm-up (allocations, first reset)
     start_step = trainer.global_step
     rollout = update = 0.0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     while trainer.global_step - start_step < total:
         a = time.perf_counter()
         _r, _l, seg, adv, ret = trainer.collect()
@@ -86,12 +86,15 @@ def _ours(bank: Any, n_envs: int, num_steps: int, total: int, threads: int) -> d
         trainer.update(seg, adv, ret)
         rollout += b - a
         update += time.perf_counter() - b
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     steps = trainer.global_step - start_step
     return {
         "env_steps": steps,
         "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3),
         "steps_per_s": round(steps / elapsed),
+        # CPU time excludes the waits of a process descheduled on a shared machine (the wall figure under load)
+        "cpu_steps_per_s": round(steps / max(cpu, 1e-9)),
         "rollout_share": round(rollout / elapsed, 3),
         "update_share": round(update / elapsed, 3),
         "n_envs": n_envs,

@@ -255,6 +255,7 @@ def _run_grid(
                 use_ray=use_ray,
                 address=address,
                 store_url=store_url,
+                include_flagged=include_flagged,
                 on_done=lambda i, n: status.update(f"grid cells done: {i}/{n}"),
             )
         except (ValueError, ScaleError) as exc:

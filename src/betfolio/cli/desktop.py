@@ -22,5 +22,10 @@ def app_command(
 ) -> None:
     """Start the desktop application (PySide6)."""
     from betfolio.app.main import run
+    from betfolio.cli.options import fail
 
-    raise typer.Exit(run(db, page))
+    try:
+        code = run(db, page)
+    except ValueError as exc:  # an unknown --page: said before any window opens
+        fail(str(exc))
+    raise typer.Exit(code)

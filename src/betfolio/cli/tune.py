@@ -34,7 +34,9 @@ def tune_command(
     agent: Annotated[TuneAgent, typer.Option("--agent", help="Worker to tune: live (PPO) or prematch (tabular Q).")],
     space: Annotated[
         Path,
-        typer.Option("--space", help="TOML search space (see docs/scale.md), e.g. lr = {loguniform = [1e-4, 1e-2]}."),
+        typer.Option(
+            "--space", help="TOML search space (see docs/scale.md), e.g. learning_rate = {loguniform = [1e-4, 1e-2]}."
+        ),
     ],
     db: DbOption = None,
     leagues: Annotated[str | None, typer.Option(help="Comma-separated league codes (default: all).")] = None,

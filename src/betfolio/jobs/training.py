@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from betfolio.agents.controls import RandomRatePolicy, betting_rate
 from betfolio.agents.hyperparams import Hyperparameters
-from betfolio.agents.live.ppo import PPOConfig
+from betfolio.agents.live.ppo import PPOConfig, load_live_untrained
 from betfolio.agents.live.replay import replay_bank
 from betfolio.agents.manager import ManagerConfig, UCBVariant
 from betfolio.agents.training import (
@@ -43,7 +43,6 @@ from betfolio.agents.training import (
     train_live,
     train_prematch_dqn,
     train_prematch_q,
-    untrained_live,
     untrained_prematch,
 )
 from betfolio.engine.ledger import json_ready
@@ -63,7 +62,10 @@ class HRLSettings:
     seed: int = 1
     ablation: bool = True  # also train the live worker on log-wealth growth
     hrl_prematch: str = "prematch-q"  # which pre-match worker the manager runs
-    manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
+    #: The HRL manager: LinUCB over the mission's state vector; the sliding-window UCB runs beside it as the
+    #: reference (row ``hrl_ucb``), so the report shows what using the state changed.
+    manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.LINUCB))
+    reference_manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
     refit_every_days: int = 14
     resume: bool = False
     #: PPO and tabular-Q hyperparameters over the defaults (`betfolio train --config FILE`, what `tune` writes).
@@ -71,12 +73,14 @@ class HRLSettings:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["manager"] = {**asdict(self.manager), "variant": self.manager.variant.value}
+        for key in ("manager", "reference_manager"):
+            config = getattr(self, key)
+            data[key] = {**asdict(config), "variant": config.variant.value, "allocation": config.allocation.value}
         return data
 
     def live_settings(self, reward: str) -> LiveSettings:
         """The live worker's settings: budgets from here, PPO hyperparameters from the defaults and --config."""
-        ppo = self.hyperparameters.live_ppo(PPOConfig())
+        ppo = self.hyperparameters.live_ppo(PPOConfig.for_reward(reward))
         return LiveSettings(self.live_steps, self.n_envs, reward, self.seed, ppo=ppo)
 
 
@@ -85,7 +89,7 @@ PRESETS: dict[str, dict[str, int]] = {
     # the demo's training stage: about a minute per seed on the bundled sample
     "demo": {"live_steps": 200_000, "n_envs": 256, "q_episodes": 20, "dqn_steps": 4_000},
     # the real run: 5 leagues x 5 training seasons, 5 seeds within 10 minutes on two cores
-    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 10, "dqn_steps": 20_000},
+    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 30, "dqn_steps": 20_000},
 }
 
 
@@ -296,11 +300,9 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         for i, reward in enumerate(rewards):
             replays[live_name(reward)] = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
             progress.update(task_r, completed=i + 1)
-        first_net = untrained_live(bank, settings.live_settings("mission"))
+        first_net = load_live_untrained(run.checkpoint("live"))
         replays["live_untrained"] = replay_bank(first_net, eval_bank, seed=settings.seed)
-        replays["live_random"], live_rate = random_live_replay(
-            first_net, eval_bank, len(replays["live"].bets), settings.seed
-        )
+        replays["live_random"], live_rate = random_live_replay(eval_bank, len(replays["live"].bets), settings.seed)
         progress.update(task_r, completed=len(rewards) + 2)
 
     names = [*BASELINES, "prematch", other, "prematch_untrained", *(q_name(r) for r in rewards if r != "mission")]
@@ -323,6 +325,10 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
     )
     rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
+    ucb_shares, ucb_trace = run_manager(
+        hrl_sleeves, days, initial, settings.reference_manager, max_drawdown=config.limits.max_drawdown or 1.0
+    )
+    rows["hrl_ucb"] = portfolio_metrics(hrl_sleeves, ucb_shares, initial, days, settings.seed)
     run_id = record_hrl_run(
         engine,
         hrl_sleeves,
@@ -334,7 +340,9 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         metrics=rows["hrl"],
     )
     _write_manager_log(run.path / "manager.csv", trace.days)
-    agents = ["prematch", other, *(q_name(r) for r in rewards if r != "mission"), *map(live_name, rewards), "hrl"]
+    agents = [
+        "prematch", other, *(q_name(r) for r in rewards if r != "mission"), *map(live_name, rewards), "hrl", "hrl_ucb"
+    ]  # fmt: skip
     lines = verdict(rows, agents)
     summary = {
         "train_seasons": train_seasons,
@@ -349,7 +357,13 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             "prematch_decisions": prematch.decisions,
             "live_random_rate_per_minute": live_rate,
         },
-        "manager": {"leads": trace.leads, "mean_shares": trace.mean_shares, "final_indices": trace.final_indices},
+        "manager": {
+            "variant": settings.manager.variant.value,
+            "leads": trace.leads,
+            "mean_shares": trace.mean_shares,
+            "final_indices": trace.final_indices,
+            "reference": {"variant": settings.reference_manager.variant.value, "mean_shares": ucb_trace.mean_shares},
+        },
         "training": {k: v[-1] if v else None for k, v in histories.items()},
         "curves": {k: learning_curve(v) for k, v in histories.items()},
         "reward_ablation": {
@@ -391,23 +405,24 @@ def learning_curve(history: Sequence[dict[str, Any]], points: int = CURVE_POINTS
     return [history[i] for i in idx]
 
 
-def random_live_replay(network: Any, bank: Any, target_bets: int, seed: int, rounds: int = 4) -> tuple[Any, float]:
+def random_live_replay(bank: Any, target_bets: int, seed: int, rounds: int = 6) -> tuple[Any, float]:
     """Replay ``bank`` with a random live policy placing about ``target_bets`` bets (the trained worker's count).
 
-    Bets the simulator refuses (exposure cap, suspended market) do not count, so the per-minute rate is found by
-    rescaling: start from ``target / (matches × 90)`` and correct by placed/target a few times. Deterministic
-    for a seed. Returns the replay and the rate used.
+    :meth:`RandomBetPolicy.for_rate` assumes no bet is refused; the exposure cap and suspensions do refuse some,
+    so the per-minute probability is corrected by target/placed a few times. Deterministic for a seed. Returns
+    the replay and the per-minute probability used.
     """
-    from betfolio.agents.controls import RandomLivePolicy
+    from betfolio.agents.live.replay import RandomBetPolicy, replay_policy
 
-    rate = min(target_bets / max(bank.n_matches * 90, 1), 1.0)
-    result = replay_bank(network, bank, seed=seed, policy=RandomLivePolicy(rate, seed))
+    policy = RandomBetPolicy.for_rate(target_bets / max(bank.n_matches, 1), seed)
+    rate = policy.bet_probability
+    result = replay_policy(policy, bank, seed=seed)
     for _ in range(rounds):
         got = len(result.bets)
         if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets) or rate >= 1.0:
             break
         rate = min(rate * 4 if got == 0 else rate * target_bets / got, 1.0)
-        result = replay_bank(network, bank, seed=seed, policy=RandomLivePolicy(rate, seed))
+        result = replay_policy(RandomBetPolicy(rate, seed), bank, seed=seed)
     return result, rate
 
 

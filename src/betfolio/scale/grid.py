@@ -78,6 +78,7 @@ class CellTask:
     seed: int = 0
     data: Any = None  # BacktestData | ray.ObjectRef | None
     report_dir: Path | None = None
+    include_flagged: bool = False  # when the worker reads the store itself
 
 
 @dataclass
@@ -169,7 +170,11 @@ def run_cell(task: CellTask) -> dict[str, Any]:
 
     data = task.data
     if data is None:  # on a worker: the store named by BETFOLIO_DATABASE_URL in the runtime environment
-        data, _ = load_data(make_engine(None), task.cell.leagues, task.cell.seasons)
+        engine = make_engine(None)
+        try:
+            data, _ = load_data(engine, task.cell.leagues, task.cell.seasons, include_flagged=task.include_flagged)
+        finally:
+            engine.dispose()
     elif not _is_backtest_data(data):  # an object-store snapshot
         import ray
 
@@ -206,11 +211,20 @@ def grid_tasks(
     *,
     seed: int = 0,
     report_dir: Path | None = None,
+    include_flagged: bool = False,
 ) -> list[CellTask]:
     """The grid's cells as tasks; ``datasets`` maps a cell's (leagues, seasons) to its data (or object ref);
     None means the workers read the store themselves."""
     return [
-        CellTask(i, cell, config, seed, datasets[cell.data_key] if datasets is not None else None, report_dir)
+        CellTask(
+            i,
+            cell,
+            config,
+            seed,
+            datasets[cell.data_key] if datasets is not None else None,
+            report_dir,
+            include_flagged,
+        )
         for i, cell in enumerate(grid.cells)
     ]
 
@@ -270,6 +284,7 @@ def run_grid(
     use_ray: bool = False,
     address: str | None = None,
     store_url: str | None = None,
+    include_flagged: bool = False,
     on_done: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run every cell — on Ray (local, or the cluster at ``address``) or one after another — and summarise.
@@ -280,6 +295,9 @@ def run_grid(
     """
     from betfolio.scale.tasks import ray_map, sequential_map
 
+    if report_dir is not None:
+        report_dir = report_dir.resolve()  # the workers' working directory is not the driver's
+
     def describe(task: CellTask) -> str:
         return f"cell {task.index}: {task.cell.label}"
 
@@ -288,7 +306,9 @@ def run_grid(
 
         with ray_session(address) as ray:
             if store_url:
-                tasks = grid_tasks(grid, config, None, seed=seed, report_dir=report_dir)
+                tasks = grid_tasks(
+                    grid, config, None, seed=seed, report_dir=report_dir, include_flagged=include_flagged
+                )
             else:
                 snapshots = {k: ray.put(v) for k, v in load_datasets(grid, loader).items()}
                 tasks = grid_tasks(grid, config, snapshots, seed=seed, report_dir=report_dir)

@@ -29,7 +29,7 @@ class TaskFailure:
         return f"task {self.index} ({self.item}) failed: {self.error}"
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line_error(exc: BaseException) -> str:
     """The root cause of a task error in one line (Ray wraps it in a RayTaskError carrying the traceback)."""
     cause = getattr(exc, "cause", None) or exc
     text = str(cause).strip().splitlines()
@@ -72,7 +72,7 @@ def ray_map(
                 try:
                     results[i] = ray.get(ref)
                 except Exception as exc:  # each task's failure is reported, the others kept
-                    results[i] = TaskFailure(i, describe(items[i]), _one_line(exc))
+                    results[i] = TaskFailure(i, describe(items[i]), one_line_error(exc))
             if on_done is not None:
                 on_done(len(refs) - len(pending), len(refs))
         return results
@@ -91,7 +91,7 @@ def sequential_map(
         try:
             results.append(fn(item))
         except Exception as exc:  # as ray_map: the failure is reported, the others kept
-            results.append(TaskFailure(i, describe(item), _one_line(exc)))
+            results.append(TaskFailure(i, describe(item), one_line_error(exc)))
         if on_done is not None:
             on_done(i + 1, len(items))
     return results

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from betfolio.scale.space import AGENT_SECTIONS
+from betfolio.scale.tasks import one_line_error
 
 METRIC = "capture"
 
@@ -268,7 +269,7 @@ def run_tune(
                     "iterations": metrics.get("training_iteration", 0),
                     "stopped_early": metrics.get("training_iteration", 0) < s.rungs and result.error is None,
                     **{k: metrics.get(k) for k in (METRIC, "agent_profit_pct_per_100_matches", "bets_per_match")},
-                    "error": None if result.error is None else _first_line(result.error),
+                    "error": None if result.error is None else one_line_error(result.error),
                     "path": result.path,
                 }
             )
@@ -294,12 +295,6 @@ def run_tune(
             "judge it on the evaluation season, which the sweep never saw."
         ),
     }
-
-
-def _first_line(error: BaseException) -> str:
-    cause = getattr(error, "cause", None) or error
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[-1] if lines else ''}"
 
 
 def write_best(result: dict[str, Any], path: Path) -> Path:

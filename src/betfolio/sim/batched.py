@@ -208,6 +208,7 @@ class BatchedLiveSim:
         stake_fraction: float = 0.05,
         initial_budget: float = 1.0,
         carry_bankroll: bool = False,
+        season_matches: int = 0,
         autoreset: bool = True,
         matches: np.ndarray | None = None,
     ) -> None:
@@ -219,7 +220,14 @@ class BatchedLiveSim:
         self.faults, self.limits, self.stake_fraction = self.setup.faults, self.setup.limits, stake_fraction
         self.reward_name, self.reward_fn = reward, self.setup.reward_fn
         self.initial_budget = float(initial_budget)
+        #: Season-long episodes: with ``carry_bankroll`` the bankroll runs on from match to match and starts
+        #: afresh after ``season_matches`` matches (0 = only on ruin or a halt). The mission's budget penalty
+        #: (equity below 80 % of the initial budget) can only bite when losses accumulate across matches.
         self.carry_bankroll = carry_bankroll
+        if season_matches < 0:
+            raise ValueError("season_matches must be ≥ 0")
+        self.season_matches = season_matches
+        self.matches_played = np.zeros(n_envs, np.int64)  # in the current season, per env
         self.autoreset = autoreset
         self.observation_dim = OBS_DIM
         self.n_actions = N_LIVE_ACTIONS
@@ -281,6 +289,7 @@ class BatchedLiveSim:
         self.bankroll.reset()
         self.history[:] = np.nan
         self.history_odds[:] = np.nan
+        self.matches_played[:] = 0
         self.reward_fn.reset()
         self._start(self.ar, fresh_bankroll=True, match=match, variant=variant)
         self._observe()
@@ -463,7 +472,11 @@ class BatchedLiveSim:
                 "match": self.tapes.match[rows].copy(),
             }
             if self.autoreset:
+                self.matches_played[rows] += 1
                 fresh = np.ones(len(rows), bool) if not self.carry_bankroll else (bank.halted[rows] | ruined[rows])
+                if self.season_matches:
+                    fresh |= self.matches_played[rows] >= self.season_matches
+                self.matches_played[rows[fresh]] = 0
                 self._start(rows, fresh_bankroll=False)
                 if fresh.any():
                     m = np.zeros(n, bool)

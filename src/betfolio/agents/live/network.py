@@ -116,29 +116,41 @@ class MaskedAttentionLSTM(nn.Module):
             context = torch.zeros(*obs.shape[:-1], 1, dtype=obs.dtype, device=obs.device)
         return values, present, context
 
+    def inputs(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The parameter-free part of encoding: ``symlog(values)``, the additive attention mask (0 present,
+        −inf missing) and ``symlog(context)``. A PPO update computes it once for the whole rollout instead of
+        once per minibatch and epoch (the observations do not change between epochs)."""
+        values, present, context = self.split(obs)
+        missing = torch.zeros_like(values).masked_fill_(~present, float("-inf"))
+        return symlog(values), missing, symlog(context)
+
     def encode(self, obs: torch.Tensor, *, return_attention: bool = False) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        """``obs[B, D]`` → LSTM input ``[B, token_dim + context_dim]`` (optionally with attention weights).
+        """``obs[B, D]`` → LSTM input ``[B, token_dim + context_dim]`` (optionally with attention weights)."""
+        return self.encode_inputs(*self.inputs(obs), return_attention=return_attention)
+
+    def encode_inputs(
+        self, s: torch.Tensor, missing: torch.Tensor, context: torch.Tensor, *, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """:meth:`encode` from :meth:`inputs` (each ``[B, …]``).
 
         A token is affine in its scalar value (``s * scale_f + id_f``), so its key and value are too:
         ``key_f = s * (scale_f Wk) + id_f Wk``. The per-feature projections are computed once per call and the
         attention runs as ``[B, heads, F]`` matmuls — mathematically the same as projecting ``[B, F, d]`` token
         tensors, without materialising them (the dominant cost of a training update otherwise).
         """
-        values, present, context = self.split(obs)
-        batch = obs.shape[0]
+        batch = s.shape[0]
         h, d = self.config.heads, self.config.token_dim
         e = d // h
         f = self.layout.n_features
-        s = symlog(values)  # [B, F]
         wk, wv = self.key.weight.T, self.value.weight.T
         k_scale, k_id = (self.token_scale @ wk).view(f, h, e), (self.token_id @ wk).view(f, h, e)
         v_scale, v_id = (self.token_scale @ wv).view(f, h, e), (self.token_id @ wv).view(f, h, e)
         k_null, v_null = (self.null_token @ wk).view(h, e), (self.null_token @ wv).view(h, e)
-        ctx = self.context(symlog(context))
+        ctx = self.context(context)
         q = self.query(ctx).view(batch, h, e)
         s_h = s.unsqueeze(1)  # [B, 1, F]
         feat_scores = s_h * torch.einsum("bhe,fhe->bhf", q, k_scale) + torch.einsum("bhe,fhe->bhf", q, k_id)
-        feat_scores = feat_scores.masked_fill(~present.unsqueeze(1), float("-inf"))  # missing: not attended
+        feat_scores = feat_scores + missing.unsqueeze(1)  # missing: −inf, not attended
         null_score = torch.einsum("bhe,he->bh", q, k_null).unsqueeze(-1)
         weights = torch.softmax(torch.cat([null_score, feat_scores], dim=-1) / math.sqrt(e), dim=-1)  # [B, h, 1+F]
         w_null, w_feat = weights[..., :1], weights[..., 1:]
@@ -175,8 +187,15 @@ class MaskedAttentionLSTM(nn.Module):
         sequence's end cannot influence earlier outputs (the LSTM is causal), so it is only masked in the loss.
         """
         length, seqs = obs.shape[:2]
-        x = self.encode(obs.reshape(length * seqs, -1)).view(length, seqs, -1)
-        out, _ = self.lstm(x, state)
+        return self.sequence_inputs(self.inputs(obs.reshape(length * seqs, -1)), length, state)
+
+    def sequence_inputs(
+        self, inputs: tuple[torch.Tensor, ...], length: int, state: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`sequence` from :meth:`inputs` of the ``length × S`` observations, flattened time-major."""
+        x = self.encode_inputs(*inputs)
+        assert isinstance(x, torch.Tensor)
+        out, _ = self.lstm(x.view(length, -1, x.shape[-1]), state)
         return self.actor(out), self.critic(out).squeeze(-1)
 
 

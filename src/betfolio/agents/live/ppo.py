@@ -262,6 +262,11 @@ class LivePPOTrainer:
         n_seg = len(seg.env)
         n_mb = max(1, min(cfg.num_minibatches, n_seg))
         stats: dict[str, list[float]] = {"pg": [], "v": [], "ent": [], "kl": [], "clip": []}
+        t_steps, n_envs = self.obs.shape[:2]
+        with torch.no_grad():  # parameter-free transforms of the observations: once per update
+            inputs = tuple(
+                x.view(t_steps, n_envs, -1) for x in self.network.inputs(self.obs.view(t_steps * n_envs, -1))
+            )
         for _epoch in range(cfg.update_epochs):
             order = self.rng.permutation(n_seg)
             for mb in np.array_split(order, n_mb):
@@ -272,7 +277,8 @@ class LivePPOTrainer:
                 envs = np.broadcast_to(seg.env[mb][None, :], times.shape).copy()
                 ti, ei = torch.as_tensor(times), torch.as_tensor(envs)
                 valid = torch.as_tensor(valid_np)
-                logits, new_values = self.network.sequence(self.obs[ti, ei], (seg.h0[:, mb], seg.c0[:, mb]))
+                batch_inputs = tuple(x[ti, ei].view(-1, x.shape[-1]) for x in inputs)
+                logits, new_values = self.network.sequence_inputs(batch_inputs, length, (seg.h0[:, mb], seg.c0[:, mb]))
                 step_masks = self.masks[ti, ei]
                 dist = torch.distributions.Categorical(logits=masked_logits(logits, step_masks))
                 actions = self.actions[ti, ei]

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,6 +24,7 @@ from betfolio.app.context import AppContext
 from betfolio.app.match_detail import MatchDetail
 from betfolio.app.matches_model import COVERAGE_COLUMN, MATCH_ROLE, MatchesModel, MatchFilter
 from betfolio.app.pages import Page
+from betfolio.app.widgets import OptionalDateEdit
 from betfolio.store.queries import MatchFilterChoices, match_filter_choices
 
 ALL = "all"
@@ -43,11 +43,9 @@ class MatchesPage(Page):
         self.search.setClearButtonEnabled(True)
         self.league_box, self.season_box, self.status_box = QComboBox(), QComboBox(), QComboBox()
         self.use_dates = QCheckBox("dates")
-        self.date_from, self.date_to = QDateEdit(), QDateEdit()
+        self.date_from, self.date_to = OptionalDateEdit(), OptionalDateEdit()
         for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
+            edit.setEnabled(False)  # "—" until the dates filter is switched on
         self.count_label = QLabel("")
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -148,8 +146,8 @@ class MatchesPage(Page):
         settings.setValue("matches/status", self.status_box.currentText())
         settings.setValue("matches/search", self.search.text())
         settings.setValue("matches/use_dates", self.use_dates.isChecked())
-        settings.setValue("matches/date_from", self.date_from.date().toString(Qt.DateFormat.ISODate))
-        settings.setValue("matches/date_to", self.date_to.date().toString(Qt.DateFormat.ISODate))
+        settings.setValue("matches/date_from", self.date_from.kept_date().toString(Qt.DateFormat.ISODate))
+        settings.setValue("matches/date_to", self.date_to.kept_date().toString(Qt.DateFormat.ISODate))
 
     def restore_state(self, settings: QSettings) -> None:
         for key, box in (("league", self.league_box), ("season", self.season_box), ("status", self.status_box)):
@@ -158,7 +156,7 @@ class MatchesPage(Page):
                 self._restored[box] = str(value)
         for key, edit in (("date_from", self.date_from), ("date_to", self.date_to)):
             day = QDate.fromString(str(settings.value(f"matches/{key}", "", type=str)), Qt.DateFormat.ISODate)
-            if day.isValid():
+            if day.isValid() and day != OptionalDateEdit.BLANK:
                 edit.blockSignals(True)
                 edit.setDate(day)
                 edit.blockSignals(False)
