@@ -45,8 +45,6 @@ def _prematch_plant() -> PrematchPlant:
 LEAGUES = ("E0",)
 SEASONS = ("2021-22", "2022-23")
 EVAL_SHARE = 0.3  # matches held out of training, the same for agent, untrained network and oracle
-#: DQN rewards in this fraction of the largest stake (see :func:`prematch_case`).
-DQN_REWARD_UNITS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +67,11 @@ class LearnSettings:
     dqn_steps: int = 30_000
     live_plant: LivePlant = field(default_factory=_live_plant)
     prematch_plant: PrematchPlant = field(default_factory=_prematch_plant)
+
+
+def _default(name: str) -> Any:
+    """A setting's default without building the plants (they need gymnasium; the CLI registers without it)."""
+    return LearnSettings.__dataclass_fields__[name].default
 
 
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -190,10 +193,7 @@ def prematch_case(
     from betfolio.bench.planted import PlantedPrematchEnv
 
     train_rows, eval_rows = _split(len(fair), seed=0)
-    # Rewards in units of the largest stake for tabular Q. SB3's DQN regresses with the Huber loss, which
-    # estimates a mean only where residuals stay within ±1: a draw at 4.0 wins +3 units and would be pulled
-    # toward the median (a loss), so its rewards are shrunk until wins sit in the quadratic zone.
-    scale = (1.0 if kind == "q" else DQN_REWARD_UNITS) / plant.stake
+    scale = 1.0 / plant.stake  # rewards in units of the largest stake
     train_env = PlantedPrematchEnv(fair[train_rows], plant, reward_scale=scale, seed=seed)
     eval_env = PlantedPrematchEnv(fair[eval_rows], plant, seed=10_000 + seed)
     rows = np.arange(len(eval_rows))
@@ -423,7 +423,7 @@ def register(app: typer.Typer) -> None:
     @app.command("learn")
     def bench_learn(
         seeds: Annotated[int, typer.Option(help="Training seeds per worker and environment.")] = 3,
-        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = LearnSettings().live_steps,
+        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = _default("live_steps"),
         live_envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 128,
         prematch_episodes: Annotated[int, typer.Option(help="Tabular Q episodes (200 decisions each).")] = 800,
         dqn_steps: Annotated[int, typer.Option(help="DQN env steps per run.")] = 30_000,
@@ -436,7 +436,7 @@ def register(app: typer.Typer) -> None:
                 help="Live training reward: bet_outcome (per-bet credit, γ = λ = 0), or mission / log_wealth / "
                 "diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
             ),
-        ] = LearnSettings().live_reward,
+        ] = _default("live_reward"),
         plot: Annotated[
             Path | None, typer.Option("--plot", "--plots", help="Also write the learning curves as PNGs here.")
         ] = None,

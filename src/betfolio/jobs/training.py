@@ -405,25 +405,34 @@ def learning_curve(history: Sequence[dict[str, Any]], points: int = CURVE_POINTS
     return [history[i] for i in idx]
 
 
-def random_live_replay(bank: Any, target_bets: int, seed: int, rounds: int = 6) -> tuple[Any, float]:
+def random_live_replay(bank: Any, target_bets: int, seed: int, rounds: int = 8) -> tuple[Any, float]:
     """Replay ``bank`` with a random live policy placing about ``target_bets`` bets (the trained worker's count).
 
-    :meth:`RandomBetPolicy.for_rate` assumes no bet is refused; the exposure cap and suspensions do refuse some,
-    so the per-minute probability is corrected by target/placed a few times. Deterministic for a seed. Returns
-    the replay and the per-minute probability used.
+    :meth:`RandomBetPolicy.for_rate` assumes no bet is refused; the exposure cap, suspensions and a bankroll
+    run down over a season do refuse some, so the per-minute probability is searched: doubled or halved until
+    the target is bracketed, then bisected (geometrically). The replay closest to the target is kept.
+    Deterministic for a seed. Returns the replay and the per-minute probability used.
     """
     from betfolio.agents.live.replay import RandomBetPolicy, replay_policy
 
-    policy = RandomBetPolicy.for_rate(target_bets / max(bank.n_matches, 1), seed)
-    rate = policy.bet_probability
-    result = replay_policy(policy, bank, seed=seed)
+    rate = RandomBetPolicy.for_rate(target_bets / max(bank.n_matches, 1), seed).bet_probability
+    low, high = 0.0, 1.0
+    best = None
     for _ in range(rounds):
-        got = len(result.bets)
-        if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets) or rate >= 1.0:
-            break
-        rate = min(rate * 4 if got == 0 else rate * target_bets / got, 1.0)
         result = replay_policy(RandomBetPolicy(rate, seed), bank, seed=seed)
-    return result, rate
+        got = len(result.bets)
+        if best is None or abs(got - target_bets) < abs(len(best[0].bets) - target_bets):
+            best = (result, rate)
+        if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets):
+            break
+        if got < target_bets:
+            low = rate
+            rate = min(rate * 2, 1.0) if high >= 1.0 else (rate * high) ** 0.5
+        else:
+            high = rate
+            rate = rate / 2 if low <= 0.0 else (rate * low) ** 0.5
+    assert best is not None
+    return best
 
 
 def _progress(console: Console) -> Progress:
