@@ -274,12 +274,13 @@ def test_redis_going_away_the_trader_waits_and_resumes_where_it_was(
     steady_db, flaky_db = engines
     matches = link_matches(steady_db, 6)
     link_matches(flaky_db, 6)
-    _publish_by_minute(redis_client, match_states(matches))
+    _publish_by_minute(redis_client, match_states(matches[:3]))  # three matches end before the other three start
+    _publish_by_minute(redis_client, match_states(matches[3:]))
     steady = _trader(steady_db, redis_client, trained_run, batch=50)
     steady.run(duration=120, until_idle=True)
     redis_client.xgroup_destroy(STREAM, "paper")  # type: ignore[attr-defined]
 
-    flaky_client = _Flaky(redis_client, after=5, failures=3)
+    flaky_client = _Flaky(redis_client, after=8, failures=3)  # after the first three ended: their results replay
     flaky = _trader(flaky_db, flaky_client, trained_run, batch=50)
     summary = flaky.run(duration=120, until_idle=True)
     assert flaky_client.failures == 0  # it failed three times, waited, rebuilt and went on

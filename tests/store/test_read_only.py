@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from betfolio.ingest.football_data import ingest_files
 from betfolio.jobs.backtest import load_data, run_backtest
-from betfolio.store.engine import StoreError, is_read_only, make_engine, read_only_reason, sqlite_path
+from betfolio.store.engine import StoreError, describe, is_read_only, make_engine, read_only_reason, sqlite_path
 from betfolio.store.migrate import upgrade
 from tests.conftest import shared_file
 
@@ -159,3 +159,9 @@ def test_a_read_only_folder_is_opened_read_only(tmp_path: Path) -> None:
         assert len(data.matches) == 380
     finally:
         db.parent.chmod(0o755)
+
+
+def test_a_read_only_database_is_described_by_its_file(tmp_path: Path) -> None:
+    db = _database(tmp_path / "data")
+    engine = make_engine(f"sqlite:///file:{db}?mode=ro&immutable=1&uri=true")
+    assert describe(engine) == f"sqlite:///{db} (read-only)"

@@ -69,6 +69,11 @@ class LearnSettings:
     prematch_plant: PrematchPlant = field(default_factory=_prematch_plant)
 
 
+def _default(name: str) -> Any:
+    """A setting's default without building the plants (they need gymnasium; the CLI registers without it)."""
+    return LearnSettings.__dataclass_fields__[name].default
+
+
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     perm = np.random.default_rng(seed).permutation(n)
     cut = round(n * (1.0 - EVAL_SHARE))
@@ -418,7 +423,7 @@ def register(app: typer.Typer) -> None:
     @app.command("learn")
     def bench_learn(
         seeds: Annotated[int, typer.Option(help="Training seeds per worker and environment.")] = 3,
-        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = LearnSettings().live_steps,
+        live_steps: Annotated[int, typer.Option(help="Live PPO env steps per run.")] = _default("live_steps"),
         live_envs: Annotated[int, typer.Option(help="Concurrent simulated matches for live PPO.")] = 128,
         prematch_episodes: Annotated[int, typer.Option(help="Tabular Q episodes (200 decisions each).")] = 800,
         dqn_steps: Annotated[int, typer.Option(help="DQN env steps per run.")] = 30_000,
@@ -431,7 +436,7 @@ def register(app: typer.Typer) -> None:
                 help="Live training reward: bet_outcome (per-bet credit, γ = λ = 0), or mission / log_wealth / "
                 "diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
             ),
-        ] = LearnSettings().live_reward,
+        ] = _default("live_reward"),
         plot: Annotated[
             Path | None, typer.Option("--plot", "--plots", help="Also write the learning curves as PNGs here.")
         ] = None,

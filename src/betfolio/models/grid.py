@@ -90,20 +90,35 @@ def expected_settlements_in_play(
     hg = np.arange(rows, dtype=float)[:, None]
     ag = np.arange(cols, dtype=float)[None, :]
     codes = [(Market(m).value, Selection(s).value, np.nan if ln is None else float(ln)) for m, s, ln in bets]
-    win_out, refund_out = np.empty((n, len(codes))), np.empty((n, len(codes)))
-    pairs, where = np.unique(np.stack([home, away], 1), axis=0, return_inverse=True)
+    nb = len(codes)
+    win_out, refund_out = np.empty((n, nb)), np.empty((n, nb))
+    if n == 0:
+        return win_out, refund_out
+    if home.min() < 0 or away.min() < 0:
+        raise ValueError("goals already scored cannot be negative")
+    base = int(away.max()) + 1
+    scores, where = np.unique(home * base + away, return_inverse=True)
     where = where.reshape(-1)
-    single = len(pairs) == 1
-    for k, (h0, a0) in enumerate(pairs):
-        kernel = np.empty((rows * cols, 2 * len(codes)))
-        for j, (market, selection, line) in enumerate(codes):
-            win, refund = settle_fractions(market, selection, line, hg + h0, ag + a0)
-            kernel[:, j] = np.broadcast_to(win, (rows, cols)).reshape(-1)
-            kernel[:, len(codes) + j] = np.broadcast_to(refund, (rows, cols)).reshape(-1)
-        idx = slice(None) if single else np.nonzero(where == k)[0]
-        both = flat[idx] @ kernel
-        win_out[idx] = both[:, : len(codes)]
-        refund_out[idx] = both[:, len(codes) :]
+    h0, a0 = (scores // base).astype(float), (scores % base).astype(float)
+    # every distinct score's settlement matrix at once: kernel[k, cell, bet] (wins, then refunds)
+    kernel = np.empty((len(scores), rows * cols, 2 * nb))
+    for j, (market, selection, line) in enumerate(codes):
+        win, refund = settle_fractions(
+            market, selection, line, hg[None] + h0[:, None, None], ag[None] + a0[:, None, None]
+        )
+        kernel[:, :, j] = np.broadcast_to(win, (len(scores), rows, cols)).reshape(len(scores), -1)
+        kernel[:, :, nb + j] = np.broadcast_to(refund, (len(scores), rows, cols)).reshape(len(scores), -1)
+    if len(scores) == 1:
+        both = flat @ kernel[0]
+        win_out[:], refund_out[:] = both[:, :nb], both[:, nb:]
+        return win_out, refund_out
+    order = np.argsort(where, kind="stable")
+    bounds = np.searchsorted(where[order], np.arange(len(scores) + 1))
+    for k in range(len(scores)):
+        idx = order[bounds[k] : bounds[k + 1]]
+        both = flat[idx] @ kernel[k]
+        win_out[idx] = both[:, :nb]
+        refund_out[idx] = both[:, nb:]
     return win_out, refund_out
 
 

@@ -147,7 +147,7 @@ def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     from betfolio.agents.hyperparams import Hyperparameters
     from betfolio.agents.live.layout import live_layout
     from betfolio.agents.live.network import LivePolicy
-    from betfolio.agents.live.ppo import LivePPOTrainer
+    from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
     from betfolio.agents.training import LiveSettings
     from betfolio.bench.planted import live_oracle, plant_live_signal, run_live_episodes
     from betfolio.sim.batched import BatchedLiveSim
@@ -158,7 +158,8 @@ def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     validation, signal = plant_live_signal(problem.validation, plant, seed=2000 + s.seed)
     live = LiveSettings(seed=s.seed, reward=s.live_reward)
     sim = BatchedLiveSim(s.live_envs, seed=s.seed, bank=planted, reward=live.reward)
-    base = replace(live.ppo, seed=s.seed, network=replace(live.ppo.network, n_actions=sim.n_actions))
+    default = live.ppo or PPOConfig.for_reward(live.reward)  # what `betfolio train` starts from
+    base = replace(default, seed=s.seed, network=replace(default.network, n_actions=sim.n_actions))
     trainer = LivePPOTrainer(sim, live_layout(), Hyperparameters(live=config).live_ppo(base))
     matches = np.repeat(np.arange(validation.n_matches), validation.n_variants)
     variants = np.tile(np.arange(validation.n_variants), validation.n_matches)

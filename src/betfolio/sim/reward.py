@@ -90,6 +90,11 @@ class MissionGuards:
     min_avg_odds: float = 1.01
     max_staleness_seconds: float = 3600.0
     divide_by_risk_score: bool = False  # the mission's vol × risk denominator (see the module docstring)
+    #: Replace the ROI by the bets' log growth per unit staked, ``log(1 + f·roi) / f`` with ``f`` the share of
+    #: the remaining budget staked. With a volatility that is the same for every selection of a match this ranks
+    #: strategies as log growth does (tests/sim/test_reward_ranking.py); off by default until the pre-match
+    #: training and the evaluation's ablation are re-measured with it.
+    growth_roi: bool = False
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.k_b <= 0.3:
@@ -142,6 +147,12 @@ def mission_components(
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # huge/tiny values end in the clip below
         roi = np.where(has_stake, (payout_c - stake_c) / (stake_c + 1e-6), 0.0)
         roi = np.where(np.isfinite(roi), roi, np.sign(np.nan_to_num(roi)) * 1e12)
+    if guards.growth_roi:
+        budget = np.maximum(_clean(budget_remaining, 0.0), 1e-12)
+        share = np.clip(stake_c / budget, 1e-9, 1.0)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            growth = np.log(np.maximum(1.0 + share * roi, 1e-12)) / share
+        roi = np.where(has_stake, np.where(np.isfinite(growth), growth, roi), 0.0)
     with np.errstate(over="ignore", invalid="ignore"):  # inf·0 and overflow are cleaned on the next line
         product = np.asarray(market_volatility, dtype=np.float64)
         if guards.divide_by_risk_score:

@@ -204,7 +204,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 def describe(engine: Engine) -> str:
-    """URL safe to print (password hidden)."""
+    """URL safe to print (password hidden); a database opened read-only shows as its file, marked so."""
+    if is_read_only(engine):
+        return f"sqlite:///{sqlite_path(engine)} (read-only)"
     return engine.url.render_as_string(hide_password=True)
 
 

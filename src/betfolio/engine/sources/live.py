@@ -204,10 +204,18 @@ class LiveFeed:
                 raise
 
     def restart(self) -> None:
-        """Forget what was read and not committed: its entries are still pending and will be read again."""
+        """Start over as a fresh reader of the group: what was read and not committed is forgotten (its entries
+        are still pending and will be read again), and so is what the stream told so far (fixtures, books,
+        ended matches) — :meth:`history` tells it again. The counters are kept."""
         self._held.clear()
         self._done.clear()
+        self.fixtures.clear()
+        self._books.clear()
+        self._closing.clear()
+        self._snapshot = None
+        self._ended.clear()
         self._backlog = True
+        self._claim_from = "0-0"
 
     # --- reading -----------------------------------------------------------------------------------------
     def poll(self, block_ms: int | None = None) -> list[Event]:
