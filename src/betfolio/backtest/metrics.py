@@ -26,6 +26,21 @@ from betfolio.backtest.scoring import brier_score, log_loss, ranked_probability_
 _BOOTSTRAP_CELLS = 10_000_000
 
 
+#: The headline of a strategy's metrics: the keys every strategy row of a report or an agents' evaluation carries
+#: (scripts read them).
+HEADLINE_KEYS = (
+    "bets",
+    "roi",
+    "roi_ci_low",
+    "roi_ci_high",
+    "clv_mean",
+    "max_drawdown",
+    "sharpe",
+    "log_growth",
+    "final_equity",
+)
+
+
 @dataclass(frozen=True)
 class BettingMetrics:
     bets: int

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from betfolio.backtest.metrics import HEADLINE_KEYS
 from betfolio.scale.tasks import TaskFailure
 
 if TYPE_CHECKING:
@@ -33,19 +34,7 @@ if TYPE_CHECKING:
     from betfolio.backtest.engine import BacktestConfig
 
 #: The metrics a grid reports per cell, side by side (the strategy summary's keys).
-CELL_METRICS = (
-    "bets",
-    "turnover",
-    "profit",
-    "roi",
-    "roi_ci_low",
-    "roi_ci_high",
-    "clv_mean",
-    "max_drawdown",
-    "sharpe",
-    "log_growth",
-    "final_equity",
-)
+CELL_METRICS = ("bets", "turnover", "profit", *HEADLINE_KEYS[1:])
 
 
 @dataclass(frozen=True, slots=True)
