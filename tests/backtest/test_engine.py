@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
@@ -13,8 +13,7 @@ from betfolio.backtest.strategies import FavouriteFlat, NoBet
 from betfolio.backtest.strategy import BetOrder, DecisionContext
 from betfolio.engine.quotes import MarketQuotes, MatchRecord
 from betfolio.risk import RiskLimits
-
-T0 = datetime(2022, 8, 5, 16, 0, tzinfo=UTC)
+from tests.engine.helpers import record
 
 
 def match(
@@ -27,20 +26,8 @@ def match(
     ah: tuple[float, float, float] | None = None,
     closing: tuple[float, float, float] | None = None,
 ) -> MatchRecord:
-    kickoff = T0 + timedelta(days=day, hours=22)
-    m = MatchRecord(
-        match_id=mid,
-        league="E0",
-        season="2022-23",
-        match_date=kickoff.date(),
-        kickoff=kickoff,
-        home=f"H{mid}",
-        away=f"A{mid}",
-        status=status if score is not None or status != "finished" else "scheduled",
-        home_goals=None if score is None else score[0],
-        away_goals=None if score is None else score[1],
-        decision_at=T0 + timedelta(days=day) if odds is not None else None,
-    )
+    status = status if score is not None or status != "finished" else "scheduled"
+    m = record(mid, score, day=day, status=status, decided=odds is not None)
     if odds is not None:
         m.prematch[("1x2", None)] = MarketQuotes(
             "1x2", None, ("bet365", "market_avg", "market_max"), np.array([odds, odds, np.array(odds) + 1.0])
