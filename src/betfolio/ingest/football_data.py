@@ -198,6 +198,7 @@ def store_file(engine: Engine, reader: CsvFile, content: bytes, *, started_at: d
         parser_version=PARSER_VERSION,
         started_at=started_at,
         fuzzy=False,
+        max_listed=MAX_LISTED,
     ) as writer:
         for chunk in reader.chunks():
             writer.write([*chunk.matches, *chunk.quotes])
@@ -208,6 +209,8 @@ def store_file(engine: Engine, reader: CsvFile, content: bytes, *, started_at: d
     summary, written = writer.summary, writer.written
     rejected = writer.input_rejected
     warnings = list(reader.conflicts) + summary.rejects
+    if writer.unlisted_rejects:
+        warnings.append(f"{writer.unlisted_rejects} more team names that match no team, not listed")
     if reader.duplicates:
         shown = f" ({len(reader.conflicts)} with different values listed)" if reader.conflicts else ""
         repeated = f"{reader.duplicates} rows list a match already listed in the file: first listing kept{shown}"

@@ -116,13 +116,15 @@ def open_payload(
     create_teams: bool = True,
     results_authority: bool = True,
     fuzzy: bool = True,
+    max_listed: int | None = None,
 ) -> Iterator[PayloadWriter]:
     """The one write path of every provider: a transaction holding the payload's raw bytes, what the caller
     writes through the yielded :class:`PayloadWriter` (in one call or chunk by chunk), and the ``ingest_runs``
     record proving it all landed. An exception inside rolls everything back, run record included.
 
     ``fuzzy`` is the provider's team-name policy (:class:`TeamResolver`): exact names only for a provider that
-    defines the teams (football-data), fuzzy matching for feeds that spell them their own way."""
+    defines the teams (football-data), fuzzy matching for feeds that spell them their own way. ``max_listed``
+    caps the report's lists of a streamed payload (its size is unbounded; a JSON payload is in memory whole)."""
     summary = PayloadSummary(provider, endpoint, source)
     started = started_at or datetime.now(UTC)
     with write_transaction(engine) as conn:
@@ -130,7 +132,12 @@ def open_payload(
             conn, provider=provider, endpoint=endpoint, source=source, content=content, params=params
         )
         writer = PayloadWriter(
-            conn, summary, create_teams=create_teams, results_authority=results_authority, fuzzy=fuzzy
+            conn,
+            summary,
+            create_teams=create_teams,
+            results_authority=results_authority,
+            fuzzy=fuzzy,
+            max_listed=max_listed,
         )
         yield writer
         writer.finish()
@@ -147,7 +154,7 @@ def open_payload(
             matches_added=summary.matches_added,
             quotes=summary.quotes,
             quotes_added=summary.quotes_added,
-            rejected=writer.input_rejected + len(summary.rejects),
+            rejected=writer.input_rejected + len(summary.rejects) + writer.unlisted_rejects,
             rejects=writer.input_rejects + summary.rejects + summary.problems,
         )
 
@@ -206,7 +213,10 @@ class PayloadWriter:
         create_teams: bool,
         results_authority: bool,
         fuzzy: bool,
+        max_listed: int | None = None,
     ) -> None:
+        self.max_listed = max_listed
+        self.unlisted_rejects = self.unlisted_problems = 0
         self.conn, self.summary, self.create_teams = conn, summary, create_teams
         self.provider, self.source = summary.provider, summary.source
         self.results_authority = results_authority
@@ -221,6 +231,17 @@ class PayloadWriter:
         """Count parser rejections of a streamed payload (listed up to ``MAX_LISTED``) for the run record."""
         self.input_rejected += count
         self.input_rejects.extend(lines[: max(0, MAX_LISTED - len(self.input_rejects))])
+
+    def _list(self, target: list[str], lines: Sequence[str]) -> None:
+        """Add report lines, at most ``max_listed`` per list when set (a streamed file of any size keeps a
+        report of bounded size); the lines left out are counted."""
+        room = len(lines) if self.max_listed is None else max(0, self.max_listed - len(target))
+        target.extend(lines[:room])
+        left_out = len(lines) - min(room, len(lines))
+        if target is self.summary.rejects:
+            self.unlisted_rejects += left_out
+        else:
+            self.unlisted_problems += left_out
 
     def finish(self) -> None:
         """Move the payload's corrections and flags into the summary (once, after the last ``write``)."""
@@ -267,7 +288,7 @@ class PayloadWriter:
         try:
             return self.teams.resolve(self.provider, name, create=self.create_teams)
         except UnresolvedTeamError as exc:
-            self.summary.rejects.append(f"{self.provider}: {exc}")
+            self._list(self.summary.rejects, [f"{self.provider}: {exc}"])
             return None
 
     def _teams(self, teams: list[Team]) -> None:
@@ -323,8 +344,8 @@ class PayloadWriter:
             self.written.absorb(written)
             self.match_ids.update(ids)
             self.summary.matches_added += written.matches_added
-            self.summary.rejects.extend(f"{self.provider}: {u}" for u in written.unresolved)
-            self.summary.problems.extend(written.duplicates)
+            self._list(self.summary.rejects, [f"{self.provider}: {u}" for u in written.unresolved])
+            self._list(self.summary.problems, written.duplicates)
 
     def _keep_existing(self, existing: StoredFixture, m: Match) -> bool:
         """Whether a fixture already stored (by any provider) must only be linked, not updated.
@@ -358,7 +379,7 @@ class PayloadWriter:
         ids = self._ids_for({q.provider_match_id for q in quotes})
         added, problems = insert_quotes(self.conn, quotes, ids, source=self.source, result=self.written)
         self.summary.quotes_added += added
-        self.summary.problems.extend(problems)
+        self._list(self.summary.problems, problems)
 
     def _live(self, states: list[LiveMatchState]) -> None:
         if not states:
@@ -366,7 +387,7 @@ class PayloadWriter:
         ids = self._ids_for({s.provider_match_id for s in states})
         added, problems = insert_live_states(self.conn, states, ids)
         self.summary.live_states_added += added
-        self.summary.problems.extend(problems)
+        self._list(self.summary.problems, problems)
 
     # ------------------------------------------------------------------------ separately sent parts
     def _parts(
