@@ -54,13 +54,20 @@ def test_validation_season_never_an_evaluation_season() -> None:
         split_for_tuning(SEASONS, ["2022-23"], "2021-22", ["2022-23"])
 
 
-def test_sweep_writes_the_config_train_reads(local_ray: object, football_data_dir: Path, tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'tune.sqlite'}"
+@pytest.fixture(scope="module")
+def tune_db(football_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store with two E0 seasons: one to train on, one to validate on."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('tune-db') / 'tune.sqlite'}"
     for season in ("2020-21", "2021-22"):
         done = CliRunner().invoke(
             app, ["ingest", "football-data", str(football_data_dir / season / "E0.csv"), "--db", db, "--json"]
         )
         assert done.exit_code == 0, done.output
+    return db
+
+
+def test_sweep_writes_the_config_train_reads(local_ray: object, tune_db: str, tmp_path: Path) -> None:
+    db = tune_db
     space = tmp_path / "space.toml"
     space.write_text("min_learning_rate = { loguniform = [1e-3, 5e-2] }\nmin_visits = { choice = [2, 10] }\n")
     output = tmp_path / "hp.toml"
@@ -81,3 +88,26 @@ def test_sweep_writes_the_config_train_reads(local_ray: object, football_data_di
     assert any(Path(summary["storage"], summary["name"]).iterdir())  # trial results under the storage path
     refused = CliRunner().invoke(app, [*args[:7], "--validation-season", "2022-23", "--eval-seasons", "2022-23"])
     assert refused.exit_code == 2 and "evaluation season" in refused.output
+
+
+def test_live_sweep_trains_and_scores_on_the_validation_season(local_ray: object, tune_db: str, tmp_path: Path) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text("learning_rate = { loguniform = [3e-4, 3e-3] }\nno_bet_bias = 3.0\n")
+    args = ["tune", "--agent", "live", "--space", str(space), "--db", tune_db, "--train-seasons", "2020-21"]
+    args += ["--validation-season", "2021-22", "--eval-seasons", "2022-23", "--samples", "1", "--rungs", "1"]
+    args += [
+        "--steps",
+        "1000",
+        "--envs",
+        "8",
+        "--storage",
+        str(tmp_path / "runs"),
+        "--output",
+        str(tmp_path / "hp.toml"),
+    ]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    (trial,) = summary["trials"]
+    assert trial["error"] is None and trial["iterations"] == 1 and trial["capture"] is not None
+    assert load_hyperparameters(tmp_path / "hp.toml").live["no_bet_bias"] == 3.0

@@ -67,6 +67,9 @@ class HRLSettings:
     manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.LINUCB))
     reference_manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
     refit_every_days: int = 14
+    #: The portfolio's drawdown budget: the manager's risk score is drawdown / this, and the capital it deploys
+    #: shrinks with (1 − risk score) — to nothing at the mission's 20 % ceiling.
+    max_drawdown: float = 0.20
     resume: bool = False
     #: PPO and tabular-Q hyperparameters over the defaults (`betfolio train --config FILE`, what `tune` writes).
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
@@ -321,12 +324,10 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     for name, sleeve in live_sleeves.items():
         rows[name] = sleeve_metrics(sleeve, initial, days, settings.seed)
     hrl_sleeves = {"prematch": pre_sleeve, "live": live_sleeves["live"]}
-    shares, trace = run_manager(
-        hrl_sleeves, days, initial, settings.manager, max_drawdown=config.limits.max_drawdown or 1.0
-    )
+    shares, trace = run_manager(hrl_sleeves, days, initial, settings.manager, max_drawdown=settings.max_drawdown)
     rows["hrl"] = portfolio_metrics(hrl_sleeves, shares, initial, days, settings.seed)
     ucb_shares, ucb_trace = run_manager(
-        hrl_sleeves, days, initial, settings.reference_manager, max_drawdown=config.limits.max_drawdown or 1.0
+        hrl_sleeves, days, initial, settings.reference_manager, max_drawdown=settings.max_drawdown
     )
     rows["hrl_ucb"] = portfolio_metrics(hrl_sleeves, ucb_shares, initial, days, settings.seed)
     run_id = record_hrl_run(
@@ -356,6 +357,10 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             "prematch_betting_rate": pre_rate,
             "prematch_decisions": prematch.decisions,
             "live_random_rate_per_minute": live_rate,
+            # bets each live policy placed in the replay (the rows count what the shared bankroll's risk chain
+            # then let through, which differs when one policy crowds its bets into fewer matches)
+            "live_replay_bets": len(replays["live"].bets),
+            "live_random_replay_bets": len(replays["live_random"].bets),
         },
         "manager": {
             "variant": settings.manager.variant.value,
