@@ -1,7 +1,8 @@
 """Ingest football-data.co.uk files into the store: one file, one transaction.
 
-Each file is streamed in chunks of rows into one write transaction, together with its raw bytes and an
-``ingest_runs`` record: memory stays flat whatever the file's size, and killing the process mid-ingest still
+Each file is streamed in chunks of rows through the providers' common write path
+(:func:`betfolio.ingest.payload.open_payload`): one write transaction holding its raw bytes, its records and an
+``ingest_runs`` record. Memory stays flat whatever the file's size, and killing the process mid-ingest still
 leaves every file either fully stored or not at all; re-running completes the rest while adding nothing twice.
 A file no row of which could be read is refused whole (rolled back, not recorded as ingested).
 

@@ -1,10 +1,16 @@
 """Writing a mapped provider payload into the store: one payload, one transaction, raw bytes archived.
 
-Shared by every JSON provider. The order inside the transaction matters: leagues and coverage, then teams
-(with their provider ids), fixtures (linked across providers by resolved teams and kick-off time), then what
-hangs off a fixture — odds, live states, statistics/events/lineups delivered on their own, players and
-injuries. A record that cannot be placed (unknown team, fixture never seen) is reported with the reason;
-everything else in the payload still lands, and a failure of the store itself rolls the payload back whole.
+The one write path of every provider: the JSON providers hand over a whole parsed payload
+(``store_parse_result``), football-data streams a file's chunks into the same writer (``open_payload``), so
+archiving, fixture linking, corrections, plausibility flags and the run record follow one set of rules. Only the
+team-name policy differs, by design of the identity layer: football-data defines teams and is matched exactly,
+the other feeds are matched fuzzily against it.
+
+The order inside the transaction matters: leagues and coverage, then teams (with their provider ids), fixtures
+(linked across providers by resolved teams and kick-off time), then what hangs off a fixture — odds, live
+states, statistics/events/lineups delivered on their own, players and injuries. A record that cannot be placed
+(unknown team, fixture never seen) is reported with the reason; everything else in the payload still lands,
+and a failure of the store itself rolls the payload back whole.
 """
 
 from __future__ import annotations
