@@ -39,6 +39,21 @@ PG_SERVER_URL = os.environ.get("BETFOLIO_TEST_POSTGRES", "postgresql+psycopg://p
 REDIS_URL = os.environ.get("BETFOLIO_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
+def ingested_sqlite(path: Path, sources: list[Path]) -> Path:
+    """A migrated SQLite file at ``path`` holding ``sources`` (CSV files or folders), checkpointed so copies of the
+    file alone are complete; the session fixtures that share one real store build it with this."""
+    from betfolio.ingest.football_data import ingest_paths
+
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    summary = ingest_paths(engine, sources)
+    assert not summary.errors, summary.errors
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 def services_required() -> bool:
     return os.environ.get("BETFOLIO_REQUIRE_SERVICES") == "1"
 

@@ -14,24 +14,16 @@ import pytest
 from sqlalchemy import Engine
 
 from betfolio.data import bundled_sample
-from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
+from tests.conftest import ingested_sqlite
 
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file holding the whole bundled sample (3 leagues × 3 seasons); read-only for tests."""
-    path = tmp_path_factory.mktemp("app-sample") / "sample.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
     with bundled_sample() as sample:
-        summary = ingest_paths(engine, [sample])
-    assert not summary.errors, summary.errors
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+        return ingested_sqlite(tmp_path_factory.mktemp("app-sample") / "sample.sqlite", [sample])
 
 
 @pytest.fixture

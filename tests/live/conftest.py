@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from betfolio.ingest.football_data import ingest_paths
 from betfolio.store.engine import make_engine
-from betfolio.store.migrate import upgrade
+from tests.conftest import ingested_sqlite
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "betfolio" / "data" / "sample" / "football-data"
 
@@ -19,15 +18,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "src" / "betfolio" / "data" / "sa
 @pytest.fixture(scope="session")
 def season_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """E0 2022-23 from the bundled sample (380 real matches with their odds), ingested once per session."""
-    path = tmp_path_factory.mktemp("live-store") / "e0.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    summary = ingest_paths(engine, [SAMPLE / "2022-23" / "E0.csv.gz"])
-    assert not summary.errors, summary.errors
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
+    return ingested_sqlite(tmp_path_factory.mktemp("live-store") / "e0.sqlite", [SAMPLE / "2022-23" / "E0.csv.gz"])
 
 
 @pytest.fixture

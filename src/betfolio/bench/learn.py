@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     from betfolio.bench.planted import LivePlant, PlantedPrematchEnv, PrematchPlant
 
 
-def _live_plant() -> LivePlant:
+def live_plant() -> LivePlant:
     from betfolio.bench.planted import LivePlant
 
     return LivePlant(from_minute=1, oracle_minute=2, surge_rate=1.0)
 
 
-def _prematch_plant() -> PrematchPlant:
+def prematch_plant() -> PrematchPlant:
     from betfolio.bench.planted import PrematchPlant
 
     return PrematchPlant()
@@ -65,8 +65,8 @@ class LearnSettings:
     live_reward: str = "bet_outcome"
     prematch_episodes: int = 800  # tabular Q: episodes of ``episode_matches`` decisions
     dqn_steps: int = 30_000
-    live_plant: LivePlant = field(default_factory=_live_plant)
-    prematch_plant: PrematchPlant = field(default_factory=_prematch_plant)
+    live_plant: LivePlant = field(default_factory=live_plant)
+    prematch_plant: PrematchPlant = field(default_factory=prematch_plant)
 
 
 def _default(name: str) -> Any:
@@ -160,7 +160,7 @@ def _curve_row(stats: Any) -> dict[str, float]:
 
 
 # -- pre-match ----------------------------------------------------------------------------------------------------
-def _prematch_play(env: PlantedPrematchEnv, rows: np.ndarray, decide: Any, seed: int) -> dict[str, float]:
+def prematch_play(env: PlantedPrematchEnv, rows: np.ndarray, decide: Any, seed: int) -> dict[str, float]:
     """One pass over ``rows``: summed *expected* profit (exact under the planted truth, so the score carries no
     result noise) and bets per match."""
     obs, info = env.reset(seed=seed, options={"rows": rows})
@@ -197,7 +197,7 @@ def prematch_case(
     train_env = PlantedPrematchEnv(fair[train_rows], plant, reward_scale=scale, seed=seed)
     eval_env = PlantedPrematchEnv(fair[eval_rows], plant, seed=10_000 + seed)
     rows = np.arange(len(eval_rows))
-    oracle = _prematch_play(eval_env, rows, lambda _o, _m, r: eval_env.oracle_action(r), seed)
+    oracle = prematch_play(eval_env, rows, lambda _o, _m, r: eval_env.oracle_action(r), seed)
     curve: list[dict[str, float]] = []
     started = time.perf_counter()
     if kind == "q":
@@ -212,7 +212,7 @@ def prematch_case(
                 stakes=train_env.stakes,  # the reward is the profit, proportional to the stake
             ),
         )
-        untrained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
+        untrained = prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
         block = max(settings.prematch_episodes // 20, 1)
         returns: list[float] = []
 
@@ -222,7 +222,7 @@ def prematch_case(
                 curve.append({"episode": episode, "return": float(np.mean(returns[-block:])), "epsilon": agent.epsilon})
 
         agent.train(train_env, settings.prematch_episodes, on_episode)
-        trained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
+        trained = prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), seed)
         steps = settings.prematch_episodes * train_env.episode_matches
     else:
         from betfolio.agents.prematch.dqn import DQNConfig, DQNWorker
@@ -230,13 +230,13 @@ def prematch_case(
         worker = DQNWorker(
             train_env, DQNConfig(seed=seed, learning_starts=1000, exploration_fraction=0.3, learning_rate=1e-3)
         )
-        untrained = _prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
+        untrained = prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
         worker.train(
             settings.dqn_steps,
             lambda steps, ret: curve.append({"step": steps, "return": ret}),
             every=max(settings.dqn_steps // 20, 100),
         )
-        trained = _prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
+        trained = prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
         steps = settings.dqn_steps
     return {
         "worker": "prematch_q" if kind == "q" else "prematch_dqn",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -568,7 +569,11 @@ def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
     from betfolio.store.engine import make_engine
 
     settings = replace(task.settings, seed=task.seed)
-    engine = make_engine(task.db_url)
+    # A task sent to a cluster carries no URL: it comes through the worker's environment (see scale.seeds).
+    db_url = task.db_url or os.environ.get("BETFOLIO_DATABASE_URL", "")
+    if not db_url:
+        raise ValueError(f"seed {task.seed}: no database URL (the task has none and BETFOLIO_DATABASE_URL is unset)")
+    engine = make_engine(db_url)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     started = time.perf_counter()

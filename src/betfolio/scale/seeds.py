@@ -9,6 +9,7 @@ a local Ray use the cores in parallel and a seed's numbers are the same as in th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from betfolio.scale.tasks import TaskFailure, ray_map
@@ -25,10 +26,15 @@ def ray_seed_mapper(
 
     def map_seeds(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         from betfolio.jobs.training import SeedFailure
-        from betfolio.scale.runtime import ray_session
+        from betfolio.scale.runtime import ray_session, worker_env
 
-        with ray_session(address, num_cpus=num_cpus):
-            results = ray_map(fn, tasks, address, describe=lambda t: f"seed {t.seed}", on_done=on_done)
+        # The database URL (it may hold a password) travels in Ray's runtime environment, not in the pickled
+        # tasks that Ray keeps in its object store and shows in its state API; the workers read it from there.
+        urls = {t.db_url for t in tasks}
+        env = worker_env(urls.pop()) if len(urls) == 1 else {}
+        sent = [replace(t, db_url="") for t in tasks] if env else list(tasks)
+        with ray_session(address, num_cpus=num_cpus, env_vars=env):
+            results = ray_map(fn, sent, address, describe=lambda t: f"seed {t.seed}", env_vars=env, on_done=on_done)
         return [SeedFailure(tasks[r.index].seed, r.error) if isinstance(r, TaskFailure) else r for r in results]
 
     return map_seeds

@@ -112,15 +112,15 @@ def build_problem(
     train_ms = load_training_matches(engine, leagues, train_s)
     val_ms = load_training_matches(engine, leagues, [validation_s])
     if settings.agent == "live":
-        from betfolio.bench.learn import _live_plant
+        from betfolio.bench.learn import live_plant
 
         train_data: Any = build_timelines(train_ms, settings.seed)
         val_data: Any = build_timelines(val_ms, settings.seed + 1)
-        plant: Any = _live_plant()
+        plant: Any = live_plant()
     else:
-        from betfolio.bench.learn import _prematch_plant
+        from betfolio.bench.learn import prematch_plant
 
-        train_data, val_data, plant = train_ms.prematch_fair, val_ms.prematch_fair, _prematch_plant()
+        train_data, val_data, plant = train_ms.prematch_fair, val_ms.prematch_fair, prematch_plant()
     return TuneProblem(settings, train_data, val_data, tuple(train_s), validation_s, tuple(eval_s), plant)
 
 
@@ -186,21 +186,21 @@ def prematch_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     season's matches (expected profit under the planted truth, so the score carries no result noise)."""
     from betfolio.agents.hyperparams import Hyperparameters
     from betfolio.agents.prematch.tabular import QConfig, TabularQAgent, prematch_feature_hash, prematch_reader
-    from betfolio.bench.learn import _prematch_play
+    from betfolio.bench.learn import prematch_play
     from betfolio.bench.planted import PlantedPrematchEnv
 
     s, plant = problem.settings, problem.plant
     train_env = PlantedPrematchEnv(problem.train, plant, reward_scale=1.0 / plant.stake, seed=s.seed)
     eval_env = PlantedPrematchEnv(problem.validation, plant, seed=10_000 + s.seed)
     rows = np.arange(len(problem.validation))
-    oracle = _prematch_play(eval_env, rows, lambda _o, _m, r: eval_env.oracle_action(r), s.seed)
+    oracle = prematch_play(eval_env, rows, lambda _o, _m, r: eval_env.oracle_action(r), s.seed)
     base = QConfig(seed=s.seed, epsilon_decay_episodes=max(s.q_episodes * 2 // 3, 1))
     agent = TabularQAgent(
         int(train_env.action_space.n), prematch_reader(), Hyperparameters(prematch_q=config).q_config(base)
     )
     for rung in range(1, s.rungs + 1):
         agent.train(train_env, math.ceil(s.q_episodes * rung / s.rungs) - agent.episodes)
-        trained = _prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), s.seed)
+        trained = prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), s.seed)
         metrics = {
             METRIC: _capture(trained["profit"], oracle["profit"]),
             "agent_profit_pct_per_100_matches": trained["profit_pct_per_100_matches"],
