@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from betfolio.ingest import football_data as fd_ingest
+from betfolio.ingest import payload as payload_writer
 from betfolio.ingest.football_data import ingest_paths
 from betfolio.store import queries
 from betfolio.store.tables import daily_betting_lines, ingest_runs, matches_master, raw_payloads, team_aliases, teams
@@ -120,7 +120,7 @@ def test_failed_file_leaves_nothing_half_written(engine, two_seasons, monkeypatc
     def explode(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(fd_ingest, "insert_quotes", explode)
+    monkeypatch.setattr(payload_writer, "insert_quotes", explode)  # the write path every provider shares
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_paths(engine, [two_seasons / "2022-23"])
     after = {t.name: count(engine, t) for t in (matches_master, daily_betting_lines, teams, raw_payloads, ingest_runs)}

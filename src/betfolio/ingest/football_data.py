@@ -1,7 +1,8 @@
 """Ingest football-data.co.uk files into the store: one file, one transaction.
 
-Each file is streamed in chunks of rows into one write transaction, together with its raw bytes and an
-``ingest_runs`` record: memory stays flat whatever the file's size, and killing the process mid-ingest still
+Each file is streamed in chunks of rows through the providers' common write path
+(:func:`betfolio.ingest.payload.open_payload`): one write transaction holding its raw bytes, its records and an
+``ingest_runs`` record. Memory stays flat whatever the file's size, and killing the process mid-ingest still
 leaves every file either fully stored or not at all; re-running completes the rest while adding nothing twice.
 A file no row of which could be read is refused whole (rolled back, not recorded as ingested).
 
@@ -22,20 +23,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from betfolio.ingest.payload import open_payload
 from betfolio.providers.football_data import PARSER_VERSION, PROVIDER
 from betfolio.providers.football_data.parser import MAX_LISTED, CsvFile, FormatError, RowReject
-from betfolio.store.engine import write_transaction
-from betfolio.store.identity import TeamResolver
 from betfolio.store.ingest_guard import marks_ingest
 from betfolio.store.tables import ingest_runs
-from betfolio.store.writer import (
-    WriteResult,
-    archive_payload,
-    insert_quotes,
-    record_ingest_run,
-    upsert_coverage,
-    upsert_matches,
-)
 
 SUFFIXES = (".csv", ".csv.gz")
 
@@ -190,48 +182,36 @@ def read_bytes(path: Path) -> bytes:
 
 
 def store_file(engine: Engine, reader: CsvFile, content: bytes, *, started_at: datetime) -> FileResult:
-    """Stream one file into the store in a single write transaction (chunk by chunk: memory per chunk)."""
-    written = WriteResult()
+    """Stream one file through the providers' common write path, chunk by chunk (memory per chunk).
+
+    Football-data defines the teams (``create_teams``) and is matched on exact names only (``fuzzy=False``):
+    its spellings are the reference the other providers' fuzzy matching resolves against."""
     rejects: list[RowReject] = []
-    rejected = quotes = matches_added = quotes_added = 0
-    with write_transaction(engine) as conn:
-        digest, _ = archive_payload(
-            conn,
-            provider=PROVIDER,
-            endpoint="csv",
-            source=reader.source,
-            content=content,
-            params={"league": reader.league, "season": reader.season},
-        )
-        resolver = TeamResolver(conn)
+    with open_payload(
+        engine,
+        provider=PROVIDER,
+        endpoint="csv",
+        source=reader.source,
+        content=content,
+        params={"league": reader.league, "season": reader.season},
+        league=reader.league,
+        season=reader.season,
+        parser_version=PARSER_VERSION,
+        started_at=started_at,
+        fuzzy=False,
+        max_listed=MAX_LISTED,
+    ) as writer:
         for chunk in reader.chunks():
-            ids, part = upsert_matches(conn, chunk.matches, resolver, create_teams=True, source=reader.source)
-            matches_added += part.matches_added
-            written.absorb(part)
-            added, _ = insert_quotes(conn, chunk.quotes, ids, source=reader.source, result=written)
-            quotes += len(chunk.quotes)
-            quotes_added += added
-            rejected += len(chunk.rejects)
+            writer.write([*chunk.matches, *chunk.quotes])
+            writer.reject([str(r) for r in chunk.rejects], len(chunk.rejects))
             rejects.extend(chunk.rejects[: max(0, MAX_LISTED - len(rejects))])
         reader.check_usable()  # raises inside the transaction: nothing of an unreadable file is kept
-        upsert_coverage(conn, reader.coverage())
-        record_ingest_run(
-            conn,
-            provider=PROVIDER,
-            source=reader.source,
-            sha256=digest,
-            parser_version=PARSER_VERSION,
-            league=reader.league,
-            season=reader.season,
-            started_at=started_at,
-            matches=reader.matches,
-            matches_added=matches_added,
-            quotes=quotes,
-            quotes_added=quotes_added,
-            rejected=rejected,
-            rejects=[str(r) for r in rejects],
-        )
-    warnings = list(reader.conflicts) + written.unresolved
+        writer.write([reader.coverage()])
+    summary, written = writer.summary, writer.written
+    rejected = writer.input_rejected
+    warnings = list(reader.conflicts) + summary.rejects
+    if writer.unlisted_rejects:
+        warnings.append(f"{writer.unlisted_rejects} more team names that match no team, not listed")
     if reader.duplicates:
         shown = f" ({len(reader.conflicts)} with different values listed)" if reader.conflicts else ""
         repeated = f"{reader.duplicates} rows list a match already listed in the file: first listing kept{shown}"
@@ -242,16 +222,16 @@ def store_file(engine: Engine, reader: CsvFile, content: bytes, *, started_at: d
         source=reader.source,
         league=reader.league,
         season=reader.season,
-        matches=reader.matches,
-        matches_added=matches_added,
-        quotes=quotes,
-        quotes_added=quotes_added,
+        matches=summary.matches,
+        matches_added=summary.matches_added,
+        quotes=summary.quotes,
+        quotes_added=summary.quotes_added,
         rejects=rejects,
         warnings=warnings,
         rejected=rejected,
         duplicates=reader.duplicates,
-        corrected=written.corrected + written.refused,
-        flagged=dict(written.flagged),
+        corrected=summary.corrected,
+        flagged=summary.quotes_flagged,
         corrections=written.corrections,
     )
 

@@ -1,15 +1,23 @@
 """Writing a mapped provider payload into the store: one payload, one transaction, raw bytes archived.
 
-Shared by every JSON provider. The order inside the transaction matters: leagues and coverage, then teams
-(with their provider ids), fixtures (linked across providers by resolved teams and kick-off time), then what
-hangs off a fixture — odds, live states, statistics/events/lineups delivered on their own, players and
-injuries. A record that cannot be placed (unknown team, fixture never seen) is reported with the reason;
-everything else in the payload still lands, and a failure of the store itself rolls the payload back whole.
+The one write path of every provider: the JSON providers hand over a whole parsed payload
+(``store_parse_result``), football-data streams a file's chunks into the same writer (``open_payload``), so
+archiving, fixture linking, corrections, plausibility flags and the run record follow one set of rules. Only the
+team-name policy differs, by design of the identity layer: football-data defines teams and is matched exactly,
+the other feeds are matched fuzzily against it.
+
+The order inside the transaction matters: leagues and coverage, then teams (with their provider ids), fixtures
+(linked across providers by resolved teams and kick-off time), then what hangs off a fixture — odds, live
+states, statistics/events/lineups delivered on their own, players and injuries. A record that cannot be placed
+(unknown team, fixture never seen) is reported with the reason; everything else in the payload still lands,
+and a failure of the store itself rolls the payload back whole.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,13 +42,15 @@ from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, F
 from betfolio.store.engine import write_transaction
 from betfolio.store.identity import (
     PlayerResolver,
+    StoredFixture,
     TeamResolver,
     UnresolvedTeamError,
-    find_fixture,
+    find_fixtures,
     link_external,
 )
 from betfolio.store.tables import matches_master
 from betfolio.store.writer import (
+    MAX_LISTED,
     WriteResult,
     archive_payload,
     ensure_leagues,
@@ -96,6 +106,65 @@ def _keep(record: Any, league: str | None, season: str | None) -> bool:
     return rec_season == season or (len(season) == 4 and rec_season.startswith(f"{season}-"))
 
 
+@contextmanager
+def open_payload(
+    engine: Engine,
+    *,
+    provider: str,
+    endpoint: str,
+    source: str,
+    content: bytes,
+    params: dict[str, Any] | None = None,
+    league: str | None = None,
+    season: str | None = None,
+    parser_version: str = "1",
+    started_at: datetime | None = None,
+    create_teams: bool = True,
+    results_authority: bool = True,
+    fuzzy: bool = True,
+    max_listed: int | None = None,
+) -> Iterator[PayloadWriter]:
+    """The one write path of every provider: a transaction holding the payload's raw bytes, what the caller
+    writes through the yielded :class:`PayloadWriter` (in one call or chunk by chunk), and the ``ingest_runs``
+    record proving it all landed. An exception inside rolls everything back, run record included.
+
+    ``fuzzy`` is the provider's team-name policy (:class:`TeamResolver`): exact names only for a provider that
+    defines the teams (football-data), fuzzy matching for feeds that spell them their own way. ``max_listed``
+    caps the report's lists of a streamed payload (its size is unbounded; a JSON payload is in memory whole)."""
+    summary = PayloadSummary(provider, endpoint, source)
+    started = started_at or datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        digest, summary.new_payload = archive_payload(
+            conn, provider=provider, endpoint=endpoint, source=source, content=content, params=params
+        )
+        writer = PayloadWriter(
+            conn,
+            summary,
+            create_teams=create_teams,
+            results_authority=results_authority,
+            fuzzy=fuzzy,
+            max_listed=max_listed,
+        )
+        yield writer
+        writer.finish()
+        record_ingest_run(
+            conn,
+            provider=provider,
+            source=source,
+            sha256=digest,
+            parser_version=parser_version,
+            league=league,
+            season=season,
+            started_at=started,
+            matches=summary.matches,
+            matches_added=summary.matches_added,
+            quotes=summary.quotes,
+            quotes_added=summary.quotes_added,
+            rejected=writer.input_rejected + len(summary.rejects) + writer.unlisted_rejects,
+            rejects=writer.input_rejects + summary.rejects + summary.problems,
+        )
+
+
 def store_parse_result(
     engine: Engine,
     result: ParseResult,
@@ -113,53 +182,78 @@ def store_parse_result(
 
     ``results_authority=False`` (odds feeds) links fixtures other providers already stored without touching
     their status or score."""
-    summary = PayloadSummary(result.provider, result.endpoint, source)
-    summary.rejects = [str(r) for r in result.rejects]
-    summary.skipped = len(result.skipped)
     records = [r for r in result.records if _keep(r, league, season)]
-    summary.filtered_out = len(result.records) - len(records)
-    summary.records = len(records)
-    started = datetime.now(UTC)
-    with write_transaction(engine) as conn:
-        digest, summary.new_payload = archive_payload(
-            conn, provider=result.provider, endpoint=result.endpoint, source=source, content=content, params=params
-        )
-        writer = _Writer(conn, result.provider, summary, create_teams=create_teams, results_authority=results_authority)
-        writer.source = source
+    with open_payload(
+        engine,
+        provider=result.provider,
+        endpoint=result.endpoint,
+        source=source,
+        content=content,
+        params=params,
+        league=league,
+        season=season,
+        parser_version=parser_version,
+        create_teams=create_teams,
+        results_authority=results_authority,
+    ) as writer:
+        summary = writer.summary
+        summary.rejects = [str(r) for r in result.rejects]
+        summary.skipped = len(result.skipped)
+        summary.filtered_out = len(result.records) - len(records)
+        summary.records = len(records)
         writer.write(records)
-        summary.quotes_flagged = dict(sorted(writer.written.flagged.items()))
-        summary.corrected = writer.written.corrected + writer.written.refused
-        summary.problems.extend(writer.written.corrections)
-        record_ingest_run(
-            conn,
-            provider=result.provider,
-            source=source,
-            sha256=digest,
-            parser_version=parser_version,
-            league=league,
-            season=season,
-            started_at=started,
-            matches=summary.matches,
-            matches_added=summary.matches_added,
-            quotes=summary.quotes,
-            quotes_added=summary.quotes_added,
-            rejected=len(summary.rejects),
-            rejects=summary.rejects + summary.problems,
-        )
     return summary
 
 
-class _Writer:
+class PayloadWriter:
+    """Writes canonical records of one payload inside :func:`open_payload`'s transaction.
+
+    ``write`` may be called once with everything (a JSON payload) or once per chunk (a streamed file): counts
+    and reports accumulate in ``summary``, resolved teams and fixture ids are remembered across calls."""
+
     def __init__(
-        self, conn: Connection, provider: str, summary: PayloadSummary, *, create_teams: bool, results_authority: bool
+        self,
+        conn: Connection,
+        summary: PayloadSummary,
+        *,
+        create_teams: bool,
+        results_authority: bool,
+        fuzzy: bool,
+        max_listed: int | None = None,
     ) -> None:
-        self.conn, self.provider, self.summary, self.create_teams = conn, provider, summary, create_teams
+        self.max_listed = max_listed
+        self.unlisted_rejects = self.unlisted_problems = 0
+        self.conn, self.summary, self.create_teams = conn, summary, create_teams
+        self.provider, self.source = summary.provider, summary.source
         self.results_authority = results_authority
-        self.teams = TeamResolver(conn, fuzzy=True)
+        self.teams = TeamResolver(conn, fuzzy=fuzzy)
         self._players: PlayerResolver | None = None
         self.match_ids: dict[str, int] = {}
-        self.source = ""
         self.written = WriteResult()  # corrections and plausibility flags of this payload
+        self.input_rejects: list[str] = []  # what the parser refused, as recorded in the run (capped)
+        self.input_rejected = 0  # …and how many there were in all
+
+    def reject(self, lines: Sequence[str], count: int) -> None:
+        """Count parser rejections of a streamed payload (listed up to ``MAX_LISTED``) for the run record."""
+        self.input_rejected += count
+        self.input_rejects.extend(lines[: max(0, MAX_LISTED - len(self.input_rejects))])
+
+    def _list(self, target: list[str], lines: Sequence[str]) -> None:
+        """Add report lines, at most ``max_listed`` per list when set (a streamed file of any size keeps a
+        report of bounded size); the lines left out are counted."""
+        room = len(lines) if self.max_listed is None else max(0, self.max_listed - len(target))
+        target.extend(lines[:room])
+        left_out = len(lines) - min(room, len(lines))
+        if target is self.summary.rejects:
+            self.unlisted_rejects += left_out
+        else:
+            self.unlisted_problems += left_out
+
+    def finish(self) -> None:
+        """Move the payload's corrections and flags into the summary (once, after the last ``write``)."""
+        self.summary.quotes_flagged = dict(sorted(self.written.flagged.items()))
+        self.summary.corrected = self.written.corrected + self.written.refused
+        self.summary.problems.extend(self.written.corrections)
 
     @property
     def players(self) -> PlayerResolver:
@@ -200,7 +294,7 @@ class _Writer:
         try:
             return self.teams.resolve(self.provider, name, create=self.create_teams)
         except UnresolvedTeamError as exc:
-            self.summary.rejects.append(f"{self.provider}: {exc}")
+            self._list(self.summary.rejects, [f"{self.provider}: {exc}"])
             return None
 
     def _teams(self, teams: list[Team]) -> None:
@@ -215,16 +309,20 @@ class _Writer:
     def _matches(self, matches: list[Match]) -> None:
         if not matches:
             return
-        self.summary.matches = len(matches)
+        self.summary.matches += len(matches)
+        names: dict[str, tuple[str, str | None]] = {}
         for m in matches:
             name, country = m.detail.get("league_name"), m.detail.get("league_country")
             # A league name or country too long for the store is a broken payload: the code stands in for it.
-            self._league(
+            names.setdefault(
                 m.league,
-                name if isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH else m.league,
-                country if isinstance(country, str) and len(country) <= MAX_COUNTRY_LENGTH else None,
+                (
+                    name if isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH else m.league,
+                    country if isinstance(country, str) and len(country) <= MAX_COUNTRY_LENGTH else None,
+                ),
             )
-        to_upsert: list[Match] = []
+        ensure_leagues(self.conn, names, provider_names=names)
+        resolved: list[tuple[Match, int, int]] = []
         team_links: dict[str, int] = {}
         for m in matches:
             home, away = self._resolve_team(m.home_team), self._resolve_team(m.away_team)
@@ -233,12 +331,17 @@ class _Writer:
             for key, team_id in (("home_team_id", home), ("away_team_id", away)):
                 if m.detail.get(key) is not None:
                     team_links[str(m.detail[key])] = team_id
-            existing = find_fixture(self.conn, m.league, home, away, m.kickoff)
+            resolved.append((m, home, away))
+        stored = find_fixtures(self.conn, [(m.league, home, away, m.kickoff) for m, home, away in resolved])
+        to_upsert: list[Match] = []
+        links: dict[tuple[str, str], int] = {}
+        for (m, _, _), existing in zip(resolved, stored, strict=True):
             if existing is not None and self._keep_existing(existing, m):
-                self.match_ids[m.provider_match_id] = existing
-                link_fixtures(self.conn, {(m.provider, m.provider_match_id): existing})
+                self.match_ids[m.provider_match_id] = existing.match_id
+                links[(m.provider, m.provider_match_id)] = existing.match_id
                 continue
             to_upsert.append(m)
+        link_fixtures(self.conn, links)
         link_external(self.conn, self.provider, "team", team_links)
         if to_upsert:
             ids, written = upsert_matches(
@@ -247,29 +350,26 @@ class _Writer:
             self.written.absorb(written)
             self.match_ids.update(ids)
             self.summary.matches_added += written.matches_added
-            self.summary.rejects.extend(f"{self.provider}: {u}" for u in written.unresolved or [])
-            self.summary.problems.extend(getattr(written, "duplicates", []) or [])
+            self._list(self.summary.rejects, [f"{self.provider}: {u}" for u in written.unresolved])
+            self._list(self.summary.problems, written.duplicates)
 
-    def _keep_existing(self, match_id: int, m: Match) -> bool:
+    def _keep_existing(self, existing: StoredFixture, m: Match) -> bool:
         """Whether a fixture already stored (by any provider) must only be linked, not updated.
 
         Linked, not updated, when: it sits under another calendar day (providers disagree on kick-off time;
-        the natural key is by day), this provider is not an authority on results (odds feeds), or the stored
-        match is final and this record is not (an older snapshot must never un-finish a match).
+        the natural key is by day), this provider is not an authority on results (odds feeds), or another
+        provider's stored match is final and this record is not (an older snapshot must never un-finish a
+        match). The same provider's older capture of a finished match goes to ``upsert_matches``, which keeps
+        the result and logs the refused change like any other correction.
         """
-        row = self.conn.execute(
-            select(matches_master.c.match_date, matches_master.c.status, matches_master.c.source_provider).where(
-                matches_master.c.match_id == match_id
-            )
-        ).one()
-        other_provider = row.source_provider != self.provider
+        other_provider = existing.source_provider != self.provider
         if other_provider:
             self.summary.matches_linked += 1
-        if row.match_date != m.kickoff.date():
+        if existing.match_date != m.kickoff.date():
             return True
         if other_provider and not self.results_authority:
             return True
-        return MatchStatus(row.status).is_final and not m.status.is_final
+        return other_provider and MatchStatus(existing.status).is_final and not m.status.is_final
 
     def _ids_for(self, provider_ids: set[str]) -> dict[str, int]:
         missing = provider_ids - self.match_ids.keys()
@@ -281,11 +381,11 @@ class _Writer:
     def _quotes(self, quotes: list[OddsQuote]) -> None:
         if not quotes:
             return
-        self.summary.quotes = len(quotes)
+        self.summary.quotes += len(quotes)
         ids = self._ids_for({q.provider_match_id for q in quotes})
         added, problems = insert_quotes(self.conn, quotes, ids, source=self.source, result=self.written)
         self.summary.quotes_added += added
-        self.summary.problems.extend(problems)
+        self._list(self.summary.problems, problems)
 
     def _live(self, states: list[LiveMatchState]) -> None:
         if not states:
@@ -293,7 +393,7 @@ class _Writer:
         ids = self._ids_for({s.provider_match_id for s in states})
         added, problems = insert_live_states(self.conn, states, ids)
         self.summary.live_states_added += added
-        self.summary.problems.extend(problems)
+        self._list(self.summary.problems, problems)
 
     # ------------------------------------------------------------------------ separately sent parts
     def _parts(

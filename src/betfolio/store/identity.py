@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -282,6 +284,61 @@ def external_ids(conn: Connection, provider: str, entity: str) -> dict[str, str]
 FIXTURE_WINDOW = timedelta(hours=36)
 
 
+@dataclass(frozen=True)
+class StoredFixture:
+    """A stored match as fixture linking sees it: enough to decide between linking and updating."""
+
+    match_id: int
+    kickoff_utc: datetime
+    match_date: date
+    status: str
+    source_provider: str
+
+
+def find_fixtures(
+    conn: Connection,
+    wanted: Sequence[tuple[str, int, int, datetime]],
+    window: timedelta = FIXTURE_WINDOW,
+) -> list[StoredFixture | None]:
+    """For each (league, home team id, away team id, kick-off): the stored match with these resolved teams
+    kicking off within ``window`` of it (the closest), else None.
+
+    One query for the whole batch (a 500-row chunk of a season file, a payload of fixtures) rather than one
+    per fixture: candidates are the batch's leagues and home teams within the batch's time span."""
+    if not wanted:
+        return []
+    lo = min(k for _, _, _, k in wanted) - window
+    hi = max(k for _, _, _, k in wanted) + window
+    c = matches_master.c
+    rows = conn.execute(
+        select(
+            c.match_id,
+            c.kickoff_utc,
+            c.match_date,
+            c.status,
+            c.source_provider,
+            c.league,
+            c.home_team_id,
+            c.away_team_id,
+        ).where(
+            c.league.in_(sorted({league for league, _, _, _ in wanted})),
+            c.home_team_id.in_(sorted({home for _, home, _, _ in wanted})),
+            c.kickoff_utc >= lo,
+            c.kickoff_utc <= hi,
+        )
+    ).all()
+    by_pair: dict[tuple[str, int, int], list[StoredFixture]] = defaultdict(list)
+    for r in rows:
+        by_pair[(r.league, r.home_team_id, r.away_team_id)].append(
+            StoredFixture(r.match_id, r.kickoff_utc, r.match_date, r.status, r.source_provider)
+        )
+    found: list[StoredFixture | None] = []
+    for league, home, away, kickoff in wanted:
+        near = [f for f in by_pair.get((league, home, away), []) if abs(f.kickoff_utc - kickoff) <= window]
+        found.append(min(near, key=lambda f: abs((f.kickoff_utc - kickoff).total_seconds())) if near else None)
+    return found
+
+
 def find_fixture(
     conn: Connection,
     league: str,
@@ -291,18 +348,8 @@ def find_fixture(
     window: timedelta = FIXTURE_WINDOW,
 ) -> int | None:
     """The stored match with these resolved teams kicking off within ``window`` of ``kickoff`` (closest)."""
-    rows = conn.execute(
-        select(matches_master.c.match_id, matches_master.c.kickoff_utc).where(
-            matches_master.c.league == league,
-            matches_master.c.home_team_id == home_team_id,
-            matches_master.c.away_team_id == away_team_id,
-            matches_master.c.kickoff_utc >= kickoff - window,
-            matches_master.c.kickoff_utc <= kickoff + window,
-        )
-    ).all()
-    if not rows:
-        return None
-    return min(rows, key=lambda r: abs((r.kickoff_utc - kickoff).total_seconds())).match_id
+    [found] = find_fixtures(conn, [(league, home_team_id, away_team_id, kickoff)], window)
+    return None if found is None else found.match_id
 
 
 @dataclass
