@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pytest
 
+from betfolio.engine.quotes import MatchRecord
 from betfolio.models.ratings import FEATURE_NAMES, RatingParams, Ratings, features_as_of_decisions, match_shots
 
 T0 = datetime(2020, 8, 1, 15, tzinfo=UTC)
@@ -80,32 +80,7 @@ def test_newcomer_starts_from_the_league_prior_or_carries_a_shrunk_rating() -> N
     assert carried == pytest.approx(0.5 * up + 0.5 * np.mean(weakest))
 
 
-@dataclass
-class _Fx:
-    match_id: int
-    league: str
-    season: str
-    kickoff: datetime
-    home: str
-    away: str
-    home_goals: int | None
-    away_goals: int | None
-    statistics: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def decision_at(self) -> datetime:
-        return self.kickoff - timedelta(hours=3)
-
-    @property
-    def result_at(self) -> datetime:
-        return self.kickoff + DELAY
-
-    @property
-    def has_result(self) -> bool:
-        return self.home_goals is not None
-
-
-def _season(seed: int) -> list[_Fx]:
+def _season(seed: int) -> list[MatchRecord]:
     rng = np.random.default_rng(seed)
     teams = [f"T{i}" for i in range(6)]
     out = []
@@ -117,16 +92,19 @@ def _season(seed: int) -> list[_Fx]:
                 "away": {"shots": 9.0, "shots_on_target": float(rng.integers(0, 6))},
             }
             out.append(
-                _Fx(
-                    len(out) + 1,
-                    "E0",
-                    "2020-21",
-                    T0 + timedelta(days=7 * week),
-                    order[2 * k],
-                    order[2 * k + 1],
-                    int(rng.poisson(1.5)),
-                    int(rng.poisson(1.1)),
-                    stats,
+                MatchRecord(
+                    match_id=len(out) + 1,
+                    league="E0",
+                    season="2020-21",
+                    match_date=(T0 + timedelta(days=7 * week)).date(),
+                    kickoff=T0 + timedelta(days=7 * week),
+                    home=order[2 * k],
+                    away=order[2 * k + 1],
+                    status="finished",
+                    home_goals=int(rng.poisson(1.5)),
+                    away_goals=int(rng.poisson(1.1)),
+                    decision_at=T0 + timedelta(days=7 * week, hours=-3),
+                    statistics=stats,
                 )
             )
     return out
@@ -137,7 +115,7 @@ def test_features_up_to_t_ignore_everything_after_t(rewrite: str) -> None:
     fixtures = _season(0)
     base = features_as_of_decisions(fixtures)
     t = fixtures[len(fixtures) // 2].decision_at
-    altered = [_Fx(**vars(f)) for f in fixtures]
+    altered = [replace(f) for f in fixtures]
     later = [f for f in altered if f.kickoff > t]
     rng = np.random.default_rng(5)
     for f, g in zip(later, rng.permutation(later), strict=True):
