@@ -13,7 +13,6 @@ from betfolio.engine.quotes import MatchRecord
 from betfolio.models.ratings import FEATURE_NAMES, RatingParams, Ratings, features_as_of_decisions, match_shots
 
 T0 = datetime(2020, 8, 1, 15, tzinfo=UTC)
-DELAY = timedelta(hours=2, minutes=15)
 
 
 def test_elo_is_zero_sum_and_rewards_the_winner() -> None:
