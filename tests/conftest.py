@@ -7,6 +7,10 @@ BETFOLIO_REQUIRE_SERVICES=1 (CI) an unreachable service is a failure instead.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +151,39 @@ def af_dir() -> Path:
 @pytest.fixture(scope="session")
 def oa_dir() -> Path:
     return shared_file("providers", "the_odds_api")
+
+
+@pytest.fixture
+def file_permissions_apply(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> bool:
+    """Make a test of file permissions run for real when the suite runs as root, who ignores them.
+
+    As root, the test runs again in a child process whose root has lost the capabilities that override file
+    permissions (``setpriv``), and this fixture fails with that run's output unless it passed; it returns True,
+    and the test body returns at once. Elsewhere (and in the child) it returns False and the body runs here.
+    """
+    if os.geteuid() != 0 or os.environ.get("BETFOLIO_PERMISSIONS_CHILD"):
+        return False
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to test file permissions as root"
+    done = subprocess.run(
+        [
+            setpriv,
+            "--bounding-set",
+            "-dac_override,-dac_read_search,-fowner",
+            sys.executable,
+            "-m",
+            "pytest",
+            request.node.nodeid,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={tmp_path_factory.mktemp('without-root-override')}",
+        ],
+        cwd=request.config.rootpath,
+        env={**os.environ, "BETFOLIO_PERMISSIONS_CHILD": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0 and re.search(r"\b1 passed\b", done.stdout), done.stdout[-3000:] + done.stderr[-3000:]
+    return True
