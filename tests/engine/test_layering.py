@@ -63,8 +63,6 @@ def test_nothing_below_the_engine_imports_a_provider(package: str) -> None:
 def test_the_engine_and_its_foundations_import_nothing_from_the_layers_above(package: str) -> None:
     above = ("betfolio.backtest", "betfolio.sim", "betfolio.agents", "betfolio.jobs", "betfolio.cli", "betfolio.app")
     bad = [f"{f}:{n} {m}" for f, n, m in _imports(package) if m.startswith(above)]
-    if package == "engine":  # the in-play source replays the simulator's tapes (its book and fill rule)
-        bad = [b for b in bad if not b.startswith("engine/sources/inplay.py") or "betfolio.sim" not in b]
     assert not bad, bad
 
 

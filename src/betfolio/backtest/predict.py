@@ -264,8 +264,7 @@ def match_picks(engine: Engine, match_id: int, **kwargs: Any) -> PredictReport:
         match = match_by_id(conn, match_id)
     if match is None:
         raise ValueError(f"match {match_id} is not in the store")
-    kickoff: datetime = match["kickoff_utc"]
-    kickoff = kickoff if kickoff.tzinfo is not None else kickoff.replace(tzinfo=UTC)
+    kickoff: datetime = match["kickoff_utc"]  # aware UTC: the column's type sees to it
     if kwargs.get("as_of") is None and kickoff <= datetime.now(UTC) + DEFAULT_AS_OF.min_lead:
         kwargs["as_of"] = kickoff - DEFAULT_AS_OF.min_lead
     kwargs.setdefault("leagues", [match["league"]])

@@ -168,11 +168,7 @@ class Execution:
     def _place(
         strategy: str, portfolio: Portfolio, order: BetOrder, match: MatchView, asked_at: datetime, at: datetime
     ) -> BetRecord | None:
-        decision = portfolio.bankroll.place(
-            StakeOrder(
-                match.match_id, match.kickoff.date(), order.stake, order.odds, f"{order.market}:{order.selection}"
-            )
-        )
+        decision = portfolio.bankroll.place(_stake_order(order, match))
         if not decision.accepted:
             portfolio.refuse(strategy, order, at, decision.reason.label)
             return None

@@ -162,16 +162,23 @@ def form_model_probabilities(
     return np.array([np.tril(grid, -1).sum(), np.trace(grid), np.triu(grid, 1).sum()])
 
 
-def consensus(table: MarketQuotes) -> np.ndarray | None:
-    """Mean margin-free probabilities over real bookmakers with a complete book."""
+def complete_books(table: MarketQuotes) -> np.ndarray:
+    """The prices ``(k, selections)`` of the real bookmakers (no aggregates) with a complete, usable book."""
     rows = [
         table.odds[i]
         for i, book in enumerate(table.bookmakers)
         if not is_aggregate_bookmaker(book) and np.all(np.isfinite(table.odds[i])) and np.all(table.odds[i] > 1.0)
     ]
-    if not rows:
+    return np.array(rows) if rows else np.empty((0, len(table.selections)))
+
+
+def consensus(table: MarketQuotes, books: np.ndarray | None = None) -> np.ndarray | None:
+    """Mean margin-free probabilities over real bookmakers with a complete book (``books``: their prices, when
+    the caller already has them)."""
+    rows = complete_books(table) if books is None else books
+    if not len(rows):
         return None
-    return remove_margin_multiplicative(np.array(rows)).mean(axis=0)
+    return remove_margin_multiplicative(rows).mean(axis=0)
 
 
 def bet_book(table: MarketQuotes) -> tuple[str, np.ndarray] | None:
@@ -199,7 +206,8 @@ def prematch_values(
 ) -> tuple[np.ndarray, np.ndarray, str | None, np.ndarray | None]:
     """One match from a decision context: values, mask, the bet bookmaker and its 1X2 prices (None: no price)."""
     table = odds.get(("1x2", None))
-    fair = consensus(table) if table is not None else None
+    books = complete_books(table) if table is not None else None
+    fair = consensus(table, books) if table is not None else None
     chosen = bet_book(table) if table is not None else None
     if fair is None or chosen is None:
         return np.zeros(len(PREMATCH_FEATURES), np.float32), np.zeros(len(PREMATCH_FEATURES), bool), None, None
@@ -208,21 +216,16 @@ def prematch_values(
     over = consensus(totals) if totals is not None else None
     values, mask = feature_vector(
         fair, price, None if over is None else float(over[0]), form.get(match.home), form.get(match.away),
-        market_view(table),
+        market_view(table, books),
     )  # fmt: skip
     return values, mask, book, price
 
 
-def market_view(table: MarketQuotes) -> MarketView:
-    """Book count and best prices of the real bookmakers with a complete 1X2 book. The decision context holds
-    the as-of snapshot only, so the movement since the opening stays masked here."""
-    rows = np.array(
-        [
-            table.odds[i]
-            for i, book in enumerate(table.bookmakers)
-            if not is_aggregate_bookmaker(book) and np.all(np.isfinite(table.odds[i])) and np.all(table.odds[i] > 1.0)
-        ]
-    )
+def market_view(table: MarketQuotes, books: np.ndarray | None = None) -> MarketView:
+    """Book count and best prices of the real bookmakers with a complete 1X2 book (``books``: their prices, when
+    the caller already has them). The decision context holds the as-of snapshot only, so the movement since the
+    opening stays masked here."""
+    rows = complete_books(table) if books is None else books
     if not len(rows):
         return MarketView()
     return MarketView(books=len(rows), best_price=rows.max(axis=0))
@@ -258,9 +261,7 @@ def prematch_features(ms: MatchSet, window: int = FORM_WINDOW) -> tuple[np.ndarr
 
 def matchset_market(ms: MatchSet, row: int) -> MarketView:
     """The market view of one simulator match (fields a match set built without them leave masked)."""
-    books = getattr(ms, "n_books", None)
-    best = getattr(ms, "best_odds", None)
-    opening = getattr(ms, "opening_fair", None)
+    books, best, opening = ms.n_books, ms.best_odds, ms.opening_fair
     return MarketView(
         books=0 if books is None else int(books[row]),
         best_price=None if best is None else best[row],

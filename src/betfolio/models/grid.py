@@ -53,18 +53,11 @@ def expected_settlement(
     market: Market | str,
     selection: Selection | str,
     line: ArrayLike = np.nan,
-    *,
-    scored: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected (win, refund) fractions of a bet for each of ``n`` grids (shape ``(n, H, A)``) at once.
 
-    ``line`` is a scalar or one line per grid. Uses the same kernel as bet settlement. ``scored``: see
-    :func:`expected_settlements_in_play` (one line for all grids then).
+    ``line`` is a scalar or one line per grid. Uses the same kernel as bet settlement.
     """
-    if scored is not None:
-        line_value = float(np.asarray(line, dtype=float).reshape(-1)[0])
-        win, refund = expected_settlements_in_play(grids, [(market, selection, line_value)], scored)
-        return win[:, 0], refund[:, 0]
     g, win, refund = _settlement_over_grid(grids, market, selection, line)
     return (g * win).sum(axis=(1, 2)), (g * refund).sum(axis=(1, 2))
 
