@@ -114,3 +114,12 @@ def test_fixtures_of_a_batch_are_found_in_one_lookup(engine, tmp_path):
         )
         found = find_fixtures(conn, wanted)
     assert [f.match_id if f else None for f in found] == [rows[0].match_id, rows[1].match_id, None]
+
+
+def test_rejected_rows_beyond_the_listed_ones_are_still_counted(engine, tmp_path):
+    bad = "".join(f"E0,31/02/2022,15:00,Home {i},Away {i},1,0,H,0,0,2.0,3.4,3.9\n" for i in range(MAX_LISTED + 30))
+    header = HEADER.replace(",BWH,BWD,BWA,IWH,IWD,IWA,WHH,WHD,WHA", "")
+    summary = ingest_paths(engine, [write(tmp_path, "a", header + PALACE.rsplit(",", 9)[0] + "\n" + bad)])
+    assert summary.errors == [] and summary.matches_added == 1
+    assert len(summary.rejects) == MAX_LISTED  # the report lists a bounded number of lines…
+    assert summary.rejected == MAX_LISTED + 30  # …and counts every rejected row (what the CLI and demo print)

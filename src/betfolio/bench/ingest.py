@@ -45,7 +45,7 @@ def _timed_ingest(engine: Engine, data_dir: Path, *, force: bool = False) -> dic
         "matches_added": summary.matches_added,
         "quotes": summary.quotes,
         "quotes_added": summary.quotes_added,
-        "rejected": len(summary.rejects),
+        "rejected": summary.rejected,
     }
 
 

@@ -40,7 +40,7 @@ def ingest_football_data(
         console.print(
             f"{len(summary.files)} files ({unchanged} unchanged since last ingest): {summary.matches} matches "
             f"({summary.matches_added} new), {summary.quotes:,} quotes ({summary.quotes_added:,} new), "
-            f"{len(summary.rejects)} rejected"
+            f"{summary.rejected} rejected"
         )
         for reject in summary.rejects:
             console.print(f"  [yellow]rejected[/yellow] {reject}")

@@ -122,7 +122,7 @@ def run_demo(
         ingest = ingest_with_progress(engine, [sample], console)
     console.print(
         f"ingested {len(ingest.files)} files: {ingest.matches} matches ({ingest.matches_added} new), "
-        f"{ingest.quotes:,} odds quotes ({ingest.quotes_added:,} new), {len(ingest.rejects)} rejected"
+        f"{ingest.quotes:,} odds quotes ({ingest.quotes_added:,} new), {ingest.rejected} rejected"
     )
     for error in ingest.errors:
         console.print(f"[red]error[/red] {error}")
