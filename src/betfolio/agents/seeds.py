@@ -18,14 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from betfolio.backtest.metrics import HEADLINE_KEYS
-
 #: Workers judged against their own untrained network and a random policy of the same betting rate.
 CONTROLLED_WORKERS = ("live", "prematch")
 #: The mission's drawdown ceiling for the HRL portfolio.
 MAX_DRAWDOWN_LIMIT = 0.20
-#: Keys a strategy row must carry (scripts read them).
-STRATEGY_KEYS = HEADLINE_KEYS
 
 #: What each seed keeps in ``per_seed`` (its own rows and verdict, the manager's summary, where its run lives).
 PER_SEED_KEYS = (

@@ -92,9 +92,6 @@ class BackgroundReads(QObject):
         self.pool.start(_Job(ticket, fn, self._relay))
         return ticket
 
-    def is_latest(self, key: str, ticket: int) -> bool:
-        return self._latest.get(key) == ticket
-
     @Slot(int, object, object)
     def _deliver(self, ticket: int, result: object, error: object) -> None:
         request = self._requests.pop(ticket, None)

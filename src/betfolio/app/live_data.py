@@ -106,7 +106,9 @@ def _stream_rows(conn: Connection, stream: Sequence[LiveMatchState]) -> list[dic
     ids: dict[str, dict[str, str]] = {}
     rows = []
     for state in stream:
-        known = ids.setdefault(state.provider, external_ids(conn, state.provider, FIXTURE))
+        known = ids.get(state.provider)
+        if known is None:  # one identity-map read per provider, not per state
+            known = ids[state.provider] = external_ids(conn, state.provider, FIXTURE)
         canonical = known.get(state.provider_match_id)
         if canonical is None or not str(canonical).isdigit():
             continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -199,9 +199,6 @@ class HRLLiveStrategy:
         """The ledger id of a bet decided at ``minute`` of its match."""
         name = SELECTION_OF.get((bet.market, bet.selection, bet.line), bet.selection)
         return decision_bet_id(self.run_key, bet.match_id, minute, name)
-
-    def describe(self) -> dict[str, Any]:
-        return {"agent": AGENT, "policy": self.policy, "matches_in_memory": len(self._slots)}
 
 
 _WON = frozenset({"won", "half_won"})

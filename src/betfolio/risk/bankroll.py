@@ -220,24 +220,23 @@ class Bankroll:
         if not decision.accepted:
             self.rejections[decision.reason] += 1
             return decision
-        bet_id = next(self._ids)
-        self.cash -= decision.stake
-        self.turnover += decision.stake
-        self._match_exposure[order.match_key] += decision.stake
-        self._day_exposure[order.day] += decision.stake
-        self.open_bets[bet_id] = OpenBet(bet_id, order.match_key, order.day, decision.stake, order.odds, order.label)
+        bet_id = self._book(order, decision.stake)
         return OrderDecision(True, decision.stake, decision.requested, decision.reason, bet_id)
 
     def restore(self, order: StakeOrder) -> int:
         """Book a bet that was placed earlier, at its recorded stake, without the checks (they ran when it was
         placed, against the bankroll of that time): a restarted trader restoring a bet it cannot re-decide.
         Returns its id for :meth:`settle`."""
+        return self._book(order, order.stake)
+
+    def _book(self, order: StakeOrder, stake: float) -> int:
+        """Take ``stake`` from cash into an open bet and its exposures; the new bet's id."""
         bet_id = next(self._ids)
-        self.cash -= order.stake
-        self.turnover += order.stake
-        self._match_exposure[order.match_key] += order.stake
-        self._day_exposure[order.day] += order.stake
-        self.open_bets[bet_id] = OpenBet(bet_id, order.match_key, order.day, order.stake, order.odds, order.label)
+        self.cash -= stake
+        self.turnover += stake
+        self._match_exposure[order.match_key] += stake
+        self._day_exposure[order.day] += stake
+        self.open_bets[bet_id] = OpenBet(bet_id, order.match_key, order.day, stake, order.odds, order.label)
         return bet_id
 
     def settle(self, bet_id: int, payout: float) -> SettledBet:
