@@ -313,32 +313,29 @@ def train_agents(
     train_seasons: str | Sequence[str] | None = None,
     eval_seasons: str | Sequence[str] | None = None,
     run: str | None = None,
-    live_steps: int = 300_000,
-    envs: int = 256,
-    q_episodes: int = 30,
-    dqn_steps: int = 20_000,
+    live_steps: int | None = None,
+    envs: int | None = None,
+    q_episodes: int | None = None,
+    dqn_steps: int | None = None,
     ablation: bool = True,
     seed: int = 1,
     resume: bool = False,
     verbose: bool = False,
 ) -> AgentResults:
-    """Train the pre-match and live workers and the UCB manager (needs the ``rl`` extra), then evaluate them on
-    the evaluation seasons against the baselines — what `betfolio train --agent hrl` does. Checkpoints and logs
-    go to the run folder (``run``: a name under <data dir>/agents, or a path)."""
+    """Train the pre-match and live workers and the manager (needs the ``rl`` extra), then evaluate them on the
+    evaluation seasons against the baselines — what `betfolio train --agent hrl` does, with the same budgets
+    unless given. Checkpoints and logs go to the run folder (``run``: a name under <data dir>/agents, or a path)."""
     from rich.console import Console
 
     from betfolio.agents.training import RunDir
-    from betfolio.jobs.training import HRLSettings, run_hrl
+    from betfolio.jobs.training import HRLSettings, preset_settings, run_hrl
     from betfolio.store.engine import make_engine
 
     settings = HRLSettings(
         leagues=_list(leagues),
         train_seasons=_list(train_seasons),
         eval_seasons=_list(eval_seasons),
-        live_steps=live_steps,
-        n_envs=envs,
-        q_episodes=q_episodes,
-        dqn_steps=dqn_steps,
+        **preset_settings(None, live_steps=live_steps, n_envs=envs, q_episodes=q_episodes, dqn_steps=dqn_steps),
         seed=seed,
         ablation=ablation,
         resume=resume,

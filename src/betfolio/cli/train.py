@@ -153,7 +153,7 @@ def train_command(
             hrl_prematch=hrl_prematch,
             resume=resume,
             hyperparameters=load_hyperparameters(config) if config else Hyperparameters(),
-            **({"q_episodes": 60} | budgets),
+            **budgets,
         )
         engine = make_engine(db)
         if data_dir:

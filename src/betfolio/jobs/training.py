@@ -97,11 +97,16 @@ PRESETS: dict[str, dict[str, int]] = {
 }
 
 
+#: Budgets without a preset, the same for `betfolio train` and :func:`betfolio.api.train_agents`.
+DEFAULT_BUDGETS: dict[str, int] = {"live_steps": 300_000, "n_envs": 256, "q_episodes": 60, "dqn_steps": 20_000}
+
+
 def preset_settings(name: str | None, **overrides: Any) -> dict[str, Any]:
-    """The preset's budgets with the explicitly given values (not None) on top; ValueError on an unknown preset."""
+    """The preset's budgets (:data:`DEFAULT_BUDGETS` without one) with the explicitly given values (not None) on
+    top; ValueError on an unknown preset."""
     if name is not None and name not in PRESETS:
         raise ValueError(f"unknown preset {name!r} (choose {', '.join(PRESETS)})")
-    base: dict[str, Any] = dict(PRESETS[name]) if name else {}
+    base: dict[str, Any] = dict(PRESETS[name] if name else DEFAULT_BUDGETS)
     return base | {k: v for k, v in overrides.items() if v is not None}
 
 
