@@ -80,8 +80,26 @@ def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(perm[:cut]), np.sort(perm[cut:])
 
 
-def _capture(agent: float, oracle: float) -> float:
+def capture_ratio(agent: float, oracle: float) -> float:
+    """Agent profit / oracle profit (NaN where the oracle has nothing to capture); the sweeps score by it too."""
     return float(agent / oracle) if oracle > 0 else float("nan")
+
+
+def live_play(bank: Any, rows: np.ndarray, reward: str, seed: int) -> tuple[Any, int]:
+    """``(play, slots)``: ``play(decide) -> summary`` plays every timeline variant of ``bank``'s matches ``rows``
+    once with ``decide(obs, mask, sim)`` on one seeded evaluation simulator of ``slots`` slots (the same matches
+    for agent, untrained network and oracle)."""
+    from betfolio.bench.planted import run_live_episodes
+    from betfolio.sim.batched import BatchedLiveSim
+
+    matches = np.repeat(rows, bank.n_variants)
+    variants = np.tile(np.arange(bank.n_variants), len(rows))
+    evaluation = BatchedLiveSim(len(matches), seed=seed, bank=bank, reward=reward)
+
+    def play(decide: Any) -> dict[str, float]:
+        return run_live_episodes(evaluation, matches, variants, decide, seed=seed).summary()
+
+    return play, len(matches)
 
 
 # -- live ---------------------------------------------------------------------------------------------------------
@@ -91,7 +109,7 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
     from betfolio.agents.live.network import LivePolicy
     from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
     from betfolio.agents.training import LiveSettings
-    from betfolio.bench.planted import live_oracle, plant_live_signal, run_live_episodes
+    from betfolio.bench.planted import live_oracle, plant_live_signal
     from betfolio.sim.batched import BatchedLiveSim
 
     planted, signal = plant_live_signal(bank, plant, seed=1000 + seed)
@@ -109,24 +127,19 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
         network=replace(PPOConfig().network, n_actions=sim.n_actions, no_bet_bias=settings.live_no_bet_bias),
     )
     trainer = LivePPOTrainer(sim, live_layout(), ppo)
-    matches = np.repeat(eval_rows, planted.n_variants)
-    variants = np.tile(np.arange(planted.n_variants), len(eval_rows))
-    evaluation = BatchedLiveSim(len(matches), seed=seed, bank=planted, reward=live.reward)
+    play, slots = live_play(planted, eval_rows, live.reward, seed)
 
     def greedy(obs: np.ndarray, mask: np.ndarray, _sim: Any, policy: Any) -> np.ndarray:
         return policy.act(obs, mask)
 
-    def play(decide: Any) -> dict[str, float]:
-        return run_live_episodes(evaluation, matches, variants, decide, seed=seed).summary()
-
-    untrained_policy = LivePolicy(trainer.network, len(matches))
+    untrained_policy = LivePolicy(trainer.network, slots)
     untrained = play(lambda o, m, s: greedy(o, m, s, untrained_policy))
     oracle = play(live_oracle(signal, plant))
     curve: list[dict[str, float]] = []
     started, cpu = time.perf_counter(), time.process_time()
     trainer.train(settings.live_steps, lambda s: curve.append(_curve_row(s)))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    policy = LivePolicy(trainer.network, len(matches))
+    policy = LivePolicy(trainer.network, slots)
     agent = play(lambda o, m, s: greedy(o, m, s, policy))
     return {
         "worker": "live",
@@ -135,7 +148,7 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
         "oracle_profit": oracle["profit_pct_per_100_matches"],
         "agent_profit": agent["profit_pct_per_100_matches"],
         "untrained_profit": untrained["profit_pct_per_100_matches"],
-        "capture_ratio": _capture(agent["profit"], oracle["profit"]),
+        "capture_ratio": capture_ratio(agent["profit"], oracle["profit"]),
         "bets_per_match": agent["bets_per_match"],
         "oracle_bets_per_match": oracle["bets_per_match"],
         "untrained_bets_per_match": untrained["bets_per_match"],
@@ -245,7 +258,7 @@ def prematch_case(
         "oracle_profit": oracle["profit_pct_per_100_matches"],
         "agent_profit": trained["profit_pct_per_100_matches"],
         "untrained_profit": untrained["profit_pct_per_100_matches"],
-        "capture_ratio": _capture(trained["profit"], oracle["profit"]),
+        "capture_ratio": capture_ratio(trained["profit"], oracle["profit"]),
         "bets_per_match": trained["bets_per_match"],
         "oracle_bets_per_match": oracle["bets_per_match"],
         "untrained_bets_per_match": untrained["bets_per_match"],

@@ -134,10 +134,6 @@ def _report(metrics: dict[str, Any], save: Any) -> None:
         tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
 
 
-def _capture(agent: float, oracle: float) -> float:
-    return float(agent / oracle) if oracle > 0 else float("nan")
-
-
 def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     """Train the live worker with ``config`` on the planted training bank; score it on the validation bank."""
     from dataclasses import replace
@@ -149,7 +145,8 @@ def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     from betfolio.agents.live.network import LivePolicy
     from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
     from betfolio.agents.training import LiveSettings
-    from betfolio.bench.planted import live_oracle, plant_live_signal, run_live_episodes
+    from betfolio.bench.learn import capture_ratio, live_play
+    from betfolio.bench.planted import live_oracle, plant_live_signal
     from betfolio.sim.batched import BatchedLiveSim
 
     torch.set_num_threads(1)
@@ -161,18 +158,14 @@ def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     default = live.ppo or PPOConfig.for_reward(live.reward)  # what `betfolio train` starts from
     base = replace(default, seed=s.seed, network=replace(default.network, n_actions=sim.n_actions))
     trainer = LivePPOTrainer(sim, live_layout(), Hyperparameters(live=config).live_ppo(base))
-    matches = np.repeat(np.arange(validation.n_matches), validation.n_variants)
-    variants = np.tile(np.arange(validation.n_variants), validation.n_matches)
-    evaluation = BatchedLiveSim(len(matches), seed=s.seed, bank=validation, reward=live.reward)
-    oracle = run_live_episodes(evaluation, matches, variants, live_oracle(signal, plant), seed=s.seed).summary()
+    play, slots = live_play(validation, np.arange(validation.n_matches), live.reward, s.seed)
+    oracle = play(live_oracle(signal, plant))
     for rung in range(1, s.rungs + 1):
         trainer.train(math.ceil(s.live_steps * rung / s.rungs))
-        policy = LivePolicy(trainer.network, len(matches))
-        agent = run_live_episodes(
-            evaluation, matches, variants, lambda o, m, _s, p=policy: p.act(o, m), seed=s.seed
-        ).summary()
+        policy = LivePolicy(trainer.network, slots)
+        agent = play(lambda o, m, _s, p=policy: p.act(o, m))
         metrics = {
-            METRIC: _capture(agent["profit"], oracle["profit"]),
+            METRIC: capture_ratio(agent["profit"], oracle["profit"]),
             "agent_profit_pct_per_100_matches": agent["profit_pct_per_100_matches"],
             "oracle_profit_pct_per_100_matches": oracle["profit_pct_per_100_matches"],
             "bets_per_match": agent["bets_per_match"],
@@ -186,7 +179,7 @@ def prematch_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     season's matches (expected profit under the planted truth, so the score carries no result noise)."""
     from betfolio.agents.hyperparams import Hyperparameters
     from betfolio.agents.prematch.tabular import QConfig, TabularQAgent, prematch_feature_hash, prematch_reader
-    from betfolio.bench.learn import prematch_play
+    from betfolio.bench.learn import capture_ratio, prematch_play
     from betfolio.bench.planted import PlantedPrematchEnv
 
     s, plant = problem.settings, problem.plant
@@ -202,7 +195,7 @@ def prematch_trial(config: dict[str, Any], problem: TuneProblem) -> None:
         agent.train(train_env, math.ceil(s.q_episodes * rung / s.rungs) - agent.episodes)
         trained = prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), s.seed)
         metrics = {
-            METRIC: _capture(trained["profit"], oracle["profit"]),
+            METRIC: capture_ratio(trained["profit"], oracle["profit"]),
             "agent_profit_pct_per_100_matches": trained["profit_pct_per_100_matches"],
             "oracle_profit_pct_per_100_matches": oracle["profit_pct_per_100_matches"],
             "bets_per_match": trained["bets_per_match"],
