@@ -215,7 +215,7 @@ def explain(**flags: Any) -> list[EffectiveValue]:
         if key in SECRET_KEYS:
             shown = mask_secret(value.get_secret_value() if value is not None else None)
         elif key == "database_url":
-            shown = _masked_url(resolve_database_url_from(settings))
+            shown = masked_url(resolve_database_url_from(settings))
         else:
             shown = "" if value is None else str(value)
         rows.append(EffectiveValue(key, shown, source, field.description or ""))
@@ -231,10 +231,17 @@ def mask_secret(secret: str | None) -> str:
     return "•" * 8 + secret[-4:]
 
 
-def _masked_url(url: str) -> str:
+def masked_url(url: str) -> str:
+    """``url`` fit to print: its password, if any, replaced by ***."""
+    from urllib.parse import urlsplit
+
     from sqlalchemy.engine import make_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a database URL (a Ray address, say): hide what stands between '//user:' and '@'
+        password = urlsplit(url).password
+        return url.replace(f":{password}@", ":***@") if password else url
 
 
 def resolve_database_url_from(settings: Settings) -> str:

@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from betfolio.cli import app
+from betfolio.config import masked_url
 from betfolio.scale.runtime import (
     INSTALL_HINT,
     ScaleError,
     check_reachable,
     init_ray,
-    masked,
     require_ray,
     split_address,
 )
@@ -72,4 +72,5 @@ def test_missing_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_database_passwords_are_masked() -> None:
-    assert masked("postgresql+psycopg://bet:s3cret@db:5432/bf") == "postgresql+psycopg://bet:***@db:5432/bf"
+    assert masked_url("postgresql+psycopg://bet:s3cret@db:5432/bf") == "postgresql+psycopg://bet:***@db:5432/bf"
+    assert masked_url("ray://bet:s3cret@head:10001") == "ray://bet:***@head:10001"

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from urllib.parse import urlsplit
 
+from betfolio.config import masked_url
+
 log = logging.getLogger(__name__)
 
 #: Seconds a cluster address gets to accept a TCP connection before it is declared unreachable.
@@ -76,7 +78,7 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
     except OSError as exc:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
         raise ScaleError(
-            f"Ray cluster at {address} is unreachable ({reason} after at most {timeout:g} s); "
+            f"Ray cluster at {masked_url(address)} is unreachable ({reason} after at most {timeout:g} s); "
             "is `ray start --head` running there and the port open?"
         ) from exc
 
@@ -123,7 +125,7 @@ def init_ray(
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, configure_logging=False)
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ScaleError(f"cannot join the Ray cluster at {address}: {first}") from exc
+        raise ScaleError(f"cannot join the Ray cluster at {masked_url(address)}: {first}") from exc
     return True
 
 
@@ -149,14 +151,3 @@ def worker_env(database_url: str | None) -> dict[str, str]:
     return {"BETFOLIO_DATABASE_URL": database_url} if database_url else {}
 
 
-def masked(url: str) -> str:
-    """``url`` fit to print: the password, if any, replaced by ***."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a database URL: hide anything between '//user:' and '@'
-        parts = urlsplit(url)
-        if parts.password:
-            return url.replace(f":{parts.password}@", ":***@")
-        return url
