@@ -222,7 +222,7 @@ class PayloadWriter:
         max_listed: int | None = None,
     ) -> None:
         self.max_listed = max_listed
-        self.unlisted_rejects = self.unlisted_problems = 0
+        self.unlisted_rejects = 0
         self.conn, self.summary, self.create_teams = conn, summary, create_teams
         self.provider, self.source = summary.provider, summary.source
         self.results_authority = results_authority
@@ -240,14 +240,11 @@ class PayloadWriter:
 
     def _list(self, target: list[str], lines: Sequence[str]) -> None:
         """Add report lines, at most ``max_listed`` per list when set (a streamed file of any size keeps a
-        report of bounded size); the lines left out are counted."""
+        report of bounded size); rejected lines left out are counted in the run record."""
         room = len(lines) if self.max_listed is None else max(0, self.max_listed - len(target))
         target.extend(lines[:room])
-        left_out = len(lines) - min(room, len(lines))
         if target is self.summary.rejects:
-            self.unlisted_rejects += left_out
-        else:
-            self.unlisted_problems += left_out
+            self.unlisted_rejects += len(lines) - min(room, len(lines))
 
     def finish(self) -> None:
         """Move the payload's corrections and flags into the summary (once, after the last ``write``)."""

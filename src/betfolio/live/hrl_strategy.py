@@ -26,7 +26,6 @@ from betfolio.agents.live.network import MASKED_LOGIT, MaskedAttentionLSTM
 from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
 from betfolio.engine.ledger import decision_bet_id
 from betfolio.engine.sources.inplay import INPLAY_BOOK
-from betfolio.engine.sources.live_book import offered
 from betfolio.engine.strategy import BetOrder, DecisionContext
 from betfolio.features.live import (
     LIVE_BETS,
@@ -114,8 +113,8 @@ class HRLLiveStrategy:
         staleness = context.extra.get("staleness", {})
         fair = context.extra.get("fair", {})
         mids = [m.match_id for m in context.matches if m.match_id in states]
-        rows = context.extra.get("prices")
-        prices = np.stack([rows[mid] if rows is not None else offered(context.odds.get(mid)) for mid in mids])
+        rows = context.extra["prices"]  # the live source prices every round it hands out
+        prices = np.stack([rows[mid] for mid in mids])
         masks = np.ones((len(mids), N_LIVE_ACTIONS), bool)
         masks[:, 1:] = np.isfinite(prices)
         seen = [staleness.get(mid, states[mid].data_staleness) for mid in mids]

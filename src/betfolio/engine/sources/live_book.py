@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -139,15 +139,3 @@ class StoreLiveBook:
             ("1x2", None): MarketQuotes("1x2", None, (INPLAY_BOOK,), odds[None, 0:3].copy()),
             ("total_goals", 2.5): MarketQuotes("total_goals", 2.5, (INPLAY_BOOK,), odds[None, 3:5].copy()),
         }
-
-
-def offered(tables: Mapping[MarketKey, MarketQuotes] | None) -> np.ndarray:
-    """The in-play book's odds per live selection read back from a round's price tables (NaN = not offered)."""
-    out = np.full(5, np.nan)
-    if tables is None:
-        return out
-    for key, cols in ((("1x2", None), slice(0, 3)), (("total_goals", 2.5), slice(3, 5))):
-        table = tables.get(key)
-        if table is not None and INPLAY_BOOK in table.bookmakers:
-            out[cols] = table.odds[table.bookmakers.index(INPLAY_BOOK)]
-    return out
