@@ -6,10 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from betfolio.agents.checkpoint import CheckpointError
 from betfolio.agents.prematch.dqn import DQNConfig, DQNWorker
 from betfolio.agents.prematch.tabular import Discretiser, QConfig, TabularQAgent
+from betfolio.bench.planted import PlantedPrematchEnv, PrematchPlant
 from tests.agents.synthetic import EdgeBanditEnv
 
 
@@ -83,3 +85,38 @@ def test_dqn_learns_the_bandit(tmp_path: Path) -> None:
     obs = np.array([0.1, 2.0, 1.0], np.float32)
     assert np.allclose(loaded.q_values(obs), worker.q_values(obs)) and loaded.steps == worker.steps
     assert worker.act(obs, np.array([True, False])) == 0
+
+
+def _planted_env(flagged_share: float = 0.3) -> PlantedPrematchEnv:
+    fair = np.random.default_rng(0).dirichlet([9.0, 5.0, 6.0], size=300)
+    return PlantedPrematchEnv(fair, PrematchPlant(flagged_share=flagged_share), reward_scale=20.0, seed=0)
+
+
+def test_dqn_anchors_no_bet_and_shares_one_value_per_selection_across_stakes() -> None:
+    env = _planted_env()
+    worker = DQNWorker(env, DQNConfig(stakes=env.stakes, seed=3))
+    obs, _ = env.reset(seed=0)
+    heads = worker.model.q_net.head_values(torch.as_tensor(obs[None])).detach().numpy()[0]  # [heads, actions]
+    assert heads.shape == (DQNConfig().heads, env.action_space.n)
+    assert np.all(heads[:, 0] == 0.0)  # gamma = 0: no bet is worth exactly its reward, 0
+    per_unit = heads[:, 1:].reshape(len(heads), 3, len(env.stakes)) / np.array(env.stakes) * max(env.stakes)
+    assert np.allclose(per_unit, per_unit[..., :1], atol=1e-6)  # one value per selection, scaled by the stake
+    assert np.ptp(heads[:, 1:], axis=0).max() > 0  # independent heads: a spread to bound by
+    lower, mean = worker.lower_bounds(obs)[0], worker.q_values(obs)[0]
+    assert lower[0] == 0.0 and np.all(lower[1:] <= mean[1:])
+
+
+def test_dqn_refuses_a_checkpoint_of_the_single_network_layout(tmp_path: Path) -> None:
+    from betfolio.agents.checkpoint import save_checkpoint
+
+    env = EdgeBanditEnv()
+    worker = DQNWorker(env, DQNConfig(seed=0))
+    path = worker.save(tmp_path / "dqn.pt", feature_hash="abc")
+    old = torch.load(path, weights_only=True)
+    old.pop("network_layout")
+    payload = {k: v for k, v in old.items() if k not in ("format", "betfolio_version", "kind", "feature_hash")}
+    save_checkpoint(tmp_path / "old.pt", kind="prematch-dqn", feature_hash="abc", payload=payload)
+    with pytest.raises(CheckpointError, match=r"layout 1.*retrain"):
+        DQNWorker.load(tmp_path / "old.pt", env, feature_hash="abc")
+    with pytest.raises(CheckpointError, match="actions"):
+        DQNWorker.load(path, _planted_env(), feature_hash="abc")

@@ -69,7 +69,7 @@ def test_planted_prematch_edge_is_exact_and_only_on_flagged_draws() -> None:
 
 def test_bench_learn_reports_every_case_and_refuses_nonsense(tmp_path) -> None:
     args = ["bench", "learn", "--seeds", "1", "--live-steps", "2000", "--live-envs", "8",
-            "--prematch-episodes", "2", "--dqn-steps", "300", "--workers", "live,prematch_q",
+            "--prematch-episodes", "2", "--dqn-steps", "300", "--workers", "live,prematch_q,prematch_dqn",
             "--plot", str(tmp_path), "--json"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -80,9 +80,17 @@ def test_bench_learn_reports_every_case_and_refuses_nonsense(tmp_path) -> None:
         ("live", "no_edge_control"),
         ("prematch_q", "planted_edge"),
         ("prematch_q", "no_edge_control"),
+        ("prematch_dqn", "planted_edge"),
+        ("prematch_dqn", "no_edge_control"),
     }
     control = next(c for c in doc["cases"] if c["worker"] == "prematch_q" and c["environment"] == "no_edge_control")
     assert control["oracle_profit"] == 0 and control["oracle_bets_per_match"] == 0  # nothing to capture
+    for case in (c for c in doc["cases"] if c["worker"] != "live"):  # the random control bets at the agent's rate
+        assert abs(case["random_bets_per_match"] - case["bets_per_match"]) <= 0.1
+        if case["bets_per_match"] == 0:
+            assert case["random_profit"] == 0
+    summary = doc["summary"]["prematch_dqn/planted_edge"]
+    assert "random_profit_pct_per_100_matches_mean" in summary
     live = next(c for c in doc["cases"] if c["worker"] == "live")
     assert live["oracle_profit"] > 0 and live["curve"]
     assert {"step", "return", "approx_kl", "clip_fraction", "entropy", "explained_variance"} <= set(live["curve"][0])
@@ -94,6 +102,8 @@ def test_bench_learn_reports_every_case_and_refuses_nonsense(tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
         "learn-live-no_edge_control.png",
         "learn-live-planted_edge.png",
+        "learn-prematch_dqn-no_edge_control.png",
+        "learn-prematch_dqn-planted_edge.png",
         "learn-prematch_q-no_edge_control.png",
         "learn-prematch_q-planted_edge.png",
     ]
@@ -108,6 +118,7 @@ def test_cases_in_processes_give_the_same_figures_and_bad_options_are_refused() 
     settings = replace(LearnSettings(), seeds=1, live_steps=1500, live_envs=8)
     here, pooled = run(settings, ("live",)), run(settings, ("live",), jobs=2)
     strip = ("train_seconds", "train_cpu_seconds")
+
     def figures(doc: dict) -> str:  # JSON text: NaN capture ratios (oracle without profit) compare equal
         return json.dumps([{k: v for k, v in c.items() if k not in strip} for c in doc["cases"]], sort_keys=True)
 

@@ -2,7 +2,8 @@
 abstain on (environments in :mod:`betfolio.bench.planted`).
 
 Per worker, environment and seed the JSON reports the oracle's profit, the trained agent's and the untrained
-network's profit on the same held-out matches, the capture ratio (agent / oracle), bets per match and the
+network's profit on the same held-out matches (pre-match also a random policy betting at the agent's own rate,
+:class:`~betfolio.agents.controls.RandomRatePolicy`), the capture ratio (agent / oracle), bets per match and the
 learning curve (live: episode return, approx. KL, clip fraction, entropy, explained variance and bet rate per PPO
 update; pre-match: mean episode return and profit per block). Profits are fractions of the bankroll; the live
 bankroll is fresh every match; ``*_profit`` figures are the percentage of a bankroll won (lost) per 100 matches.
@@ -212,7 +213,7 @@ def prematch_case(
     rows = np.arange(len(eval_rows))
     oracle = prematch_play(eval_env, rows, lambda _o, _m, r: eval_env.oracle_action(r), seed)
     curve: list[dict[str, float]] = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if kind == "q":
         agent = TabularQAgent(
             int(train_env.action_space.n),
@@ -240,9 +241,8 @@ def prematch_case(
     else:
         from betfolio.agents.prematch.dqn import DQNConfig, DQNWorker
 
-        worker = DQNWorker(
-            train_env, DQNConfig(seed=seed, learning_starts=1000, exploration_fraction=0.3, learning_rate=1e-3)
-        )
+        # the reward is the profit, proportional to the stake: one value per selection, shared by its stake sizes
+        worker = DQNWorker(train_env, DQNConfig(seed=seed, learning_starts=1000, stakes=train_env.stakes))
         untrained = prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
         worker.train(
             settings.dqn_steps,
@@ -251,6 +251,9 @@ def prematch_case(
         )
         trained = prematch_play(eval_env, rows, lambda o, m, _r: worker.act(o, m), seed)
         steps = settings.dqn_steps
+    seconds = time.perf_counter() - started
+    # the control a trained worker must beat: random bets at its own betting rate on the same matches
+    random = prematch_play(eval_env, rows, _random_at_rate(trained["bets_per_match"], seed), seed)
     return {
         "worker": "prematch_q" if kind == "q" else "prematch_dqn",
         "environment": environment,
@@ -258,15 +261,26 @@ def prematch_case(
         "oracle_profit": oracle["profit_pct_per_100_matches"],
         "agent_profit": trained["profit_pct_per_100_matches"],
         "untrained_profit": untrained["profit_pct_per_100_matches"],
+        "random_profit": random["profit_pct_per_100_matches"],
+        "random_bets_per_match": random["bets_per_match"],
         "capture_ratio": capture_ratio(trained["profit"], oracle["profit"]),
         "bets_per_match": trained["bets_per_match"],
         "oracle_bets_per_match": oracle["bets_per_match"],
         "untrained_bets_per_match": untrained["bets_per_match"],
         "eval_matches": len(rows),
         "train_steps": steps,
-        "train_seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": round(seconds, 1),
+        "train_cpu_seconds": round(time.process_time() - cpu, 1),  # the machine is shared: CPU time beside wall time
         "curve": curve,
     }
+
+
+def _random_at_rate(rate: float, seed: int) -> Any:
+    """:class:`~betfolio.agents.controls.RandomRatePolicy` as a :func:`prematch_play` decision."""
+    from betfolio.agents.controls import RandomRatePolicy
+
+    policy = RandomRatePolicy(min(max(rate, 0.0), 1.0), seed)
+    return lambda obs, mask, _row: policy(obs, mask)
 
 
 # -- summary ------------------------------------------------------------------------------------------------------
@@ -283,9 +297,17 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
             "capture_min": float(np.nanmin(capture)) if np.isfinite(capture).any() else None,
             "agent_profit_pct_per_100_matches_mean": float(np.mean([c["agent_profit"] for c in items])),
             "oracle_profit_pct_per_100_matches_mean": float(np.mean([c["oracle_profit"] for c in items])),
+            **_random_mean(items),
             "bets_per_match_mean": float(np.mean([c["bets_per_match"] for c in items])),
         }
     return out
+
+
+def _random_mean(items: list[dict[str, Any]]) -> dict[str, float]:
+    """The random-at-the-agent's-rate control's mean profit (pre-match cases only)."""
+    if not all("random_profit" in c for c in items):
+        return {}
+    return {"random_profit_pct_per_100_matches_mean": float(np.mean([c["random_profit"] for c in items]))}
 
 
 def acceptance(summary: dict[str, Any]) -> dict[str, bool | None]:
