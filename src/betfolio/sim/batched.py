@@ -49,9 +49,9 @@ from betfolio.sim.reward import (
     HISTORY_LENGTH,
     LIVE_TRAINING_REWARDS,
     RewardContext,
-    match_volatility,
     last_n_win_rate,
     make_reward,
+    match_volatility,
     push_history,
 )
 from betfolio.sim.timeline import MINUTES, T, TimelineBank, build_bank

@@ -38,9 +38,9 @@ from betfolio.sim.faults import FaultConfig
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,
-    match_volatility,
     last_n_win_rate,
     make_reward,
+    match_volatility,
     push_history,
 )
 from betfolio.sim.timeline import MINUTES, TimelineBank
