@@ -48,6 +48,15 @@ STAKE_FRACTION = 0.05
 #: (market, selection, line) of a bet → the live selection's name (the ledger's vocabulary → the agent's).
 SELECTION_OF = {bet: name for bet, name in zip(LIVE_BETS, LIVE_SELECTIONS, strict=True)}
 _STALENESS = observation_layout().staleness
+#: How an action is chosen from the policy: its most likely one, or a draw fixed by (run, match, minute).
+POLICIES = ("greedy", "sample")
+
+
+def check_policy(policy: str) -> str:
+    """``policy`` if it is one of :data:`POLICIES` (a paper run's settings are checked before anything opens)."""
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    return policy
 
 
 class HRLLiveStrategy:
@@ -65,13 +74,11 @@ class HRLLiveStrategy:
         policy: str = "greedy",
         initial_bankroll: float | None = None,
     ) -> None:
-        if policy not in ("greedy", "sample"):
-            raise ValueError(f"policy must be 'greedy' or 'sample', got {policy!r}")
         self.network = network
         self.manager = UCBManager(("prematch", "live"), manager)
         self.portfolio = portfolio
         self.run_key = run_key
-        self.policy = policy
+        self.policy = check_policy(policy)
         self.initial = initial_bankroll or portfolio.bankroll.initial
         self.decisions = 0
         self.last_share = 0.0

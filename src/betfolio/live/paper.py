@@ -42,11 +42,11 @@ from betfolio.engine import Engine, Execution, Portfolio, WallClock, ledger
 from betfolio.engine.bets import BetRecord
 from betfolio.engine.events import DecisionRound, Event, MatchResult, Results
 from betfolio.engine.settlement import Outcome
-from betfolio.engine.sources.live import LiveFeed
+from betfolio.engine.sources.live import LiveFeed, entry_key
 from betfolio.engine.sources.live_book import StoreLiveBook
 from betfolio.features.live import N_LIVE_ACTIONS
 from betfolio.live import metrics
-from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy
+from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy, check_policy
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
@@ -82,8 +82,7 @@ class PaperConfig:
     policy: str = "greedy"
 
     def __post_init__(self) -> None:
-        if self.policy not in ("greedy", "sample"):
-            raise ValueError(f"policy must be 'greedy' or 'sample', got {self.policy!r}")
+        check_policy(self.policy)
 
     @property
     def run_key(self) -> str:
@@ -264,11 +263,11 @@ class PaperTrader:
         first = self.client.xrange(self.feed.stream, count=1)
         if not first:
             return 0
-        oldest = _entry_key(first[0][0])
+        oldest = entry_key(first[0][0])
         adopted = 0
         for row in ledger.run_bets(self.db, self.run_id):
             entry = (row["detail"] or {}).get("entry")
-            if entry is None or _entry_key(entry) >= oldest:
+            if entry is None or entry_key(entry) >= oldest:
                 continue  # still in the stream: the replay or the pending read decides it again
             fixture = self.book.match(row["match_id"])
             kickoff = fixture.view.kickoff if fixture is not None else row["placed_at"]
@@ -511,12 +510,6 @@ def _freeze_heap() -> None:
     decisions, so one such stall set the feed-to-decision p99. A rebuild unfreezes first, so a replaced memory can
     still be collected."""
     gc.freeze()
-
-
-def _entry_key(entry_id: Any) -> tuple[int, int]:
-    """A stream entry id as a sortable pair (milliseconds, sequence)."""
-    ms, _, seq = (entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)).partition("-")
-    return int(ms), int(seq or 0)
 
 
 def _transient(exc: BaseException) -> bool:
