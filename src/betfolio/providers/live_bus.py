@@ -101,6 +101,11 @@ class LiveStateBus:
                     batch.rejects.append(f"{self.stream_key(provider)} {batch.last_id}: {exc.errors()[0]['msg']}")
         return batch
 
+    def providers(self) -> list[str]:
+        """Every provider with a latest-state hash under this prefix (whoever shows all live matches starts here)."""
+        head = self.latest_key("")
+        return sorted({_decode(key)[len(head) :] for key in self.client.scan_iter(match=f"{head}*", count=100)})
+
     def latest(self, provider: str, *, now: datetime | None = None) -> tuple[list[LiveMatchState], list[str]]:
         """The last state of every fixture, aged to ``now``, plus the fixtures whose entry is unreadable."""
         now = now or datetime.now(UTC)

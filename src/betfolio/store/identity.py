@@ -278,6 +278,14 @@ def external_ids(conn: Connection, provider: str, entity: str) -> dict[str, str]
     return dict(conn.execute(stmt).tuples().all())
 
 
+def fixture_ids(conn: Connection, provider: str) -> dict[str, int]:
+    """A provider's fixture ids → the store's match ids: how a live state finds its match (every live reader —
+    trader, adapter service, app — resolves them the same way; a link to a non-numeric id is no match)."""
+    from betfolio.store.writer import FIXTURE
+
+    return {k: int(v) for k, v in external_ids(conn, provider, FIXTURE).items() if str(v).isdigit()}
+
+
 #: How far apart two providers' kick-off times may be and still be the same fixture. Providers disagree by
 #: minutes to hours (time zones, rescheduling announced late); a league's fixture between the same two teams
 #: never repeats within days.
