@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 
 from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
+from betfolio.listing import extend_capped
 from betfolio.markets.plausibility import flag_quotes
 from betfolio.store.bulk import insert_ignore
 from betfolio.store.identity import TeamResolver, UnresolvedTeamError
@@ -41,8 +42,6 @@ from betfolio.store.tables import (
 )
 
 FIXTURE = "fixture"
-#: Corrections and conflicts listed verbatim in a write's report; beyond, they are counted (all are in the table).
-MAX_LISTED = 50
 
 
 @cache
@@ -67,8 +66,7 @@ class WriteResult:
     flagged: Counter[str] = field(default_factory=Counter)  # implausible quotes written, by reason
 
     def note(self, line: str) -> None:
-        if len(self.corrections) < MAX_LISTED:
-            self.corrections.append(line)
+        extend_capped(self.corrections, [line])
 
     def absorb(self, other: WriteResult) -> None:
         """Add another write's counts and (capped) lists to this one's."""
@@ -77,12 +75,11 @@ class WriteResult:
         self.matches_updated += other.matches_updated
         self.quotes += other.quotes
         self.quotes_added += other.quotes_added
-        self.unresolved.extend(other.unresolved[: max(0, MAX_LISTED - len(self.unresolved))])
-        self.duplicates.extend(other.duplicates[: max(0, MAX_LISTED - len(self.duplicates))])
+        extend_capped(self.unresolved, other.unresolved)
+        extend_capped(self.duplicates, other.duplicates)
         self.corrected += other.corrected
         self.refused += other.refused
-        for line in other.corrections:
-            self.note(line)
+        extend_capped(self.corrections, other.corrections)
         self.flagged.update(other.flagged)
 
 
