@@ -210,12 +210,12 @@ def _match_changes(
         # A finished match never regresses: an older snapshot (or a file cut after the team names) keeps nothing.
         refused = {k: changes.pop(k) for k in list(changes) if k in _RESULT_FIELDS}
         for name, new in refused.items():
-            log.append(_correction(row, name, row[name], new, source, "final_kept", False, now))
+            log.append(_correction(row["match_id"], name, row[name], new, source, "final_kept", False, now))
         result.refused += 1
         result.note(f"{label}: stays {row['status']} (this capture says {record.status.value}): change refused")
     corrected = {k: v for k, v in changes.items() if row[k] is not None}
     for name, new in corrected.items():
-        log.append(_correction(row, name, row[name], new, source, "newer_capture", True, now))
+        log.append(_correction(row["match_id"], name, row[name], new, source, "newer_capture", True, now))
     if corrected:
         result.corrected += 1
         what = ", ".join(f"{k} {row[k]} -> {v}" for k, v in corrected.items())
@@ -226,12 +226,23 @@ def _match_changes(
 
 
 def _correction(
-    row: Mapping[str, Any], name: str, old: Any, new: Any, source: str, rule: str, applied: bool, now: datetime
+    match_id: int,
+    name: str,
+    old: Any,
+    new: Any,
+    source: str,
+    rule: str,
+    applied: bool,
+    now: datetime,
+    *,
+    entity: str = "match",
+    key: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One ``corrections`` row: a match field, or (``entity="quote"`` with the quote's ``key``) a stored price."""
     return {
-        "entity": "match",
-        "match_id": row["match_id"],
-        "key": {},
+        "entity": entity,
+        "match_id": match_id,
+        "key": key or {},
         "field": name,
         "old_value": old,
         "new_value": new,
@@ -465,18 +476,7 @@ def _correct_quotes(conn: Connection, rows: list[tuple[Any, ...]], source: str, 
             "quoted_at": quoted_at.isoformat(),
         }
         log.append(
-            {
-                "entity": "quote",
-                "match_id": match_id,
-                "key": detail,
-                "field": "odds",
-                "old_value": old[0],
-                "new_value": odds,
-                "source": source,
-                "rule": "newer_capture",
-                "applied": True,
-                "corrected_at": now,
-            }
+            _correction(match_id, "odds", old[0], odds, source, "newer_capture", True, now, entity="quote", key=detail)
         )
         result.corrected += 1
         line_text = "" if line is None else f" {line:+g}"
