@@ -703,15 +703,21 @@ def _bets(
                 result.records.append(quote)
 
 
+def _odds_item(item: Any, path: str) -> tuple[dict[str, Any], dict[str, Any], str, datetime]:
+    """The head of an ``/odds`` or ``/odds/live`` item: the item, its fixture, the fixture id and the ``update``
+    time its prices were quoted at (MappingError when any is unusable)."""
+    item = obj(item, path)
+    fixture = obj(item.get("fixture"), f"{path}.fixture")
+    fixture_id = ident(fixture.get("id"), f"{path}.fixture.id")
+    return item, fixture, fixture_id, timestamp(item.get("update"), f"{path}.update")
+
+
 def parse_odds(payload: Any, result: ParseResult, *, observed_at: datetime | None = None) -> None:
     """``/odds``: every bookmaker, every traded bet; quoted at the item's ``update`` time."""
     now = observed_at or datetime.now(UTC)
     for path, item in _items(check_envelope(payload, result.endpoint)):
         try:
-            item = obj(item, path)
-            fixture = obj(item.get("fixture"), f"{path}.fixture")
-            fixture_id = ident(fixture.get("id"), f"{path}.fixture.id")
-            quoted_at = timestamp(item.get("update"), f"{path}.update")
+            item, fixture, fixture_id, quoted_at = _odds_item(item, path)
             kickoff = timestamp(fixture["date"], f"{path}.fixture.date") if fixture.get("date") else None
             books = list(enumerate_list(item.get("bookmakers"), f"{path}.bookmakers"))
         except (MappingError, KeyError) as exc:
@@ -736,10 +742,7 @@ def parse_live_odds(payload: Any, result: ParseResult, *, observed_at: datetime 
     now = observed_at or datetime.now(UTC)
     for path, item in _items(check_envelope(payload, result.endpoint)):
         try:
-            item = obj(item, path)
-            fixture = obj(item.get("fixture"), f"{path}.fixture")
-            fixture_id = ident(fixture.get("id"), f"{path}.fixture.id")
-            quoted_at = timestamp(item.get("update"), f"{path}.update")
+            item, _fixture, fixture_id, quoted_at = _odds_item(item, path)
         except MappingError as exc:
             result.reject(path, str(exc))
             continue
