@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import socket
 import time
 from collections import Counter, deque
@@ -50,7 +51,7 @@ from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy, check_policy
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
-from betfolio.sim.reward import bet_return_volatility, mission_reward
+from betfolio.sim.reward import match_volatility, mission_reward
 
 log = logging.getLogger(__name__)
 
@@ -406,6 +407,7 @@ class PaperTrader:
                 "provider": state.provider,
                 "provider_match_id": state.provider_match_id,
                 "entry": event.extra.get("entries", {}).get(bet.match_id),
+                "match_volatility": _match_volatility(event, bet.match_id),
             }
             self._new.append((bet_id, bet))
         del self.portfolio.bets[:]  # the open ones stay in portfolio.open until they settle
@@ -420,10 +422,11 @@ class PaperTrader:
         for bet, outcome in outcomes:
             bet_id = self._ids.pop(id(bet), None)
             detail = self._details.get(id(bet), {})
-            probability = 1.0 / bet.odds / (1.0 + self.book.book.margin)
+            # NaN (a bet restored from a ledger row written without it) counts as the reward's volatility floor
+            volatility = detail.get("match_volatility")
             reward = float(
                 mission_reward(
-                    bet.stake, outcome.payout, bet_return_volatility(bet.odds, probability), bank.drawdown,
+                    bet.stake, outcome.payout, math.nan if volatility is None else volatility, bank.drawdown,
                     bank.equity, self.config.initial_bankroll, self.strategy.manager.win_rate("live"), bet.odds,
                     detail.get("staleness", 0.0),
                 )
@@ -520,3 +523,16 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError | OperationalError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _match_volatility(event: Event, match_id: int) -> float | None:
+    """The mission reward's market volatility of a match at the decision (:func:`match_volatility` of the
+    margin-free 1X2 prices on offer), kept in the bet's ledger detail for its reward at settlement."""
+    quotes = getattr(event, "odds", {}).get(match_id, {}).get(("1x2", None))
+    if quotes is None:
+        return None
+    odds = np.asarray(quotes.odds, dtype=np.float64).reshape(-1)[:3]
+    if odds.size < 3 or not np.all(np.isfinite(odds) & (odds > 1.0)):
+        return None
+    implied = 1.0 / odds
+    return round(float(match_volatility(implied / implied.sum())), 6)

@@ -275,7 +275,7 @@ def external_ids(conn: Connection, provider: str, entity: str) -> dict[str, str]
     stmt = select(identity_map.c.external_id, identity_map.c.canonical_id).where(
         identity_map.c.provider == provider, identity_map.c.entity == entity
     )
-    return dict(conn.execute(stmt).tuples().all())
+    return {key: value for key, value in conn.execute(stmt)}
 
 
 def fixture_ids(conn: Connection, provider: str) -> dict[str, int]:
