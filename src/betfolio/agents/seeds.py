@@ -29,6 +29,7 @@ PER_SEED_KEYS = (
     "strategies",
     "verdict",
     "controls",
+    "selection",
     "manager",
     "training",
     "curves",
@@ -154,10 +155,30 @@ def comparisons(seeds: Sequence[dict[str, Any]], baselines: Sequence[str]) -> di
     return out
 
 
+def deployments(seeds: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per gated worker: in how many seeds its trained policy beat abstaining on the held-out training matches
+    and was deployed (``{worker: {"trained": k, "of": n}}``; the other seeds deployed the abstaining policy)."""
+    out: dict[str, dict[str, int]] = {}
+    for s in seeds:
+        for worker, gate in ((s.get("selection") or {}).get("workers") or {}).items():
+            row = out.setdefault(worker, {"trained": 0, "of": 0})
+            row["trained"] += gate.get("deployed") == "trained"
+            row["of"] += 1
+    return out
+
+
 def seed_verdict(seeds: Sequence[dict[str, Any]], counts: dict[str, dict[str, int]]) -> list[str]:
     """Plain statements that count seeds; an edge is only claimed when a majority of seeds show it beyond noise."""
     n = len(seeds)
     lines = [f"{n} training seed(s): {', '.join(str(s['seed']) for s in seeds)}."]
+    deployed = deployments(seeds)
+    chosen = {w: deployed[w] for w in CONTROLLED_WORKERS if w in deployed}
+    if chosen:
+        lines.append(
+            "Deployed after validation on the latest training matches: "
+            + "; ".join(f"{w} its trained policy in {d['trained']} of {d['of']} seeds" for w, d in chosen.items())
+            + " (abstaining otherwise: no edge beyond bootstrap noise there)."
+        )
 
     def c(claim: str) -> str:
         k = counts.get(claim, {"seeds": 0, "of": 0})
@@ -225,6 +246,7 @@ def gather_seeds(seeds: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "strategies": strategies,
         "spread": {n: strategy_spread(n, seeds) for n in names},
         "comparisons": counts,
+        "deployments": deployments(seeds),
         "verdict": seed_verdict(seeds, counts),
         "per_seed": [{k: s.get(k) for k in PER_SEED_KEYS} for s in seeds],
     }
