@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from betfolio.agents.controls import RandomRatePolicy, betting_rate
 from betfolio.agents.hyperparams import Hyperparameters
 from betfolio.agents.live.ppo import PPOConfig, load_live_untrained
-from betfolio.agents.live.replay import replay_bank, replay_policy
+from betfolio.agents.live.replay import replay_bank, replay_policy, replay_random
 from betfolio.agents.manager import ManagerConfig, UCBVariant
 from betfolio.agents.selection import (
     ABSTAIN,
@@ -354,7 +354,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             progress.update(task_r, completed=i + 1)
         first_net = load_live_untrained(run.checkpoint("live"))
         replays["live_untrained"] = replay_bank(first_net, eval_bank, seed=settings.seed)
-        replays["live_random"], live_rate = random_live_replay(eval_bank, len(replays["live"].bets), settings.seed)
+        replays["live_random"], live_rate = replay_random(eval_bank, len(replays["live"].bets), settings.seed)
         progress.update(task_r, completed=len(rewards) + 2)
 
     names = [*BASELINES, "prematch", other, "prematch_untrained", *(q_name(r) for r in rewards if r != "mission"),
@@ -480,36 +480,6 @@ def learning_curve(history: Sequence[dict[str, Any]], points: int = CURVE_POINTS
         return list(history)
     idx = np.unique(np.linspace(0, len(history) - 1, points).round().astype(int))
     return [history[i] for i in idx]
-
-
-def random_live_replay(bank: Any, target_bets: int, seed: int, rounds: int = 8) -> tuple[Any, float]:
-    """Replay ``bank`` with a random live policy placing about ``target_bets`` bets (the trained worker's count).
-
-    :meth:`RandomBetPolicy.for_rate` assumes no bet is refused; the exposure cap, suspensions and a bankroll
-    run down over a season do refuse some, so the per-minute probability is searched: doubled or halved until
-    the target is bracketed, then bisected (geometrically). The replay closest to the target is kept.
-    Deterministic for a seed. Returns the replay and the per-minute probability used.
-    """
-    from betfolio.agents.live.replay import RandomBetPolicy, replay_policy
-
-    rate = RandomBetPolicy.for_rate(target_bets / max(bank.n_matches, 1), seed).bet_probability
-    low, high = 0.0, 1.0
-    best = None
-    for _ in range(rounds):
-        result = replay_policy(RandomBetPolicy(rate, seed), bank, seed=seed)
-        got = len(result.bets)
-        if best is None or abs(got - target_bets) < abs(len(best[0].bets) - target_bets):
-            best = (result, rate)
-        if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets):
-            break
-        if got < target_bets:
-            low = rate
-            rate = min(rate * 2, 1.0) if high >= 1.0 else (rate * high) ** 0.5
-        else:
-            high = rate
-            rate = rate / 2 if low <= 0.0 else (rate * low) ** 0.5
-    assert best is not None
-    return best
 
 
 def _progress(console: Console) -> Progress:
