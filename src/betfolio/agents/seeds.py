@@ -20,7 +20,8 @@ import numpy as np
 
 #: Workers judged against their own untrained network and a random policy of the same betting rate.
 CONTROLLED_WORKERS = ("live", "prematch")
-#: The mission's drawdown ceiling for the HRL portfolio.
+#: The mission's drawdown ceiling for the HRL portfolio: the verdict's test and the manager's drawdown budget
+#: (``HRLSettings.max_drawdown``) both read it.
 MAX_DRAWDOWN_LIMIT = 0.20
 
 #: What each seed keeps in ``per_seed`` (its own rows and verdict, the manager's summary, where its run lives).

@@ -35,6 +35,7 @@ from betfolio.agents.hyperparams import Hyperparameters
 from betfolio.agents.live.ppo import PPOConfig, load_live_untrained
 from betfolio.agents.live.replay import replay_bank, replay_policy, replay_random
 from betfolio.agents.manager import ManagerConfig, UCBVariant
+from betfolio.agents.seeds import MAX_DRAWDOWN_LIMIT
 from betfolio.agents.selection import (
     ABSTAIN,
     TRAINED,
@@ -79,8 +80,8 @@ class HRLSettings:
     reference_manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
     refit_every_days: int = 14
     #: The portfolio's drawdown budget: the manager's risk score is drawdown / this, and the capital it deploys
-    #: shrinks with (1 − risk score) — to nothing at the mission's 20 % ceiling.
-    max_drawdown: float = 0.20
+    #: shrinks with (1 − risk score) — to nothing at the mission's ceiling, which the verdict checks too.
+    max_drawdown: float = MAX_DRAWDOWN_LIMIT
     resume: bool = False
     #: Share of the training matches (the latest) held out to choose, per worker, the trained policy or abstaining.
     validation_fraction: float = VALIDATION_FRACTION
