@@ -446,8 +446,8 @@ def register(app: typer.Typer) -> None:
         live_reward: Annotated[
             str,
             typer.Option(
-                help="Live training reward: bet_outcome (per-bet credit, γ = λ = 0), or mission / log_wealth / "
-                "diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
+                help="Live training reward: bet_outcome or mission_bet (per-bet credit, γ = λ = 0), or mission / "
+                "log_wealth / diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
             ),
         ] = _default("live_reward"),
         plot: Annotated[
@@ -465,12 +465,12 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"unknown worker(s) {unknown}; choose from live, prematch_q, prematch_dqn")
         if seeds < 1:
             raise typer.BadParameter("seeds must be ≥ 1")
-        from betfolio.sim.reward import LIVE_TRAINING_REWARDS
+        from betfolio.sim.reward import LIVE_TRAINING_REWARDS, PER_BET_REWARDS
 
         if live_reward not in LIVE_TRAINING_REWARDS:
             choices = ", ".join(LIVE_TRAINING_REWARDS)
             raise typer.BadParameter(f"unknown live reward {live_reward!r}; choose from {choices}")
-        credit = 0.0 if live_reward == "bet_outcome" else 1.0
+        credit = 0.0 if live_reward in PER_BET_REWARDS else 1.0
         settings = LearnSettings(
             seeds=seeds, live_steps=live_steps, live_envs=live_envs,
             prematch_episodes=prematch_episodes, dqn_steps=dqn_steps,
