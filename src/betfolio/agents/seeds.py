@@ -145,6 +145,8 @@ def comparisons(seeds: Sequence[dict[str, Any]], baselines: Sequence[str]) -> di
             claims[f"{w} > {w}_{control} beyond noise"] = _beyond_noise(w, f"{w}_{control}")
     claims["prematch clv_mean > 0"] = _positive_clv("prematch", interval=False)
     claims["prematch clv interval above 0"] = _positive_clv("prematch", interval=True)
+    claims["prematch_ungated clv_mean > 0"] = _positive_clv("prematch_ungated", interval=False)
+    claims["prematch_ungated clv interval above 0"] = _positive_clv("prematch_ungated", interval=True)
     claims[f"hrl max_drawdown <= {MAX_DRAWDOWN_LIMIT:.0%}"] = _drawdown_within("hrl", MAX_DRAWDOWN_LIMIT)
     for agent in ("live", "prematch", "hrl"):
         for b in baselines:
@@ -201,6 +203,13 @@ def seed_verdict(seeds: Sequence[dict[str, Any]], counts: dict[str, dict[str, in
         )
     else:
         lines.append("prematch: no bets with a closing line in any seed, so no CLV.")
+    trained = spread([_number(s["strategies"].get("prematch_ungated", {}).get("clv_mean")) for s in seeds])
+    if trained["n"] and clv["n"] < trained["n"]:  # the worker abstained in some seeds: its trained policy's CLV
+        lines.append(
+            f"prematch's trained policy, deployed or not (prematch_ungated): mean CLV {trained['mean']:+.2%} across "
+            f"seeds (std {trained['std']:.2%}); positive in {c('prematch_ungated clv_mean > 0')} seeds, its "
+            f"bootstrap interval above 0 in {c('prematch_ungated clv interval above 0')}."
+        )
     lines.append(
         f"hrl: max drawdown within {MAX_DRAWDOWN_LIMIT:.0%} in {c(f'hrl max_drawdown <= {MAX_DRAWDOWN_LIMIT:.0%}')} "
         "seeds."
