@@ -5,10 +5,13 @@ Used by ``betfolio train --agent hrl`` and by the demo stage. Steps:
 1. split seasons: training seasons strictly before evaluation seasons (refused otherwise — evaluating on a
    season the agents trained on would flatter them);
 2. train the live worker (PPO) with the mission reward and, for the reward ablation, with log-wealth growth;
-   train the tabular-Q and DQN pre-match workers — all on the training seasons only;
-3. evaluate (:mod:`betfolio.agents.evaluation`): baselines and pre-match workers through the walk-forward
+   train the tabular-Q and DQN pre-match workers — all on the training seasons only, minus their latest 20 %;
+3. model selection (:mod:`betfolio.agents.selection`): replay each trained worker on those held-out training
+   matches and deploy it only if it beats abstaining beyond bootstrap noise, else deploy abstaining;
+4. evaluate (:mod:`betfolio.agents.evaluation`): baselines and pre-match workers through the walk-forward
    backtest, the live workers by replaying every unseen match once, the HRL portfolio via the UCB manager;
-4. print the comparison table and the computed verdict; write ``evaluation.json`` in the run directory.
+5. print the comparison table, the validation figures and the computed verdict; write ``evaluation.json`` in
+   the run directory.
 """
 
 from __future__ import annotations
@@ -207,7 +210,9 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     Strategy rows: the baselines; ``prematch`` (the worker the manager runs, ``settings.hrl_prematch``) with its
     controls ``prematch_untrained`` (the same worker before training) and ``prematch_random`` (a random policy
     betting as often, on the same matches); the other pre-match algorithm under its own name; ``live`` with
-    ``live_untrained`` and ``live_random``; the reward ablation's workers; ``hrl``, the managed portfolio.
+    ``live_untrained`` and ``live_random``; the reward ablation's workers; ``hrl``, the managed portfolio. The
+    worker rows are the *deployed* workers (trained or abstaining, chosen on the held-out training matches);
+    ``live_ungated`` / ``prematch_ungated`` show the trained policies as trained, for the record.
     """
     from betfolio.agents.evaluation import (
         BASELINES,
