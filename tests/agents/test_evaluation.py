@@ -24,6 +24,7 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
+from betfolio.agents.selection import MIN_VALIDATION_BETS
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
 from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
@@ -225,7 +226,7 @@ def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[s
     assert selection["select_on_validation"] is False
     for name, g in gates.items():
         assert g["deployed"] == "trained" and g["matches"] > 100, name  # selection off: deployed as trained
-        kept = g["roi_ci_low"] is not None and g["roi_ci_low"] > 0
+        kept = g["bets"] >= MIN_VALIDATION_BETS and g["roi_ci_low"] is not None and g["roi_ci_low"] > 0
         assert g["validation_choice"] == ("trained" if kept else "abstain"), name
     rows = summary["strategies"]
     assert rows["live"] == rows["live_ungated"] and rows["prematch"] == rows["prematch_ungated"]

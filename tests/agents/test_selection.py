@@ -11,6 +11,7 @@ from betfolio.agents.live.replay import RandomBetPolicy, replay_policy
 from betfolio.agents.prematch.tabular import Discretiser, QConfig, TabularQAgent, prematch_reader
 from betfolio.agents.selection import (
     ABSTAIN,
+    MIN_VALIDATION_BETS,
     TRAINED,
     Abstain,
     gate,
@@ -116,3 +117,11 @@ def test_prematch_validation_on_real_matches(bank) -> None:
     assert random.bets > 20 and random.matches == len(held)
     assert random.deployed == ABSTAIN  # the real book's margin: no evidence of an edge
     assert random.as_dict()["deployed"] == ABSTAIN and random.roi == pytest.approx(random.profit / random.staked)
+
+
+def test_a_few_lucky_bets_are_no_evidence() -> None:
+    def winners(n: int):
+        return gate("live", np.full(n, 0.05), np.full(n, 0.05), np.arange(n), matches=100, log_growth=0.1)
+
+    assert winners(MIN_VALIDATION_BETS - 1).deployed == ABSTAIN  # every resample above 0, but too few bets
+    assert winners(MIN_VALIDATION_BETS).deployed == TRAINED

@@ -26,6 +26,9 @@ from betfolio.backtest.metrics import bootstrap_roi_ci
 
 #: Share of the training matches (the latest, by date) held out for model selection.
 VALIDATION_FRACTION = 0.2
+#: Fewer validation bets than this are no evidence whatever they returned: three lucky winners would put every
+#: bootstrap resample above 0.
+MIN_VALIDATION_BETS = 30
 TRAINED = "trained"
 ABSTAIN = "abstain"
 
@@ -99,17 +102,19 @@ def gate(
     matches: int,
     log_growth: float,
     seed: int = 0,
+    bets: int | None = None,
 ) -> Gate:
-    """Keep the trained policy iff its validation ROI is above 0 beyond bootstrap noise (the 95 % interval,
-    resampling whole days, lies above abstaining's 0); ``stakes``/``profits``/``days`` are per bet or per match."""
+    """Keep the trained policy iff it placed at least :data:`MIN_VALIDATION_BETS` bets and its validation ROI is
+    above 0 beyond bootstrap noise (the 95 % interval, resampling whole days, lies above abstaining's 0);
+    ``stakes``/``profits``/``days`` are per bet or per match (a match's stakes summed)."""
     stakes = np.asarray(stakes, np.float64)
     profits = np.asarray(profits, np.float64)
+    bets = int((stakes > 0).sum()) if bets is None else bets
     staked = float(stakes.sum())
     profit = float(profits.sum())
     roi = profit / staked if staked > 0 else None
     low, high = bootstrap_roi_ci(stakes, profits, groups=np.asarray(days), seed=seed) if staked > 0 else (None, None)
-    keeps = low is not None and low > 0.0
-    bets = int((stakes > 0).sum())
+    keeps = bets >= MIN_VALIDATION_BETS and low is not None and low > 0.0
     return Gate(worker, matches, bets, staked, profit, roi, low, high, log_growth, TRAINED if keeps else ABSTAIN)
 
 
@@ -122,7 +127,8 @@ def live_validation(worker: str, replay: Any, kickoffs: np.ndarray, *, seed: int
         stakes[b.match_row] += b.stake
     growth = float(np.log1p(np.maximum(replay.match_return, -1.0 + 1e-12)).sum())
     days = np.asarray(kickoffs).astype("datetime64[D]").astype(np.int64)
-    return gate(worker, stakes, replay.match_return, days, matches=n, log_growth=growth, seed=seed)
+    return gate(worker, stakes, replay.match_return, days, matches=n, log_growth=growth, seed=seed,
+                bets=len(replay.bets))  # fmt: skip
 
 
 def prematch_validation(worker: str, policy: Callable[[np.ndarray, np.ndarray], int], matches: Any, *,
