@@ -19,7 +19,7 @@ from betfolio.jobs.training import (
     SeedTask,
     run_multi_seed,
     seed_tasks,
-    sequential_map,
+    sequential_seeds,
     train_and_evaluate_seed,
 )
 
@@ -31,13 +31,13 @@ def _task(seed: int, root: Path) -> SeedTask:
     return SeedTask(TINY, seed, "sqlite:///unused.sqlite", str(root / f"seed-{seed}"))
 
 
-def test_sequential_map_turns_a_crashing_seed_into_a_failure_and_continues(tmp_path: Path) -> None:
+def test_sequential_seeds_turn_a_crashing_seed_into_a_failure_and_continue(tmp_path: Path) -> None:
     def fn(task: SeedTask) -> SeedResult:
         if task.seed == 2:
             raise RuntimeError("diverged")
         return {"seed": task.seed}
 
-    out = sequential_map(fn, [_task(s, tmp_path) for s in (1, 2, 3)])
+    out = sequential_seeds(fn, [_task(s, tmp_path) for s in (1, 2, 3)])
     assert out[0] == {"seed": 1} and out[2] == {"seed": 3}
     assert isinstance(out[1], SeedFailure)
     assert out[1].seed == 2 and out[1].error == "RuntimeError: diverged"

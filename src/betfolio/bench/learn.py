@@ -52,17 +52,20 @@ class LearnSettings:
     seeds: int = 3
     live_steps: int = 600_000
     live_envs: int = 128
-    #: Per-bet credit: each bet's settled log growth paid at its own minute (``bet_outcome``), with γ = λ = 0 the
-    #: advantage of a bet is its own outcome minus the critic. Measured against the dense mark-to-market reward
-    #: (``log_wealth``, γ = λ = 1): there the advantage of the signalled bet (+0.016) drowned in the noise of the
-    #: rest of the match (std 0.1) and no run learned the edge (docs/agents.md).
+    #: Per-bet credit: each bet's reward computed from its own settlement and paid at its own minute, so with
+    #: γ = λ = 0 the advantage of a bet is its own outcome minus the critic. Measured against the dense
+    #: mark-to-market reward (``log_wealth``, γ = λ = 1): there the advantage of the signalled bet (+0.016)
+    #: drowned in the noise of the rest of the match (std 0.1) and no run learned the edge (docs/agents.md).
+    #: The default is the reward ``betfolio train`` gives the live worker, the mission's formula per bet
+    #: (``mission_bet``), so the benchmark proves the recipe that is deployed; ``bet_outcome`` (log growth per
+    #: bet) is the Kelly alternative.
     live_gamma: float = 0.0
     live_lambda: float = 0.0
     live_epochs: int = 8
     live_learning_rate: float = 3e-3
     live_ent_coef: float = 0.01
     live_no_bet_bias: float = 4.5  # P(bet) ≈ 5 % per minute at the start
-    live_reward: str = "bet_outcome"
+    live_reward: str = "mission_bet"
     prematch_episodes: int = 800  # tabular Q: episodes of ``episode_matches`` decisions
     dqn_steps: int = 30_000
     live_plant: LivePlant = field(default_factory=live_plant)

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -668,16 +667,26 @@ def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
     return summary
 
 
-def sequential_map(fn: SeedFn, tasks: Sequence[SeedTask]) -> list[SeedResult | SeedFailure]:
-    """The default mapper: one seed after the other in this process; a crashing seed becomes a
-    :class:`SeedFailure` and the others continue."""
-    out: list[SeedResult | SeedFailure] = []
-    for task in tasks:
-        try:
-            out.append(fn(task))
-        except Exception as exc:  # one seed's crash must not lose the others' hours of training
-            log.exception("seed %d failed", task.seed)
-            out.append(SeedFailure(task.seed, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+def seed_results(tasks: Sequence[SeedTask], results: Sequence[Any]) -> list[SeedResult | SeedFailure]:
+    """A task mapper's results (:mod:`betfolio.scale.tasks`) as a seed mapper's: each failed task becomes the
+    :class:`SeedFailure` of its seed."""
+    from betfolio.scale.tasks import TaskFailure
+
+    return [
+        SeedFailure(tasks[r.index].seed, r.error, r.traceback) if isinstance(r, TaskFailure) else r for r in results
+    ]
+
+
+def sequential_seeds(fn: SeedFn, tasks: Sequence[SeedTask]) -> list[SeedResult | SeedFailure]:
+    """The default seed mapper: one seed after the other in this process (the task runner's
+    :func:`~betfolio.scale.tasks.sequential_map`); a crashing seed becomes a :class:`SeedFailure`, logged with
+    its traceback, and the others continue (one seed's crash must not lose the others' hours of training)."""
+    from betfolio.scale.tasks import sequential_map
+
+    out = seed_results(tasks, sequential_map(fn, tasks, describe=lambda t: f"seed {t.seed}"))
+    for failure in out:
+        if isinstance(failure, SeedFailure):
+            log.error("seed %d failed\n%s", failure.seed, failure.traceback)
     return out
 
 
@@ -696,7 +705,7 @@ def run_multi_seed(
     db_url: str,
     run_root: Path,
     *,
-    map_seeds: SeedMapper = sequential_map,
+    map_seeds: SeedMapper = sequential_seeds,
 ) -> dict[str, Any]:
     """Train and evaluate every seed through ``map_seeds`` and gather THE evaluation JSON.
 
