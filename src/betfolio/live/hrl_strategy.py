@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from betfolio.agents.live.network import MASKED_LOGIT, MaskedAttentionLSTM
-from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
+from betfolio.agents.manager import WIN_RATE_MEMORY, ManagerConfig, ManagerState, UCBManager
 from betfolio.engine.ledger import decision_bet_id
 from betfolio.engine.sources.inplay import INPLAY_BOOK
 from betfolio.engine.strategy import BetOrder, DecisionContext
@@ -135,6 +135,9 @@ class HRLLiveStrategy:
             exposure_fraction=np.array([bank.match_exposure(mid) for mid in mids]) / equity,
             positions=self._positions(mids) / self.initial,
             halted=bank.halted,
+            # the worker's own record, as in training: its last bets' win rate and how many there are
+            recent_win_rate=self.manager.win_rate("live"),
+            recent_bets=len(self.manager.bets["live"][-WIN_RATE_MEMORY:]),
         )
         # what the agent sees is the data's age when published (the source's staleness), not the provider's alone
         obs[:, _STALENESS] = staleness_feature(np.asarray(seen, dtype=np.float64)).reshape(-1, 1)

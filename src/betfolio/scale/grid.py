@@ -20,7 +20,6 @@ same numbers whether it runs here, on a local Ray or on a cluster (:func:`run_ce
 from __future__ import annotations
 
 import itertools
-import tomllib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from betfolio.backtest.metrics import HEADLINE_KEYS
+from betfolio.config import parse_toml
 from betfolio.scale.tasks import TaskFailure
 
 if TYPE_CHECKING:
@@ -116,10 +116,7 @@ def parse_grid(text: str, where: str = "grid") -> Grid:
     from betfolio.backtest.data import parse_seasons
     from betfolio.jobs.backtest import make_strategies
 
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{where}: not valid TOML ({exc})") from exc
+    raw = parse_toml(text, where)
     unknown = set(raw) - {"leagues", "seasons", "strategies"}
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (leagues, seasons, strategies)")
