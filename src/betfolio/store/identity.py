@@ -6,7 +6,7 @@ normalised name any provider already uses → (when the resolver is built with `
 that is both confident and unambiguous → (for providers allowed to create teams) a new team. A name that
 matches nothing — or resembles several teams, or one team only vaguely — is reported, never silently guessed.
 
-Fixtures link across providers by their resolved teams and kick-off time (``find_fixture``); players by the
+Fixtures link across providers by their resolved teams and kick-off time (``find_fixtures``); players by the
 provider's id, then name plus birth date (``PlayerResolver``).
 """
 
@@ -275,7 +275,15 @@ def external_ids(conn: Connection, provider: str, entity: str) -> dict[str, str]
     stmt = select(identity_map.c.external_id, identity_map.c.canonical_id).where(
         identity_map.c.provider == provider, identity_map.c.entity == entity
     )
-    return dict(conn.execute(stmt).tuples().all())
+    return {key: value for key, value in conn.execute(stmt)}
+
+
+def fixture_ids(conn: Connection, provider: str) -> dict[str, int]:
+    """A provider's fixture ids → the store's match ids: how a live state finds its match (every live reader —
+    trader, adapter service, app — resolves them the same way; a link to a non-numeric id is no match)."""
+    from betfolio.store.writer import FIXTURE
+
+    return {k: int(v) for k, v in external_ids(conn, provider, FIXTURE).items() if str(v).isdigit()}
 
 
 #: How far apart two providers' kick-off times may be and still be the same fixture. Providers disagree by
@@ -337,19 +345,6 @@ def find_fixtures(
         near = [f for f in by_pair.get((league, home, away), []) if abs(f.kickoff_utc - kickoff) <= window]
         found.append(min(near, key=lambda f: abs((f.kickoff_utc - kickoff).total_seconds())) if near else None)
     return found
-
-
-def find_fixture(
-    conn: Connection,
-    league: str,
-    home_team_id: int,
-    away_team_id: int,
-    kickoff: datetime,
-    window: timedelta = FIXTURE_WINDOW,
-) -> int | None:
-    """The stored match with these resolved teams kicking off within ``window`` of ``kickoff`` (closest)."""
-    [found] = find_fixtures(conn, [(league, home_team_id, away_team_id, kickoff)], window)
-    return None if found is None else found.match_id
 
 
 @dataclass
