@@ -68,8 +68,7 @@ class LearnSettings:
     live_no_bet_bias: float = 4.5  # P(bet) ≈ 5 % per minute at the start
     live_reward: str = "mission_bet"
     prematch_episodes: int = 800  # tabular Q: episodes of ``episode_matches`` decisions
-    #: DQN env steps: at 30k the ensemble still bet on 13–27 % of the no-edge control's matches, at 60k on none
-    #: (docs/agents.md).
+    #: DQN env steps: at 30k the ensemble still bet on 13–27 % of the no-edge control's matches (docs/agents.md).
     dqn_steps: int = 60_000
     live_plant: LivePlant = field(default_factory=live_plant)
     prematch_plant: PrematchPlant = field(default_factory=prematch_plant)
