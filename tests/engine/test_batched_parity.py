@@ -103,7 +103,9 @@ def test_engine_and_batched_simulator_agree_bet_for_bet(seed: int) -> None:
 STAKE_FRACTION = 0.006
 
 
-@pytest.mark.parametrize(("seed", "reward"), [(3, "mission"), (4, "bet_outcome"), (5, "log_wealth")])
+@pytest.mark.parametrize(
+    ("seed", "reward"), [(3, "mission"), (4, "bet_outcome"), (5, "log_wealth"), (6, "mission_bet")]
+)
 def test_live_env_on_the_engine_agrees_with_the_batched_simulator_step_for_step(seed: int, reward: str) -> None:
     """LiveBettingEnv runs on the engine; a batch of one of the vectorised simulator must give the same episode:
     observations, rewards, fills, stakes, refusal codes and equity, over whole matches and a random policy that

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from betfolio.canonical import Match, MatchStatus
 from betfolio.ingest.football_data import ingest_paths
 from betfolio.ingest.payload import store_parse_result
+from betfolio.listing import MAX_LISTED
 from betfolio.providers.base import ParseResult
 from betfolio.store.identity import find_fixtures
 from betfolio.store.tables import corrections, ingest_runs, matches_master, raw_payloads, team_aliases, teams
-from betfolio.store.writer import MAX_LISTED
 from tests.ingest.test_corrections_and_plausibility import FULHAM, HEADER, PALACE, write
 
 

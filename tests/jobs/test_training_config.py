@@ -17,9 +17,12 @@ from betfolio.jobs.training import HRLSettings
 def test_live_settings_carry_the_config() -> None:
     settings = HRLSettings(live_steps=1000, seed=7, hyperparameters=Hyperparameters(live={"learning_rate": 0.01}))
     live = settings.live_settings("log_wealth")
-    assert (live.total_steps, live.reward, live.seed) == (1000, "log_wealth", 7)
-    assert live.ppo.learning_rate == 0.01 and live.ppo.gamma == PPOConfig.for_reward("log_wealth").gamma
-    assert HRLSettings().live_settings("mission").ppo == PPOConfig.for_reward("mission")
+    # each reward is learnt with per-bet credit: log growth as bet_outcome, the mission's formula as mission_bet
+    assert (live.total_steps, live.reward, live.seed) == (1000, "bet_outcome", 7)
+    assert live.ppo.learning_rate == 0.01 and live.ppo.gamma == 0.0
+    mission = HRLSettings().live_settings("mission")
+    assert mission.reward == "mission_bet" and mission.ppo == PPOConfig.for_reward("mission_bet")
+    assert mission.ppo.gamma == mission.ppo.gae_lambda == 0.0
 
 
 def test_prematch_q_uses_the_config(sample_store) -> None:

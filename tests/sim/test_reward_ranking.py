@@ -1,11 +1,16 @@
-"""The guarded mission reward with growth ROI ranks betting strategies as log growth does, on real matches."""
+"""The guarded mission reward ranks betting strategies as log growth does, on real matches.
+
+Favourites, longshots, random picks and no bet, at 1 % and 5 % stakes, on the bundled matches of 3 leagues ×
+3 seasons: the default guards (growth ROI over the match's volatility) must give the order log growth gives;
+the alternatives the guards replaced are kept here to show why they were replaced.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from betfolio.sim.reward import MissionGuards, bet_return_volatility, mission_reward
+from betfolio.sim.reward import MissionGuards, bet_return_volatility, match_volatility, mission_reward
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +24,9 @@ def matches() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ms.prematch_odds[ok], ms.prematch_fair[ok], result
 
 
-def _rankings(matches, stake: float, guards: MissionGuards, per_bet_volatility: bool) -> tuple[list, list]:
-    """Order of favourite / longshot / random / no bet by mean guarded reward and by log growth (worst first)."""
+def _scores(matches, stake: float, guards: MissionGuards, volatility: str) -> tuple[dict, dict]:
+    """Mean guarded reward and log growth of each strategy; ``volatility`` is "match" (what the environments
+    pass), "bet" (the bet's own return volatility) or "one" (a constant)."""
     odds, fair, result = matches
     n = len(odds)
     rows = np.arange(n)
@@ -29,40 +35,63 @@ def _rankings(matches, stake: float, guards: MissionGuards, per_bet_volatility: 
         "longshot": odds.argmax(1),
         "random": np.random.default_rng(0).integers(0, 3, n),
     }
-    # one market volatility for every bet compared (pre-match there is no in-play price path to measure)
-    match_vol = np.full(n, 1.0)
     reward, growth = {"no_bet": 0.0}, {"no_bet": 0.0}
     for name, sel in picks.items():
         o, p = odds[rows, sel], fair[rows, sel]
         payout = np.where(result == sel, stake * o, 0.0)
-        vol = bet_return_volatility(o, p) if per_bet_volatility else match_vol
+        vol = {"match": match_volatility(fair), "bet": bet_return_volatility(o, p), "one": np.ones(n)}[volatility]
         reward[name] = float(mission_reward(
             np.full(n, stake), payout, vol, np.full(n, stake / 0.1), np.ones(n), 1.0,
             np.full(n, np.nan), np.full(n, np.nan), np.zeros(n), guards=guards,
         ).mean())  # fmt: skip
         growth[name] = float(np.log1p(payout - stake).sum())
-    return sorted(reward, key=reward.get), sorted(growth, key=growth.get)
+    return reward, growth
+
+
+def _order(scores: dict) -> list[str]:
+    return sorted(scores, key=scores.get)
 
 
 @pytest.mark.parametrize("stake", [0.01, 0.05])
-def test_growth_roi_over_a_common_volatility_ranks_as_log_growth(matches, stake: float) -> None:
-    # roi_clip 50: the default ±10 binds on longshot wins at odds above 11 (the sample's longest is 41) and then
-    # ranks longshots below random picks at 1 % stakes where log growth ranks them above
-    guards = MissionGuards(growth_roi=True, roi_clip=50.0)
-    by_reward, by_growth = _rankings(matches, stake, guards, per_bet_volatility=False)
-    assert by_reward == by_growth
-    assert by_growth[-1] == "no_bet"  # every strategy loses on this sample
+@pytest.mark.parametrize("volatility", ["match", "one"])
+def test_default_guarded_reward_ranks_as_log_growth(matches, stake: float, volatility: str) -> None:
+    reward, growth = _scores(matches, stake, MissionGuards(), volatility)
+    assert _order(reward) == _order(growth)
+    assert _order(growth)[-1] == "no_bet"  # every strategy loses on this sample
+    assert all(reward[name] < 0 for name in ("favourite", "longshot", "random"))
 
 
 def test_per_bet_volatility_reorders_longshots_which_is_why_it_must_not_be_the_denominator(matches) -> None:
-    guards = MissionGuards(growth_roi=True, roi_clip=50.0)
-    by_reward, by_growth = _rankings(matches, 0.01, guards, per_bet_volatility=True)
-    assert by_growth == ["random", "longshot", "favourite", "no_bet"]
-    assert by_reward != by_growth  # measured: longshot < random < favourite
+    reward, growth = _scores(matches, 0.01, MissionGuards(), "bet")
+    assert _order(growth) == ["random", "longshot", "favourite", "no_bet"]
+    assert _order(reward) != _order(growth)  # measured: longshot < random < favourite
+
+
+def test_the_missions_denominator_pays_for_backing_favourites_at_a_loss(matches) -> None:
+    """vol × risk score (floored, clipped) on the plain ROI: at 1 % stakes the floor and the clip bind and small
+    bets become a binary win/loss signal — favourites lose money yet score above not betting."""
+    mission = MissionGuards(divide_by_risk_score=True, growth_roi=False, roi_clip=10.0)
+    reward, growth = _scores(matches, 0.01, mission, "bet")
+    assert growth["favourite"] < 0 < reward["favourite"]
+
+
+def test_a_tight_roi_clip_reorders_longshots(matches) -> None:
+    """At ±10 the clip cuts longshot wins at odds above 11 and ranks longshots below random picks at 1 % stakes,
+    where log growth ranks them above (the reason the default clip is the reward clip, 20)."""
+    reward, growth = _scores(matches, 0.01, MissionGuards(roi_clip=10.0), "one")
+    assert _order(growth).index("longshot") > _order(growth).index("random")
+    assert _order(reward).index("longshot") < _order(reward).index("random")
 
 
 def test_growth_roi_is_the_bets_log_growth_per_unit_staked() -> None:
-    guards = MissionGuards(growth_roi=True, vol_risk_floor=1.0)
+    guards = MissionGuards(vol_risk_floor=1.0)
     won = mission_reward(0.1, 0.25, 0.0, 0.0, 1.0, 1.0, np.nan, np.nan, 0.0, guards=guards)
     assert float(won) == pytest.approx(np.log1p(0.1 * (0.15 / 0.100001)) / 0.1, rel=1e-6)
     assert float(mission_reward(0.0, 0.0, 0.0, 0.0, 1.0, 1.0, np.nan, np.nan, 0.0, guards=guards)) == 0.0
+
+
+def test_match_volatility_is_the_same_for_every_selection_and_shrinks_with_certainty() -> None:
+    even = match_volatility([1 / 3, 1 / 3, 1 / 3])
+    assert float(even) == pytest.approx(3 * np.sqrt(2 / 9))
+    assert float(match_volatility([0.98, 0.015, 0.005, 0.7, 0.3])) < 0.35 < float(even)  # totals columns ignored
+    assert float(match_volatility([np.nan, 0.5, 0.5])) == pytest.approx(1.0)

@@ -15,7 +15,7 @@ from betfolio.ingest.odds_api import ingest_recorded as ingest_odds_api
 from betfolio.ingest.payload import store_parse_result
 from betfolio.providers.api_football.adapter import ApiFootball
 from betfolio.providers.odds_api.adapter import OddsApi
-from betfolio.store.identity import PlayerResolver, TeamResolver, UnresolvedTeamError, find_fixture
+from betfolio.store.identity import PlayerResolver, TeamResolver, UnresolvedTeamError, find_fixtures
 from betfolio.store.tables import identity_map, matches_master, team_aliases, teams
 from tests.conftest import shared_file
 
@@ -145,8 +145,9 @@ def test_kickoff_on_another_day_still_links(english_2022, oa_dir: Path, tmp_path
         home = TeamResolver(conn).lookup("odds-api", "Leicester City")
         away = TeamResolver(conn).lookup("odds-api", "Tottenham Hotspur")
         kickoff = datetime(2024, 8, 19, 19, 0, tzinfo=UTC)
-        assert find_fixture(conn, "E0", home, away, kickoff) is not None
-        assert find_fixture(conn, "E0", home, away, kickoff + timedelta(days=3)) is None
+        near, far = find_fixtures(conn, [("E0", home, away, kickoff), ("E0", home, away, kickoff + timedelta(days=3))])
+    assert near is not None and near.match_id == int(fixture_links["another-id"])
+    assert far is None
 
 
 def test_fuzzy_matching_confident_ambiguous_and_unknown(sqlite_engine) -> None:

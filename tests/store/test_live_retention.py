@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 
 from betfolio.store import queries
 from betfolio.store.live_retention import RETENTION, LiveMaintenance, has_timescale
@@ -63,6 +63,26 @@ def test_raw_states_older_than_the_window_are_pruned_and_momentum_refreshed(engi
                                                                      "timescale": False}  # fmt: skip
     with engine.begin() as conn:
         assert upkeep.maintain(conn, NOW + timedelta(hours=2))["pruned"] == 3
+
+
+def test_timescale_is_asked_once_per_connection(pg_engine: Engine) -> None:
+    """A refresh on every poll does not query the extension catalogue every time: the answer is kept per
+    database connection."""
+    asked: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "pg_extension" in statement:
+            asked.append(statement)
+
+    event.listen(pg_engine, "before_cursor_execute", note)
+    try:
+        with pg_engine.begin() as conn:
+            for _ in range(3):
+                queries.refresh_momentum(conn)
+            assert not has_timescale(conn)
+    finally:
+        event.remove(pg_engine, "before_cursor_execute", note)
+    assert len(asked) == 1
 
 
 def test_timescale_branch_statements(pg_engine: Engine) -> None:

@@ -52,10 +52,13 @@ class LearnSettings:
     seeds: int = 3
     live_steps: int = 600_000
     live_envs: int = 128
-    #: Per-bet credit: each bet's settled log growth paid at its own minute (``bet_outcome``), with γ = λ = 0 the
-    #: advantage of a bet is its own outcome minus the critic. Measured against the dense mark-to-market reward
-    #: (``log_wealth``, γ = λ = 1): there the advantage of the signalled bet (+0.016) drowned in the noise of the
-    #: rest of the match (std 0.1) and no run learned the edge (docs/agents.md).
+    #: Per-bet credit: each bet's reward computed from its own settlement and paid at its own minute, so with
+    #: γ = λ = 0 the advantage of a bet is its own outcome minus the critic. Measured against the dense
+    #: mark-to-market reward (``log_wealth``, γ = λ = 1): there the advantage of the signalled bet (+0.016)
+    #: drowned in the noise of the rest of the match (std 0.1) and no run learned the edge (docs/agents.md).
+    #: The default is the reward ``betfolio train`` gives the live worker, the mission's formula per bet
+    #: (``mission_bet``), so the benchmark proves the recipe that is deployed; ``bet_outcome`` (log growth per
+    #: bet) is the Kelly alternative.
     live_gamma: float = 0.0
     live_lambda: float = 0.0
     live_epochs: int = 8
@@ -63,7 +66,7 @@ class LearnSettings:
     live_learning_rate: float = 3e-3
     live_ent_coef: float = 0.01
     live_no_bet_bias: float = 4.5  # P(bet) ≈ 5 % per minute at the start
-    live_reward: str = "bet_outcome"
+    live_reward: str = "mission_bet"
     prematch_episodes: int = 800  # tabular Q: episodes of ``episode_matches`` decisions
     dqn_steps: int = 30_000
     live_plant: LivePlant = field(default_factory=live_plant)
@@ -449,8 +452,8 @@ def register(app: typer.Typer) -> None:
         live_reward: Annotated[
             str,
             typer.Option(
-                help="Live training reward: bet_outcome (per-bet credit, γ = λ = 0), or mission / log_wealth / "
-                "diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
+                help="Live training reward: bet_outcome or mission_bet (per-bet credit, γ = λ = 0), or mission / "
+                "log_wealth / diff_sharpe (paid later in the match, γ = λ = 1) for comparison."
             ),
         ] = _default("live_reward"),
         plot: Annotated[
@@ -468,12 +471,12 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"unknown worker(s) {unknown}; choose from live, prematch_q, prematch_dqn")
         if seeds < 1:
             raise typer.BadParameter("seeds must be ≥ 1")
-        from betfolio.sim.reward import LIVE_TRAINING_REWARDS
+        from betfolio.sim.reward import LIVE_TRAINING_REWARDS, PER_BET_REWARDS
 
         if live_reward not in LIVE_TRAINING_REWARDS:
             choices = ", ".join(LIVE_TRAINING_REWARDS)
             raise typer.BadParameter(f"unknown live reward {live_reward!r}; choose from {choices}")
-        credit = 0.0 if live_reward == "bet_outcome" else 1.0
+        credit = 0.0 if live_reward in PER_BET_REWARDS else 1.0
         settings = LearnSettings(
             seeds=seeds, live_steps=live_steps, live_envs=live_envs,
             prematch_episodes=prematch_episodes, dqn_steps=dqn_steps,

@@ -24,8 +24,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from betfolio.ingest.payload import open_payload
+from betfolio.listing import MAX_LISTED, extend_capped
 from betfolio.providers.football_data import PARSER_VERSION, PROVIDER
-from betfolio.providers.football_data.parser import MAX_LISTED, CsvFile, FormatError, RowReject
+from betfolio.providers.football_data.parser import CsvFile, FormatError, RowReject
 from betfolio.store.ingest_guard import marks_ingest
 from betfolio.store.tables import ingest_runs
 
@@ -204,7 +205,7 @@ def store_file(engine: Engine, reader: CsvFile, content: bytes, *, started_at: d
         for chunk in reader.chunks():
             writer.write([*chunk.matches, *chunk.quotes])
             writer.reject([str(r) for r in chunk.rejects], len(chunk.rejects))
-            rejects.extend(chunk.rejects[: max(0, MAX_LISTED - len(rejects))])
+            extend_capped(rejects, chunk.rejects)
         reader.check_usable()  # raises inside the transaction: nothing of an unreadable file is kept
         writer.write([reader.coverage()])
     summary, written = writer.summary, writer.written

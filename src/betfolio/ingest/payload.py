@@ -37,6 +37,7 @@ from betfolio.canonical import (
     Team,
 )
 from betfolio.canonical.base import MAX_COUNTRY_LENGTH, MAX_NAME_LENGTH
+from betfolio.listing import extend_capped
 from betfolio.providers.base import ParseResult
 from betfolio.providers.records import AccountStatus, FixturePlayerStatistics, FixtureStatistics, Lineup, MatchEvent
 from betfolio.store.engine import write_transaction
@@ -50,7 +51,6 @@ from betfolio.store.identity import (
 )
 from betfolio.store.tables import matches_master
 from betfolio.store.writer import (
-    MAX_LISTED,
     WriteResult,
     archive_payload,
     ensure_leagues,
@@ -236,15 +236,14 @@ class PayloadWriter:
     def reject(self, lines: Sequence[str], count: int) -> None:
         """Count parser rejections of a streamed payload (listed up to ``MAX_LISTED``) for the run record."""
         self.input_rejected += count
-        self.input_rejects.extend(lines[: max(0, MAX_LISTED - len(self.input_rejects))])
+        extend_capped(self.input_rejects, lines)
 
     def _list(self, target: list[str], lines: Sequence[str]) -> None:
         """Add report lines, at most ``max_listed`` per list when set (a streamed file of any size keeps a
         report of bounded size); rejected lines left out are counted in the run record."""
-        room = len(lines) if self.max_listed is None else max(0, self.max_listed - len(target))
-        target.extend(lines[:room])
+        left_out = extend_capped(target, lines, self.max_listed)
         if target is self.summary.rejects:
-            self.unlisted_rejects += len(lines) - min(room, len(lines))
+            self.unlisted_rejects += left_out
 
     def finish(self) -> None:
         """Move the payload's corrections and flags into the summary (once, after the last ``write``)."""

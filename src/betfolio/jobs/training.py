@@ -83,10 +83,18 @@ class HRLSettings:
         return data
 
     def live_settings(self, reward: str) -> LiveSettings:
-        """The live worker's settings: budgets from here, PPO hyperparameters from the defaults and --config."""
-        ppo = self.hyperparameters.live_ppo(PPOConfig.for_reward(reward))
-        return LiveSettings(self.live_steps, self.n_envs, reward, self.seed, ppo=ppo)
+        """The live worker's settings: budgets from here, PPO hyperparameters from the defaults and --config.
 
+        The live worker learns each reward with per-bet credit (:data:`LIVE_CREDIT`): the mission's formula and
+        log growth paid at the minute of the bet that earned them, γ = 0 — the recipe ``betfolio bench learn``
+        shows finding a planted edge. Paid at settlement instead (γ = λ = 1) neither learned the planted edge."""
+        training_reward = LIVE_CREDIT.get(reward, reward)
+        ppo = self.hyperparameters.live_ppo(PPOConfig.for_reward(training_reward))
+        return LiveSettings(self.live_steps, self.n_envs, training_reward, self.seed, ppo=ppo)
+
+
+#: The reward a live worker trains on for each evaluated reward: the same quantity with per-bet credit.
+LIVE_CREDIT: dict[str, str] = {"mission": "mission_bet", "log_wealth": "bet_outcome"}
 
 #: Training budgets by preset (``betfolio train --preset``); explicit options override them.
 PRESETS: dict[str, dict[str, int]] = {

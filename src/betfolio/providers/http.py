@@ -140,10 +140,7 @@ class HttpProviderClient:
     def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> Response:
         """GET ``endpoint`` with retries inside the circuit breaker."""
         public = dict(params or {})
-        try:
-            return self.breaker.call(self._get_with_retries, endpoint, public)
-        except pybreaker.CircuitBreakerError as exc:
-            raise CircuitOpenError(f"{self.provider}: circuit open ({exc}); not calling the provider") from exc
+        return self._call(lambda: self._get_once(endpoint, public))
 
     def download(self, endpoint: str, part: Path, headers: Mapping[str, str] | None = None) -> Response:
         """Stream ``endpoint`` into the file ``part`` with retries inside the circuit breaker, resuming.
@@ -155,13 +152,14 @@ class HttpProviderClient:
         complete and checked: a download that fails midway never replaces a good file.
         """
         sent = dict(headers or {})
+        return self._call(lambda: self._download_once(endpoint, part, sent))
+
+    def _call(self, once: Callable[[], Response]) -> Response:
+        """``once`` with retries inside the circuit breaker: the one way every request is made."""
         try:
-            return self.breaker.call(self._with_retries, lambda: self._download_once(endpoint, part, sent))
+            return self.breaker.call(self._with_retries, once)
         except pybreaker.CircuitBreakerError as exc:
             raise CircuitOpenError(f"{self.provider}: circuit open ({exc}); not calling the provider") from exc
-
-    def _get_with_retries(self, endpoint: str, params: dict[str, Any]) -> Response:
-        return self._with_retries(lambda: self._get_once(endpoint, params))
 
     def _with_retries(self, call: Callable[[], Response]) -> Response:
         retrying = Retrying(
@@ -185,43 +183,56 @@ class HttpProviderClient:
         backoff = self.settings.backoff_initial * 2 ** (state.attempt_number - 1)
         return min(backoff, self.settings.backoff_max)
 
-    def _get_once(self, endpoint: str, params: dict[str, Any]) -> Response:
+    def _request_once(
+        self,
+        endpoint: str,
+        params: dict[str, Any],
+        headers: dict[str, str] | None,
+        body: Callable[[httpx.Response], tuple[bytes, Any]],
+    ) -> Response:
+        """One GET within the quota: ``body`` reads the open reply (checking its status) into the response's
+        content and payload. Timeouts and broken connections, a body cut short included, are transient."""
         try:
             self.limiter.acquire()
         except QuotaExhausted as exc:
             raise QuotaExceeded(f"{self.provider}: {exc}") from exc
         url = "/" + endpoint.strip("/")
         try:
-            reply = self._http.get(url, params={**params, **self.settings.secret_params})
+            with self._http.stream(
+                "GET", url, params={**params, **self.settings.secret_params}, headers=headers
+            ) as reply:
+                self.limiter.observe(reply.headers)
+                content, payload = body(reply)
         except httpx.TimeoutException as exc:
             raise TransientError(f"{self.provider} {endpoint}: timed out ({exc.__class__.__name__})") from exc
-        except httpx.TransportError as exc:
+        except httpx.TransportError as exc:  # for a download, the bytes so far stay for a resume
             raise TransientError(f"{self.provider} {endpoint}: connection failed ({exc.__class__.__name__})") from exc
-        self.limiter.observe(reply.headers)
-        status = reply.status_code
-        self._raise_for_status(endpoint, status, reply, _short(reply.text) if status >= 400 else "")
-        try:
-            payload = load_json(reply.content, provider=self.provider, endpoint=endpoint)
-        except PayloadError as exc:  # malformed, too large, too deeply nested: retried, counted by the circuit
-            raise TransientError(f"{exc} (in the response)") from exc
-        if self._check is not None:
-            self._check(payload)
         return Response(
             endpoint=endpoint.strip("/"),
             params=params,
-            status_code=status,
-            content=reply.content,
+            status_code=reply.status_code,
+            content=content,
             payload=payload,
             headers={k.lower(): v for k, v in reply.headers.items() if k.lower() not in _SENSITIVE_HEADERS},
             fetched_at=datetime.now(UTC),
         )
 
+    def _get_once(self, endpoint: str, params: dict[str, Any]) -> Response:
+        def body(reply: httpx.Response) -> tuple[bytes, Any]:
+            content = reply.read()
+            status = reply.status_code
+            self._raise_for_status(endpoint, status, reply, _short(reply.text) if status >= 400 else "")
+            try:
+                payload = load_json(content, provider=self.provider, endpoint=endpoint)
+            except PayloadError as exc:  # malformed, too large, too deeply nested: retried, counted by the circuit
+                raise TransientError(f"{exc} (in the response)") from exc
+            if self._check is not None:
+                self._check(payload)
+            return content, payload
+
+        return self._request_once(endpoint, params, None, body)
+
     def _download_once(self, endpoint: str, part: Path, headers: dict[str, str]) -> Response:
-        try:
-            self.limiter.acquire()
-        except QuotaExhausted as exc:
-            raise QuotaExceeded(f"{self.provider}: {exc}") from exc
-        url = "/" + endpoint.strip("/")
         offset = part.stat().st_size if part.exists() else 0
         sent = dict(headers)
         if offset:
@@ -229,33 +240,22 @@ class HttpProviderClient:
             validator = headers.get("If-Range") or self.last_download_headers.get("etag")
             if validator:
                 sent["If-Range"] = validator
-        try:
-            with self._http.stream("GET", url, params=self.settings.secret_params, headers=sent) as reply:
-                self.limiter.observe(reply.headers)
-                status = reply.status_code
-                self.last_download_headers = {k.lower(): v for k, v in reply.headers.items()}
-                if status == 416:  # the partial file does not fit the server's file any more: start again
-                    part.unlink(missing_ok=True)
-                    raise TransientError(f"{self.provider} {endpoint}: HTTP 416, restarting the download")
-                self._raise_for_status(endpoint, status, reply)
-                if status != 304:
-                    part.parent.mkdir(parents=True, exist_ok=True)
-                    with part.open("ab" if status == 206 else "wb") as handle:
-                        for chunk in reply.iter_bytes():
-                            handle.write(chunk)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{self.provider} {endpoint}: timed out ({exc.__class__.__name__})") from exc
-        except httpx.TransportError as exc:  # includes a body cut short: the bytes so far stay for a resume
-            raise TransientError(f"{self.provider} {endpoint}: connection failed ({exc.__class__.__name__})") from exc
-        return Response(
-            endpoint=endpoint.strip("/"),
-            params={},
-            status_code=status,
-            content=b"",
-            payload=None,
-            headers={k.lower(): v for k, v in reply.headers.items() if k.lower() not in _SENSITIVE_HEADERS},
-            fetched_at=datetime.now(UTC),
-        )
+
+        def body(reply: httpx.Response) -> tuple[bytes, Any]:
+            status = reply.status_code
+            self.last_download_headers = {k.lower(): v for k, v in reply.headers.items()}
+            if status == 416:  # the partial file does not fit the server's file any more: start again
+                part.unlink(missing_ok=True)
+                raise TransientError(f"{self.provider} {endpoint}: HTTP 416, restarting the download")
+            self._raise_for_status(endpoint, status, reply)
+            if status != 304:
+                part.parent.mkdir(parents=True, exist_ok=True)
+                with part.open("ab" if status == 206 else "wb") as handle:
+                    for chunk in reply.iter_bytes():
+                        handle.write(chunk)
+            return b"", None
+
+        return self._request_once(endpoint, {}, sent, body)
 
     def _raise_for_status(self, endpoint: str, status: int, reply: httpx.Response, detail: str = "") -> None:
         """429 and 5xx are transient (retried, Retry-After honoured); other 4xx are the caller's fault."""

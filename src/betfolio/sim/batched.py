@@ -49,9 +49,9 @@ from betfolio.sim.reward import (
     HISTORY_LENGTH,
     LIVE_TRAINING_REWARDS,
     RewardContext,
-    bet_return_volatility,
     last_n_win_rate,
     make_reward,
+    match_volatility,
     push_history,
 )
 from betfolio.sim.timeline import MINUTES, T, TimelineBank, build_bank
@@ -239,7 +239,7 @@ class BatchedLiveSim:
         self.t = np.zeros(n, np.int64)
         self.payout_if = np.zeros((n, N_SEL))  # money returned if the selection wins
         self.staked = np.zeros((n, N_SEL))
-        self.vol_stake = np.zeros(n)  # Σ stake × bet-return volatility at placement (see bet_return_volatility)
+        self.vol_stake = np.zeros(n)  # Σ stake × the match's volatility at placement (see match_volatility)
         self.history = np.full((n, HISTORY), np.nan)  # last-10 bet results (1 won / 0 lost), NaN = empty
         self.history_odds = np.full((n, HISTORY), np.nan)
         self.done = np.zeros(n, bool)
@@ -378,12 +378,12 @@ class BatchedLiveSim:
         risk_reason = np.zeros(n, np.int8)
         stake_placed = np.zeros(n)
         fill_odds = np.full(n, np.nan)
-        placed_value = self._zeros
+        placed_value = placed_payout = placed_vol = self._zeros
         if a.any():
             betting = np.nonzero(a)[0]
-            placed_value = np.zeros(n)
+            placed_value, placed_payout, placed_vol = np.zeros(n), np.zeros(n), np.zeros(n)
             self._place(betting, a[betting].astype(np.int64), reject, risk_reason, stake_placed, fill_odds,
-                        placed_value)  # fmt: skip
+                        placed_value, placed_payout, placed_vol)  # fmt: skip
         t += 1
         bank = self.bankroll
         last = self.tapes.last_minute
@@ -423,6 +423,10 @@ class BatchedLiveSim:
             truncated = ended & (last < MINUTES)
             ruined = bank.cash + bank.open_stake <= max(self.limits.min_stake, 1e-9)
             terminated = (ended & ~truncated) | ruined
+        if placed_payout is not self._zeros and win_rate is self._nans:
+            # the worker's record at the decision, for the per-bet mission reward's bonus
+            win_rate, _ = last_n_win_rate(self.history)
+            avg_odds, _ = last_n_win_rate(self.history_odds)
         equity = bank.cash + bank.open_stake
         # Open positions are marked to the fair price of this minute (skipped when nobody holds any).
         mtm = bank.cash + (self.payout_if * self.tapes.fair[self.ar, t]).sum(1) if self._positions else equity
@@ -442,6 +446,9 @@ class BatchedLiveSim:
             avg_odds=avg_odds,
             staleness_seconds=self.tapes.staleness[self.ar, t],
             placed_value=placed_value,
+            placed_stake=stake_placed,
+            placed_payout=placed_payout,
+            placed_volatility=placed_vol,
         )
         reward = self.reward_fn(ctx).astype(np.float32)
         self._mtm = np.array(mtm)
@@ -495,7 +502,8 @@ class BatchedLiveSim:
         return self._obs.copy(), reward, terminated, truncated, self._mask.copy(), info
 
     def _place(self, rows: np.ndarray, acts: np.ndarray, reject: np.ndarray, risk_reason: np.ndarray,
-               stake_out: np.ndarray, fill_out: np.ndarray, value_out: np.ndarray) -> None:  # fmt: skip
+               stake_out: np.ndarray, fill_out: np.ndarray, value_out: np.ndarray, payout_out: np.ndarray,
+               vol_out: np.ndarray) -> None:  # fmt: skip
         """Book acceptance, then the risk rules, for the envs in ``rows`` backing selection ``acts - 1``."""
         allowed = (acts >= 1) & (acts < N_LIVE_ACTIONS)
         allowed[allowed] = self._mask[rows[allowed], acts[allowed]]
@@ -540,6 +548,9 @@ class BatchedLiveSim:
         if r.size:
             # the bet's settled log growth, for the per-bet credit reward (the result is on the tape, not observed)
             value_out[r] = np.log1p(st / equity[placed] * (f * tp.won[r, s] - 1.0))
+            payout_out[r] = st * f * tp.won[r, s]
+            vol = match_volatility(tp.fair[r, t[placed]])
+            vol_out[r] = vol
             bank.cash[r] -= st
             bank.open_stake[r] += st
             bank.daily_exposure[r] += st
@@ -547,7 +558,7 @@ class BatchedLiveSim:
             self.staked[r, s] += st
             self._positions = True
             self._book_dirty = True
-            self.vol_stake[r] += st * bet_return_volatility(f, tp.fair[r, t[placed], s])
+            self.vol_stake[r] += st * vol
             stake_out[r] = st
             fill_out[r] = f
             self.episode.bets[r] += 1

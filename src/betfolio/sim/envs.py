@@ -38,9 +38,9 @@ from betfolio.sim.faults import FaultConfig
 from betfolio.sim.reward import (
     HISTORY_LENGTH,
     RewardContext,
-    bet_return_volatility,
     last_n_win_rate,
     make_reward,
+    match_volatility,
     push_history,
 )
 from betfolio.sim.timeline import MINUTES, TimelineBank
@@ -190,7 +190,7 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         stake, fill = 0.0, math.nan
         bets, refusals = len(self.portfolio.bets), len(self.portfolio.refusals)
         equity_before = self.bankroll.equity
-        placed_value = 0.0
+        placed_value = placed_payout = placed_vol = 0.0
         if a != 0 and not (0 < a < N_LIVE_ACTIONS and self._mask[a]):
             reject = BetReject.NOT_OFFERED
         elif a != 0:
@@ -211,18 +211,20 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             self.payout_if[sel] += stake * fill
             self.staked[sel] += stake
             self._positions = True
-            self.vol_stake += stake * float(bet_return_volatility(fill, self.tapes.fair[self.ROW, t, sel]))
+            placed_vol = float(match_volatility(self.tapes.fair[self.ROW, t]))
+            self.vol_stake += stake * placed_vol
             self.episode_bets += 1
             # the bet's own settled log growth (the per-bet credit reward; the result is never observed)
             (outcome,) = settle_outcomes([bet], {bet.match_id: self.source.result().results[0]})
             placed_value = math.log1p((outcome.payout - stake) / equity_before)
+            placed_payout = outcome.payout
         elif len(self.portfolio.refusals) > refusals:
             reason = self.portfolio.refusals[-1].reason
             reject = _BOOK_CODE.get(reason, BetReject.RISK)
             risk_reason = _RISK_CODE.get(reason, 0)
         if reject:
             self.episode_rejected += 1
-        reward, terminated, truncated = self._reward(ended, placed_value)
+        reward, terminated, truncated = self._reward(ended, placed_value, stake, placed_payout, placed_vol)
         if ended:
             self.done = True
             self._needs_reset = True
@@ -243,7 +245,9 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             info["episode_bets"] = self.episode_bets
         return obs, reward, terminated, truncated, info
 
-    def _reward(self, ended: bool, placed_value: float) -> tuple[float, bool, bool]:
+    def _reward(
+        self, ended: bool, placed_value: float, placed_stake: float, placed_payout: float, placed_vol: float
+    ) -> tuple[float, bool, bool]:
         """Settle at the end (through the engine) and score the step with the simulator's reward function."""
         bank = self.bankroll
         ctx = self._ctx
@@ -284,7 +288,13 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
                 avg_odds=last_n_win_rate(self.history_odds)[0],
                 staleness_seconds=np.zeros(1),
                 placed_value=np.zeros(1),
+                placed_stake=np.zeros(1),
+                placed_payout=np.zeros(1),
+                placed_volatility=np.zeros(1),
             )
+        elif placed_stake > 0:  # the worker's record at the decision, for the per-bet mission reward's bonus
+            ctx.last_10_win_rate[0] = last_n_win_rate(self.history)[0][0]
+            ctx.avg_odds[0] = last_n_win_rate(self.history_odds)[0][0]
         equity = bank.equity
         if self._positions:  # open positions are marked to this minute's fair price
             mtm = bank.cash + float((self.payout_if * self.tapes.fair[self.ROW, self.t]).sum())
@@ -294,8 +304,12 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
         ctx.wealth_after[0] = mtm
         ctx.budget_remaining[0] = equity
         ctx.staleness_seconds[0] = self.tapes.staleness[self.ROW, self.t]
-        assert ctx.placed_value is not None
+        assert ctx.placed_value is not None and ctx.placed_stake is not None
+        assert ctx.placed_payout is not None and ctx.placed_volatility is not None
         ctx.placed_value[0] = placed_value
+        ctx.placed_stake[0] = placed_stake
+        ctx.placed_payout[0] = placed_payout
+        ctx.placed_volatility[0] = placed_vol
         self._mtm = mtm
         return float(self.reward_fn(ctx)[0].astype(np.float32)), bool(terminated), bool(truncated)
 
@@ -307,7 +321,8 @@ class LiveBettingEnv(gym.Env[np.ndarray, np.int64]):
             wealth_before=np.zeros(1), wealth_after=np.zeros(1), initial_budget=1.0, settled=np.zeros(1, bool),
             stake=np.zeros(1), payout=np.zeros(1), market_volatility=np.zeros(1), risk_score=np.zeros(1),
             budget_remaining=np.zeros(1), last_10_win_rate=nan, avg_odds=nan.copy(), staleness_seconds=np.zeros(1),
-            placed_value=np.zeros(1),
+            placed_value=np.zeros(1), placed_stake=np.zeros(1), placed_payout=np.zeros(1),
+            placed_volatility=np.zeros(1),
         )  # fmt: skip
 
     def action_masks(self) -> np.ndarray:
@@ -537,7 +552,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
                 (outcome,) = settle_outcomes([bet], {bet.match_id: self.source.result(r)})
                 stake, payout = bet.stake, outcome.payout
                 sel = PREMATCH_SELECTIONS.index(bet.selection)
-                spread = float(bet_return_volatility(bet.odds, self.ms.prematch_fair[r, sel]))
+                spread = float(match_volatility(self.ms.prematch_fair[r]))
                 # evaluation only (never observed): closing line value of the bet, NaN without a closing price
                 info["clv"] = float(clv([bet.odds], self.ms.closing_odds[r][None], [sel])[0])
             else:

@@ -14,12 +14,15 @@ The mission (MISSION.md §5) prescribes::
 tiny (a won bet at volatility 0.001 is worth millions) and returns NaN when there is no history yet, so the
 environments use :func:`mission_reward`, the same formula behind documented guards (:class:`MissionGuards`):
 
-* the ROI is divided by the bet's return volatility alone, floored at ``vol_risk_floor`` (NaN counts as the
-  floor) — a per-bet Sharpe ratio, linear in the bet's outcome. Dividing by ``risk_score`` too (the share of
-  the allowed exposure used) pays the smallest bets the most; at 1 % stakes the floor and the clip then bind
-  and turn the reward into a binary win/loss signal that ranked backing favourites (ROI −2.1 %, mean reward
-  +0.135) above longshots (ROI +1.8 %, −5.39). ``divide_by_risk_score=True`` restores the mission's
-  denominator (floored), for comparison; :func:`mission_reward_exact` keeps the formula verbatim;
+* the ROI is the bets' log growth per unit staked, ``log(1 + f·roi) / f`` (``f`` the share of the budget
+  staked; ``growth_roi``), divided by the match's volatility (:func:`match_volatility`, the same for every
+  selection of a match) alone, floored at ``vol_risk_floor`` (NaN counts as the floor). With these two the
+  reward orders favourites, longshots, random picks and no bet exactly as log growth does on real matches.
+  Dividing by ``risk_score`` too (the share of the allowed exposure used) pays the smallest bets the most; at
+  1 % stakes the floor and the clip then bind and turn the reward into a binary win/loss signal that ranked
+  backing favourites (ROI −2.1 %, mean reward +0.135) above longshots (ROI +1.8 %, −5.39).
+  ``divide_by_risk_score=True`` restores the mission's denominator (floored) and ``growth_roi=False`` the plain
+  ROI, for comparison; :func:`mission_reward_exact` keeps the formula verbatim;
 * ``risk_adjusted_roi`` is clipped to ``±roi_clip`` and the final reward to ``±reward_clip``;
 * no stake means ``roi = 0`` (the exact formula would divide a payout by 1e-6);
 * no betting history yet (no last-10 win rate or no average odds), or no bet of the worker settling at this
@@ -50,7 +53,10 @@ from betfolio.canonical.features import STALENESS_SCALE_SECONDS
 REWARD_NAMES: tuple[str, ...] = ("mission", "log_wealth", "diff_sharpe")
 #: Rewards the batched live simulator can train on: the comparison rewards plus :class:`BetOutcomeReward`, which
 #: needs each bet's settlement value at placement (only the simulator, replaying a known result, has it).
-LIVE_TRAINING_REWARDS: tuple[str, ...] = (*REWARD_NAMES, "bet_outcome")
+LIVE_TRAINING_REWARDS: tuple[str, ...] = (*REWARD_NAMES, "bet_outcome", "mission_bet")
+#: Rewards paid at the minute a bet is placed, from its own settled outcome (per-bet credit): trained with
+#: γ = λ = 0, since nothing later in the match belongs to the decision (see :class:`BetOutcomeReward`).
+PER_BET_REWARDS: tuple[str, ...] = ("bet_outcome", "mission_bet")
 #: Length of the win-rate memory: the mission's ``list[-10:]``.
 HISTORY_LENGTH = 10
 
@@ -85,16 +91,18 @@ class MissionGuards:
 
     k_b: float = 0.2  # the mission allows 0.1 … 0.3
     vol_risk_floor: float = 0.05
-    roi_clip: float = 10.0
+    #: 20 = ``reward_clip``: at ±10 the clip bound on longshot wins at odds above 11 and ranked longshots below
+    #: random picks where log growth ranks them above (tests/sim/test_reward_ranking.py).
+    roi_clip: float = 20.0
     reward_clip: float = 20.0
     min_avg_odds: float = 1.01
     max_staleness_seconds: float = 3600.0
     divide_by_risk_score: bool = False  # the mission's vol × risk denominator (see the module docstring)
     #: Replace the ROI by the bets' log growth per unit staked, ``log(1 + f·roi) / f`` with ``f`` the share of
-    #: the remaining budget staked. With a volatility that is the same for every selection of a match this ranks
-    #: strategies as log growth does (tests/sim/test_reward_ranking.py); off by default until the pre-match
-    #: training and the evaluation's ablation are re-measured with it.
-    growth_roi: bool = False
+    #: the remaining budget staked. With a volatility that is the same for every selection of a match
+    #: (:func:`match_volatility`) this ranks strategies as log growth does (tests/sim/test_reward_ranking.py);
+    #: ``False`` restores the plain ROI, for comparison.
+    growth_roi: bool = True
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.k_b <= 0.3:
@@ -109,13 +117,27 @@ class MissionGuards:
 def bet_return_volatility(odds: ArrayLike, probability: ArrayLike) -> np.ndarray:
     """Standard deviation of the return of one unit staked at ``odds`` that wins with ``probability``.
 
-    The mission leaves ``market_volatility`` undefined; the simulator uses this quantity (``o·√(p(1−p))``), so
-    ``roi / (market_volatility · risk_score)`` reads as a per-bet Sharpe ratio and a longshot's large ROI is
-    weighed against its large spread. ``risk_score`` is the share of the allowed exposure the bets used.
+    Kept for comparison (tests/sim/test_reward_ranking.py): as the reward's ``market_volatility`` it makes
+    ``roi / market_volatility`` a per-bet Sharpe ratio, which weighs a longshot's large ROI against its own
+    large spread and so ranks strategies unlike log growth. The environments use :func:`match_volatility`.
     """
     o = np.asarray(odds, dtype=np.float64)
     p = np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
     return o * np.sqrt(p * (1.0 - p))
+
+
+def match_volatility(fair: ArrayLike) -> np.ndarray:
+    """The mission's ``market_volatility`` of a match: ``Σ √(p(1−p))`` over its margin-free 1X2 probabilities.
+
+    It is the probability-weighted standard deviation of the return of one unit staked at fair odds on the
+    match's outcomes — how uncertain the match still is — and, unlike :func:`bet_return_volatility`, the same
+    for every selection of the match. That is what makes the guarded reward rank strategies as log growth
+    does: a per-bet volatility in the denominator pays a longshot for its own large spread (measured on 3,198
+    real matches: longshot < random < favourite, where log growth orders random < longshot < favourite). The
+    last axis holds home, draw, away (further columns are ignored); NaN probabilities count as 0.
+    """
+    p = np.clip(np.nan_to_num(np.asarray(fair, dtype=np.float64)[..., :3]), 0.0, 1.0)
+    return np.sqrt(p * (1.0 - p)).sum(axis=-1)
 
 
 def _clean(x: ArrayLike, neutral: float) -> np.ndarray:
@@ -235,6 +257,12 @@ class RewardContext:
     #: Log growth the bets placed at this step contribute when they settle (0 where none was placed); ``None``
     #: where the environment cannot know it (see :class:`BetOutcomeReward`).
     placed_value: np.ndarray | None = None
+    #: The bets placed at this step, for the per-bet mission reward (:class:`MissionBetReward`): their stake,
+    #: what they will pay when settled, and the match's :func:`match_volatility` at placement. ``None`` where the
+    #: environment cannot know the outcome at placement.
+    placed_stake: np.ndarray | None = None
+    placed_payout: np.ndarray | None = None
+    placed_volatility: np.ndarray | None = None
 
 
 class RewardFunction(Protocol):
@@ -371,9 +399,49 @@ class BetOutcomeReward:
         """Stateless: nothing to reset."""
 
 
+@dataclass
+class MissionBetReward:
+    """The guarded mission reward with per-bet credit: each bet's own mission terms, paid at its minute.
+
+    Why: :class:`MissionReward` pays a bet's outcome when the match settles, up to ninety minutes later, summed
+    with every other bet of the match; PPO then needs γ = λ = 1 and the bet's edge drowns in the rest of the
+    match (measured for the same structure with log growth: see :class:`BetOutcomeReward`). Here the simulator,
+    replaying a finished match, hands over each placed bet's stake and settled payout, and the reward is the
+    mission's formula for that bet alone — growth ROI over the match volatility, the budget penalty and the
+    performance bonus at the moment of the decision — with the staleness penalty on every step as in
+    :class:`MissionReward`. A no-bet minute's reward is only the staleness penalty, so with γ = 0 the advantage
+    of a bet is its own risk-adjusted outcome. The result is never part of the observation.
+    """
+
+    n_envs: int
+    guards: MissionGuards = field(default_factory=MissionGuards)
+    name: str = "mission_bet"
+
+    def __call__(self, ctx: RewardContext) -> np.ndarray:
+        if ctx.placed_stake is None or ctx.placed_payout is None or ctx.placed_volatility is None:
+            raise ValueError("the mission_bet reward needs each placed bet's stake and settled payout (BatchedLiveSim)")
+        stake = np.asarray(ctx.placed_stake, dtype=np.float64)
+        return mission_reward(
+            stake,
+            ctx.placed_payout,
+            ctx.placed_volatility,
+            0.0,
+            ctx.wealth_before,
+            ctx.initial_budget,
+            ctx.last_10_win_rate,
+            ctx.avg_odds,
+            ctx.staleness_seconds,
+            settled=stake > 0,
+            guards=self.guards,
+        )
+
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Stateless: nothing to reset."""
+
+
 def make_reward(name: str, n_envs: int, **params: float) -> RewardFunction:
     """A reward by name: ``"mission"`` (guarded; guard fields as params), ``"log_wealth"``, ``"diff_sharpe"``,
-    ``"bet_outcome"`` (batched simulator only)."""
+    ``"bet_outcome"`` and ``"mission_bet"`` (per-bet credit; simulators that replay a known result only)."""
     if name == "mission":
         return MissionReward(n_envs, MissionGuards(**params))
     if name == "log_wealth":
@@ -382,4 +450,6 @@ def make_reward(name: str, n_envs: int, **params: float) -> RewardFunction:
         return DifferentialSharpeReward(n_envs, **params)
     if name == "bet_outcome":
         return BetOutcomeReward(n_envs, **params)
+    if name == "mission_bet":
+        return MissionBetReward(n_envs, MissionGuards(**params))
     raise ValueError(f"unknown reward {name!r}; choose one of {', '.join(LIVE_TRAINING_REWARDS)}")

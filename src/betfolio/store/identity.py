@@ -6,7 +6,7 @@ normalised name any provider already uses → (when the resolver is built with `
 that is both confident and unambiguous → (for providers allowed to create teams) a new team. A name that
 matches nothing — or resembles several teams, or one team only vaguely — is reported, never silently guessed.
 
-Fixtures link across providers by their resolved teams and kick-off time (``find_fixture``); players by the
+Fixtures link across providers by their resolved teams and kick-off time (``find_fixtures``); players by the
 provider's id, then name plus birth date (``PlayerResolver``).
 """
 
@@ -337,19 +337,6 @@ def find_fixtures(
         near = [f for f in by_pair.get((league, home, away), []) if abs(f.kickoff_utc - kickoff) <= window]
         found.append(min(near, key=lambda f: abs((f.kickoff_utc - kickoff).total_seconds())) if near else None)
     return found
-
-
-def find_fixture(
-    conn: Connection,
-    league: str,
-    home_team_id: int,
-    away_team_id: int,
-    kickoff: datetime,
-    window: timedelta = FIXTURE_WINDOW,
-) -> int | None:
-    """The stored match with these resolved teams kicking off within ``window`` of ``kickoff`` (closest)."""
-    [found] = find_fixtures(conn, [(league, home_team_id, away_team_id, kickoff)], window)
-    return None if found is None else found.match_id
 
 
 @dataclass

@@ -24,11 +24,23 @@ REFRESH_EVERY = timedelta(minutes=1)
 PRUNE_EVERY = timedelta(hours=1)
 
 
+#: Key of :func:`has_timescale`'s answer in a database connection's ``info``.
+_TIMESCALE_KEY = "betfolio.timescale"
+
+
 def has_timescale(conn: Connection) -> bool:
-    """Whether the TimescaleDB extension is installed in this database (its policies then do the work)."""
+    """Whether the TimescaleDB extension is installed in this database (its policies then do the work).
+
+    Asked once per database connection and kept in its ``info`` (which lives as long as the pooled connection):
+    the extension comes with a migration, not between two polls, and a momentum refresh on every poll would
+    otherwise query the catalogue each time."""
     if conn.dialect.name != "postgresql":
         return False
-    return conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).first() is not None
+    known = conn.info.get(_TIMESCALE_KEY)
+    if known is None:
+        query = text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+        known = conn.info[_TIMESCALE_KEY] = conn.execute(query).first() is not None
+    return bool(known)
 
 
 def prune_live_states(conn: Connection, now: datetime, keep: timedelta = RETENTION) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 
 from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
+from betfolio.listing import extend_capped
 from betfolio.markets.plausibility import flag_quotes
 from betfolio.store.bulk import insert_ignore
 from betfolio.store.identity import TeamResolver, UnresolvedTeamError
@@ -41,8 +42,6 @@ from betfolio.store.tables import (
 )
 
 FIXTURE = "fixture"
-#: Corrections and conflicts listed verbatim in a write's report; beyond, they are counted (all are in the table).
-MAX_LISTED = 50
 
 
 @cache
@@ -67,8 +66,7 @@ class WriteResult:
     flagged: Counter[str] = field(default_factory=Counter)  # implausible quotes written, by reason
 
     def note(self, line: str) -> None:
-        if len(self.corrections) < MAX_LISTED:
-            self.corrections.append(line)
+        extend_capped(self.corrections, [line])
 
     def absorb(self, other: WriteResult) -> None:
         """Add another write's counts and (capped) lists to this one's."""
@@ -77,12 +75,11 @@ class WriteResult:
         self.matches_updated += other.matches_updated
         self.quotes += other.quotes
         self.quotes_added += other.quotes_added
-        self.unresolved.extend(other.unresolved[: max(0, MAX_LISTED - len(self.unresolved))])
-        self.duplicates.extend(other.duplicates[: max(0, MAX_LISTED - len(self.duplicates))])
+        extend_capped(self.unresolved, other.unresolved)
+        extend_capped(self.duplicates, other.duplicates)
         self.corrected += other.corrected
         self.refused += other.refused
-        for line in other.corrections:
-            self.note(line)
+        extend_capped(self.corrections, other.corrections)
         self.flagged.update(other.flagged)
 
 
@@ -213,12 +210,12 @@ def _match_changes(
         # A finished match never regresses: an older snapshot (or a file cut after the team names) keeps nothing.
         refused = {k: changes.pop(k) for k in list(changes) if k in _RESULT_FIELDS}
         for name, new in refused.items():
-            log.append(_correction(row, name, row[name], new, source, "final_kept", False, now))
+            log.append(_correction(row["match_id"], name, row[name], new, source, "final_kept", False, now))
         result.refused += 1
         result.note(f"{label}: stays {row['status']} (this capture says {record.status.value}): change refused")
     corrected = {k: v for k, v in changes.items() if row[k] is not None}
     for name, new in corrected.items():
-        log.append(_correction(row, name, row[name], new, source, "newer_capture", True, now))
+        log.append(_correction(row["match_id"], name, row[name], new, source, "newer_capture", True, now))
     if corrected:
         result.corrected += 1
         what = ", ".join(f"{k} {row[k]} -> {v}" for k, v in corrected.items())
@@ -229,12 +226,23 @@ def _match_changes(
 
 
 def _correction(
-    row: Mapping[str, Any], name: str, old: Any, new: Any, source: str, rule: str, applied: bool, now: datetime
+    match_id: int,
+    name: str,
+    old: Any,
+    new: Any,
+    source: str,
+    rule: str,
+    applied: bool,
+    now: datetime,
+    *,
+    entity: str = "match",
+    key: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One ``corrections`` row: a match field, or (``entity="quote"`` with the quote's ``key``) a stored price."""
     return {
-        "entity": "match",
-        "match_id": row["match_id"],
-        "key": {},
+        "entity": entity,
+        "match_id": match_id,
+        "key": key or {},
         "field": name,
         "old_value": old,
         "new_value": new,
@@ -468,18 +476,7 @@ def _correct_quotes(conn: Connection, rows: list[tuple[Any, ...]], source: str, 
             "quoted_at": quoted_at.isoformat(),
         }
         log.append(
-            {
-                "entity": "quote",
-                "match_id": match_id,
-                "key": detail,
-                "field": "odds",
-                "old_value": old[0],
-                "new_value": odds,
-                "source": source,
-                "rule": "newer_capture",
-                "applied": True,
-                "corrected_at": now,
-            }
+            _correction(match_id, "odds", old[0], odds, source, "newer_capture", True, now, entity="quote", key=detail)
         )
         result.corrected += 1
         line_text = "" if line is None else f" {line:+g}"

@@ -31,6 +31,7 @@ from torch import nn
 from betfolio.agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from betfolio.agents.live.layout import TokenLayout
 from betfolio.agents.live.network import LivePolicy, MaskedAttentionLSTM, NetworkConfig, masked_logits
+from betfolio.sim.reward import PER_BET_REWARDS
 
 CHECKPOINT_KIND = "live-ppo"
 
@@ -76,10 +77,11 @@ class PPOConfig:
 
     @classmethod
     def for_reward(cls, reward: str, **overrides: Any) -> PPOConfig:
-        """The credit settings that fit ``reward``: γ = λ = 0 for ``bet_outcome`` (paid at the bet's minute);
+        """The credit settings that fit ``reward``: γ = λ = 0 for the per-bet rewards (``bet_outcome``,
+        ``mission_bet``: paid at the bet's minute);
         γ = λ = 1 for rewards paid later in the match (settlement, mark-to-market), so a bet's outcome reaches
         the minute it was placed undiscounted — 0.995⁸⁹ × 0.95⁸⁹ left it 0.7 % of its outcome."""
-        credit = {} if reward == "bet_outcome" else {"gamma": 1.0, "gae_lambda": 1.0}
+        credit = {} if reward in PER_BET_REWARDS else {"gamma": 1.0, "gae_lambda": 1.0}
         return cls(**{**credit, **overrides})
 
     def as_dict(self) -> dict[str, Any]:

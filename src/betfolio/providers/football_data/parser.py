@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
 from betfolio.canonical import statistics as st
 from betfolio.canonical.competition import normalise_season
+from betfolio.listing import extend_capped
 from betfolio.providers.base import describe_error
 from betfolio.providers.football_data import PROVIDER
 from betfolio.providers.football_data.columns import OddsColumn, classify
@@ -71,8 +72,6 @@ STAT_MAX: dict[str, float] = {
 _COUNT_MAX = {"Bb1X2": 200, "BbOU": 200, "BbAH": 200, "Attendance": 250_000}
 #: Rows parsed per chunk by :meth:`CsvFile.chunks` (bounded memory per chunk: about 100 quotes a row).
 CHUNK_ROWS = 500
-#: Row-level problems kept verbatim per file; beyond, they are counted only.
-MAX_LISTED = 50
 
 
 class FormatError(ValueError):
@@ -364,12 +363,13 @@ class CsvFile:
             return False
         self.duplicates += 1
         first_line, first_digest, first_score = first
-        if first_digest != digest and len(self.conflicts) < MAX_LISTED:
+        if first_digest != digest:
             what = f"score {first_score} vs {score}" if first_score != score else "the same score, other values differ"
-            self.conflicts.append(
+            conflict = (
                 f"{self.source}:{line_no}: {home} v {away} on {day} is also listed on line {first_line} with different "
                 f"values ({what}): line {first_line} kept"
             )
+            extend_capped(self.conflicts, [conflict])
         return True
 
     def check_usable(self) -> None:
