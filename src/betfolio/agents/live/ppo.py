@@ -276,23 +276,7 @@ class LivePPOTrainer:
             order = self.rng.permutation(n_seg)
             for mb in np.array_split(order, n_mb):
                 length = int(seg.length[mb].max())
-                if whole:
-                    columns = torch.as_tensor(seg.env[mb])
-
-                    def pick(x: torch.Tensor, columns: torch.Tensor = columns) -> torch.Tensor:
-                        return x.index_select(1, columns)
-
-                    valid = torch.ones(length, len(mb), dtype=torch.bool)
-                else:
-                    offsets = np.arange(length)[:, None]
-                    times = np.minimum(seg.start[mb][None, :] + offsets, cfg.num_steps - 1)
-                    envs = np.broadcast_to(seg.env[mb][None, :], times.shape).copy()
-                    ti, ei = torch.as_tensor(times), torch.as_tensor(envs)
-
-                    def pick(x: torch.Tensor, ti: torch.Tensor = ti, ei: torch.Tensor = ei) -> torch.Tensor:
-                        return x[ti, ei]
-
-                    valid = torch.as_tensor(offsets < seg.length[mb][None, :])
+                pick, valid = _picker(seg, mb, t_steps, by_column=whole)
                 batch_inputs = tuple(pick(x).reshape(-1, x.shape[-1]) for x in inputs)
                 logits, new_values = self.network.sequence_inputs(batch_inputs, length, (seg.h0[:, mb], seg.c0[:, mb]))
                 step_masks = pick(self.masks)
@@ -410,6 +394,23 @@ class LivePPOTrainer:
         self.generator.set_state(doc["torch_rng"])
         self.rng.bit_generator.state = doc["numpy_rng"]
         return dict(doc.get("extra", {}))
+
+
+def _picker(
+    seg: _Segments, mb: np.ndarray, t_steps: int, *, by_column: bool
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
+    """``(pick, valid)`` for minibatch ``mb`` of segments: ``pick(x)`` gathers the ``[length, len(mb), …]`` rows
+    of a ``[T, N, …]`` rollout tensor (time-major, padded past each segment's end with its last row), ``valid``
+    marks the real rows. ``by_column`` when every segment is a whole rollout (matches aligned with rollouts, the
+    default): one ``index_select`` over env columns instead of a ``[time, env]`` fancy index, same rows."""
+    length = int(seg.length[mb].max())
+    if by_column:
+        columns = torch.as_tensor(seg.env[mb])
+        return (lambda x: x.index_select(1, columns)), torch.ones(length, len(mb), dtype=torch.bool)
+    offsets = np.arange(length)[:, None]
+    times = torch.as_tensor(np.minimum(seg.start[mb][None, :] + offsets, t_steps - 1))
+    envs = torch.as_tensor(np.broadcast_to(seg.env[mb][None, :], times.shape).copy())
+    return (lambda x: x[times, envs]), torch.as_tensor(offsets < seg.length[mb][None, :])
 
 
 def initial_network(layout: TokenLayout, config: PPOConfig) -> MaskedAttentionLSTM:
