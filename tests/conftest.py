@@ -13,10 +13,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from betfolio.store.engine import make_engine
 from betfolio.store.migrate import upgrade
@@ -73,6 +74,23 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         service_unavailable(f"shared data not available: {path}")
     return path
+
+
+@contextmanager
+def statements_mentioning(target: Engine | type[Engine], word: str) -> Iterator[list[str]]:
+    """The SQL statements that mention ``word``, as ``target`` (an engine, or ``Engine`` for every engine the
+    block opens) runs them: how a test sees how often something is read from the real database."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if word in statement:
+            seen.append(statement)
+
+    event.listen(target, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", note)
 
 
 @pytest.fixture(autouse=True)

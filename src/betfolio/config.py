@@ -119,6 +119,22 @@ def _line_of(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """TOML text as a dict — the one TOML reader of config, ``--config`` hyperparameter, grid and search-space
+    files. Invalid TOML is a :class:`ConfigError` (a ValueError) naming ``where``, the line and its key."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        key = None
+        if line is not None:
+            head = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
+            key = head.split("=", 1)[0].strip() if "=" in head else None
+        at = f"{where}, line {line}" if line else where
+        raise ConfigError(f"{at}{f', key {key!r}' if key else ''}: not valid TOML ({exc})") from exc
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The file's keys and values (empty if it does not exist); ConfigError says file, line and key."""
     try:
@@ -127,17 +143,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
-    try:
-        values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        line = int(found.group(1)) if found else None
-        key = None
-        if line is not None:
-            head = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
-            key = head.split("=", 1)[0].strip() if "=" in head else None
-        where = f"{path}, line {line}" if line else str(path)
-        raise ConfigError(f"{where}{f', key {key!r}' if key else ''}: not valid TOML ({exc})") from exc
+    values = parse_toml(text, str(path))
     known = set(Settings.model_fields)
     for key, value in values.items():
         line = _line_of(text, key)

@@ -26,17 +26,3 @@ def test_prematch_random_policy_bets_at_its_rate_on_allowed_actions_only() -> No
     assert RandomRatePolicy(1.0)(np.zeros(3), np.array([True, False, False])) == 0  # nothing allowed
     with pytest.raises(ValueError, match="rate"):
         RandomRatePolicy(1.5)
-
-
-def test_live_random_replay_places_about_the_trained_workers_number_of_bets() -> None:
-    from betfolio.jobs.training import random_live_replay
-    from betfolio.sim.episodes import load_sample_matchset
-    from betfolio.sim.timeline import build_bank
-
-    bank = build_bank(load_sample_matchset(("E0",), ("2022-23",)), n_variants=1, seed=2)
-    for target in (0, 120):
-        replay, rate = random_live_replay(bank, target, seed=1)
-        assert abs(len(replay.bets) - target) <= max(2, 0.05 * target)
-        assert (rate == 0.0) == (target == 0)
-    again, _ = random_live_replay(bank, 120, seed=1)
-    assert [b.minute for b in again.bets] == [b.minute for b in replay.bets]  # seeded

@@ -24,6 +24,7 @@ from betfolio.agents.evaluation import (
     verdict,
 )
 from betfolio.agents.manager import ManagerConfig
+from betfolio.agents.selection import MIN_VALIDATION_BETS
 from betfolio.backtest.strategy import DecisionContext, MatchView, PastResult
 from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes
 from betfolio.features.prematch import PREMATCH_FEATURES, form_features, prematch_values
@@ -184,7 +185,11 @@ def hrl_run(sample_store: tuple[Engine, Path]) -> tuple[dict[str, Any], Path]:
     engine, root = sample_store
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BETFOLIO_DATA_DIR", str(root / "data"))
-        mp.setitem(PRESETS, "demo", {"live_steps": 8_192, "n_envs": 256, "q_episodes": 3, "dqn_steps": 600})
+        # every worker deploys its trained policy (validation still reported), so the portfolio bets and its
+        # ledger can be checked; the choice between trained and abstaining is tested in test_selection and
+        # tests/jobs/test_training_seeds
+        tiny = {"live_steps": 8_192, "n_envs": 256, "q_episodes": 3, "dqn_steps": 600, "select_on_validation": False}
+        mp.setitem(PRESETS, "demo", tiny)
         console = Console(width=160, record=True)
         summary = training_stage.run_demo_training(engine, console, root / "report")
     printed = console.export_text()
@@ -200,7 +205,7 @@ def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[s
     assert summary["train_seasons"] == ["2020-21", "2021-22"] and summary["eval_seasons"] == ["2022-23"]
     expected = {"no_bet", "favourite", "model_value", "consensus", "prematch", "prematch_untrained",
                 "prematch_random", "prematch-q (log_wealth)", "prematch-dqn", "live", "live_untrained", "live_random",
-                "live (log_wealth)", "hrl", "hrl_ucb"}  # fmt: skip
+                "live (log_wealth)", "hrl", "hrl_ucb", "live_ungated", "prematch_ungated"}  # fmt: skip
     assert set(summary["strategies"]) == expected
     assert summary["strategies"]["no_bet"]["bets"] == 0
     assert summary["strategies"]["favourite"]["bets"] > 300  # one bet per unseen match with prices
@@ -212,6 +217,19 @@ def test_pipeline_compares_every_agent_with_every_baseline(hrl_run: tuple[dict[s
     assert summary["strategies"]["prematch_untrained"]["bets"] == 0  # an all-zero Q table never bets
     controls = summary["controls"]
     assert controls["prematch_worker"] == "prematch-q" and controls["prematch_decisions"] > 300
+    # model selection on the latest training matches, never on the evaluation season
+    selection = summary["selection"]
+    assert selection["validation"]["validation_from"] >= "2021-07-01"  # inside the last training season
+    assert 700 <= selection["validation"]["fit_matches"] + selection["validation"]["validation_matches"] <= 760
+    gates = selection["workers"]
+    assert set(gates) == {"prematch", "prematch-dqn", "prematch-q (log_wealth)", "live", "live (log_wealth)"}
+    assert selection["select_on_validation"] is False
+    for name, g in gates.items():
+        assert g["deployed"] == "trained" and g["matches"] > 100, name  # selection off: deployed as trained
+        kept = g["bets"] >= MIN_VALIDATION_BETS and g["roi_ci_low"] is not None and g["roi_ci_low"] > 0
+        assert g["validation_choice"] == ("trained" if kept else "abstain"), name
+    rows = summary["strategies"]
+    assert rows["live"] == rows["live_ungated"] and rows["prematch"] == rows["prematch_ungated"]
     trained_live = controls["live_replay_bets"]
     assert abs(controls["live_random_replay_bets"] - trained_live) <= max(2, 0.05 * trained_live)
     assert summary["curves"]["live"] and summary["curves"]["prematch-dqn"]

@@ -64,3 +64,24 @@ def test_gather_counts_seeds() -> None:
     assert "ends at or above its untrained network in 2 of 3 seeds" in text
     assert "max drawdown within 20% in 2 of 3 seeds" in text
     assert out["verdict"][-1].startswith("Overall: an edge shown on the unseen seasons by live (beats favourite")
+
+
+def test_gather_counts_deployments_and_reports_an_abstaining_workers_trained_clv() -> None:
+    def gated(n: int, live: str, prematch: str) -> dict[str, Any]:
+        out = seed(n, 0.01, 0.0)
+        out["strategies"]["prematch"] = row(None, None, None, 1000.0)  # abstained: no bets, no CLV
+        out["strategies"]["prematch_ungated"] = row(-0.02, -0.1, 0.06, 900.0, clv_mean=-0.01 * n, clv_ci_low=-0.03)
+        out["selection"] = {"workers": {"live": {"deployed": live}, "prematch": {"deployed": prematch}}}
+        return out
+
+    out = gather_seeds([gated(1, "trained", "abstain"), gated(2, "abstain", "abstain")])
+    assert out["deployments"] == {"live": {"trained": 1, "of": 2}, "prematch": {"trained": 0, "of": 2}}
+    assert out["per_seed"][0]["selection"]["workers"]["live"]["deployed"] == "trained"
+    assert out["verdict"][1] == (
+        "Deployed after validation on the latest training matches: live its trained policy in 1 of 2 seeds; "
+        "prematch its trained policy in 0 of 2 seeds (abstaining otherwise: no edge beyond bootstrap noise there)."
+    )
+    text = "\n".join(out["verdict"])
+    assert "prematch: no bets with a closing line in any seed, so no CLV." in text
+    assert "(prematch_ungated): mean CLV -1.50% across seeds" in text
+    assert out["comparisons"]["prematch_ungated clv_mean > 0"] == {"seeds": 0, "of": 2}

@@ -11,7 +11,13 @@ import pytest
 
 from betfolio.canonical import LiveMatchState
 from betfolio.canonical.coverage import Coverage
-from betfolio.features.live import OBS_DIM, observation_from_state, observations_from_states
+from betfolio.features.live import (
+    OBS_DIM,
+    feature_index,
+    observation_from_state,
+    observation_layout,
+    observations_from_states,
+)
 
 
 def _state(minute: int, stats: dict, staleness: float = 0.0, reds: tuple[int | None, int | None] = (None, None)):
@@ -47,3 +53,25 @@ def test_batch_refuses_negative_staleness() -> None:
     state = _state(5, {}).model_copy(update={"data_staleness": -1.0})
     with pytest.raises(ValueError, match="staleness"):
         observations_from_states([state], [None])
+
+
+def test_statistics_masks_and_the_red_card_fallback() -> None:
+    """A statistic counts where the state carries it (0 included), is masked where it is absent or outside the
+    coverage, and the red-card count of the state stands in when the statistics leave red cards out."""
+    layout = observation_layout()
+    states = [
+        _state(30, {"home": {"shots": 0.0, "red_cards": 0.0}, "away": {"possession": 55.0}}, reds=(2, 1)),
+        _state(31, {}, reds=(None, 1)),
+    ]
+    coverage = Coverage(provider="p", league="E0", season="2026", statistics=("shots",))
+    full, covered = (observations_from_states(states, [None, None], coverage=c) for c in (None, coverage))
+    values, mask = full[:, layout.values], full[:, layout.mask]
+    at = feature_index
+    assert mask[0, at("home_shots")] and values[0, at("home_shots")] == 0.0  # a reported 0 is known
+    assert not mask[0, at("away_shots")]  # absent is unknown
+    assert mask[0, at("home_red_cards")] and values[0, at("home_red_cards")] == 0.0  # the statistic wins
+    assert mask[0, at("away_red_cards")] and values[0, at("away_red_cards")] == pytest.approx(1 / 2)  # the count
+    assert not mask[1, at("home_red_cards")] and mask[1, at("away_red_cards")]
+    assert mask[:, at("minute")].all() and not mask[:, at("prematch_home")].any()
+    c_mask = covered[:, layout.mask]
+    assert c_mask[0, at("home_shots")] and not c_mask[:, at("away_red_cards")].any()  # outside the coverage

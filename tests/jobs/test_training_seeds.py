@@ -19,7 +19,7 @@ from betfolio.jobs.training import (
     SeedTask,
     run_multi_seed,
     seed_tasks,
-    sequential_map,
+    sequential_seeds,
     train_and_evaluate_seed,
 )
 
@@ -31,13 +31,13 @@ def _task(seed: int, root: Path) -> SeedTask:
     return SeedTask(TINY, seed, "sqlite:///unused.sqlite", str(root / f"seed-{seed}"))
 
 
-def test_sequential_map_turns_a_crashing_seed_into_a_failure_and_continues(tmp_path: Path) -> None:
+def test_sequential_seeds_turn_a_crashing_seed_into_a_failure_and_continue(tmp_path: Path) -> None:
     def fn(task: SeedTask) -> SeedResult:
         if task.seed == 2:
             raise RuntimeError("diverged")
         return {"seed": task.seed}
 
-    out = sequential_map(fn, [_task(s, tmp_path) for s in (1, 2, 3)])
+    out = sequential_seeds(fn, [_task(s, tmp_path) for s in (1, 2, 3)])
     assert out[0] == {"seed": 1} and out[2] == {"seed": 3}
     assert isinstance(out[1], SeedFailure)
     assert out[1].seed == 2 and out[1].error == "RuntimeError: diverged"
@@ -95,6 +95,18 @@ def test_a_seed_gives_the_same_numbers_sequentially_and_in_other_processes(
         assert {"bets", "roi", "roi_ci_low", "roi_ci_high", "clv_mean", "max_drawdown", "sharpe"} <= set(row)
     assert here["spread"]["hrl"]["per_seed"][0]["seed"] == 5
     assert here["verdict"][0] == "1 training seed(s): 5."
+    # model selection on the latest training matches: per seed the figures and what was deployed
+    assert here["verdict"][1].startswith("Deployed after validation on the latest training matches: live ")
+    selection = here["per_seed"][0]["selection"]
+    rows = here["strategies"]
+    for worker in ("live", "prematch"):
+        gate = selection["workers"][worker]
+        assert gate["deployed"] == gate["validation_choice"] and gate["matches"] > 50
+        assert here["deployments"][worker] == {"trained": int(gate["deployed"] == "trained"), "of": 1}
+        if gate["deployed"] == "abstain":  # never bets on the unseen season, nor does its random twin
+            assert rows[worker]["bets"] == 0 and rows[f"{worker}_random"]["bets"] == 0
+        else:
+            assert rows[worker]["bets"] == rows[f"{worker}_ungated"]["bets"]
 
 
 def test_every_seed_failing_is_a_clear_error(sample_store: tuple[Engine, Path], tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from betfolio.live.metrics import metric_names
+from betfolio.net import free_port
 from tests.conftest import REDIS_URL, service_unavailable
 from tests.live.feed import link_matches, match_states, publish
 
@@ -43,12 +43,6 @@ def _tool(name: str) -> str:
 
 def _compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- static checks with the real validators -------------------------------------------------------------------------
@@ -218,7 +212,7 @@ def test_each_service_command_runs_natively_with_the_secrets_layout(
     from betfolio.jobs.demo.providers_stage import recorded_dir
     from betfolio.providers.standin import serve
 
-    ports = {name: str(_free_port()) for name in ("8600", "9101", "9102")}
+    ports = {name: str(free_port()) for name in ("8600", "9101", "9102")}
     replace = {"redis://redis:6379/0": REDIS_URL, "/models/run": str(trained_run), "0.0.0.0": "127.0.0.1",
                **{f"{k}": v for k, v in ports.items()}}  # fmt: skip
     token = secrets["service_token"]
@@ -270,7 +264,7 @@ def test_real_prometheus_scrapes_a_live_paper_trader(season_db: Path, redis_clie
     engine = make_engine(url)
     publish(redis_client, match_states(link_matches(engine, 5))[: 5 * 30])
     engine.dispose()
-    metrics_port, prom_port = _free_port(), _free_port()
+    metrics_port, prom_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     trader = subprocess.Popen(
         [sys.executable, "-m", "betfolio.cli", "paper", "--redis", REDIS_URL, "--db", url, "--run", str(trained_run),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from sqlalchemy import Engine, insert, select
 
 from betfolio.canonical import LiveMatchState
 from betfolio.live.service import MAX_URL_BYTES, check_bind, create_app
+from betfolio.net import free_port
 from betfolio.providers.live_bus import LiveStateBus
 from betfolio.store.identity import link_external
 from betfolio.store.tables import daily_betting_lines, live_states, matches_master, provider_status
@@ -58,10 +58,7 @@ def test_health_and_readiness(client: TestClient) -> None:
 def test_readiness_fails_when_redis_is_gone(season_engine: Engine) -> None:
     import redis
 
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dead = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+    dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     with TestClient(create_app(season_engine, dead, token=TOKEN)) as c:
         ready = c.get("/readyz")
     assert ready.status_code == 503
@@ -182,16 +179,10 @@ def test_non_loopback_bind_needs_a_token() -> None:
     assert done.returncode == 2 and "refusing to listen" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_server_keeps_the_token_out_of_logs_and_metrics(season_db: Path, tmp_path: Path) -> None:
     secret_file = tmp_path / "service_token"
     secret_file.write_text(TOKEN + "\n")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BETFOLIO_SERVICE_TOKEN")}
     env |= {"BETFOLIO_SERVICE_TOKEN_FILE": str(secret_file), "BETFOLIO_DATABASE_URL": f"sqlite:///{season_db}"}
     proc = subprocess.Popen(

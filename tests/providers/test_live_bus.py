@@ -53,6 +53,15 @@ def test_latest_state_ages_with_staleness(bus) -> None:
     assert latest[0].feature_vector().get("staleness") == pytest.approx(40 / 300)
 
 
+def test_providers_are_those_with_latest_states(bus, redis_client) -> None:
+    assert bus.providers() == []
+    other = state("7", 3).model_copy(update={"provider": "sportmonks"})
+    bus.publish([state("1", 10), other])
+    LiveStateBus(redis_client, prefix="test:elsewhere").publish([state("2", 5)])  # another prefix is not ours
+    assert bus.providers() == ["api-football", "sportmonks"]
+    assert [s.provider_match_id for s in bus.latest("sportmonks")[0]] == ["7"]
+
+
 def test_unreadable_entries_are_reported_and_skipped(bus, redis_client) -> None:
     bus.publish([state("1", 10)])
     redis_client.xadd(bus.stream_key("api-football"), {"state": b"{not json"})

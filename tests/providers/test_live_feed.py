@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from betfolio.net import free_port
 from betfolio.providers.api_football.client import ApiFootballClient, settings_for
 from betfolio.providers.live_bus import LiveStateBus
 from betfolio.providers.live_feed import MAX_BACKOFF_SECONDS, next_wait, run_feed
@@ -22,12 +22,6 @@ FAST = {"backoff_initial": 0.0, "backoff_max": 0.0}
 def af_client(standin, engine=None) -> ApiFootballClient:
     archive = StoreArchive(engine) if engine is not None else None
     return ApiFootballClient(settings_for("test-key", base_url=standin.api_football_url, **FAST), archive)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

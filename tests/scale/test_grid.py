@@ -120,3 +120,30 @@ def test_workers_read_a_database_server_named_in_their_environment(
     sequential = run_grid(grid, config, lambda _l, _s: data)
     assert not on_ray["failures"]
     assert on_ray["cells"] == sequential["cells"] and on_ray["cells"][0]["bets"] == 380
+
+
+def test_a_worker_reads_the_store_once_per_grid_run(
+    pg_engine, football_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells that read the store themselves share one read per worker and grid run (not one per cell), with the
+    numbers of a fresh read; the next run of the grid reads the store again."""
+    from sqlalchemy import Engine
+
+    from betfolio.jobs.backtest import load_data
+    from betfolio.scale.grid import grid_tasks, run_cell
+    from tests.conftest import statements_mentioning
+
+    load_data(pg_engine, ["E0"], ["2021-22"], data_dir=football_data_dir)  # the season into the store
+    monkeypatch.setenv("BETFOLIO_DATABASE_URL", pg_engine.url.render_as_string(hide_password=False))
+    grid = parse_grid('leagues = ["E0"]\nseasons = ["2021-22"]\n[strategies.favourite]\n[strategies.no_bet]\n')
+    config = BacktestConfig(evaluate_models=())
+    with statements_mentioning(Engine, "matches_master") as reads:
+        fresh, _ = load_data(pg_engine, ["E0"], ["2021-22"])
+        one_read = len(reads)
+        first = [run_cell(task) for task in grid_tasks(grid, config, None)]
+        first_run = len(reads) - one_read
+        second = [run_cell(task) for task in grid_tasks(grid, config, None)]
+        second_run = len(reads) - one_read - first_run
+    assert one_read > 0 and first_run == one_read and second_run == one_read
+    direct = [run_cell(task) for task in grid_tasks(grid, config, {(("E0",), ("2021-22",)): fresh})]
+    assert first == second == direct and first[0]["bets"] == 380

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 import pytest
@@ -10,6 +9,7 @@ from typer.testing import CliRunner
 
 from betfolio.cli import app
 from betfolio.config import masked_url
+from betfolio.net import free_port
 from betfolio.scale.runtime import (
     INSTALL_HINT,
     ScaleError,
@@ -18,13 +18,6 @@ from betfolio.scale.runtime import (
     require_ray,
     split_address,
 )
-
-
-def closed_port() -> int:
-    """A local port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_addresses_are_split_with_ray_defaults() -> None:
@@ -38,18 +31,18 @@ def test_addresses_are_split_with_ray_defaults() -> None:
 
 
 def test_unreachable_address_fails_fast_and_names_it() -> None:
-    address = f"127.0.0.1:{closed_port()}"
+    address = f"127.0.0.1:{free_port()}"
     # The pre-flight probe answers (its message, not Ray's "cannot join" after a minute of retries).
     with pytest.raises(ScaleError, match=rf"Ray cluster at {address.replace('.', '[.]')} is unreachable"):
         init_ray(address)
     with pytest.raises(ScaleError, match="unreachable"):
-        check_reachable(f"ray://127.0.0.1:{closed_port()}", timeout=1.0)
+        check_reachable(f"ray://127.0.0.1:{free_port()}", timeout=1.0)
 
 
 def test_cli_unreachable_address_is_one_line_rc_2(tmp_path, football_data_dir) -> None:
     grid = tmp_path / "grid.toml"
     grid.write_text('leagues = ["E0"]\nseasons = ["2021-22"]\n[strategies.favourite]\n')
-    address = f"127.0.0.1:{closed_port()}"
+    address = f"127.0.0.1:{free_port()}"
     result = CliRunner().invoke(
         app, ["backtest", "--grid", str(grid), "--data-dir", str(football_data_dir), "--ray", address]
     )

@@ -13,7 +13,6 @@ from betfolio.sim.reward import (
     DifferentialSharpeReward,
     MissionGuards,
     RewardContext,
-    bet_return_volatility,
     last_n_win_rate,
     log_wealth_growth,
     make_reward,
@@ -135,12 +134,6 @@ def test_outcome_terms_apply_only_when_bets_settle():
     out = mission_reward(*args, settled=np.array([True, False]), guards=PLAIN)
     assert out[0] == pytest.approx(by_hand(*TYPICAL[:3], 1.0, *TYPICAL[4:]))
     assert out[1] == pytest.approx(-0.0005)
-
-
-def test_bet_return_volatility():
-    assert float(bet_return_volatility(2.0, 0.5)) == pytest.approx(1.0)
-    assert float(bet_return_volatility(10.0, 0.1)) == pytest.approx(3.0)
-    assert float(bet_return_volatility(3.0, 1.0)) == 0.0
 
 
 def test_log_wealth_growth_sums_to_episode_log_return_and_survives_wipeout():

@@ -10,7 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from betfolio.sim.reward import MissionGuards, bet_return_volatility, match_volatility, mission_reward
+from betfolio.sim.reward import MissionGuards, match_volatility, mission_reward
+
+
+def bet_return_volatility(odds: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """The bet's own return volatility, ``o·√(p(1−p))`` — the denominator the match volatility replaced."""
+    return odds * np.sqrt(probability * (1.0 - probability))
+
+
+def test_bet_return_volatility() -> None:
+    assert float(bet_return_volatility(np.float64(2.0), np.float64(0.5))) == pytest.approx(1.0)
+    assert float(bet_return_volatility(np.float64(10.0), np.float64(0.1))) == pytest.approx(3.0)
 
 
 @pytest.fixture(scope="module")

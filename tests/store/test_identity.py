@@ -15,7 +15,14 @@ from betfolio.ingest.odds_api import ingest_recorded as ingest_odds_api
 from betfolio.ingest.payload import store_parse_result
 from betfolio.providers.api_football.adapter import ApiFootball
 from betfolio.providers.odds_api.adapter import OddsApi
-from betfolio.store.identity import PlayerResolver, TeamResolver, UnresolvedTeamError, find_fixtures
+from betfolio.store.identity import (
+    PlayerResolver,
+    TeamResolver,
+    UnresolvedTeamError,
+    find_fixtures,
+    fixture_ids,
+    link_external,
+)
 from betfolio.store.tables import identity_map, matches_master, team_aliases, teams
 from tests.conftest import shared_file
 
@@ -203,3 +210,13 @@ def test_odds_feed_links_a_finished_match_without_touching_its_result(english_20
         )
     assert match["status"] == "finished" and (match["home_goals"], match["away_goals"]) == (0, 2)
     assert match["source_provider"] == "football-data"
+
+
+def test_fixture_ids_map_a_providers_fixtures_to_store_matches(sqlite_engine) -> None:
+    with sqlite_engine.begin() as conn:
+        link_external(conn, "api-football", "fixture", {"101": 5, "102": "not-a-match"})
+        link_external(conn, "api-football", "team", {"33": 7})
+        link_external(conn, "odds-api", "fixture", {"e1": 9})
+        assert fixture_ids(conn, "api-football") == {"101": 5}
+        assert fixture_ids(conn, "odds-api") == {"e1": 9}
+        assert fixture_ids(conn, "nobody") == {}

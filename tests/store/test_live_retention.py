@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Engine, event, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
 from betfolio.store import queries
 from betfolio.store.live_retention import RETENTION, LiveMaintenance, has_timescale
 from betfolio.store.tables import live_states
+from tests.conftest import statements_mentioning
 from tests.store.test_live_momentum import _match
 
 MIGRATION = Path(__file__).resolve().parents[2] / "src/betfolio/store/migrations/versions/0003_live_momentum.py"
@@ -68,20 +69,10 @@ def test_raw_states_older_than_the_window_are_pruned_and_momentum_refreshed(engi
 def test_timescale_is_asked_once_per_connection(pg_engine: Engine) -> None:
     """A refresh on every poll does not query the extension catalogue every time: the answer is kept per
     database connection."""
-    asked: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        if "pg_extension" in statement:
-            asked.append(statement)
-
-    event.listen(pg_engine, "before_cursor_execute", note)
-    try:
-        with pg_engine.begin() as conn:
-            for _ in range(3):
-                queries.refresh_momentum(conn)
-            assert not has_timescale(conn)
-    finally:
-        event.remove(pg_engine, "before_cursor_execute", note)
+    with statements_mentioning(pg_engine, "pg_extension") as asked, pg_engine.begin() as conn:
+        for _ in range(3):
+            queries.refresh_momentum(conn)
+        assert not has_timescale(conn)
     assert len(asked) == 1
 
 

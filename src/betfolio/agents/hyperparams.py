@@ -15,10 +15,11 @@ and the key (a misspelt key silently ignored would train with the default while 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from betfolio.config import parse_toml
 
 if TYPE_CHECKING:
     from betfolio.agents.live.ppo import PPOConfig
@@ -95,11 +96,10 @@ def load_hyperparameters(path: Path) -> Hyperparameters:
     """The file at ``path``; ValueError naming the file (and section and key) when it cannot be used."""
     where = f"--config {path}"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"{where}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{where}: not valid TOML ({exc})") from exc
+    raw = parse_toml(text, where)
     sections: dict[str, dict[str, Any]] = {}
     for name, values in raw.items():
         if not isinstance(values, dict):

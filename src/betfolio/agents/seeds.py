@@ -20,7 +20,8 @@ import numpy as np
 
 #: Workers judged against their own untrained network and a random policy of the same betting rate.
 CONTROLLED_WORKERS = ("live", "prematch")
-#: The mission's drawdown ceiling for the HRL portfolio.
+#: The mission's drawdown ceiling for the HRL portfolio: the verdict's test and the manager's drawdown budget
+#: (``HRLSettings.max_drawdown``) both read it.
 MAX_DRAWDOWN_LIMIT = 0.20
 
 #: What each seed keeps in ``per_seed`` (its own rows and verdict, the manager's summary, where its run lives).
@@ -29,6 +30,7 @@ PER_SEED_KEYS = (
     "strategies",
     "verdict",
     "controls",
+    "selection",
     "manager",
     "training",
     "curves",
@@ -143,6 +145,8 @@ def comparisons(seeds: Sequence[dict[str, Any]], baselines: Sequence[str]) -> di
             claims[f"{w} > {w}_{control} beyond noise"] = _beyond_noise(w, f"{w}_{control}")
     claims["prematch clv_mean > 0"] = _positive_clv("prematch", interval=False)
     claims["prematch clv interval above 0"] = _positive_clv("prematch", interval=True)
+    claims["prematch_ungated clv_mean > 0"] = _positive_clv("prematch_ungated", interval=False)
+    claims["prematch_ungated clv interval above 0"] = _positive_clv("prematch_ungated", interval=True)
     claims[f"hrl max_drawdown <= {MAX_DRAWDOWN_LIMIT:.0%}"] = _drawdown_within("hrl", MAX_DRAWDOWN_LIMIT)
     for agent in ("live", "prematch", "hrl"):
         for b in baselines:
@@ -154,10 +158,30 @@ def comparisons(seeds: Sequence[dict[str, Any]], baselines: Sequence[str]) -> di
     return out
 
 
+def deployments(seeds: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per gated worker: in how many seeds its trained policy beat abstaining on the held-out training matches
+    and was deployed (``{worker: {"trained": k, "of": n}}``; the other seeds deployed the abstaining policy)."""
+    out: dict[str, dict[str, int]] = {}
+    for s in seeds:
+        for worker, gate in ((s.get("selection") or {}).get("workers") or {}).items():
+            row = out.setdefault(worker, {"trained": 0, "of": 0})
+            row["trained"] += gate.get("deployed") == "trained"
+            row["of"] += 1
+    return out
+
+
 def seed_verdict(seeds: Sequence[dict[str, Any]], counts: dict[str, dict[str, int]]) -> list[str]:
     """Plain statements that count seeds; an edge is only claimed when a majority of seeds show it beyond noise."""
     n = len(seeds)
     lines = [f"{n} training seed(s): {', '.join(str(s['seed']) for s in seeds)}."]
+    deployed = deployments(seeds)
+    chosen = {w: deployed[w] for w in CONTROLLED_WORKERS if w in deployed}
+    if chosen:
+        lines.append(
+            "Deployed after validation on the latest training matches: "
+            + "; ".join(f"{w} its trained policy in {d['trained']} of {d['of']} seeds" for w, d in chosen.items())
+            + " (abstaining otherwise: no edge beyond bootstrap noise there)."
+        )
 
     def c(claim: str) -> str:
         k = counts.get(claim, {"seeds": 0, "of": 0})
@@ -179,6 +203,13 @@ def seed_verdict(seeds: Sequence[dict[str, Any]], counts: dict[str, dict[str, in
         )
     else:
         lines.append("prematch: no bets with a closing line in any seed, so no CLV.")
+    trained = spread([_number(s["strategies"].get("prematch_ungated", {}).get("clv_mean")) for s in seeds])
+    if trained["n"] and clv["n"] < trained["n"]:  # the worker abstained in some seeds: its trained policy's CLV
+        lines.append(
+            f"prematch's trained policy, deployed or not (prematch_ungated): mean CLV {trained['mean']:+.2%} across "
+            f"seeds (std {trained['std']:.2%}); positive in {c('prematch_ungated clv_mean > 0')} seeds, its "
+            f"bootstrap interval above 0 in {c('prematch_ungated clv interval above 0')}."
+        )
     lines.append(
         f"hrl: max drawdown within {MAX_DRAWDOWN_LIMIT:.0%} in {c(f'hrl max_drawdown <= {MAX_DRAWDOWN_LIMIT:.0%}')} "
         "seeds."
@@ -225,6 +256,7 @@ def gather_seeds(seeds: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "strategies": strategies,
         "spread": {n: strategy_spread(n, seeds) for n in names},
         "comparisons": counts,
+        "deployments": deployments(seeds),
         "verdict": seed_verdict(seeds, counts),
         "per_seed": [{k: s.get(k) for k in PER_SEED_KEYS} for s in seeds],
     }

@@ -89,8 +89,7 @@ def stream_states(redis_url: str, prefix: str | None = None) -> list[LiveMatchSt
     try:
         bus = LiveStateBus(client, prefix=prefix)
         out: list[LiveMatchState] = []
-        for key in client.scan_iter(match=f"{prefix}:last:*", count=100):
-            provider = (key.decode() if isinstance(key, bytes) else str(key)).rsplit(":", 1)[1]
+        for provider in bus.providers():
             states, _unreadable = bus.latest(provider)
             out.extend(states)
         return out
@@ -100,20 +99,19 @@ def stream_states(redis_url: str, prefix: str | None = None) -> list[LiveMatchSt
 
 def _stream_rows(conn: Connection, stream: Sequence[LiveMatchState]) -> list[dict[str, Any]]:
     """Stream states as ``live_states``-like rows, for the fixtures the identity map knows."""
-    from betfolio.store.identity import external_ids
-    from betfolio.store.writer import FIXTURE
+    from betfolio.store.identity import fixture_ids
 
-    ids: dict[str, dict[str, str]] = {}
+    ids: dict[str, dict[str, int]] = {}
     rows = []
     for state in stream:
         known = ids.get(state.provider)
         if known is None:  # one identity-map read per provider, not per state
-            known = ids[state.provider] = external_ids(conn, state.provider, FIXTURE)
+            known = ids[state.provider] = fixture_ids(conn, state.provider)
         canonical = known.get(state.provider_match_id)
-        if canonical is None or not str(canonical).isdigit():
+        if canonical is None:
             continue
         rows.append({
-            "match_id": int(canonical), "provider": state.provider, "minute": state.minute,
+            "match_id": canonical, "provider": state.provider, "minute": state.minute,
             "home_goals": state.home_goals, "away_goals": state.away_goals, "status": state.status.value,
             "observed_at": state.observed_at, "data_staleness": state.data_staleness, "source": "stream",
         })  # fmt: skip

@@ -20,7 +20,7 @@ import numpy as np
 
 from betfolio.backtest.data import BacktestData
 from betfolio.backtest.strategy import Prediction
-from betfolio.canonical import AGGREGATE_BOOKMAKERS
+from betfolio.canonical import AGGREGATE_BOOKMAKERS, TOTALS_LINE
 from betfolio.canonical.enums import Market
 from betfolio.engine.quotes import MATCH_ODDS_KEY, MarketQuotes, MatchRecord
 from betfolio.models.dixon_coles import DixonColes
@@ -29,7 +29,6 @@ from betfolio.models.grid_fit import fit_grids
 from betfolio.models.market_anchored import AnchoredInputs, MarketAnchoredLogit, consensus_many
 from betfolio.models.ratings import RatingParams, features_as_of_decisions
 
-TOTALS_LINE = 2.5
 NO_MARKET = "no complete pre-match 1X2 prices (no market to anchor on)"
 UNKNOWN_TEAM = "unknown team (no results for it or its league before the decision)"
 

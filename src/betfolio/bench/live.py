@@ -23,7 +23,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,14 +36,10 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from betfolio.net import free_port
+
 SAMPLE_LEAGUES = ("E0", "D1")
 SEASON = "2022-23"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _store(root: Path) -> tuple[Any, list[int]]:
@@ -182,7 +177,7 @@ def adapter_reads(db_path: Path, seconds: float, connections: int) -> dict[str, 
     import httpx
 
     token = secrets.token_urlsafe(24)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BETFOLIO_SERVICE_TOKEN": token, "BETFOLIO_DATABASE_URL": f"sqlite:///{db_path}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "betfolio.cli", "serve", "--port", str(port), "--cache-seconds", "5"],

@@ -2,7 +2,15 @@
 
 from betfolio.canonical.competition import League, Team, normalise_season, season_start_year
 from betfolio.canonical.coverage import COVERAGE_FLAGS, Coverage
-from betfolio.canonical.enums import LINE_MARKETS, MARKET_SELECTIONS, Market, MatchStatus, Phase, Selection
+from betfolio.canonical.enums import (
+    LINE_MARKETS,
+    MARKET_SELECTIONS,
+    TOTALS_LINE,
+    Market,
+    MatchStatus,
+    Phase,
+    Selection,
+)
 from betfolio.canonical.features import STALENESS_SCALE_SECONDS, FeatureVector, normalised_staleness
 from betfolio.canonical.live import LiveMatchState
 from betfolio.canonical.match import Match
@@ -15,6 +23,7 @@ __all__ = [
     "LINE_MARKETS",
     "MARKET_SELECTIONS",
     "STALENESS_SCALE_SECONDS",
+    "TOTALS_LINE",
     "Coverage",
     "FeatureVector",
     "Injury",

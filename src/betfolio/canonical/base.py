@@ -23,14 +23,19 @@ class CanonicalRecord(BaseModel):
     def _no_nul_characters(self) -> CanonicalRecord:
         # PostgreSQL refuses NUL in text and JSONB (the whole COPY of a payload would fail): refuse the one record,
         # naming the field, wherever in it — nested ``detail``/``statistics`` included — the character hides.
+        # Only strings and containers are visited (every live state passes here when published and when read).
         for name, value in self.__dict__.items():
-            if (where := _nul_path(value, name)) is not None:
+            if isinstance(value, _WALKED) and (where := _nul_path(value, name)) is not None:
                 raise ValueError(f"{where} contains a NUL character")
         return self
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the record kind first (used by `betfolio parse`)."""
         return {"kind": self.kind, **self.model_dump(mode="json")}
+
+
+#: What may hold a string (numbers, timestamps and None cannot): the only values :func:`_nul_path` descends into.
+_WALKED = (str, dict, list, tuple)
 
 
 def _nul_path(value: Any, path: str) -> str | None:
@@ -41,11 +46,11 @@ def _nul_path(value: Any, path: str) -> str | None:
         for key, item in value.items():
             if isinstance(key, str) and "\x00" in key:
                 return f"{path} key {key!r}"
-            if (found := _nul_path(item, f"{path}.{key}")) is not None:
+            if isinstance(item, _WALKED) and (found := _nul_path(item, f"{path}.{key}")) is not None:
                 return found
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            if (found := _nul_path(item, f"{path}[{i}]")) is not None:
+            if isinstance(item, _WALKED) and (found := _nul_path(item, f"{path}[{i}]")) is not None:
                 return found
     return None
 

@@ -65,6 +65,9 @@ MARKET_SELECTIONS: dict[Market, frozenset[Selection]] = {
 
 #: Markets whose quotes are meaningless without a line (goals total or handicap).
 LINE_MARKETS: frozenset[Market] = frozenset({Market.TOTAL_GOALS, Market.ASIAN_HANDICAP})
+#: The goals line of the over/under market the features, the in-play model and the anchored model read: the
+#: one every bookmaker prices (football-data's ``>2.5`` columns), so it is there whenever a total is.
+TOTALS_LINE = 2.5
 
 
 class Phase(StrEnum):

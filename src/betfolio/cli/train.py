@@ -182,13 +182,13 @@ def train_command(
 
 def announcing_map(console: Any) -> Any:
     """The sequential seed mapper, saying which seed is training (the seeds themselves run quietly)."""
-    from betfolio.jobs.training import SeedFn, SeedTask, sequential_map
+    from betfolio.jobs.training import SeedFn, SeedTask, sequential_seeds
 
     def run(fn: SeedFn, tasks: Any) -> Any:
         def one(task: SeedTask) -> Any:
             console.print(f"seed {task.seed}: training and evaluating → {task.run_dir}")
             return fn(task)
 
-        return sequential_map(one, tasks)
+        return sequential_seeds(one, tasks)
 
     return run

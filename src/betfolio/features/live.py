@@ -15,7 +15,6 @@ The live observation is ``[values(F), mask(F), staleness/300, extras(E)]``:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -242,38 +241,51 @@ def observations_from_states(
     """Observations ``[n, OBS_DIM]`` for ``n`` states at once (a live trader's batch of matches).
 
     ``prematch_fair`` has one entry per state (None = no pre-match prices); ``live_odds`` is ``[n, 5]``
-    (NaN = not offered); the book extras broadcast per state. Only the statistics lookups loop in Python; the
-    scaling, masks and staleness are one numpy pass for the whole batch.
+    (NaN = not offered); the book extras broadcast per state. Only the statistics a state carries are visited in
+    Python (a trader decides hundreds of matches per round, inside the feed-to-decision latency); the clock,
+    score, pre-match prices, scaling, masks and staleness are numpy passes over the whole batch.
     """
     n = len(states)
     values = np.zeros((n, N_FEATURES), np.float64)
     mask = np.zeros((n, N_FEATURES), bool)
-    allowed = [coverage is None or coverage.has_statistic(stat) for stat in MATCH_STATS]
-    staleness = np.empty(n, np.float64)
+    allowed = (stat for stat in MATCH_STATS if coverage is None or coverage.has_statistic(stat))
+    columns = {stat: 3 + 2 * MATCH_STATS.index(stat) for stat in allowed}  # first column of each (home, away)
+    reds = columns.get(st.RED_CARDS)
+    values[:, 0] = np.fromiter((min(state.minute, 90) for state in states), np.float64, n)
+    values[:, 1] = np.fromiter((state.home_goals for state in states), np.float64, n)
+    values[:, 2] = np.fromiter((state.away_goals for state in states), np.float64, n)
+    mask[:, 0:3] = True
+    staleness = np.fromiter((state.data_staleness for state in states), np.float64, n)
+    rows: list[int] = []
+    cols: list[int] = []
+    found: list[float] = []
     for r, state in enumerate(states):
-        row_v, row_m = values[r], mask[r]
-        row_v[0], row_v[1], row_v[2] = min(state.minute, 90), state.home_goals, state.away_goals
-        row_m[0:3] = True
-        staleness[r] = state.data_staleness
-        home, away = state.statistics.get("home", {}), state.statistics.get("away", {})
-        for s, stat in enumerate(MATCH_STATS):
-            if not allowed[s]:
-                continue
-            for k, (side, reds) in enumerate(((home, state.home_red_cards), (away, state.away_red_cards))):
-                raw = side.get(stat)  # type: ignore[call-overload]
-                if raw is None and stat == st.RED_CARDS:
-                    raw = reds
-                if raw is not None:
-                    value = float(raw)
-                    if math.isfinite(value):
-                        i = 3 + 2 * s + k
-                        row_v[i], row_m[i] = value, True
-        fair = prematch_fair[r]
-        if fair is not None:
-            f = np.asarray(fair, dtype=np.float64)
-            ok = np.isfinite(f)
-            row_v[PREMATCH_SLICE] = np.where(ok, f, 0.0)
-            row_m[PREMATCH_SLICE] = ok
+        for k, side in enumerate(("home", "away")):
+            stats = state.statistics.get(side) or {}  # type: ignore[call-overload]
+            for stat, raw in stats.items():
+                i = columns.get(stat)
+                if i is not None and raw is not None:
+                    rows.append(r)
+                    cols.append(i + k)
+                    found.append(float(raw))
+            card = state.home_red_cards if k == 0 else state.away_red_cards
+            if reds is not None and card is not None and stats.get(st.RED_CARDS) is None:  # the state's own count
+                rows.append(r)
+                cols.append(reds + k)
+                found.append(float(card))
+    if found:
+        at = np.asarray(rows), np.asarray(cols)
+        got = np.asarray(found, np.float64)
+        ok = np.isfinite(got)
+        values[at[0][ok], at[1][ok]] = got[ok]
+        mask[at[0][ok], at[1][ok]] = True
+    fair = np.full((n, 3), np.nan)
+    for r, f in enumerate(prematch_fair):
+        if f is not None:
+            fair[r] = f
+    ok = np.isfinite(fair)
+    values[:, PREMATCH_SLICE] = np.where(ok, fair, 0.0)
+    mask[:, PREMATCH_SLICE] = ok
     if live_odds is not None:
         odds = np.asarray(live_odds, dtype=np.float64).reshape(n, len(LIVE_SELECTIONS))
         ok = np.isfinite(odds) & (odds > 1.0)

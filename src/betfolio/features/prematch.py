@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from betfolio.canonical import is_aggregate_bookmaker
+from betfolio.canonical import TOTALS_LINE, is_aggregate_bookmaker
 from betfolio.engine.events import RESULT_DELAY
 from betfolio.engine.strategy import MatchView, PastResult
 from betfolio.markets.margin import remove_margin_multiplicative
@@ -71,7 +71,6 @@ PREMATCH_OBS_DIM = 2 * len(PREMATCH_FEATURES) + len(PREMATCH_EXTRAS)
 FORM_WINDOW = 5
 #: Bookmakers tried in this order for the price a pre-match bet is struck at (any other real one after them).
 BOOKMAKER_PREFERENCE: tuple[str, ...] = ("pinnacle", "bet365", "william_hill", "bwin", "interwetten", "betvictor")
-TOTALS_LINE = 2.5
 #: ``books`` is the count of bookmakers behind the consensus divided by this (values of order one).
 BOOKS_SCALE = 10.0
 #: Goal rates of the form model are kept in this range (a team that scored 0 in its last games still may).

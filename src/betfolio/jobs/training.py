@@ -5,10 +5,13 @@ Used by ``betfolio train --agent hrl`` and by the demo stage. Steps:
 1. split seasons: training seasons strictly before evaluation seasons (refused otherwise — evaluating on a
    season the agents trained on would flatter them);
 2. train the live worker (PPO) with the mission reward and, for the reward ablation, with log-wealth growth;
-   train the tabular-Q and DQN pre-match workers — all on the training seasons only;
-3. evaluate (:mod:`betfolio.agents.evaluation`): baselines and pre-match workers through the walk-forward
+   train the tabular-Q and DQN pre-match workers — all on the training seasons only, minus their latest 20 %;
+3. model selection (:mod:`betfolio.agents.selection`): replay each trained worker on those held-out training
+   matches and deploy it only if it beats abstaining beyond bootstrap noise, else deploy abstaining;
+4. evaluate (:mod:`betfolio.agents.evaluation`): baselines and pre-match workers through the walk-forward
    backtest, the live workers by replaying every unseen match once, the HRL portfolio via the UCB manager;
-4. print the comparison table and the computed verdict; write ``evaluation.json`` in the run directory.
+5. print the comparison table, the validation figures and the computed verdict; write ``evaluation.json`` in
+   the run directory.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import json
 import logging
 import os
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -33,8 +35,19 @@ from sqlalchemy import Engine
 from betfolio.agents.controls import RandomRatePolicy, betting_rate
 from betfolio.agents.hyperparams import Hyperparameters
 from betfolio.agents.live.ppo import PPOConfig, load_live_untrained
-from betfolio.agents.live.replay import replay_bank
+from betfolio.agents.live.replay import replay_bank, replay_policy, replay_random
 from betfolio.agents.manager import ManagerConfig, UCBVariant
+from betfolio.agents.seeds import MAX_DRAWDOWN_LIMIT
+from betfolio.agents.selection import (
+    ABSTAIN,
+    TRAINED,
+    VALIDATION_FRACTION,
+    Abstain,
+    Gate,
+    live_validation,
+    prematch_validation,
+    validation_split,
+)
 from betfolio.agents.training import (
     LiveSettings,
     PrematchSettings,
@@ -69,9 +82,14 @@ class HRLSettings:
     reference_manager: ManagerConfig = field(default_factory=lambda: ManagerConfig(variant=UCBVariant.SLIDING))
     refit_every_days: int = 14
     #: The portfolio's drawdown budget: the manager's risk score is drawdown / this, and the capital it deploys
-    #: shrinks with (1 − risk score) — to nothing at the mission's 20 % ceiling.
-    max_drawdown: float = 0.20
+    #: shrinks with (1 − risk score) — to nothing at the mission's ceiling, which the verdict checks too.
+    max_drawdown: float = MAX_DRAWDOWN_LIMIT
     resume: bool = False
+    #: Share of the training matches (the latest) held out to choose, per worker, the trained policy or abstaining.
+    validation_fraction: float = VALIDATION_FRACTION
+    #: False: every worker deploys its trained policy whatever validation showed (the validation figures are still
+    #: reported) — the pipeline without model selection, for comparison.
+    select_on_validation: bool = True
     #: PPO and tabular-Q hyperparameters over the defaults (`betfolio train --config FILE`, what `tune` writes).
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
 
@@ -191,7 +209,9 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     Strategy rows: the baselines; ``prematch`` (the worker the manager runs, ``settings.hrl_prematch``) with its
     controls ``prematch_untrained`` (the same worker before training) and ``prematch_random`` (a random policy
     betting as often, on the same matches); the other pre-match algorithm under its own name; ``live`` with
-    ``live_untrained`` and ``live_random``; the reward ablation's workers; ``hrl``, the managed portfolio.
+    ``live_untrained`` and ``live_random``; the reward ablation's workers; ``hrl``, the managed portfolio. The
+    worker rows are the *deployed* workers (trained or abstaining, chosen on the held-out training matches);
+    ``live_ungated`` / ``prematch_ungated`` show the trained policies as trained, for the record.
     """
     from betfolio.agents.evaluation import (
         BASELINES,
@@ -216,13 +236,17 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         raise ValueError(f"hrl_prematch must be one of {', '.join(PREMATCH_WORKERS)}, got {settings.hrl_prematch!r}")
     train_seasons, eval_seasons = split_seasons(engine, settings)
     leagues = list(settings.leagues) if settings.leagues else None
-    run.write_manifest(settings.as_dict() | {"train": train_seasons, "eval": eval_seasons})
-    console.print(
-        f"training on {', '.join(train_seasons)}; evaluating on {', '.join(eval_seasons)} "
-        f"(leagues: {', '.join(leagues) if leagues else 'all'}); run directory {run.path}"
-    )
     train_ms = load_training_matches(engine, leagues, train_seasons)
-    bank = build_timelines(train_ms, settings.seed)
+    # The workers learn on the earlier training matches; the latest ones pick what is deployed (never eval seasons).
+    fit_ms, val_ms = validation_split(train_ms, settings.validation_fraction)
+    validation = validation_facts(fit_ms, val_ms, settings.validation_fraction)
+    run.write_manifest(settings.as_dict() | {"train": train_seasons, "eval": eval_seasons, "validation": validation})
+    console.print(
+        f"training on {', '.join(train_seasons)} (the last {len(val_ms)} matches, from "
+        f"{validation['validation_from']}, held out to choose what is deployed); evaluating on "
+        f"{', '.join(eval_seasons)} (leagues: {', '.join(leagues) if leagues else 'all'}); run directory {run.path}"
+    )
+    bank = build_timelines(fit_ms, settings.seed)
     rewards = ["mission", "log_wealth"] if settings.ablation else ["mission"]
     chosen = settings.hrl_prematch
     other = next(w for w in PREMATCH_WORKERS if w != chosen)
@@ -255,7 +279,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             tag = "prematch-q" if reward == "mission" else f"prematch-q-{reward.replace('_', '-')}"
             task_q = progress.add_task(tag, total=settings.q_episodes)
             q_agents[reward], histories[tag] = train_prematch_q(
-                train_ms,
+                fit_ms,
                 run,
                 PrematchSettings(
                     episodes=settings.q_episodes,
@@ -270,24 +294,44 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         task_d = progress.add_task("prematch-dqn", total=settings.dqn_steps)
         dqn_settings = PrematchSettings(timesteps=settings.dqn_steps, reward="mission", seed=settings.seed)
         dqn, histories["prematch-dqn"] = train_prematch_dqn(
-            train_ms,
+            fit_ms,
             run,
             dqn_settings,
             resume=settings.resume,
             progress=lambda d, t, x: progress.update(task_d, completed=d, total=t, description=x),
         )
 
+        # --- model selection on the held-out training matches ----------------------------------------------
+        task_v = progress.add_task("validation (what to deploy)", total=1)
+        trained = {"prematch-q": q_agents["mission"], "prematch-dqn": dqn}
+        pre_workers = {"prematch": trained[chosen], other: trained[other]}
+        pre_workers |= {q_name(r): q_agents[r] for r in rewards if r != "mission"}
+        gates = {
+            name: prematch_validation(name, act_of(worker), val_ms, seed=settings.seed)
+            for name, worker in pre_workers.items()
+        }
+        val_bank = build_timelines(val_ms, settings.seed + 2, n_variants=1)
+        for reward in rewards:
+            name = live_name(reward)
+            val_replay = replay_bank(live_nets[reward], val_bank, reward=reward, seed=settings.seed)
+            gates[name] = live_validation(name, val_replay, val_ms.kickoff, seed=settings.seed)
+        keep = {name: g.keeps or not settings.select_on_validation for name, g in gates.items()}
+        progress.update(task_v, completed=1)
+
         # --- evaluation -----------------------------------------------------------------------------------
         window = frozenset(eval_seasons)
-        trained = {"prematch-q": q_agents["mission"], "prematch-dqn": dqn}
-        untrained = untrained_prematch(chosen, train_ms, dqn_settings)
+        untrained = untrained_prematch(chosen, fit_ms, dqn_settings)
 
-        def agent_strategy(name: str, worker: Any) -> PrematchAgentStrategy:
-            return PrematchAgentStrategy(name, lambda o, m, w=worker: w.act(o, m), PREMATCH_STAKES, window)
+        def agent_strategy(name: str, policy: Any) -> PrematchAgentStrategy:
+            return PrematchAgentStrategy(name, policy, PREMATCH_STAKES, window)
 
-        prematch = agent_strategy("prematch", trained[chosen])
-        workers = [prematch, agent_strategy(other, trained[other]), agent_strategy("prematch_untrained", untrained)]
-        workers += [agent_strategy(q_name(r), q_agents[r]) for r in rewards if r != "mission"]
+        def deployed(name: str) -> PrematchAgentStrategy:
+            return agent_strategy(name, act_of(pre_workers[name]) if keep[name] else Abstain())
+
+        prematch = deployed("prematch")
+        workers = [prematch, deployed(other), agent_strategy("prematch_untrained", act_of(untrained))]
+        workers += [deployed(q_name(r)) for r in rewards if r != "mission"]
+        workers.append(agent_strategy("prematch_ungated", act_of(trained[chosen])))
         baselines = [
             SeasonWindow(s, window)
             for s in (NoBet(), FavouriteFlat(), ModelValue(kelly=0.1), MarketConsensus(alpha=0.02))
@@ -315,14 +359,19 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         task_r = progress.add_task("live replay of unseen matches", total=len(rewards) + 2)
         replays = {}
         for i, reward in enumerate(rewards):
-            replays[live_name(reward)] = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
+            name = live_name(reward)
+            as_trained = replay_bank(live_nets[reward], eval_bank, reward=reward, seed=settings.seed)
+            if reward == "mission":
+                replays["live_ungated"] = as_trained
+            replays[name] = as_trained if keep[name] else replay_policy(Abstain(), eval_bank, seed=settings.seed)
             progress.update(task_r, completed=i + 1)
         first_net = load_live_untrained(run.checkpoint("live"))
         replays["live_untrained"] = replay_bank(first_net, eval_bank, seed=settings.seed)
-        replays["live_random"], live_rate = random_live_replay(eval_bank, len(replays["live"].bets), settings.seed)
+        replays["live_random"], live_rate = replay_random(eval_bank, len(replays["live"].bets), settings.seed)
         progress.update(task_r, completed=len(rewards) + 2)
 
-    names = [*BASELINES, "prematch", other, "prematch_untrained", *(q_name(r) for r in rewards if r != "mission")]
+    names = [*BASELINES, "prematch", other, "prematch_untrained", *(q_name(r) for r in rewards if r != "mission"),
+             "prematch_ungated"]  # fmt: skip
     rows = window_runs(result, names, start, seed=settings.seed)
     rows["prematch_random"] = window_runs(random_result, ["prematch_random"], start, seed=settings.seed)[
         "prematch_random"
@@ -366,6 +415,12 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         "settings": settings.as_dict(),
         "strategies": rows,
         "verdict": lines,
+        # per worker: its figures on the held-out training matches and what was deployed on the evaluation seasons
+        "selection": {
+            "validation": validation,
+            "select_on_validation": settings.select_on_validation,
+            "workers": {name: deployment(g, keep[name]) for name, g in gates.items()},
+        },
         "controls": {
             "prematch_worker": chosen,
             "prematch_betting_rate": pre_rate,
@@ -411,6 +466,22 @@ PREMATCH_WORKERS = ("prematch-q", "prematch-dqn")
 CURVE_POINTS = 50
 
 
+def act_of(worker: Any) -> Callable[[np.ndarray, np.ndarray], int]:
+    """A pre-match worker's greedy policy as ``policy(obs, mask)``."""
+    return lambda obs, mask: worker.act(obs, mask)
+
+
+def deployment(gate: Gate, kept: bool) -> dict[str, Any]:
+    """A worker's validation figures, the gate's choice (``validation_choice``) and what was deployed."""
+    return gate.as_dict() | {"validation_choice": gate.deployed, "deployed": TRAINED if kept else ABSTAIN}
+
+
+def validation_facts(fit: Any, held: Any, fraction: float) -> dict[str, Any]:
+    """What the validation split was, for the manifest and the report."""
+    day = np.datetime_as_string(np.asarray(held.kickoff).min(), unit="D")
+    return {"fraction": fraction, "fit_matches": len(fit), "validation_matches": len(held), "validation_from": day}
+
+
 def live_name(reward: str) -> str:
     """Row of the live worker trained with ``reward`` (the mission reward's is ``live``)."""
     return "live" if reward == "mission" else f"live ({reward})"
@@ -422,36 +493,6 @@ def learning_curve(history: Sequence[dict[str, Any]], points: int = CURVE_POINTS
         return list(history)
     idx = np.unique(np.linspace(0, len(history) - 1, points).round().astype(int))
     return [history[i] for i in idx]
-
-
-def random_live_replay(bank: Any, target_bets: int, seed: int, rounds: int = 8) -> tuple[Any, float]:
-    """Replay ``bank`` with a random live policy placing about ``target_bets`` bets (the trained worker's count).
-
-    :meth:`RandomBetPolicy.for_rate` assumes no bet is refused; the exposure cap, suspensions and a bankroll
-    run down over a season do refuse some, so the per-minute probability is searched: doubled or halved until
-    the target is bracketed, then bisected (geometrically). The replay closest to the target is kept.
-    Deterministic for a seed. Returns the replay and the per-minute probability used.
-    """
-    from betfolio.agents.live.replay import RandomBetPolicy, replay_policy
-
-    rate = RandomBetPolicy.for_rate(target_bets / max(bank.n_matches, 1), seed).bet_probability
-    low, high = 0.0, 1.0
-    best = None
-    for _ in range(rounds):
-        result = replay_policy(RandomBetPolicy(rate, seed), bank, seed=seed)
-        got = len(result.bets)
-        if best is None or abs(got - target_bets) < abs(len(best[0].bets) - target_bets):
-            best = (result, rate)
-        if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets):
-            break
-        if got < target_bets:
-            low = rate
-            rate = min(rate * 2, 1.0) if high >= 1.0 else (rate * high) ** 0.5
-        else:
-            high = rate
-            rate = rate / 2 if low <= 0.0 else (rate * low) ** 0.5
-    assert best is not None
-    return best
 
 
 def _progress(console: Console) -> Progress:
@@ -535,9 +576,30 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
         "HRL manager: lead worker on "
         + ", ".join(f"{w} {n} days (mean share {shares[w]:.0%})" for w, n in leads.items())
     )
+    for line in selection_lines(summary["selection"]):
+        console.print(line)
     for line in summary["verdict"]:
         console.print(f"[bold]•[/bold] {line}")
     console.print("In-play bets have no closing line, so CLV is only defined for pre-match bets.")
+
+
+def selection_lines(selection: dict[str, Any]) -> list[str]:
+    """What each worker showed on the held-out training matches and what was deployed because of it."""
+    v = selection["validation"]
+    lines = [
+        f"Validation on the latest {v['validation_matches']} training matches (from {v['validation_from']}; "
+        "the workers trained on the earlier ones): the trained policy is deployed only if its ROI beats "
+        "abstaining beyond bootstrap noise."
+    ]
+    for name, g in selection["workers"].items():
+        if g["roi"] is None:
+            figures = "no bets"
+        else:
+            figures = f"{g['bets']} bets, ROI {g['roi']:+.1%}"
+            if g["roi_ci_low"] is not None:
+                figures += f" [{g['roi_ci_low']:+.1%}, {g['roi_ci_high']:+.1%}]"
+        lines.append(f"  {name}: {figures} → {'trained policy' if g['deployed'] == 'trained' else 'abstains'}")
+    return lines
 
 
 # --- several training seeds -----------------------------------------------------------------------------------
@@ -605,16 +667,26 @@ def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
     return summary
 
 
-def sequential_map(fn: SeedFn, tasks: Sequence[SeedTask]) -> list[SeedResult | SeedFailure]:
-    """The default mapper: one seed after the other in this process; a crashing seed becomes a
-    :class:`SeedFailure` and the others continue."""
-    out: list[SeedResult | SeedFailure] = []
-    for task in tasks:
-        try:
-            out.append(fn(task))
-        except Exception as exc:  # one seed's crash must not lose the others' hours of training
-            log.exception("seed %d failed", task.seed)
-            out.append(SeedFailure(task.seed, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+def seed_results(tasks: Sequence[SeedTask], results: Sequence[Any]) -> list[SeedResult | SeedFailure]:
+    """A task mapper's results (:mod:`betfolio.scale.tasks`) as a seed mapper's: each failed task becomes the
+    :class:`SeedFailure` of its seed."""
+    from betfolio.scale.tasks import TaskFailure
+
+    return [
+        SeedFailure(tasks[r.index].seed, r.error, r.traceback) if isinstance(r, TaskFailure) else r for r in results
+    ]
+
+
+def sequential_seeds(fn: SeedFn, tasks: Sequence[SeedTask]) -> list[SeedResult | SeedFailure]:
+    """The default seed mapper: one seed after the other in this process (the task runner's
+    :func:`~betfolio.scale.tasks.sequential_map`); a crashing seed becomes a :class:`SeedFailure`, logged with
+    its traceback, and the others continue (one seed's crash must not lose the others' hours of training)."""
+    from betfolio.scale.tasks import sequential_map
+
+    out = seed_results(tasks, sequential_map(fn, tasks, describe=lambda t: f"seed {t.seed}"))
+    for failure in out:
+        if isinstance(failure, SeedFailure):
+            log.error("seed %d failed\n%s", failure.seed, failure.traceback)
     return out
 
 
@@ -633,7 +705,7 @@ def run_multi_seed(
     db_url: str,
     run_root: Path,
     *,
-    map_seeds: SeedMapper = sequential_map,
+    map_seeds: SeedMapper = sequential_seeds,
 ) -> dict[str, Any]:
     """Train and evaluate every seed through ``map_seeds`` and gather THE evaluation JSON.
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from betfolio.agents.live.network import MASKED_LOGIT, MaskedAttentionLSTM
-from betfolio.agents.manager import ManagerConfig, ManagerState, UCBManager
+from betfolio.agents.manager import WIN_RATE_MEMORY, ManagerConfig, ManagerState, UCBManager
 from betfolio.engine.ledger import decision_bet_id
 from betfolio.engine.sources.inplay import INPLAY_BOOK
 from betfolio.engine.strategy import BetOrder, DecisionContext
@@ -48,6 +48,15 @@ STAKE_FRACTION = 0.05
 #: (market, selection, line) of a bet → the live selection's name (the ledger's vocabulary → the agent's).
 SELECTION_OF = {bet: name for bet, name in zip(LIVE_BETS, LIVE_SELECTIONS, strict=True)}
 _STALENESS = observation_layout().staleness
+#: How an action is chosen from the policy: its most likely one, or a draw fixed by (run, match, minute).
+POLICIES = ("greedy", "sample")
+
+
+def check_policy(policy: str) -> str:
+    """``policy`` if it is one of :data:`POLICIES` (a paper run's settings are checked before anything opens)."""
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    return policy
 
 
 class HRLLiveStrategy:
@@ -65,13 +74,11 @@ class HRLLiveStrategy:
         policy: str = "greedy",
         initial_bankroll: float | None = None,
     ) -> None:
-        if policy not in ("greedy", "sample"):
-            raise ValueError(f"policy must be 'greedy' or 'sample', got {policy!r}")
         self.network = network
         self.manager = UCBManager(("prematch", "live"), manager)
         self.portfolio = portfolio
         self.run_key = run_key
-        self.policy = policy
+        self.policy = check_policy(policy)
         self.initial = initial_bankroll or portfolio.bankroll.initial
         self.decisions = 0
         self.last_share = 0.0
@@ -128,6 +135,9 @@ class HRLLiveStrategy:
             exposure_fraction=np.array([bank.match_exposure(mid) for mid in mids]) / equity,
             positions=self._positions(mids) / self.initial,
             halted=bank.halted,
+            # the worker's own record, as in training: its last bets' win rate and how many there are
+            recent_win_rate=self.manager.win_rate("live"),
+            recent_bets=len(self.manager.bets["live"][-WIN_RATE_MEMORY:]),
         )
         # what the agent sees is the data's age when published (the source's staleness), not the provider's alone
         obs[:, _STALENESS] = staleness_feature(np.asarray(seen, dtype=np.float64)).reshape(-1, 1)

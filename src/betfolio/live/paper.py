@@ -19,8 +19,10 @@ rebuilds itself the same way and resumes — it never crash-loops or loses its p
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import math
 import socket
 import time
 from collections import Counter, deque
@@ -41,15 +43,15 @@ from betfolio.engine import Engine, Execution, Portfolio, WallClock, ledger
 from betfolio.engine.bets import BetRecord
 from betfolio.engine.events import DecisionRound, Event, MatchResult, Results
 from betfolio.engine.settlement import Outcome
-from betfolio.engine.sources.live import LiveFeed
+from betfolio.engine.sources.live import LiveFeed, entry_key
 from betfolio.engine.sources.live_book import StoreLiveBook
 from betfolio.features.live import N_LIVE_ACTIONS
 from betfolio.live import metrics
-from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy
+from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy, check_policy
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
-from betfolio.sim.reward import bet_return_volatility, mission_reward
+from betfolio.sim.reward import match_volatility, mission_reward
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +83,7 @@ class PaperConfig:
     policy: str = "greedy"
 
     def __post_init__(self) -> None:
-        if self.policy not in ("greedy", "sample"):
-            raise ValueError(f"policy must be 'greedy' or 'sample', got {self.policy!r}")
+        check_policy(self.policy)
 
     @property
     def run_key(self) -> str:
@@ -213,6 +214,7 @@ class PaperTrader:
         never stopped (recurrent states, positions, bankroll, manager)."""
         if hasattr(self, "portfolio") and not self._replaying:  # reasons counted before a failure stay counted
             self._carried += self.portfolio.skips + self.portfolio.rejections
+        gc.unfreeze()  # what the previous memory held may be collected again (see _freeze_heap)
         self.portfolio = Portfolio(AGENT, Bankroll(self.config.initial_bankroll, self.config.limits))
         self.strategy = HRLLiveStrategy(
             self.network, self.manager_config, self.portfolio, run_key=self.config.run_key,
@@ -253,6 +255,7 @@ class PaperTrader:
             log.info("paper run %s: memory rebuilt from %d handled states", self.run_id, replayed)
         self._broken = False
         self._publish_budget()
+        _freeze_heap()
 
     def _adopt_trimmed(self) -> int:
         """Bets of this run decided on entries since trimmed from the stream (``MAXLEN``) cannot be re-decided:
@@ -261,11 +264,11 @@ class PaperTrader:
         first = self.client.xrange(self.feed.stream, count=1)
         if not first:
             return 0
-        oldest = _entry_key(first[0][0])
+        oldest = entry_key(first[0][0])
         adopted = 0
         for row in ledger.run_bets(self.db, self.run_id):
             entry = (row["detail"] or {}).get("entry")
-            if entry is None or _entry_key(entry) >= oldest:
+            if entry is None or entry_key(entry) >= oldest:
                 continue  # still in the stream: the replay or the pending read decides it again
             fixture = self.book.match(row["match_id"])
             kickoff = fixture.view.kickoff if fixture is not None else row["placed_at"]
@@ -373,7 +376,9 @@ class PaperTrader:
 
     def warm_up(self, match_ids: Iterable[int]) -> int:
         """Read these fixtures and their pre-match prices ahead of their first state; returns how many exist."""
-        return sum(self.book.match(m) is not None for m in match_ids)
+        found = sum(self.book.match(m) is not None for m in match_ids)
+        _freeze_heap()
+        return found
 
     def _handle(self, event: Event) -> None:
         """One engine event; the bets it placed get their decision ids and ledger detail."""
@@ -402,6 +407,7 @@ class PaperTrader:
                 "provider": state.provider,
                 "provider_match_id": state.provider_match_id,
                 "entry": event.extra.get("entries", {}).get(bet.match_id),
+                "match_volatility": _match_volatility(event, bet.match_id),
             }
             self._new.append((bet_id, bet))
         del self.portfolio.bets[:]  # the open ones stay in portfolio.open until they settle
@@ -416,10 +422,11 @@ class PaperTrader:
         for bet, outcome in outcomes:
             bet_id = self._ids.pop(id(bet), None)
             detail = self._details.get(id(bet), {})
-            probability = 1.0 / bet.odds / (1.0 + self.book.book.margin)
+            # NaN (a bet restored from a ledger row written without it) counts as the reward's volatility floor
+            volatility = detail.get("match_volatility")
             reward = float(
                 mission_reward(
-                    bet.stake, outcome.payout, bet_return_volatility(bet.odds, probability), bank.drawdown,
+                    bet.stake, outcome.payout, math.nan if volatility is None else volatility, bank.drawdown,
                     bank.equity, self.config.initial_bankroll, self.strategy.manager.win_rate("live"), bet.odds,
                     detail.get("staleness", 0.0),
                 )
@@ -499,10 +506,13 @@ class PaperTrader:
             self._publish_budget()
 
 
-def _entry_key(entry_id: Any) -> tuple[int, int]:
-    """A stream entry id as a sortable pair (milliseconds, sequence)."""
-    ms, _, seq = (entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)).partition("-")
-    return int(ms), int(seq or 0)
+def _freeze_heap() -> None:
+    """Move every object alive now — network, fixture cache, rebuilt memory — out of the cyclic garbage collector's
+    generations (``gc.freeze``). A full collection then scans only what recent ticks allocated: over the whole heap
+    it stalled the tick it fell in for up to hundreds of milliseconds on a loaded machine, and a tick is 500
+    decisions, so one such stall set the feed-to-decision p99. A rebuild unfreezes first, so a replaced memory can
+    still be collected."""
+    gc.freeze()
 
 
 def _transient(exc: BaseException) -> bool:
@@ -513,3 +523,16 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError | OperationalError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _match_volatility(event: Event, match_id: int) -> float | None:
+    """The mission reward's market volatility of a match at the decision (:func:`match_volatility` of the
+    margin-free 1X2 prices on offer), kept in the bet's ledger detail for its reward at settlement."""
+    quotes = getattr(event, "odds", {}).get(match_id, {}).get(("1x2", None))
+    if quotes is None:
+        return None
+    odds = np.asarray(quotes.odds, dtype=np.float64).reshape(-1)[:3]
+    if odds.size < 3 or not np.all(np.isfinite(odds) & (odds > 1.0)):
+        return None
+    implied = 1.0 / odds
+    return round(float(match_volatility(implied / implied.sum())), 6)

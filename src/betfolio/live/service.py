@@ -375,23 +375,21 @@ def create_app(
 
 def live_states(engine: Engine, bus: Any | None, provider: str | None) -> list[LiveState]:
     """Latest state of every match: from the Redis hash (aged to now) when reachable, else from the store."""
-    from betfolio.store.identity import external_ids
-    from betfolio.store.writer import FIXTURE
+    from betfolio.store.identity import fixture_ids
 
     if bus is not None:
         try:
-            names = [provider] if provider else sorted(_providers_in(bus))
+            names = [provider] if provider else bus.providers()
             found = []
             with engine.connect() as conn:
                 for name in names:
-                    ids = external_ids(conn, name, FIXTURE)
+                    ids = fixture_ids(conn, name)
                     states, _rejects = bus.latest(name)
                     for s in states:
-                        canonical = ids.get(s.provider_match_id)
                         found.append(
                             LiveState(
                                 **s.model_dump(include=set(LiveState.model_fields) - {"match_id", "source"}),
-                                match_id=int(canonical) if canonical and canonical.isdigit() else None,
+                                match_id=ids.get(s.provider_match_id),
                                 source="redis",
                             )
                         )
@@ -417,15 +415,6 @@ def live_states(engine: Engine, bus: Any | None, provider: str | None) -> list[L
         )
         for r in rows
     ]
-
-
-def _providers_in(bus: Any) -> set[str]:
-    prefix = f"{bus.prefix}:last:"
-    found = set()
-    for key in bus.client.scan_iter(match=f"{prefix}*", count=100):
-        name = key.decode() if isinstance(key, bytes) else str(key)
-        found.add(name[len(prefix) :])
-    return found
 
 
 def check_bind(host: str, token: str | None) -> None:

@@ -17,6 +17,8 @@ Bets are never negative (no laying) and never exceed the cap; a bet with no edge
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import elementwise, minimize
@@ -129,12 +131,20 @@ def _constrained_exclusive(prob: np.ndarray, price: np.ndarray, max_total: float
         grad = prob * price / wealth - np.sum(prob / wealth) - rest / keep
         return -float(value), -grad
 
+    return _capped_optimum(neg, start, max_total)
+
+
+def _capped_optimum(
+    neg: Callable[[np.ndarray], tuple[float, np.ndarray]], start: np.ndarray, max_total: float
+) -> np.ndarray:
+    """The stakes minimising ``neg`` (the negated expected log growth and its gradient), none negative and all
+    together at most ``max_total``: both simultaneous optimisations (exclusive outcomes, independent bets)."""
     result = minimize(
         neg,
         start,
         jac=True,
         method="SLSQP",
-        bounds=[(0.0, max_total)] * prob.size,
+        bounds=[(0.0, max_total)] * start.size,
         constraints=[{"type": "ineq", "fun": lambda f: max_total - f.sum(), "jac": lambda f: -np.ones_like(f)}],
         options={"ftol": 1e-12, "maxiter": 500},
     )
@@ -184,19 +194,7 @@ def kelly_independent(
 
     single = np.minimum((pe * oe - 1.0) / (oe - 1.0), max_total)
     start = single * min(1.0, 0.9 * max_total / single.sum())
-    result = minimize(
-        neg,
-        start,
-        jac=True,
-        method="SLSQP",
-        bounds=[(0.0, max_total)] * edge.size,
-        constraints=[{"type": "ineq", "fun": lambda f: max_total - f.sum(), "jac": lambda f: -np.ones_like(f)}],
-        options={"ftol": 1e-12, "maxiter": 500},
-    )
-    found = np.clip(result.x, 0.0, None)
-    if found.sum() > max_total:
-        found *= max_total / found.sum()
-    stakes[edge] = found * fraction
+    stakes[edge] = _capped_optimum(neg, start, max_total) * fraction
     return stakes
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -80,9 +81,7 @@ def expected_settlements_in_play(
     home = np.broadcast_to(np.asarray(scored[0], dtype=np.int64), (n,))
     away = np.broadcast_to(np.asarray(scored[1], dtype=np.int64), (n,))
     flat = g.reshape(n, rows * cols)
-    hg = np.arange(rows, dtype=float)[:, None]
-    ag = np.arange(cols, dtype=float)[None, :]
-    codes = [(Market(m).value, Selection(s).value, np.nan if ln is None else float(ln)) for m, s, ln in bets]
+    codes = tuple((Market(m).value, Selection(s).value, None if ln is None else float(ln)) for m, s, ln in bets)
     nb = len(codes)
     win_out, refund_out = np.empty((n, nb)), np.empty((n, nb))
     if n == 0:
@@ -92,15 +91,7 @@ def expected_settlements_in_play(
     base = int(away.max()) + 1
     scores, where = np.unique(home * base + away, return_inverse=True)
     where = where.reshape(-1)
-    h0, a0 = (scores // base).astype(float), (scores % base).astype(float)
-    # every distinct score's settlement matrix at once: kernel[k, cell, bet] (wins, then refunds)
-    kernel = np.empty((len(scores), rows * cols, 2 * nb))
-    for j, (market, selection, line) in enumerate(codes):
-        win, refund = settle_fractions(
-            market, selection, line, hg[None] + h0[:, None, None], ag[None] + a0[:, None, None]
-        )
-        kernel[:, :, j] = np.broadcast_to(win, (len(scores), rows, cols)).reshape(len(scores), -1)
-        kernel[:, :, nb + j] = np.broadcast_to(refund, (len(scores), rows, cols)).reshape(len(scores), -1)
+    kernel = [_score_kernel(codes, rows, cols, int(s // base), int(s % base)) for s in scores]
     if len(scores) == 1:
         both = flat @ kernel[0]
         win_out[:], refund_out[:] = both[:, :nb], both[:, nb:]
@@ -113,6 +104,25 @@ def expected_settlements_in_play(
         win_out[idx] = both[:, :nb]
         refund_out[idx] = both[:, nb:]
     return win_out, refund_out
+
+
+@lru_cache(maxsize=1024)
+def _score_kernel(
+    codes: tuple[tuple[str, str, float | None], ...], rows: int, cols: int, home: int, away: int
+) -> np.ndarray:
+    """The settlement matrix ``[rows * cols, 2 * len(codes)]`` (wins, then refunds) of bets on a grid of goals still
+    to come, with ``home``-``away`` already on the board. A match has a handful of possible scores and a live trader
+    prices hundreds of matches every tick, so each score's matrix is computed once and kept (read-only)."""
+    hg = np.arange(rows, dtype=float)[:, None] + home
+    ag = np.arange(cols, dtype=float)[None, :] + away
+    nb = len(codes)
+    kernel = np.empty((rows * cols, 2 * nb))
+    for j, (market, selection, line) in enumerate(codes):
+        win, refund = settle_fractions(market, selection, np.nan if line is None else line, hg, ag)
+        kernel[:, j] = np.broadcast_to(win, (rows, cols)).reshape(-1)
+        kernel[:, nb + j] = np.broadcast_to(refund, (rows, cols)).reshape(-1)
+    kernel.setflags(write=False)
+    return kernel
 
 
 def poisson_grids(mu_home: ArrayLike, mu_away: ArrayLike, max_goals: int = 10) -> np.ndarray:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from betfolio.canonical import TOTALS_LINE
 from betfolio.models.grid import expected_settlements_in_play, poisson_grids
 
 MINUTES = 90
@@ -37,7 +38,6 @@ REMAINING[-1] = 0.0
 RED_CARD_OWN = 0.67
 RED_CARD_OPPONENT = 1.25
 MAX_GOALS = 10
-TOTALS_LINE = 2.5
 
 #: Outcome columns produced by outcome_probabilities (matches features.LIVE_SELECTIONS).
 OUTCOMES = ("home", "draw", "away", "over_2_5", "under_2_5")

@@ -66,15 +66,21 @@ class LiveStateBus:
         return f"{self.prefix}:last:{provider}"
 
     def publish(self, states: Iterable[LiveMatchState]) -> int:
-        """Append every state to its provider's stream and update the latest-state hash (one round trip)."""
+        """Append every state to its provider's stream and update the latest-state hash (one round trip).
+
+        The latest states go in one ``HSET`` per provider (the last state of a fixture in the batch wins), not one
+        per state: a poller's batch of hundreds of matches is published inside the feed-to-decision latency."""
         pipe = self.client.pipeline(transaction=True)
         batch = list(states)
         last = {state.provider: i for i, state in enumerate(batch)}
+        latest: dict[str, dict[str, str]] = {}
         for i, state in enumerate(batch):
             payload = state.model_dump_json()
             fields = {"state": payload, TICK_END_FIELD: "1"} if last[state.provider] == i else {"state": payload}
             pipe.xadd(self.stream_key(state.provider), fields, maxlen=self.maxlen, approximate=True)
-            pipe.hset(self.latest_key(state.provider), state.provider_match_id, payload)
+            latest.setdefault(state.provider, {})[state.provider_match_id] = payload
+        for provider, payloads in latest.items():
+            pipe.hset(self.latest_key(provider), mapping=payloads)
         if batch:
             pipe.execute()
         return len(batch)
@@ -94,6 +100,11 @@ class LiveStateBus:
                 except ValidationError as exc:
                     batch.rejects.append(f"{self.stream_key(provider)} {batch.last_id}: {exc.errors()[0]['msg']}")
         return batch
+
+    def providers(self) -> list[str]:
+        """Every provider with a latest-state hash under this prefix (whoever shows all live matches starts here)."""
+        head = self.latest_key("")
+        return sorted({_decode(key)[len(head) :] for key in self.client.scan_iter(match=f"{head}*", count=100)})
 
     def latest(self, provider: str, *, now: datetime | None = None) -> tuple[list[LiveMatchState], list[str]]:
         """The last state of every fixture, aged to ``now``, plus the fixtures whose entry is unreadable."""

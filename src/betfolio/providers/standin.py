@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import socket
 import threading
 import time
 from collections import deque
@@ -25,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from betfolio.net import free_port
 from betfolio.providers.base import PayloadError, load_json
 
 DAILY_LIMIT_MESSAGE = "You have reached the request limit for the day"
@@ -269,12 +269,6 @@ class StandIn:
         return self.state.faults
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(
     api_football_dir: Path | None = None, odds_api_dir: Path | None = None, state: StandInState | None = None
@@ -284,7 +278,7 @@ def serve(
 
     state = state or StandInState()
     load_recordings(state, api_football_dir, odds_api_dir)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="provider-stand-in", daemon=True)

@@ -20,13 +20,15 @@ same numbers whether it runs here, on a local Ray or on a cluster (:func:`run_ce
 from __future__ import annotations
 
 import itertools
-import tomllib
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from betfolio.backtest.metrics import HEADLINE_KEYS
+from betfolio.config import parse_toml
 from betfolio.scale.tasks import TaskFailure
 
 if TYPE_CHECKING:
@@ -59,7 +61,8 @@ class GridCell:
 class CellTask:
     """What a worker needs to run one cell: the cell, the backtest settings, and its matches — either the
     snapshot itself (or its Ray object reference) or, with ``data`` None, the store the worker opens from
-    ``BETFOLIO_DATABASE_URL`` (passed through Ray's runtime environment, never in code)."""
+    ``BETFOLIO_DATABASE_URL`` (passed through Ray's runtime environment, never in code). ``run`` names the grid
+    run: a worker reads each (leagues, seasons) of one run from the store once, for all its cells."""
 
     index: int
     cell: GridCell
@@ -68,6 +71,7 @@ class CellTask:
     data: Any = None  # BacktestData | ray.ObjectRef | None
     report_dir: Path | None = None
     include_flagged: bool = False  # when the worker reads the store itself
+    run: str = ""  # when the worker reads the store itself
 
 
 @dataclass
@@ -112,10 +116,7 @@ def parse_grid(text: str, where: str = "grid") -> Grid:
     from betfolio.backtest.data import parse_seasons
     from betfolio.jobs.backtest import make_strategies
 
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{where}: not valid TOML ({exc})") from exc
+    raw = parse_toml(text, where)
     unknown = set(raw) - {"leagues", "seasons", "strategies"}
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (leagues, seasons, strategies)")
@@ -154,16 +155,11 @@ def load_grid(path: Path) -> Grid:
 
 def run_cell(task: CellTask) -> dict[str, Any]:
     """Run one grid cell through the backtest job; the cell's row of the side-by-side report."""
-    from betfolio.jobs.backtest import load_data, run_backtest
-    from betfolio.store.engine import make_engine
+    from betfolio.jobs.backtest import run_backtest
 
     data = task.data
     if data is None:  # on a worker: the store named by BETFOLIO_DATABASE_URL in the runtime environment
-        engine = make_engine(None)
-        try:
-            data, _ = load_data(engine, task.cell.leagues, task.cell.seasons, include_flagged=task.include_flagged)
-        finally:
-            engine.dispose()
+        data = _store_data(task.run, *task.cell.data_key, task.include_flagged)
     elif not _is_backtest_data(data):  # an object-store snapshot
         import ray
 
@@ -182,6 +178,22 @@ def run_cell(task: CellTask) -> dict[str, Any]:
         **{k: metrics.get(k) for k in CELL_METRICS},
         "report": str(outcome.report_path) if outcome.report_path else None,
     }
+
+
+@lru_cache(maxsize=2)
+def _store_data(run: str, leagues: tuple[str, ...], seasons: tuple[str, ...], include_flagged: bool) -> BacktestData:
+    """The matches of one grid run's (leagues, seasons) as this worker read them from the store: once per worker
+    and run, not once per cell (a grid's strategies are its innermost loop, so the cells a worker runs in turn
+    mostly share their matches; two data sets are kept for those that do not). A new run reads the store again."""
+    from betfolio.jobs.backtest import load_data
+    from betfolio.store.engine import make_engine
+
+    engine = make_engine(None)
+    try:
+        data, _ = load_data(engine, leagues, seasons, include_flagged=include_flagged)
+    finally:
+        engine.dispose()
+    return data
 
 
 def _is_backtest_data(value: Any) -> bool:
@@ -203,7 +215,8 @@ def grid_tasks(
     include_flagged: bool = False,
 ) -> list[CellTask]:
     """The grid's cells as tasks; ``datasets`` maps a cell's (leagues, seasons) to its data (or object ref);
-    None means the workers read the store themselves."""
+    None means the workers read the store themselves (once per worker for this run of the grid)."""
+    run = uuid.uuid4().hex if datasets is None else ""
     return [
         CellTask(
             i,
@@ -213,6 +226,7 @@ def grid_tasks(
             datasets[cell.data_key] if datasets is not None else None,
             report_dir,
             include_flagged,
+            run,
         )
         for i, cell in enumerate(grid.cells)
     ]

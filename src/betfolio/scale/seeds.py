@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from betfolio.scale.tasks import TaskFailure, ray_map
+from betfolio.scale.tasks import ray_map
 
 
 def ray_seed_mapper(
@@ -25,7 +25,7 @@ def ray_seed_mapper(
     cluster at ``address``); a seed whose task fails becomes a ``SeedFailure`` naming it, the others are kept."""
 
     def map_seeds(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
-        from betfolio.jobs.training import SeedFailure
+        from betfolio.jobs.training import seed_results
         from betfolio.scale.runtime import ray_session, worker_env
 
         # The database URL (it may hold a password) travels in Ray's runtime environment, not in the pickled
@@ -35,6 +35,6 @@ def ray_seed_mapper(
         sent = [replace(t, db_url="") for t in tasks] if env else list(tasks)
         with ray_session(address, num_cpus=num_cpus, env_vars=env):
             results = ray_map(fn, sent, address, describe=lambda t: f"seed {t.seed}", env_vars=env, on_done=on_done)
-        return [SeedFailure(tasks[r.index].seed, r.error) if isinstance(r, TaskFailure) else r for r in results]
+        return seed_results(tasks, results)
 
     return map_seeds

@@ -13,11 +13,11 @@ finds can be written to the file `betfolio train --config` reads.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from betfolio.agents.hyperparams import SECTIONS
+from betfolio.config import parse_toml
 
 #: Agent of `betfolio tune --agent` → section of the hyperparameter file.
 AGENT_SECTIONS = {"live": "live", "prematch": "prematch_q"}
@@ -49,10 +49,7 @@ def parse_space(text: str, agent: str, where: str = "space") -> dict[str, Any]:
     """Ray Tune's ``param_space`` for ``agent`` (live or prematch); ValueError naming ``where`` and the key."""
     if agent not in AGENT_SECTIONS:
         raise ValueError(f"unknown agent {agent!r} (live or prematch)")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{where}: not valid TOML ({exc})") from exc
+    raw = parse_toml(text, where)
     known = SECTIONS[AGENT_SECTIONS[agent]]
     if not raw:
         raise ValueError(f"{where}: the search space is empty (keys: {', '.join(known)})")

@@ -7,8 +7,9 @@ with what — so every task is collected on its own and a failure becomes a :cla
 
 from __future__ import annotations
 
+import traceback as tb
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from betfolio.scale.runtime import ray_session
@@ -24,6 +25,7 @@ class TaskFailure:
     index: int
     item: str  # the item's description: its seed, its grid cell, its configuration
     error: str
+    traceback: str = field(default="", compare=False)  # in-process runs only (a Ray task's stays in its worker)
 
     def __str__(self) -> str:
         return f"task {self.index} ({self.item}) failed: {self.error}"
@@ -91,7 +93,7 @@ def sequential_map(
         try:
             results.append(fn(item))
         except Exception as exc:  # as ray_map: the failure is reported, the others kept
-            results.append(TaskFailure(i, describe(item), one_line_error(exc)))
+            results.append(TaskFailure(i, describe(item), one_line_error(exc), tb.format_exc()))
         if on_done is not None:
             on_done(i + 1, len(items))
     return results

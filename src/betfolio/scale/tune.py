@@ -125,10 +125,21 @@ def build_problem(
 
 
 # -- trials (run on the Ray workers) ---------------------------------------------------------------------------
-def _report(metrics: dict[str, Any], save: Any) -> None:
-    """One ASHA milestone: the score and a checkpoint of the trial's agent (in the storage path)."""
+def _report(agent: dict[str, Any], oracle: dict[str, Any], progress: dict[str, int], save: Any) -> None:
+    """One ASHA milestone of either trial: the score (the share of the oracle's profit the agent's validation play
+    captured), the profits and betting rate behind it, the trial's ``progress``, and a checkpoint of the trial's
+    agent (in the storage path)."""
     from ray import tune
 
+    from betfolio.bench.learn import capture_ratio
+
+    metrics = {
+        METRIC: capture_ratio(agent["profit"], oracle["profit"]),
+        "agent_profit_pct_per_100_matches": agent["profit_pct_per_100_matches"],
+        "oracle_profit_pct_per_100_matches": oracle["profit_pct_per_100_matches"],
+        "bets_per_match": agent["bets_per_match"],
+        **progress,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         save(Path(tmp) / "agent.pt")
         tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
@@ -145,7 +156,7 @@ def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     from betfolio.agents.live.network import LivePolicy
     from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig
     from betfolio.agents.training import LiveSettings
-    from betfolio.bench.learn import capture_ratio, live_play
+    from betfolio.bench.learn import live_play
     from betfolio.bench.planted import live_oracle, plant_live_signal
     from betfolio.sim.batched import BatchedLiveSim
 
@@ -164,14 +175,7 @@ def live_trial(config: dict[str, Any], problem: TuneProblem) -> None:
         trainer.train(math.ceil(s.live_steps * rung / s.rungs))
         policy = LivePolicy(trainer.network, slots)
         agent = play(lambda o, m, _s, p=policy: p.act(o, m))
-        metrics = {
-            METRIC: capture_ratio(agent["profit"], oracle["profit"]),
-            "agent_profit_pct_per_100_matches": agent["profit_pct_per_100_matches"],
-            "oracle_profit_pct_per_100_matches": oracle["profit_pct_per_100_matches"],
-            "bets_per_match": agent["bets_per_match"],
-            "steps": trainer.global_step,
-        }
-        _report(metrics, lambda path: trainer.save(path))
+        _report(agent, oracle, {"steps": trainer.global_step}, lambda path: trainer.save(path))
 
 
 def prematch_trial(config: dict[str, Any], problem: TuneProblem) -> None:
@@ -179,7 +183,7 @@ def prematch_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     season's matches (expected profit under the planted truth, so the score carries no result noise)."""
     from betfolio.agents.hyperparams import Hyperparameters
     from betfolio.agents.prematch.tabular import QConfig, TabularQAgent, prematch_feature_hash, prematch_reader
-    from betfolio.bench.learn import capture_ratio, prematch_play
+    from betfolio.bench.learn import prematch_play
     from betfolio.bench.planted import PlantedPrematchEnv
 
     s, plant = problem.settings, problem.plant
@@ -194,14 +198,7 @@ def prematch_trial(config: dict[str, Any], problem: TuneProblem) -> None:
     for rung in range(1, s.rungs + 1):
         agent.train(train_env, math.ceil(s.q_episodes * rung / s.rungs) - agent.episodes)
         trained = prematch_play(eval_env, rows, lambda o, m, _r: agent.act(o, m), s.seed)
-        metrics = {
-            METRIC: capture_ratio(trained["profit"], oracle["profit"]),
-            "agent_profit_pct_per_100_matches": trained["profit_pct_per_100_matches"],
-            "oracle_profit_pct_per_100_matches": oracle["profit_pct_per_100_matches"],
-            "bets_per_match": trained["bets_per_match"],
-            "episodes": agent.episodes,
-        }
-        _report(metrics, lambda path: agent.save(path, prematch_feature_hash()))
+        _report(trained, oracle, {"episodes": agent.episodes}, lambda path: agent.save(path, prematch_feature_hash()))
 
 
 TRIALS = {"live": live_trial, "prematch": prematch_trial}

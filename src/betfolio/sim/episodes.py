@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from betfolio.canonical import is_aggregate_bookmaker
+from betfolio.canonical import TOTALS_LINE, is_aggregate_bookmaker
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.features.live import MATCH_STATS
-from betfolio.features.prematch import BOOKMAKER_PREFERENCE, TOTALS_LINE
+from betfolio.features.prematch import BOOKMAKER_PREFERENCE
 from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.store.queries import (
     QUOTE_COLUMNS,

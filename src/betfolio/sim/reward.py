@@ -114,23 +114,11 @@ class MissionGuards:
             raise ValueError("MissionGuards.min_avg_odds must be > 1.0")
 
 
-def bet_return_volatility(odds: ArrayLike, probability: ArrayLike) -> np.ndarray:
-    """Standard deviation of the return of one unit staked at ``odds`` that wins with ``probability``.
-
-    Kept for comparison (tests/sim/test_reward_ranking.py): as the reward's ``market_volatility`` it makes
-    ``roi / market_volatility`` a per-bet Sharpe ratio, which weighs a longshot's large ROI against its own
-    large spread and so ranks strategies unlike log growth. The environments use :func:`match_volatility`.
-    """
-    o = np.asarray(odds, dtype=np.float64)
-    p = np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
-    return o * np.sqrt(p * (1.0 - p))
-
-
 def match_volatility(fair: ArrayLike) -> np.ndarray:
     """The mission's ``market_volatility`` of a match: ``Σ √(p(1−p))`` over its margin-free 1X2 probabilities.
 
     It is the probability-weighted standard deviation of the return of one unit staked at fair odds on the
-    match's outcomes — how uncertain the match still is — and, unlike :func:`bet_return_volatility`, the same
+    match's outcomes — how uncertain the match still is — and, unlike a bet's own return volatility, the same
     for every selection of the match. That is what makes the guarded reward rank strategies as log growth
     does: a per-bet volatility in the denominator pays a longshot for its own large spread (measured on 3,198
     real matches: longshot < random < favourite, where log growth orders random < longshot < favourite). The

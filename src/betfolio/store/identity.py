@@ -275,7 +275,15 @@ def external_ids(conn: Connection, provider: str, entity: str) -> dict[str, str]
     stmt = select(identity_map.c.external_id, identity_map.c.canonical_id).where(
         identity_map.c.provider == provider, identity_map.c.entity == entity
     )
-    return dict(conn.execute(stmt).tuples().all())
+    return {key: value for key, value in conn.execute(stmt)}
+
+
+def fixture_ids(conn: Connection, provider: str) -> dict[str, int]:
+    """A provider's fixture ids → the store's match ids: how a live state finds its match (every live reader —
+    trader, adapter service, app — resolves them the same way; a link to a non-numeric id is no match)."""
+    from betfolio.store.writer import FIXTURE
+
+    return {k: int(v) for k, v in external_ids(conn, provider, FIXTURE).items() if str(v).isdigit()}
 
 
 #: How far apart two providers' kick-off times may be and still be the same fixture. Providers disagree by

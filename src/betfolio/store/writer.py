@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, tuple_, type_coerce, update
+from sqlalchemy import Connection, String, Table, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 
 from betfolio.canonical import Coverage, Match, MatchStatus, OddsQuote
 from betfolio.listing import extend_capped
@@ -161,17 +161,19 @@ def record_ingest_run(
     )
 
 
-def upsert_coverage(conn: Connection, record: Coverage) -> None:
-    key = and_(
-        coverage.c.provider == record.provider, coverage.c.league == record.league, coverage.c.season == record.season
-    )
-    values = {"flags": record.flags, "statistics": list(record.statistics), "updated_at": datetime.now(UTC)}
-    if conn.execute(select(coverage.c.provider).where(key)).first() is None:
-        conn.execute(
-            insert(coverage).values(provider=record.provider, league=record.league, season=record.season, **values)
-        )
+def _insert_or_update(conn: Connection, table: Table, identity: dict[str, Any], values: dict[str, Any]) -> None:
+    """Set ``values`` on the row of ``table`` that ``identity`` (its key columns) names, adding it if missing."""
+    key = and_(*(table.c[name] == value for name, value in identity.items()))
+    if conn.execute(select(*(table.c[name] for name in identity)).where(key)).first() is None:
+        conn.execute(insert(table).values(**identity, **values))
     else:
-        conn.execute(update(coverage).where(key).values(**values))
+        conn.execute(update(table).where(key).values(**values))
+
+
+def upsert_coverage(conn: Connection, record: Coverage) -> None:
+    identity = {"provider": record.provider, "league": record.league, "season": record.season}
+    values = {"flags": record.flags, "statistics": list(record.statistics), "updated_at": datetime.now(UTC)}
+    _insert_or_update(conn, coverage, identity, values)
 
 
 _MATCH_FIELDS = (
@@ -537,11 +539,7 @@ def record_provider_status(
         values["quota_remaining_day"] = quota_remaining_day
     if quota_remaining_minute is not None:
         values["quota_remaining_minute"] = quota_remaining_minute
-    key = provider_status.c.provider == provider
-    if conn.execute(select(provider_status.c.provider).where(key)).first() is None:
-        conn.execute(insert(provider_status).values(provider=provider, **values))
-    else:
-        conn.execute(update(provider_status).where(key).values(**values))
+    _insert_or_update(conn, provider_status, {"provider": provider}, values)
 
 
 def update_match_parts(

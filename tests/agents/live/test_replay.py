@@ -36,10 +36,13 @@ def test_random_policy_only_backs_offered_selections_at_its_rate() -> None:
         RandomBetPolicy(1.5)
 
 
-def test_random_replay_bets_at_the_requested_rate(bank) -> None:
-    assert replay_random(bank, 0.0, seed=1).bets == []
-    result = replay_random(bank, 0.5, seed=1)
-    assert 0.3 < result.bets_per_match < 0.7
+def test_random_replay_places_about_the_requested_number_of_bets(bank) -> None:
+    assert replay_random(bank, 0, seed=1)[0].bets == []
+    for target in (120, 190):
+        result, rate = replay_random(bank, target, seed=1)
+        assert abs(len(result.bets) - target) <= max(2, 0.05 * target) and rate > 0
+    again, _ = replay_random(bank, 190, seed=1)
+    assert [b.minute for b in again.bets] == [b.minute for b in result.bets]  # seeded
     assert len(result.match_return) == bank.n_matches
     # each bet is settled on its own match: the replay's profit is the sum of its bets'
     profit = sum(b.payout - b.stake for b in result.bets)

@@ -8,7 +8,7 @@ match's final score by :func:`betfolio.markets.settlement.settle_many`.
 
 The evaluation compares a trained checkpoint with two references on the same matches, replayed the same way:
 its untrained network (:func:`betfolio.agents.live.ppo.initial_network` — the weights training started from)
-and a random policy betting at the same rate (:func:`replay_random`, :class:`RandomBetPolicy`). A trained
+and a random policy placing as many bets (:func:`replay_random`, :class:`RandomBetPolicy`). A trained
 worker that cannot beat both has learned nothing usable.
 """
 
@@ -48,11 +48,6 @@ class ReplayResult:
     match_return: np.ndarray  # [M] profit per unit of match budget
     staleness: np.ndarray  # [M] mean observed data staleness (seconds)
     volatility: np.ndarray  # [M] mean in-play price volatility
-
-    @property
-    def bets_per_match(self) -> float:
-        """The betting rate to give :func:`replay_random` for a random policy of the same rate."""
-        return len(self.bets) / max(len(self.match_return), 1)
 
 
 class MatchPolicy(Protocol):
@@ -123,13 +118,32 @@ def replay_bank(
     return replay_policy(policy, bank, reward=reward, seed=seed, variant=variant)
 
 
-def replay_random(
-    bank: TimelineBank, bets_per_match: float, *, reward: str = "mission", seed: int = 0, variant: int = 0
-) -> ReplayResult:
-    """Every match of ``bank`` once with :class:`RandomBetPolicy` at ``bets_per_match`` (e.g. the trained
-    worker's :attr:`ReplayResult.bets_per_match`), faults and fills drawn as in :func:`replay_bank`."""
-    policy = RandomBetPolicy.for_rate(bets_per_match, seed)
-    return replay_policy(policy, bank, reward=reward, seed=seed, variant=variant)
+def replay_random(bank: TimelineBank, target_bets: int, seed: int, rounds: int = 8) -> tuple[ReplayResult, float]:
+    """Replay ``bank`` with a random live policy placing about ``target_bets`` bets (the trained worker's count).
+
+    :meth:`RandomBetPolicy.for_rate` assumes no bet is refused; the exposure cap, suspensions and a bankroll
+    run down over a season do refuse some, so the per-minute probability is searched: doubled or halved until
+    the target is bracketed, then bisected (geometrically). The replay closest to the target is kept.
+    Deterministic for a seed. Returns the replay and the per-minute probability used.
+    """
+    rate = RandomBetPolicy.for_rate(target_bets / max(bank.n_matches, 1), seed).bet_probability
+    low, high = 0.0, 1.0
+    best: tuple[ReplayResult, float] | None = None
+    for _ in range(rounds):
+        result = replay_policy(RandomBetPolicy(rate, seed), bank, seed=seed)
+        got = len(result.bets)
+        if best is None or abs(got - target_bets) < abs(len(best[0].bets) - target_bets):
+            best = (result, rate)
+        if target_bets == 0 or abs(got - target_bets) <= max(2, 0.05 * target_bets):
+            break
+        if got < target_bets:
+            low = rate
+            rate = min(rate * 2, 1.0) if high >= 1.0 else (rate * high) ** 0.5
+        else:
+            high = rate
+            rate = rate / 2 if low <= 0.0 else (rate * low) ** 0.5
+    assert best is not None
+    return best
 
 
 def replay_policy(

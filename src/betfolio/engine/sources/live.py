@@ -64,9 +64,11 @@ def _decode(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
-def _published_ms(entry_id: str) -> int:
-    """When Redis appended the entry (the first part of its id), in milliseconds since the epoch."""
-    return int(entry_id.split("-", 1)[0])
+def entry_key(entry_id: Any) -> tuple[int, int]:
+    """A stream entry id (str or bytes) as a sortable pair: when Redis appended it (ms since the epoch), then its
+    sequence number within that millisecond."""
+    ms, _, seq = _decode(entry_id).partition("-")
+    return int(ms), int(seq or 0)
 
 
 def store_ids(provider: str, provider_match_id: str) -> int | None:
@@ -420,7 +422,7 @@ class LiveFeed:
         events: list[Event] = []
         for entry_id, fields in entries:
             self.entries_read += 1
-            published = _published_ms(entry_id)
+            published = entry_key(entry_id)[0]
             self.last_published_ms = max(self.last_published_ms, published)
             if self._held and (published > self._held[-1].published_ms + TICK_GAP_MS or len(self._held) >= MAX_TICK):
                 events.extend(self._close_tick())

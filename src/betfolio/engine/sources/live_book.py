@@ -66,12 +66,10 @@ class StoreLiveBook:
         return known
 
     def _load_ids(self, provider: str) -> None:
-        from betfolio.store.identity import external_ids
-        from betfolio.store.writer import FIXTURE
+        from betfolio.store.identity import fixture_ids
 
         with self.engine.connect() as conn:
-            raw = external_ids(conn, provider, FIXTURE)
-        self._ids[provider] = {k: int(v) for k, v in raw.items() if str(v).isdigit()}
+            self._ids[provider] = fixture_ids(conn, provider)
         self._ids_read[provider] = time.monotonic()
 
     def match(self, match_id: int) -> LiveMatch | None:

@@ -291,6 +291,11 @@ def map_fixture(item: Any, path: str, result: ParseResult, *, observed_at: datet
     return match
 
 
+def _team_id(team: dict[str, Any]) -> str | None:
+    """The provider's id of the team a fixture part (statistics, event, lineup, player) belongs to, if given."""
+    return str(team["id"]) if team.get("id") is not None else None
+
+
 def _side_of(team: Any, home: dict[str, Any]) -> str | None:
     if not isinstance(team, dict):
         return None
@@ -340,7 +345,7 @@ def team_statistics(
         provider=PROVIDER,
         provider_match_id=fixture_id,
         team=text(team.get("name"), path, ".team.name") or "",
-        provider_team_id=str(team["id"]) if team.get("id") is not None else None,
+        provider_team_id=_team_id(team),
         side=_side_of(team, home) if home else None,
         statistics=stats,
     )
@@ -375,7 +380,7 @@ def map_event(raw: Any, path: str, fixture_id: str, home: dict[str, Any] | None)
         minute=count(when.get("elapsed"), path, ".time.elapsed"),
         extra_minute=count(when.get("extra"), path, ".time.extra"),
         team=text(team.get("name"), path, ".team.name"),
-        provider_team_id=str(team["id"]) if team.get("id") is not None else None,
+        provider_team_id=_team_id(team),
         side=_side_of(team, home) if home else None,
         type=kind.casefold(),
         detail=text(raw.get("detail"), path, ".detail"),
@@ -410,7 +415,7 @@ def map_lineup(block: Any, path: str, fixture_id: str, home: dict[str, Any] | No
         provider=PROVIDER,
         provider_match_id=fixture_id,
         team=text(team.get("name"), path, ".team.name") or "",
-        provider_team_id=str(team["id"]) if team.get("id") is not None else None,
+        provider_team_id=_team_id(team),
         side=_side_of(team, home) if home else None,
         formation=text(block.get("formation"), path, ".formation"),
         coach=text(coach.get("name"), path, ".coach.name"),
@@ -481,7 +486,7 @@ def _fixture_player(entry: Any, path: str, fixture_id: str, team: dict[str, Any]
         provider_player_id=ident(player.get("id"), f"{path}.player.id"),
         name=text(player.get("name"), path, ".player.name") or "",
         team=text(team.get("name"), path, ".team.name"),
-        provider_team_id=str(team["id"]) if team.get("id") is not None else None,
+        provider_team_id=_team_id(team),
         performance=_performance(obj(stats[0], f"{path}.statistics[0]"), f"{path}.statistics[0]"),
     )
 
@@ -703,15 +708,21 @@ def _bets(
                 result.records.append(quote)
 
 
+def _odds_item(item: Any, path: str) -> tuple[dict[str, Any], dict[str, Any], str, datetime]:
+    """The head of an ``/odds`` or ``/odds/live`` item: the item, its fixture, the fixture id and the ``update``
+    time its prices were quoted at (MappingError when any is unusable)."""
+    item = obj(item, path)
+    fixture = obj(item.get("fixture"), f"{path}.fixture")
+    fixture_id = ident(fixture.get("id"), f"{path}.fixture.id")
+    return item, fixture, fixture_id, timestamp(item.get("update"), f"{path}.update")
+
+
 def parse_odds(payload: Any, result: ParseResult, *, observed_at: datetime | None = None) -> None:
     """``/odds``: every bookmaker, every traded bet; quoted at the item's ``update`` time."""
     now = observed_at or datetime.now(UTC)
     for path, item in _items(check_envelope(payload, result.endpoint)):
         try:
-            item = obj(item, path)
-            fixture = obj(item.get("fixture"), f"{path}.fixture")
-            fixture_id = ident(fixture.get("id"), f"{path}.fixture.id")
-            quoted_at = timestamp(item.get("update"), f"{path}.update")
+            item, fixture, fixture_id, quoted_at = _odds_item(item, path)
             kickoff = timestamp(fixture["date"], f"{path}.fixture.date") if fixture.get("date") else None
             books = list(enumerate_list(item.get("bookmakers"), f"{path}.bookmakers"))
         except (MappingError, KeyError) as exc:
@@ -736,10 +747,7 @@ def parse_live_odds(payload: Any, result: ParseResult, *, observed_at: datetime 
     now = observed_at or datetime.now(UTC)
     for path, item in _items(check_envelope(payload, result.endpoint)):
         try:
-            item = obj(item, path)
-            fixture = obj(item.get("fixture"), f"{path}.fixture")
-            fixture_id = ident(fixture.get("id"), f"{path}.fixture.id")
-            quoted_at = timestamp(item.get("update"), f"{path}.update")
+            item, _fixture, fixture_id, quoted_at = _odds_item(item, path)
         except MappingError as exc:
             result.reject(path, str(exc))
             continue
