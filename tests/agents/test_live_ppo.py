@@ -11,7 +11,7 @@ import torch
 from betfolio.agents.checkpoint import CheckpointError
 from betfolio.agents.live.layout import TokenLayout
 from betfolio.agents.live.network import NetworkConfig
-from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig, load_live_network
+from betfolio.agents.live.ppo import LivePPOTrainer, PPOConfig, _picker, load_live_network
 from tests.agents.synthetic import MemoryBettingEnv
 
 SMALL = NetworkConfig(token_dim=8, heads=2, context_dim=16, hidden=32, n_actions=4)
@@ -58,6 +58,22 @@ def test_segments_cover_the_rollout_exactly_once() -> None:
     # a segment continuing a match from the previous rollout starts from the stored memory, not zeros
     carried = (seg.start == 0) & (trainer.dones[0, seg.env].numpy() == 0)
     assert carried.any() and seg.h0[:, carried].abs().sum() > 0
+
+
+def test_whole_match_minibatches_gather_the_same_rows_by_column() -> None:
+    """Matches aligned with rollouts make every segment a whole rollout; the update then gathers a minibatch by
+    env column (the fast path), which must give exactly the rows of the general ``[time, env]`` gather."""
+    trainer = _trainer(num_steps=12)  # episodes of 12 minutes: one whole match per env and rollout
+    trainer.collect()
+    _, _, seg, advantages, _ = trainer.collect()
+    assert (seg.start == 0).all() and (seg.length == 12).all()
+    mb = np.array([5, 0, 17, 3])
+    by_column, valid_column = _picker(seg, mb, 12, by_column=True)
+    general, valid_general = _picker(seg, mb, 12, by_column=False)
+    assert torch.equal(valid_column, valid_general)
+    for x in (trainer.obs, trainer.masks, trainer.actions, trainer.logprobs, advantages):
+        assert torch.equal(by_column(x), general(x))
+    assert not torch.equal(by_column(trainer.obs), general(trainer.obs)[:, [1, 0, 2, 3]])  # order matters
 
 
 def test_all_missing_coverage_trains_without_nan() -> None:

@@ -63,6 +63,7 @@ class LearnSettings:
     live_gamma: float = 0.0
     live_lambda: float = 0.0
     live_epochs: int = 8
+    live_minibatches: int = 4
     live_learning_rate: float = 3e-3
     live_ent_coef: float = 0.01
     live_no_bet_bias: float = 4.5  # P(bet) ≈ 5 % per minute at the start
@@ -127,6 +128,7 @@ def live_case(bank: Any, plant: LivePlant, seed: int, settings: LearnSettings, e
         gamma=settings.live_gamma,
         gae_lambda=settings.live_lambda,
         update_epochs=settings.live_epochs,
+        num_minibatches=settings.live_minibatches,
         learning_rate=settings.live_learning_rate,
         ent_coef=settings.live_ent_coef,
         network=replace(PPOConfig().network, n_actions=sim.n_actions, no_bet_bias=settings.live_no_bet_bias),
@@ -404,6 +406,7 @@ def run(
             "live_gamma": settings.live_gamma,
             "live_lambda": settings.live_lambda,
             "live_epochs": settings.live_epochs,
+            "live_minibatches": settings.live_minibatches,
             "live_learning_rate": settings.live_learning_rate,
             "live_ent_coef": settings.live_ent_coef,
             "live_no_bet_bias": settings.live_no_bet_bias,

@@ -269,41 +269,42 @@ class LivePPOTrainer:
             inputs = tuple(
                 x.view(t_steps, n_envs, -1) for x in self.network.inputs(self.obs.view(t_steps * n_envs, -1))
             )
+        # Every segment a whole rollout (matches aligned with rollouts, the default): a minibatch is a set of
+        # env columns, gathered with one index_select per tensor instead of a [time, env] fancy index.
+        whole = bool((seg.start == 0).all() and (seg.length == t_steps).all())
         for _epoch in range(cfg.update_epochs):
             order = self.rng.permutation(n_seg)
             for mb in np.array_split(order, n_mb):
                 length = int(seg.length[mb].max())
-                offsets = np.arange(length)[:, None]
-                valid_np = offsets < seg.length[mb][None, :]
-                times = np.minimum(seg.start[mb][None, :] + offsets, cfg.num_steps - 1)
-                envs = np.broadcast_to(seg.env[mb][None, :], times.shape).copy()
-                ti, ei = torch.as_tensor(times), torch.as_tensor(envs)
-                valid = torch.as_tensor(valid_np)
-                batch_inputs = tuple(x[ti, ei].view(-1, x.shape[-1]) for x in inputs)
+                pick, valid = _picker(seg, mb, t_steps, by_column=whole)
+                batch_inputs = tuple(pick(x).reshape(-1, x.shape[-1]) for x in inputs)
                 logits, new_values = self.network.sequence_inputs(batch_inputs, length, (seg.h0[:, mb], seg.c0[:, mb]))
-                step_masks = self.masks[ti, ei]
-                dist = torch.distributions.Categorical(logits=masked_logits(logits, step_masks))
-                actions = self.actions[ti, ei]
-                logratio = dist.log_prob(actions) - self.logprobs[ti, ei]
+                step_masks = pick(self.masks)
+                log_probs = torch.log_softmax(masked_logits(logits, step_masks), dim=-1)
+                logratio = log_probs.gather(-1, pick(self.actions).unsqueeze(-1)).squeeze(-1) - pick(self.logprobs)
                 ratio = logratio.exp()
                 # Policy terms average over *decisions* only: a minute where "no bet" is the one valid action
                 # (exposure cap reached, market suspended) has no gradient, and averaging over those minutes too
-                # divided the policy step by ~30 (the KL of 1e-6 the first measurements showed).
+                # divided the policy step by ~30 (the KL of 1e-6 the first measurements showed). Means over rows
+                # are weighted sums (no boolean-index copies in the backward pass).
                 choice = valid & (step_masks.sum(-1) > 1)
                 if not bool(choice.any()):
                     choice = valid
+                weight = choice.float()
+                weight = weight / weight.sum()
                 with torch.no_grad():
-                    approx_kl = ((ratio - 1) - logratio)[choice].mean()
-                    clipped = ((ratio - 1.0).abs() > cfg.clip_coef).float()[choice].mean()
-                adv = advantages[ti, ei]
+                    approx_kl = (((ratio - 1) - logratio) * weight).sum()
+                    clipped = (((ratio - 1.0).abs() > cfg.clip_coef).float() * weight).sum()
+                adv = pick(advantages)
                 if cfg.norm_adv:
-                    picked = adv[choice]
-                    adv = (adv - picked.mean()) / (picked.std(unbiased=False) + 1e-8)
-                pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef))[
-                    choice
-                ].mean()
-                v_loss = 0.5 * ((new_values - returns[ti, ei]) ** 2)[valid].mean()
-                entropy = dist.entropy()[choice].mean()
+                    mean = (adv * weight).sum()
+                    std = (((adv - mean) ** 2) * weight).sum().sqrt()
+                    adv = (adv - mean) / (std + 1e-8)
+                pg_loss = (
+                    torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)) * weight
+                ).sum()
+                v_loss = 0.5 * (((new_values - pick(returns)) ** 2) * valid).sum() / valid.sum()
+                entropy = (-(log_probs.exp() * log_probs).sum(-1) * weight).sum()
                 loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
                 self.optimizer.zero_grad()
                 loss.backward()
@@ -393,6 +394,23 @@ class LivePPOTrainer:
         self.generator.set_state(doc["torch_rng"])
         self.rng.bit_generator.state = doc["numpy_rng"]
         return dict(doc.get("extra", {}))
+
+
+def _picker(
+    seg: _Segments, mb: np.ndarray, t_steps: int, *, by_column: bool
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
+    """``(pick, valid)`` for minibatch ``mb`` of segments: ``pick(x)`` gathers the ``[length, len(mb), …]`` rows
+    of a ``[T, N, …]`` rollout tensor (time-major, padded past each segment's end with its last row), ``valid``
+    marks the real rows. ``by_column`` when every segment is a whole rollout (matches aligned with rollouts, the
+    default): one ``index_select`` over env columns instead of a ``[time, env]`` fancy index, same rows."""
+    length = int(seg.length[mb].max())
+    if by_column:
+        columns = torch.as_tensor(seg.env[mb])
+        return (lambda x: x.index_select(1, columns)), torch.ones(length, len(mb), dtype=torch.bool)
+    offsets = np.arange(length)[:, None]
+    times = torch.as_tensor(np.minimum(seg.start[mb][None, :] + offsets, t_steps - 1))
+    envs = torch.as_tensor(np.broadcast_to(seg.env[mb][None, :], times.shape).copy())
+    return (lambda x: x[times, envs]), torch.as_tensor(offsets < seg.length[mb][None, :])
 
 
 def initial_network(layout: TokenLayout, config: PPOConfig) -> MaskedAttentionLSTM:
