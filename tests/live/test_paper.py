@@ -72,6 +72,29 @@ def test_trades_the_stream_into_the_ledger_and_settles(season_engine: Engine, re
     assert run["status"] == "finished" and run["metrics"]["bets"] == summary["bets"]
 
 
+def test_a_run_whose_model_selection_abstained_trades_no_bet(
+    season_engine: Engine, redis_client: object, trained_run: Path, tmp_path: Path
+) -> None:
+    """What paper trading deploys is what the run's evaluation judged: the same trained network, the same states,
+    but a model-selection record choosing abstention — every state is decided, no order leaves."""
+    import shutil
+
+    run = Path(shutil.copytree(trained_run, tmp_path / "gated"))
+    record = {"selection": {"workers": {"live": {"deployed": "abstain", "validation_choice": "abstain"}}}}
+    (run / "evaluation.json").write_text(json.dumps(record))
+    assert paper_module.live_deployment(trained_run) == "trained"  # no record: the trained network trades
+    assert paper_module.live_deployment(run) == "abstain"
+    matches = link_matches(season_engine, 6)
+    publish(redis_client, match_states(matches))
+    summary = _trader(season_engine, redis_client, run).run(duration=240, until_idle=True)
+    assert summary["deployed"] == "abstain"
+    assert summary["decisions"] == 90 * len(matches) and summary["bets"] == 0
+    assert _bets(season_engine) == []
+    (run / "evaluation.json").write_text("{not json")
+    with pytest.raises(ValueError, match="unreadable model-selection record"):
+        paper_module.live_deployment(run)
+
+
 def test_a_redelivered_read_adds_no_bet(season_engine: Engine, redis_client: object, trained_run: Path) -> None:
     """Committed but not acknowledged (killed in between): the same entries come again to a fresh trader, which
     re-derives the same bets (same ids) and leaves the ledger as it was."""

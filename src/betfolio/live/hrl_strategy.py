@@ -73,8 +73,12 @@ class HRLLiveStrategy:
         run_key: str,
         policy: str = "greedy",
         initial_bankroll: float | None = None,
+        abstain: bool = False,
     ) -> None:
         self.network = network
+        #: The run's model selection deployed abstention: the network still reads every state (its memory stays
+        #: what it would be), but no order leaves.
+        self.abstain = abstain
         self.manager = UCBManager(("prematch", "live"), manager)
         self.portfolio = portfolio
         self.run_key = run_key
@@ -153,6 +157,8 @@ class HRLLiveStrategy:
                 draws = np.array([self._draw(mid, states[mid].minute) for mid in mids])
                 actions = np.minimum((cdf < draws[:, None] * cdf[:, -1:]).sum(axis=1), N_LIVE_ACTIONS - 1)
         self.decisions += len(mids)
+        if self.abstain:
+            return []
         chosen = np.nonzero(actions)[0]
         if not len(chosen):
             return []

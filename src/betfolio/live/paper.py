@@ -62,6 +62,8 @@ BUDGET_FLOOR_FRACTION = 0.8
 SETTLE_FROM_STORE_SECONDS = 30.0
 #: A match is "live" for the staleness/no-decision alerts while its latest state is this recent.
 LIVE_WINDOW_SECONDS = 300.0
+#: The live worker's name in a training run's evaluation (the model-selection record paper trading follows).
+LIVE_WORKER = "live"
 #: Settled bets in the rolling Sharpe ratio exported for the dashboard.
 SHARPE_WINDOW = 50
 
@@ -92,6 +94,8 @@ class PaperConfig:
 
 @dataclass
 class Summary:
+    #: What the run's model selection deployed for the live worker (:func:`live_deployment`).
+    deployed: str = "trained"
     states_read: int = 0
     decisions: int = 0
     bets: int = 0
@@ -106,6 +110,7 @@ class Summary:
         pct = {"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99))} if lat.size else {
             "p50": 0.0, "p99": 0.0}  # fmt: skip
         return {
+            "deployed": self.deployed,
             "states_read": self.states_read,
             "decisions": self.decisions,
             "bets": self.bets,
@@ -135,6 +140,27 @@ def load_run(run_dir: Path) -> tuple[MaskedAttentionLSTM, ManagerConfig, str]:
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"{manifest}: unreadable manager settings ({exc})") from None
     return network.eval(), manager, checkpoint.name
+
+
+def live_deployment(run_dir: Path) -> str:
+    """What the run's model selection deployed for the live worker: ``"trained"`` or ``"abstain"``.
+
+    A training run replays its trained live worker on held-out training matches and deploys it only if it beat
+    abstaining there beyond noise (:mod:`betfolio.agents.selection`); its ``evaluation.json`` records the choice.
+    Paper trading follows it, so what trades is what the evaluation judged. A run without that record (trained
+    by ``betfolio train --agent live``, or before model selection existed) deploys its trained network.
+    """
+    record = run_dir / "evaluation.json"
+    if not record.exists():
+        return "trained"
+    try:
+        workers = json.loads(record.read_text()).get("selection", {}).get("workers", {})
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"{record}: unreadable model-selection record ({exc})") from None
+    deployed = (workers.get(LIVE_WORKER) or {}).get("deployed", "trained")
+    if deployed not in ("trained", "abstain"):
+        raise ValueError(f"{record}: unknown deployment {deployed!r} for the live worker")
+    return deployed
 
 
 def untrained_run(path: Path) -> Path:
@@ -177,7 +203,14 @@ class PaperTrader:
                     "max_staleness": config.max_staleness, "initial_bankroll": config.initial_bankroll,
                     "policy": config.policy, "limits": config.limits.as_dict()},
         )  # fmt: skip
-        self.summary = Summary()
+        self.deployed = live_deployment(config.run_dir)
+        if self.deployed == "abstain":
+            log.warning(
+                "paper run %s: the run's model selection deployed abstention for the live worker (no edge on its "
+                "validation matches); decisions are recorded, no bet is placed",
+                self.run_id,
+            )
+        self.summary = Summary(deployed=self.deployed)
         self._carried: Counter[str] = Counter()
         self._replaying = False
         #: Seconds from each state's observation (stamped as it is published) to its decision being recorded.
@@ -219,6 +252,7 @@ class PaperTrader:
         self.strategy = HRLLiveStrategy(
             self.network, self.manager_config, self.portfolio, run_key=self.config.run_key,
             policy=self.config.policy, initial_bankroll=self.config.initial_bankroll,
+            abstain=self.deployed == "abstain",
         )  # fmt: skip
         self.loop = Engine(
             [self.strategy], {AGENT: self.portfolio}, clock=WallClock(),

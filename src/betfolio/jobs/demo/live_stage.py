@@ -26,6 +26,10 @@ POLL_INTERVAL_SECONDS = 0.5
 TRADE_SECONDS = 5.0
 
 
+#: Said when the train stage's model selection deployed abstention for the live worker.
+ABSTAINED = " (its validation showed no edge, so it abstains: decisions recorded, no bets)"
+
+
 def _metric(name: str, **labels: str) -> float:
     from betfolio.live.metrics import REGISTRY
 
@@ -121,8 +125,9 @@ def run_demo_live(engine: Engine, console: Console, report_dir: Path) -> dict[st
         skipped, f"{summary['latency_ms']['p50']:.1f} / {summary['latency_ms']['p99']:.1f}",
     )  # fmt: skip
     console.print(table)
+    abstained = ABSTAINED if trader.deployed == "abstain" else ""
     console.print(
-        f"decided by {network_note}; paper run {trader.run_id} in the ledger (kind='paper'); metrics: "
+        f"decided by {network_note}{abstained}; paper run {trader.run_id} in the ledger (kind='paper'); metrics: "
         + ", ".join(f"{k} {v:g}" for k, v in result["metrics"].items())
     )
     return result
