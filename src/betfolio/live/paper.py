@@ -38,6 +38,7 @@ import torch
 from betfolio.agents.live.network import MaskedAttentionLSTM
 from betfolio.agents.live.ppo import load_live_network
 from betfolio.agents.manager import ManagerConfig, UCBVariant
+from betfolio.agents.selection import ABSTAIN, TRAINED
 from betfolio.canonical.enums import MatchStatus
 from betfolio.engine import Engine, Execution, Portfolio, WallClock, ledger
 from betfolio.engine.bets import BetRecord
@@ -48,6 +49,7 @@ from betfolio.engine.sources.live_book import StoreLiveBook
 from betfolio.features.live import N_LIVE_ACTIONS
 from betfolio.live import metrics
 from betfolio.live.hrl_strategy import AGENT, HRLLiveStrategy, check_policy
+from betfolio.markets.margin import remove_margin_multiplicative
 from betfolio.providers.live_bus import DEFAULT_PREFIX
 from betfolio.risk.bankroll import Bankroll, StakeOrder
 from betfolio.risk.limits import RiskLimits
@@ -95,7 +97,7 @@ class PaperConfig:
 @dataclass
 class Summary:
     #: What the run's model selection deployed for the live worker (:func:`live_deployment`).
-    deployed: str = "trained"
+    deployed: str = TRAINED
     states_read: int = 0
     decisions: int = 0
     bets: int = 0
@@ -152,13 +154,13 @@ def live_deployment(run_dir: Path) -> str:
     """
     record = run_dir / "evaluation.json"
     if not record.exists():
-        return "trained"
+        return TRAINED
     try:
         workers = json.loads(record.read_text()).get("selection", {}).get("workers", {})
     except (ValueError, AttributeError) as exc:
         raise ValueError(f"{record}: unreadable model-selection record ({exc})") from None
-    deployed = (workers.get(LIVE_WORKER) or {}).get("deployed", "trained")
-    if deployed not in ("trained", "abstain"):
+    deployed = (workers.get(LIVE_WORKER) or {}).get("deployed", TRAINED)
+    if deployed not in (TRAINED, ABSTAIN):
         raise ValueError(f"{record}: unknown deployment {deployed!r} for the live worker")
     return deployed
 
@@ -204,7 +206,7 @@ class PaperTrader:
                     "policy": config.policy, "limits": config.limits.as_dict()},
         )  # fmt: skip
         self.deployed = live_deployment(config.run_dir)
-        if self.deployed == "abstain":
+        if self.deployed == ABSTAIN:
             log.warning(
                 "paper run %s: the run's model selection deployed abstention for the live worker (no edge on its "
                 "validation matches); decisions are recorded, no bet is placed",
@@ -252,7 +254,7 @@ class PaperTrader:
         self.strategy = HRLLiveStrategy(
             self.network, self.manager_config, self.portfolio, run_key=self.config.run_key,
             policy=self.config.policy, initial_bankroll=self.config.initial_bankroll,
-            abstain=self.deployed == "abstain",
+            abstain=self.deployed == ABSTAIN,
         )  # fmt: skip
         self.loop = Engine(
             [self.strategy], {AGENT: self.portfolio}, clock=WallClock(),
@@ -568,5 +570,4 @@ def _match_volatility(event: Event, match_id: int) -> float | None:
     odds = np.asarray(quotes.odds, dtype=np.float64).reshape(-1)[:3]
     if odds.size < 3 or not np.all(np.isfinite(odds) & (odds > 1.0)):
         return None
-    implied = 1.0 / odds
-    return round(float(match_volatility(implied / implied.sum())), 6)
+    return round(float(match_volatility(remove_margin_multiplicative(odds))), 6)

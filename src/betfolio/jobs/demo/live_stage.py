@@ -41,6 +41,7 @@ def run_demo_live(engine: Engine, console: Console, report_dir: Path) -> dict[st
     import redis
     import torch
 
+    from betfolio.agents.selection import ABSTAIN
     from betfolio.agents.training import RunDir, runs_root
     from betfolio.jobs.demo.providers_stage import recorded_dir
     from betfolio.live.metrics import observe_poll
@@ -125,7 +126,7 @@ def run_demo_live(engine: Engine, console: Console, report_dir: Path) -> dict[st
         skipped, f"{summary['latency_ms']['p50']:.1f} / {summary['latency_ms']['p99']:.1f}",
     )  # fmt: skip
     console.print(table)
-    abstained = ABSTAINED if trader.deployed == "abstain" else ""
+    abstained = ABSTAINED if trader.deployed == ABSTAIN else ""
     console.print(
         f"decided by {network_note}{abstained}; paper run {trader.run_id} in the ledger (kind='paper'); metrics: "
         + ", ".join(f"{k} {v:g}" for k, v in result["metrics"].items())
