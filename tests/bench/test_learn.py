@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from betfolio.bench.learn import LearnSettings
 from betfolio.bench.planted import (
     LivePlant,
     PlantedPrematchEnv,
@@ -126,3 +127,12 @@ def test_cases_in_processes_give_the_same_figures_and_bad_options_are_refused() 
     for bad in (["--live-reward", "nonsense"], ["--jobs", "0"]):
         result = CliRunner().invoke(app, ["bench", "learn", "--workers", "live", *bad])
         assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_the_benchmark_starts_the_live_worker_where_training_does() -> None:
+    """The benchmark proves the deployed recipe: its live start (no-bet bias) is the network's default."""
+    from betfolio.agents.live.network import NetworkConfig, initial_bet_probability
+
+    assert LearnSettings().live_no_bet_bias == NetworkConfig().no_bet_bias
+    # mostly abstaining at the start, but exploring enough bets to find where the edge is
+    assert 0.1 < initial_bet_probability(NetworkConfig()) < 0.3
