@@ -66,7 +66,7 @@ class LearnSettings:
     live_minibatches: int = 4
     live_learning_rate: float = 3e-3
     live_ent_coef: float = 0.01
-    live_no_bet_bias: float = 2.5  # the deployed start (NetworkConfig.no_bet_bias): P(bet) ≈ 20 % per minute
+    live_no_bet_bias: float = 2.5  # the deployed start (NetworkConfig.no_bet_bias): P(bet) ≈ 29 % per minute
     live_reward: str = "mission_bet"
     prematch_episodes: int = 800  # tabular Q: episodes of ``episode_matches`` decisions
     #: DQN env steps: at 30k the ensemble still bet on 13–27 % of the no-edge control's matches (docs/agents.md).

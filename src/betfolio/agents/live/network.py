@@ -38,10 +38,10 @@ class NetworkConfig:
     hidden: int = 64
     n_actions: int = 4
     #: Initial logit advantage of action 0 (no bet): an untrained policy should mostly stay out of the market
-    #: rather than bet on whatever is allowed; training has to earn every bet. 2.5 against three bet actions is
-    #: P(bet) ≈ 20 % per minute (:func:`initial_bet_probability`), and the greedy untrained policy never bets.
+    #: rather than bet on whatever is allowed; training has to earn every bet. 2.5 against the simulator's five bet
+    #: actions is P(bet) ≈ 29 % per minute (:func:`initial_bet_probability`); the greedy untrained policy never bets.
     #: At 1.0 the untrained policy bet in 65 % of minutes, every match hit the exposure cap in its first three
-    #: minutes and no decision later in the match was ever explored. At 4.5 (P(bet) ≈ 3 %) the policy sampled
+    #: minutes and no decision later in the match was ever explored. At 4.5 (P(bet) ≈ 5 %) the policy sampled
     #: too few bets where the edge was to tell them from the rest before betting had been unlearned everywhere:
     #: on the planted live edge two seeds of five never bet (mean capture 0.44 against 0.84 at 2.5; docs/agents.md).
     no_bet_bias: float = 2.5
