@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from betfolio.canonical import LiveMatchState, Match, OddsQuote
+from betfolio.canonical.base import validate_json
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.engine.events import RESULT_DELAY, DecisionRound, Event, MatchResult, Results
@@ -340,12 +341,12 @@ class LiveFeed:
     def _parse(fields: dict[Any, Any]) -> LiveMatchState | Match | OddsQuote:
         raw = fields.get(b"state", fields.get("state"))
         if raw is not None:
-            return LiveMatchState.model_validate_json(raw)
+            return validate_json(LiveMatchState, raw)
         raw = fields.get(b"record", fields.get("record"))
         kind = _decode(fields.get(b"kind", fields.get("kind", "")))
         if raw is None or kind not in _KINDS:
             raise ValueError(f"entry is neither a live state nor a record of kind {sorted(_KINDS)}")
-        return _KINDS[kind].model_validate_json(raw)
+        return validate_json(_KINDS[kind], raw)
 
     def _take(self, record: LiveMatchState | Match | OddsQuote, where: str) -> list[Event]:
         mid = self.resolve(record.provider, record.provider_match_id)
