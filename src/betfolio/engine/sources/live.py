@@ -490,10 +490,13 @@ class LiveFeed:
 
     def _round(self, at: datetime, wave: Sequence[_Held]) -> DecisionRound:
         assert self.book is not None
-        matches = [self.book.match(h.match_id) for h in wave]
-        assert None not in matches  # _handle holds only states of matches the book knows
+        matches: list[LiveMatch] = []
+        for h in wave:
+            m = self.book.match(h.match_id)
+            assert m is not None  # _handle holds only states of matches the book knows
+            matches.append(m)
         states = [h.state for h in wave]
-        prices = self.book.odds(matches, states)  # type: ignore[arg-type]
+        prices = self.book.odds(matches, states)
         ids = [h.match_id for h in wave]
         # staleness when published: the state's own plus its age at publication (never negative), per state
         n = len(wave)
@@ -506,11 +509,11 @@ class LiveFeed:
             "states": dict(zip(ids, states, strict=True)),
             "staleness": dict(zip(ids, staleness.tolist(), strict=True)),
             "entries": {h.match_id: h.entry_id for h in wave},
-            "fair": {h.match_id: m.fair for h, m in zip(wave, matches, strict=True)},  # type: ignore[union-attr]
+            "fair": {h.match_id: m.fair for h, m in zip(wave, matches, strict=True)},
             "prices": odds,
         }
         self._done.extend(h.entry_id for h in wave)
-        views = [m.view for m in matches]  # type: ignore[union-attr]
+        views = [m.view for m in matches]
         return DecisionRound(at, views, _Tables(self.book, odds), extra)
 
 
