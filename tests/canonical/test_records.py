@@ -167,3 +167,39 @@ def test_all_missing_state_is_finite():
     fv = state.feature_vector()
     assert np.all(np.isfinite(fv.as_model_input()))
     assert fv.mask[4:].sum() == 0
+
+
+def _live_json(provider: str = "p", home_stats: str = "{}") -> bytes:
+    return (
+        f'{{"provider":"{provider}","provider_match_id":"9","minute":12,"home_goals":0,"away_goals":1,'
+        f'"statistics":{{"home":{home_stats},"away":{{}}}},"observed_at":"2024-03-01T20:00:00Z"}}'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (_live_json(provider="a\\u0000b"), "provider contains a NUL character"),
+        (_live_json(home_stats='{"sh\\u0000ts":3.0}'), "statistics.home key 'sh\\x00ts' contains a NUL character"),
+        (_live_json(provider="a\x00b"), None),  # a raw NUL byte: refused (by the parser or the walk) either way
+    ],
+)
+def test_json_validation_refuses_a_nul_as_the_model_does(raw: bytes, message: str | None) -> None:
+    from betfolio.canonical.base import validate_json
+
+    with pytest.raises(ValidationError) as walked:
+        LiveMatchState.model_validate_json(raw)
+    with pytest.raises(ValidationError) as fast:
+        validate_json(LiveMatchState, raw)
+    assert fast.value.errors()[0]["msg"] == walked.value.errors()[0]["msg"]
+    if message is not None:
+        assert walked.value.errors()[0]["msg"] == f"Value error, {message}"
+
+
+@pytest.mark.parametrize("raw", [_live_json(), _live_json(provider="a\\\\u0000"), _live_json(home_stats='{"xg":0.4}')])
+def test_json_validation_of_clean_text_gives_the_models_record(raw: bytes) -> None:
+    from betfolio.canonical.base import validate_json
+
+    record = validate_json(LiveMatchState, raw)
+    assert record == LiveMatchState.model_validate_json(raw)
+    assert validate_json(LiveMatchState, raw.decode()) == record  # text in, same record

@@ -106,3 +106,19 @@ def test_live_command_polls_and_publishes(standin, tmp_path, redis_client, monke
     assert redis_client.xlen("betfolio:live:api-football") == 2
     bad = CliRunner().invoke(app, ["live", "--leagues", "Narnia", "--polls", "1"])
     assert bad.exit_code == 2
+
+
+def test_a_large_batch_keeps_order_tick_end_and_the_latest_state_per_fixture(bus, redis_client) -> None:
+    # 1,300 states of 600 fixtures (more values than one hash write of the publishing script takes), two providers
+    batch = [state(str(i % 600), 1 + i // 600) for i in range(1300)]
+    batch.insert(700, state("x", 5).model_copy(update={"provider": "sportmonks"}))
+    assert bus.publish(batch) == 1301
+    entries = redis_client.xrange("test:live:api-football")
+    published = [LiveMatchState.model_validate_json(f[b"state"]) for _, f in entries]
+    assert published == [s for s in batch if s.provider == "api-football"]  # every state, in order
+    assert [i for i, (_, f) in enumerate(entries) if b"tick_end" in f] == [1299]  # only the batch's last entry
+    ((_, other),) = redis_client.xrange("test:live:sportmonks")
+    assert other[b"tick_end"] == b"1"
+    latest, rejects = bus.latest("api-football", now=NOW)
+    assert rejects == [] and len(latest) == 600
+    assert {s.provider_match_id: s.minute for s in latest} == {str(i): 3 if i < 100 else 2 for i in range(600)}

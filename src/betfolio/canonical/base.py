@@ -8,9 +8,13 @@ self-describing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo, model_validator
+
+#: Validation context key: the JSON text being validated holds no NUL character, raw or escaped (see
+#: :func:`validate_json`), so no string parsed from it can — the record's walk for one is skipped.
+NUL_FREE = "nul_free"
 
 
 class CanonicalRecord(BaseModel):
@@ -20,10 +24,12 @@ class CanonicalRecord(BaseModel):
     kind: ClassVar[str] = "record"
 
     @model_validator(mode="after")
-    def _no_nul_characters(self) -> CanonicalRecord:
+    def _no_nul_characters(self, info: ValidationInfo) -> CanonicalRecord:
         # PostgreSQL refuses NUL in text and JSONB (the whole COPY of a payload would fail): refuse the one record,
         # naming the field, wherever in it — nested ``detail``/``statistics`` included — the character hides.
         # Only strings and containers are visited (every live state passes here when published and when read).
+        if info.context is not None and info.context.get(NUL_FREE):
+            return self  # the JSON text it was parsed from holds none (checked once on the bytes: far cheaper)
         for name, value in self.__dict__.items():
             if isinstance(value, _WALKED) and (where := _nul_path(value, name)) is not None:
                 raise ValueError(f"{where} contains a NUL character")
@@ -40,19 +46,41 @@ _WALKED = (str, dict, list, tuple)
 
 def _nul_path(value: Any, path: str) -> str | None:
     """The path of the first string holding ``\\x00`` inside ``value`` (strings, dict keys and values, lists)."""
+    found = _nul_suffix(value)
+    return None if found is None else path + found
+
+
+def _nul_suffix(value: Any) -> str | None:
+    """:func:`_nul_path` below ``value``'s own path; the path is spelled out only on a hit (the walk runs on every
+    record and almost never finds one)."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return "" if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and "\x00" in key:
-                return f"{path} key {key!r}"
-            if isinstance(item, _WALKED) and (found := _nul_path(item, f"{path}.{key}")) is not None:
-                return found
+                return f" key {key!r}"
+            if isinstance(item, _WALKED) and (found := _nul_suffix(item)) is not None:
+                return f".{key}{found}"
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            if isinstance(item, _WALKED) and (found := _nul_path(item, f"{path}[{i}]")) is not None:
-                return found
+            if isinstance(item, _WALKED) and (found := _nul_suffix(item)) is not None:
+                return f"[{i}]{found}"
     return None
+
+
+Record = TypeVar("Record", bound=CanonicalRecord)
+
+
+def validate_json(model: type[Record], raw: str | bytes) -> Record:
+    """``model.model_validate_json(raw)``, the record's NUL walk skipped when the text shows none can be inside.
+
+    JSON spells a NUL in a string (or a key) only as the escape ``\\u0000`` (or, invalidly, as the raw byte), so
+    text without either cannot yield one; text with either — even a harmless escaped backslash before ``u0000`` —
+    gets the full walk, which names the field as always. A trader validates every live state it reads.
+    """
+    data = raw.encode() if isinstance(raw, str) else raw
+    clean = b"\\u0000" not in data and b"\x00" not in data
+    return model.model_validate_json(raw, context={NUL_FREE: True} if clean else None)
 
 
 #: Longest name a record may carry (team, league, player, referee, venue): the store's name columns hold 128

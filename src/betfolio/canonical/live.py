@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from betfolio.canonical.base import CanonicalRecord, UtcDatetime
 from betfolio.canonical.coverage import Coverage
@@ -32,13 +32,6 @@ class LiveMatchState(CanonicalRecord):
     statistics: TeamStatistics = Field(default_factory=empty_statistics)
     observed_at: UtcDatetime
     data_staleness: float = Field(default=0.0, ge=0.0)
-
-    @model_validator(mode="after")
-    def _sides(self) -> LiveMatchState:
-        unknown = set(self.statistics) - {"home", "away"}
-        if unknown:
-            raise ValueError(f"statistics sides must be 'home'/'away', got {sorted(unknown)}")
-        return self
 
     def feature_vector(self, coverage: Coverage | None = None, stats: tuple[str, ...] = ALL_STATS) -> FeatureVector:
         """Minute, score, per-side statistics and normalised staleness, with a mask.

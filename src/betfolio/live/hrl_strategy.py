@@ -15,7 +15,6 @@ replays the same states after a restart takes the same decisions.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -145,7 +144,8 @@ class HRLLiveStrategy:
         )
         # what the agent sees is the data's age when published (the source's staleness), not the provider's alone
         obs[:, _STALENESS] = staleness_feature(np.asarray(seen, dtype=np.float64)).reshape(-1, 1)
-        slots = torch.as_tensor([self._slot(mid) for mid in mids])
+        known = self._slots
+        slots = torch.as_tensor([known[mid] if mid in known else self._slot(mid) for mid in mids])
         with torch.inference_mode():
             logits, _value, (h, c) = self.network.step(torch.as_tensor(obs), (self._h[:, slots], self._c[:, slots]))
             self._h[:, slots], self._c[:, slots] = h, c
@@ -176,14 +176,17 @@ class HRLLiveStrategy:
 
     def _positions(self, mids: Sequence[int]) -> np.ndarray:
         """Money each match's open bets return per live selection if it wins (stake × odds)."""
-        by_match: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(len(LIVE_SELECTIONS)))
-        wanted = set(mids)
+        out = np.zeros((len(mids), len(LIVE_SELECTIONS)))
+        if not self.portfolio.open:
+            return out
+        row = {mid: i for i, mid in enumerate(mids)}
         for bet in self.portfolio.open:
-            if bet.match_id in wanted:
+            i = row.get(bet.match_id)
+            if i is not None:
                 name = SELECTION_OF.get((bet.market, bet.selection, bet.line))
                 if name is not None:
-                    by_match[bet.match_id][LIVE_SELECTIONS.index(name)] += bet.stake * bet.odds
-        return np.stack([by_match[m] if m in by_match else np.zeros(len(LIVE_SELECTIONS)) for m in mids])
+                    out[i, LIVE_SELECTIONS.index(name)] += bet.stake * bet.odds
+        return out
 
     def _draw(self, match_id: int, minute: int) -> float:
         """A uniform number in [0, 1) fixed by (run, match, minute): the same after a restart."""

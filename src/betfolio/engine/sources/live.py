@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 from pydantic import ValidationError
 
 from betfolio.canonical import LiveMatchState, Match, OddsQuote
+from betfolio.canonical.base import validate_json
 from betfolio.canonical.enums import Market, MatchStatus, Selection
 from betfolio.engine.asof import DEFAULT_AS_OF, AsOfRule
 from betfolio.engine.events import RESULT_DELAY, DecisionRound, Event, MatchResult, Results
@@ -56,6 +58,7 @@ _FINAL = {
     MatchStatus.CANCELLED,
     MatchStatus.ABANDONED,
 }
+_IN_PLAY = MatchStatus.IN_PLAY
 _KINDS: dict[str, type[Match] | type[OddsQuote]] = {Match.kind: Match, OddsQuote.kind: OddsQuote}
 _Price = dict[tuple["MarketKey", str, str], tuple[datetime, float]]
 
@@ -340,12 +343,12 @@ class LiveFeed:
     def _parse(fields: dict[Any, Any]) -> LiveMatchState | Match | OddsQuote:
         raw = fields.get(b"state", fields.get("state"))
         if raw is not None:
-            return LiveMatchState.model_validate_json(raw)
+            return validate_json(LiveMatchState, raw)
         raw = fields.get(b"record", fields.get("record"))
         kind = _decode(fields.get(b"kind", fields.get("kind", "")))
         if raw is None or kind not in _KINDS:
             raise ValueError(f"entry is neither a live state nor a record of kind {sorted(_KINDS)}")
-        return _KINDS[kind].model_validate_json(raw)
+        return validate_json(_KINDS[kind], raw)
 
     def _take(self, record: LiveMatchState | Match | OddsQuote, where: str) -> list[Event]:
         mid = self.resolve(record.provider, record.provider_match_id)
@@ -418,39 +421,45 @@ class LiveFeed:
 
     # --- turning entries into events ----------------------------------------------------------------------
     def _handle(self, entries: Sequence[tuple[str, dict[Any, Any]]]) -> list[Event]:
-        """Events of these entries, in order (a tick ends where the next entry is too far in time, or too big)."""
+        """Events of these entries, in order (a tick ends where the next entry is too far in time, or too big).
+
+        Runs once per entry inside the feed-to-decision latency, hence the names bound once per read."""
         events: list[Event] = []
+        book, resolve, parse, done = self.book, self.resolve, self._parse, self._done
         for entry_id, fields in entries:
             self.entries_read += 1
             published = entry_key(entry_id)[0]
-            self.last_published_ms = max(self.last_published_ms, published)
-            if self._held and (published > self._held[-1].published_ms + TICK_GAP_MS or len(self._held) >= MAX_TICK):
+            if published > self.last_published_ms:
+                self.last_published_ms = published
+            held = self._held
+            if held and (published > held[-1].published_ms + TICK_GAP_MS or len(held) >= MAX_TICK):
                 events.extend(self._close_tick())
             if not fields:  # pending, but trimmed from the stream since: nothing left to read
                 self._reject(entry_id, "malformed", "entry no longer in the stream")
-                self._done.append(entry_id)
+                done.append(entry_id)
                 continue
             try:
-                record = self._parse(fields)
+                record = parse(fields)
             except (ValidationError, ValueError) as exc:
                 reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
                 self._reject(entry_id, "malformed", reason)
-                self._done.append(entry_id)
+                done.append(entry_id)
                 continue
-            if isinstance(record, LiveMatchState) and self.book is not None and record.status is MatchStatus.IN_PLAY:
-                mid = self.resolve(record.provider, record.provider_match_id)
-                if mid is None or self.book.match(mid) is None:
+            live = isinstance(record, LiveMatchState)
+            if live and book is not None and record.status is _IN_PLAY:
+                mid = resolve(record.provider, record.provider_match_id)
+                if mid is None or book.match(mid) is None:
                     self._reject(entry_id, "unknown_match", f"{record.provider}/{record.provider_match_id}")
-                    self._done.append(entry_id)
+                    done.append(entry_id)
                     continue
                 self._held.append(_Held(published, entry_id, mid, record))
                 if _TICK_END in fields or _TICK_END_BYTES in fields:
                     events.extend(self._close_tick())  # the publisher's batch is complete: no need to wait
                 continue
-            if isinstance(record, LiveMatchState) and record.status in _FINAL:
+            if live and record.status in _FINAL:
                 events.extend(self._close_tick())  # the match's last in-play states are decided before it ends
             events.extend(self._take(record, entry_id))
-            self._done.append(entry_id)
+            done.append(entry_id)
         return events
 
     def _reject(self, entry_id: str, reason: str, detail: str) -> None:
@@ -481,21 +490,30 @@ class LiveFeed:
 
     def _round(self, at: datetime, wave: Sequence[_Held]) -> DecisionRound:
         assert self.book is not None
-        matches = [self.book.match(h.match_id) for h in wave]
+        matches: list[LiveMatch] = []
+        for h in wave:
+            m = self.book.match(h.match_id)
+            assert m is not None  # _handle holds only states of matches the book knows
+            matches.append(m)
         states = [h.state for h in wave]
-        prices = self.book.odds(matches, states)  # type: ignore[arg-type]
-        views, odds, extra_states, staleness, entries, fair = [], {}, {}, {}, {}, {}
-        for h, m, row in zip(wave, matches, prices, strict=True):
-            assert m is not None
-            views.append(m.view)
-            odds[h.match_id] = row
-            extra_states[h.match_id] = h.state
-            age = max(0.0, h.published_ms / 1000.0 - h.state.observed_at.timestamp())
-            staleness[h.match_id] = h.state.data_staleness + age
-            entries[h.match_id] = h.entry_id
-            fair[h.match_id] = m.fair
-            self._done.append(h.entry_id)
-        extra = {"states": extra_states, "staleness": staleness, "entries": entries, "fair": fair, "prices": odds}
+        prices = self.book.odds(matches, states)
+        ids = [h.match_id for h in wave]
+        # staleness when published: the state's own plus its age at publication (never negative), per state
+        n = len(wave)
+        published = np.fromiter((h.published_ms for h in wave), np.float64, n) / 1000.0
+        observed = np.fromiter((s.observed_at.timestamp() for s in states), np.float64, n)
+        own = np.fromiter((s.data_staleness for s in states), np.float64, n)
+        staleness = own + np.maximum(0.0, published - observed)
+        odds = dict(zip(ids, prices, strict=True))
+        extra = {
+            "states": dict(zip(ids, states, strict=True)),
+            "staleness": dict(zip(ids, staleness.tolist(), strict=True)),
+            "entries": {h.match_id: h.entry_id for h in wave},
+            "fair": {h.match_id: m.fair for h, m in zip(wave, matches, strict=True)},
+            "prices": odds,
+        }
+        self._done.extend(h.entry_id for h in wave)
+        views = [m.view for m in matches]
         return DecisionRound(at, views, _Tables(self.book, odds), extra)
 
 
