@@ -43,7 +43,7 @@ class NetworkConfig:
     #: At 1.0 the untrained policy bet in 65 % of minutes, every match hit the exposure cap in its first three
     #: minutes and no decision later in the match was ever explored. At 4.5 (P(bet) ≈ 5 %) the policy sampled
     #: too few bets where the edge was to tell them from the rest before betting had been unlearned everywhere:
-    #: on the planted live edge two seeds of five never bet (mean capture 0.44 against 0.84 at 2.5; docs/agents.md).
+    #: on the planted live edge two seeds of five never bet (mean capture 0.44 against 0.83 at 2.5; docs/agents.md).
     no_bet_bias: float = 2.5
 
     def as_dict(self) -> dict[str, float]:
