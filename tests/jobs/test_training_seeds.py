@@ -85,6 +85,9 @@ def test_a_seed_gives_the_same_numbers_sequentially_and_in_other_processes(
 
     assert there["failures"] == [{"seed": 6, "error": "RuntimeError: seed 6 crashed"}]
     assert here["seeds"] == there["seeds"] == [5]
+    # one seed builds its inputs itself; two share the baselines' books and the matches built once, with the same rows
+    assert here["shared_inputs"] is None and there["shared_inputs"]["cpu_seconds"] > 0
+    assert not (tmp_path / "pool" / "seed-inputs.pkl").exists()
     assert here["strategies"] == there["strategies"]
     assert here["per_seed"][0]["strategies"] == there["per_seed"][0]["strategies"]
     assert (tmp_path / "pool" / "seed-5" / "evaluation.json").exists()
