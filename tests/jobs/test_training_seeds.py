@@ -87,6 +87,7 @@ def test_a_seed_gives_the_same_numbers_sequentially_and_in_other_processes(
     assert here["seeds"] == there["seeds"] == [5]
     # one seed builds its inputs itself; two share the baselines' books and the matches built once, with the same rows
     assert here["shared_inputs"] is None and there["shared_inputs"]["cpu_seconds"] > 0
+    assert here["per_seed"][0]["inputs"] == "built" and there["per_seed"][0]["inputs"] == "shared"
     assert not (tmp_path / "pool" / "seed-inputs.pkl").exists()
     assert here["strategies"] == there["strategies"]
     assert here["per_seed"][0]["strategies"] == there["per_seed"][0]["strategies"]

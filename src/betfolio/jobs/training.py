@@ -672,6 +672,8 @@ def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
     summary["seed"] = task.seed
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["cpu_seconds"] = round(time.process_time() - cpu, 1)
+    # "shared": the run's seed-independent inputs were read from its file; "built": this seed built its own
+    summary["inputs"] = "shared" if inputs is not None else "built"
     log.info("seed %d: done in %.1f s", task.seed, summary["seconds"])
     return summary
 
