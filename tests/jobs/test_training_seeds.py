@@ -118,3 +118,6 @@ def test_every_seed_failing_is_a_clear_error(sample_store: tuple[Engine, Path], 
     bad = HRLSettings(eval_seasons=["1999-00"])
     with pytest.raises(ValueError, match=r"every seed failed \(seed 1: ValueError: season\(s\) \['1999-00'\]"):
         run_multi_seed(bad, [1], engine.url.render_as_string(hide_password=False), tmp_path)
+    # several seeds: the shared inputs cannot be built either, so each seed meets and reports the error itself
+    with pytest.raises(ValueError, match=r"every seed failed \(seed 1: ValueError: .*; seed 2: ValueError: season"):
+        run_multi_seed(bad, [1, 2], engine.url.render_as_string(hide_password=False), tmp_path / "two")

@@ -722,7 +722,9 @@ def run_multi_seed(
 
     The per-seed work is :func:`train_and_evaluate_seed`, a top-level function of a picklable task, so a mapper
     may run the seeds anywhere (sequentially, a process pool, Ray tasks); the gathered numbers are the same
-    whatever the mapper. Seeds that fail are listed under ``failures``; if every seed fails, ``ValueError``.
+    whatever the mapper. With several seeds, what does not depend on the seed is built once first
+    (:func:`shared_inputs`) and read by every seed, which then reports the same rows as if it had built it.
+    Seeds that fail are listed under ``failures``; if every seed fails, ``ValueError``.
     """
     from betfolio.agents.seeds import gather_seeds
 
@@ -768,8 +770,9 @@ class SharedInputs:
 def shared_inputs(settings: HRLSettings, db_url: str, run_root: Path) -> SharedInputs | None:
     """Build the seeds' common inputs once (:mod:`betfolio.jobs.seed_inputs`) into ``run_root``.
 
-    None when they cannot be built here (no database URL on this side of a cluster, seasons that do not split):
-    every seed then builds its own and reports its own error, as a run without sharing would."""
+    None when they cannot be built here (no database URL on this side of a cluster, seasons that do not split, a
+    database that cannot be read): every seed then builds its own and reports its own error, as a run without
+    sharing would."""
     from betfolio.jobs.seed_inputs import SEED_INPUTS_FILE, prepare_seed_inputs, save_seed_inputs
     from betfolio.store.engine import make_engine
 
@@ -780,8 +783,8 @@ def shared_inputs(settings: HRLSettings, db_url: str, run_root: Path) -> SharedI
     engine = make_engine(url)
     try:
         inputs = prepare_seed_inputs(engine, settings)
-    except ValueError as exc:
-        log.info("the seeds build their own inputs: %s", exc)
+    except Exception as exc:  # the seeds then meet the same problem and each reports it as its failure
+        log.warning("the seeds build their own inputs: %s", exc)
         return None
     finally:
         engine.dispose()
