@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -150,3 +150,20 @@ def test_strategy_names_must_be_unique() -> None:
 def test_match_date_is_the_exposure_day() -> None:
     m = match(1, 0, (1, 0))
     assert m.match_date == date(2022, 8, 6)
+
+
+def test_result_history_reads_the_results_known_at_a_moment_in_the_order_they_became_known() -> None:
+    from betfolio.backtest.engine import ResultHistory
+
+    # match 3 kicks off earlier the same day as match 2 but has a larger id; match 4 has no result
+    matches = [record(2, (1, 0), day=1), record(3, (2, 2), day=1, hour=12), record(1, (0, 3), day=0)]
+    matches.append(record(4, None, day=0, status="scheduled"))
+    history = ResultHistory(matches)
+    known = sorted((m for m in matches if m.has_result), key=lambda m: (m.result_at, m.match_id))
+    for m in [*known, record(9, None, day=-1), record(9, None, day=5)]:
+        for as_of in (m.result_at - timedelta(seconds=1), m.result_at):
+            expected = [(k.match_id, k.home_goals, k.away_goals) for k in known if k.result_at <= as_of]
+            assert [(r.match_id, r.home_goals, r.away_goals) for r in history.upto(as_of)] == expected
+    assert [r.match_id for r in history.upto(known[-1].result_at)] == [1, 3, 2]
+    read = history.reader(known[1].result_at)
+    assert read() is read() and [r.match_id for r in read()] == [1, 3]

@@ -85,6 +85,10 @@ def test_a_seed_gives_the_same_numbers_sequentially_and_in_other_processes(
 
     assert there["failures"] == [{"seed": 6, "error": "RuntimeError: seed 6 crashed"}]
     assert here["seeds"] == there["seeds"] == [5]
+    # one seed builds its inputs itself; two share the baselines' books and the matches built once, with the same rows
+    assert here["shared_inputs"] is None and there["shared_inputs"]["cpu_seconds"] > 0
+    assert here["per_seed"][0]["inputs"] == "built" and there["per_seed"][0]["inputs"] == "shared"
+    assert not (tmp_path / "pool" / "seed-inputs.pkl").exists()
     assert here["strategies"] == there["strategies"]
     assert here["per_seed"][0]["strategies"] == there["per_seed"][0]["strategies"]
     assert (tmp_path / "pool" / "seed-5" / "evaluation.json").exists()
@@ -114,3 +118,6 @@ def test_every_seed_failing_is_a_clear_error(sample_store: tuple[Engine, Path], 
     bad = HRLSettings(eval_seasons=["1999-00"])
     with pytest.raises(ValueError, match=r"every seed failed \(seed 1: ValueError: season\(s\) \['1999-00'\]"):
         run_multi_seed(bad, [1], engine.url.render_as_string(hide_password=False), tmp_path)
+    # several seeds: the shared inputs cannot be built either, so each seed meets and reports the error itself
+    with pytest.raises(ValueError, match=r"every seed failed \(seed 1: ValueError: .*; seed 2: ValueError: season"):
+        run_multi_seed(bad, [1, 2], engine.url.render_as_string(hide_password=False), tmp_path / "two")

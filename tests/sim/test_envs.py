@@ -49,3 +49,20 @@ def test_environments_are_registered_with_gymnasium():
     pre = gym.make("betfolio/PreMatchBetting-v0", max_matches=5)
     assert pre.reset(seed=0)[0].shape == pre.observation_space.shape
     pre.close()
+
+
+def test_prematch_envs_on_one_match_set_share_its_features_read_only(sample_matches):
+    from betfolio.features.prematch import prematch_features
+
+    matches = sample_matches.subset(list(range(60)))
+    first, second = PreMatchBettingEnv(matches), PreMatchBettingEnv(matches, reward="log_wealth")
+    values, masks = prematch_features(matches)
+    assert second.values is first.values and second.masks is first.masks
+    np.testing.assert_array_equal(first.values, values)
+    np.testing.assert_array_equal(first.masks, masks)
+    with pytest.raises(ValueError, match="read-only"):
+        first.values[0, 0] = 1.0
+    # another match set object (even with the same rows) gets its own features
+    other = PreMatchBettingEnv(sample_matches.subset(list(range(60))))
+    assert other.values is not first.values
+    np.testing.assert_array_equal(other.values, values)

@@ -38,6 +38,7 @@ PER_SEED_KEYS = (
     "run_id",
     "seconds",
     "cpu_seconds",
+    "inputs",
 )
 
 

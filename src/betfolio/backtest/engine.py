@@ -20,6 +20,7 @@ changes.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -167,15 +168,23 @@ class WalkForward:
             if closing is not None:
                 forecasts["pinnacle closing"].add(m.match_id, closing)
 
-        known = sorted((m for m in matches if m.has_result), key=lambda m: (m.result_at, m.match_id))
+        past = ResultHistory(matches)
         model_names = self.model_names
+        latest: list[tuple[DecisionRound, Knowledge]] = []
 
         def knowledge(event: DecisionRound) -> Knowledge:
-            """Forecasts of models fitted on results known by the round's time (forecast.py), and past results."""
+            """Forecasts of models fitted on results known by the round's time (forecast.py), and past results.
+
+            Built once per round and shared by its strategies (the engine asks once per strategy), so the results
+            known at the round are one object every strategy of the round reads."""
+            if latest and latest[0][0] is event:
+                return latest[0][1]
             ids = [m.match_id for m in event.matches]
             predictions = {n: {i: fc.predictions[n][i] for i in ids if i in fc.predictions[n]} for n in model_names}
             skipped = {n: {i: fc.skipped[n][i] for i in ids if i in fc.skipped[n]} for n in model_names}
-            return Knowledge(predictions, skipped, lambda: _past(known, event.at))
+            known = Knowledge(predictions, skipped, past.reader(event.at))
+            latest[:] = [(event, known)]
+            return known
 
         engine = Engine(self.strategies, runs, knowledge=knowledge, initial_bankroll=cfg.initial_bankroll)
         n_rounds = len(source.rounds())
@@ -201,13 +210,17 @@ class WalkForward:
         )
 
 
-def _past(known: list[MatchRecord], as_of: datetime) -> list[PastResult]:
-    """Results known at ``as_of`` (``known`` is in result-time order)."""
-    out = []
-    for h in known:
-        if h.result_at > as_of:
-            break
-        out.append(
+class ResultHistory:
+    """The matches' results in the order they became known, read as of a moment.
+
+    Every decision round of a walk-forward asks for the results known by then; rebuilding that list from all the
+    results at each round costs O(rounds × results). The results are built once here and each round reads a
+    prefix (results known at ``as_of``: ``result_at <= as_of``, in (result time, match id) order)."""
+
+    def __init__(self, matches: Sequence[MatchRecord]) -> None:
+        known = sorted((m for m in matches if m.has_result), key=lambda m: (m.result_at, m.match_id))
+        self.times = [m.result_at for m in known]
+        self.results = tuple(
             PastResult(
                 h.match_id,
                 h.league,
@@ -218,8 +231,23 @@ def _past(known: list[MatchRecord], as_of: datetime) -> list[PastResult]:
                 int(h.home_goals or 0),
                 int(h.away_goals or 0),
             )
+            for h in known
         )
-    return out
+
+    def upto(self, as_of: datetime) -> tuple[PastResult, ...]:
+        """Results known at ``as_of``."""
+        return self.results[: bisect_right(self.times, as_of)]
+
+    def reader(self, as_of: datetime) -> Callable[[], tuple[PastResult, ...]]:
+        """``upto(as_of)`` on demand, computed at most once (every caller gets the same tuple)."""
+        cell: list[tuple[PastResult, ...]] = []
+
+        def read() -> tuple[PastResult, ...]:
+            if not cell:
+                cell.append(self.upto(as_of))
+            return cell[0]
+
+        return read
 
 
 def _fair_1x2(table: Any, books: tuple[str, ...], *, average: bool) -> np.ndarray | None:

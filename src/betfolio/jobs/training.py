@@ -23,9 +23,8 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
@@ -60,6 +59,9 @@ from betfolio.agents.training import (
     untrained_prematch,
 )
 from betfolio.engine.ledger import json_ready
+
+if TYPE_CHECKING:
+    from betfolio.jobs.seed_inputs import SeedInputs
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +205,13 @@ def split_seasons(engine: Engine, settings: HRLSettings) -> tuple[list[str], lis
     return train, eval_seasons
 
 
-def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console) -> dict[str, Any]:
+def run_hrl(
+    engine: Engine, settings: HRLSettings, run: RunDir, console: Console, inputs: SeedInputs | None = None
+) -> dict[str, Any]:
     """Train on the training seasons, evaluate on the evaluation seasons; returns the JSON-ready report.
+
+    ``inputs``: the seed-independent matches and baselines' books (:mod:`betfolio.jobs.seed_inputs`) when a
+    multi-seed run built them once; built here otherwise.
 
     Strategy rows: the baselines; ``prematch`` (the worker the manager runs, ``settings.hrl_prematch``) with its
     controls ``prematch_untrained`` (the same worker before training) and ``prematch_random`` (a random policy
@@ -215,7 +222,6 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     """
     from betfolio.agents.evaluation import (
         BASELINES,
-        SeasonWindow,
         eval_days,
         portfolio_metrics,
         run_manager,
@@ -227,16 +233,18 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
     )
     from betfolio.agents.ledger import record_hrl_run
     from betfolio.agents.prematch.strategy import PrematchAgentStrategy
-    from betfolio.backtest.engine import BacktestConfig
-    from betfolio.backtest.strategies import FavouriteFlat, MarketConsensus, ModelValue, NoBet
-    from betfolio.jobs.backtest import load_data, run_backtest
+    from betfolio.jobs.backtest import run_backtest
+    from betfolio.jobs.seed_inputs import prepare_seed_inputs
     from betfolio.sim.envs import PREMATCH_STAKES
 
     if settings.hrl_prematch not in PREMATCH_WORKERS:
         raise ValueError(f"hrl_prematch must be one of {', '.join(PREMATCH_WORKERS)}, got {settings.hrl_prematch!r}")
-    train_seasons, eval_seasons = split_seasons(engine, settings)
+    if inputs is None:
+        with console.status("loading the matches and walking the baselines forward…"):
+            inputs = prepare_seed_inputs(engine, settings)
+    train_seasons, eval_seasons = inputs.train_seasons, inputs.eval_seasons
     leagues = list(settings.leagues) if settings.leagues else None
-    train_ms = load_training_matches(engine, leagues, train_seasons)
+    train_ms = inputs.train_ms
     # The workers learn on the earlier training matches; the latest ones pick what is deployed (never eval seasons).
     fit_ms, val_ms = validation_split(train_ms, settings.validation_fraction)
     validation = validation_facts(fit_ms, val_ms, settings.validation_fraction)
@@ -332,20 +340,17 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
         workers = [prematch, deployed(other), agent_strategy("prematch_untrained", act_of(untrained))]
         workers += [deployed(q_name(r)) for r in rewards if r != "mission"]
         workers.append(agent_strategy("prematch_ungated", act_of(trained[chosen])))
-        baselines = [
-            SeasonWindow(s, window)
-            for s in (NoBet(), FavouriteFlat(), ModelValue(kelly=0.1), MarketConsensus(alpha=0.02))
-        ]
-        data, _ = load_data(engine, leagues, [*train_seasons, *eval_seasons])
+        data, config = inputs.data, inputs.config
         task_b = progress.add_task("walk-forward backtest", total=1)
-        config = BacktestConfig(refit_every=timedelta(days=settings.refit_every_days))
+        # The workers fit no goal model: they walk forward without one; the baselines' books come with the inputs.
         result = run_backtest(
             data,
-            [*baselines, *workers],
-            config,
+            workers,
+            replace(config, evaluate_models=()),
             progress=lambda i, n: progress.update(task_b, completed=i, total=n),
             summarise=False,
         ).result
+        result.strategies = {**inputs.baselines, **result.strategies}
         start = min(m.kickoff for m in data.matches if m.season in window)
         # The random control bets as often as the trained worker did on these very matches.
         placed = sum(1 for b in result.strategies["prematch"].bets if b.kickoff >= start)
@@ -354,7 +359,7 @@ def run_hrl(engine: Engine, settings: HRLSettings, run: RunDir, console: Console
             "prematch_random", RandomRatePolicy(pre_rate, settings.seed), PREMATCH_STAKES, window
         )
         random_result = run_backtest(data, [random_pre], replace(config, evaluate_models=()), summarise=False).result
-        eval_ms = load_training_matches(engine, leagues, eval_seasons)
+        eval_ms = inputs.eval_ms
         eval_bank = build_timelines(eval_ms, settings.seed + 1, n_variants=1)
         task_r = progress.add_task("live replay of unseen matches", total=len(rewards) + 2)
         replays = {}
@@ -615,6 +620,8 @@ class SeedTask:
     seed: int
     db_url: str
     run_dir: str  # this seed's run directory (checkpoints, logs, evaluation.json)
+    #: File of the run's seed-independent inputs (:mod:`betfolio.jobs.seed_inputs`); "" or unreadable: built here.
+    inputs: str = ""
 
 
 @dataclass(frozen=True)
@@ -641,6 +648,7 @@ def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
     """
     import torch
 
+    from betfolio.jobs.seed_inputs import load_seed_inputs
     from betfolio.store.engine import make_engine
 
     settings = replace(task.settings, seed=task.seed)
@@ -656,13 +664,16 @@ def train_and_evaluate_seed(task: SeedTask) -> SeedResult:
     log.info("seed %d: training and evaluation start (%s)", task.seed, task.run_dir)
     try:
         quiet = Console(file=io.StringIO(), width=160)
-        summary = run_hrl(engine, settings, RunDir.named(Path(task.run_dir)), quiet)
+        inputs = load_seed_inputs(task.inputs, settings)
+        summary = run_hrl(engine, settings, RunDir.named(Path(task.run_dir)), quiet, inputs)
     finally:
         torch.set_num_threads(threads)
         engine.dispose()
     summary["seed"] = task.seed
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["cpu_seconds"] = round(time.process_time() - cpu, 1)
+    # "shared": the run's seed-independent inputs were read from its file; "built": this seed built its own
+    summary["inputs"] = "shared" if inputs is not None else "built"
     log.info("seed %d: done in %.1f s", task.seed, summary["seconds"])
     return summary
 
@@ -711,14 +722,22 @@ def run_multi_seed(
 
     The per-seed work is :func:`train_and_evaluate_seed`, a top-level function of a picklable task, so a mapper
     may run the seeds anywhere (sequentially, a process pool, Ray tasks); the gathered numbers are the same
-    whatever the mapper. Seeds that fail are listed under ``failures``; if every seed fails, ``ValueError``.
+    whatever the mapper. With several seeds, what does not depend on the seed is built once first
+    (:func:`shared_inputs`) and read by every seed, which then reports the same rows as if it had built it.
+    Seeds that fail are listed under ``failures``; if every seed fails, ``ValueError``.
     """
     from betfolio.agents.seeds import gather_seeds
 
     tasks = seed_tasks(settings, seeds, db_url, run_root)
     Path(run_root).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = map_seeds(train_and_evaluate_seed, tasks)
+    shared = shared_inputs(settings, db_url, Path(run_root)) if len(tasks) > 1 else None
+    try:
+        tasks = [replace(t, inputs=str(shared.path)) for t in tasks] if shared else tasks
+        results = map_seeds(train_and_evaluate_seed, tasks)
+    finally:
+        if shared:
+            shared.path.unlink(missing_ok=True)
     if len(results) != len(tasks):
         raise RuntimeError(f"the seed mapper returned {len(results)} results for {len(tasks)} seeds")
     done = [r for r in results if not isinstance(r, SeedFailure)]
@@ -729,10 +748,50 @@ def run_multi_seed(
     summary = gather_seeds(done)
     summary["failures"] = [{"seed": f.seed, "error": f.error} for f in failures]
     summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["shared_inputs"] = shared.as_dict() if shared else None
     summary["run_dir"] = str(run_root)
     summary = json_ready(summary)
     (Path(run_root) / "evaluation.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+@dataclass(frozen=True)
+class SharedInputs:
+    """The seed-independent inputs one multi-seed run built for its seeds: their file and what building took."""
+
+    path: Path
+    seconds: float
+    cpu_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
+
+
+def shared_inputs(settings: HRLSettings, db_url: str, run_root: Path) -> SharedInputs | None:
+    """Build the seeds' common inputs once (:mod:`betfolio.jobs.seed_inputs`) into ``run_root``.
+
+    None when they cannot be built here (no database URL on this side of a cluster, seasons that do not split, a
+    database that cannot be read): every seed then builds its own and reports its own error, as a run without
+    sharing would."""
+    from betfolio.jobs.seed_inputs import SEED_INPUTS_FILE, prepare_seed_inputs, save_seed_inputs
+    from betfolio.store.engine import make_engine
+
+    url = db_url or os.environ.get("BETFOLIO_DATABASE_URL", "")
+    if not url:
+        return None
+    started, cpu = time.perf_counter(), time.process_time()
+    engine = make_engine(url)
+    try:
+        inputs = prepare_seed_inputs(engine, settings)
+    except Exception as exc:  # the seeds then meet the same problem and each reports it as its failure
+        log.warning("the seeds build their own inputs: %s", exc)
+        return None
+    finally:
+        engine.dispose()
+    path = save_seed_inputs(inputs, run_root / SEED_INPUTS_FILE)
+    seconds, cpu_seconds = round(time.perf_counter() - started, 1), round(time.process_time() - cpu, 1)
+    log.info("seed-independent inputs built once for every seed in %.1f s (%.1f s CPU)", seconds, cpu_seconds)
+    return SharedInputs(path, seconds, cpu_seconds)
 
 
 def print_seed_report(summary: dict[str, Any], console: Console) -> None:

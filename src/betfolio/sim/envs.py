@@ -350,6 +350,25 @@ PREMATCH_ACTIONS: tuple[str, ...] = (
 )
 
 
+#: Feature arrays of the match sets environments were built on lately, newest last (match set, values, masks).
+_RECENT_FEATURES: list[tuple[MatchSet, np.ndarray, np.ndarray]] = []
+_RECENT_KEPT = 4
+
+
+def _features_of(ms: MatchSet) -> tuple[np.ndarray, np.ndarray]:
+    """``prematch_features(ms)``, computed once per match set object: one training run builds several pre-match
+    environments on the same matches (each worker, each reward, the untrained control, the validation replays),
+    and the features depend on the matches only. The arrays are shared read-only."""
+    for seen, values, masks in _RECENT_FEATURES:
+        if seen is ms:
+            return values, masks
+    values, masks = prematch_features(ms)
+    values.flags.writeable = masks.flags.writeable = False
+    _RECENT_FEATURES.append((ms, values, masks))
+    del _RECENT_FEATURES[:-_RECENT_KEPT]
+    return values, masks
+
+
 class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
     """One decision per match, walking forward through a season on the decision engine (:mod:`betfolio.engine`).
 
@@ -382,7 +401,7 @@ class PreMatchBettingEnv(gym.Env[np.ndarray, np.int64]):
         self.ms = matches if matches is not None else sample_bank().matches
         if len(self.ms) == 0:
             raise ValueError("no matches to bet on")
-        self.values, self.masks = prematch_features(self.ms)
+        self.values, self.masks = _features_of(self.ms)
         self.order = np.lexsort((self.ms.match_id, self.ms.kickoff, self.ms.decision_at))
         self.seasons = sorted(set(self.ms.season.tolist()))
         self.limits = limits or RiskLimits()

@@ -14,13 +14,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from betfolio.engine.strategy import BetOrder, DecisionContext, PastResult
-from betfolio.features.prematch import PREMATCH_EXTRAS, form_features, prematch_values
+from betfolio.features.prematch import PREMATCH_EXTRAS, Form, form_features, prematch_values
 from betfolio.markets.settlement import SettlementOutcome, settle
 
 SELECTIONS = ("home", "draw", "away")
 #: Decides an action index of the pre-match env from an observation and its action mask.
 Policy = Callable[[np.ndarray, np.ndarray], int]
 __all__ = ["PrematchAgentStrategy", "form_features", "prematch_values"]
+
+
+#: The last history seen and its form: the strategies deciding one round read the same history object (the
+#: backtest builds it once per round), so the form is built once per round rather than once per strategy.
+_last_form: list[tuple[Sequence[PastResult], Form]] = []
+
+
+def _shared_form(past: Sequence[PastResult]) -> Form:
+    """``form_features(past)``, reused while the same history object comes back (it is read, never changed)."""
+    if _last_form and _last_form[0][0] is past:
+        return _last_form[0][1]
+    form = form_features(past)
+    _last_form[:] = [(past, form)]
+    return form
 
 
 @dataclass
@@ -51,7 +65,7 @@ class PrematchAgentStrategy:
             return []
         past = context.history()
         self._update_results(past)
-        form = form_features(past)
+        form = _shared_form(past)
         self.peak = max(self.peak, context.equity)
         has_history = bool(self._results)
         extras = np.array(
