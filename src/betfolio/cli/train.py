@@ -71,7 +71,7 @@ def train_command(
     steps: Annotated[
         int | None, typer.Option(help="Live PPO environment steps (total, counting a resumed run). [default: 300000]")
     ] = None,
-    envs: Annotated[int | None, typer.Option(help="Concurrent simulated matches for live PPO. [default: 256]")] = None,
+    envs: Annotated[int | None, typer.Option(help="Concurrent simulated matches for live PPO. [default: 128]")] = None,
     episodes: Annotated[
         int | None, typer.Option(help="Tabular Q-learning episodes (seasons replayed). [default: 60]")
     ] = None,

@@ -72,7 +72,9 @@ class HRLSettings:
     train_seasons: Sequence[str] | None = None  # default: every season before the evaluation seasons
     eval_seasons: Sequence[str] | None = None  # default: the latest season in the store
     live_steps: int = 300_000
-    n_envs: int = 256
+    #: 128 concurrent matches per rollout (one match each): the shape `betfolio bench learn` proves, twice the PPO
+    #: updates of 256 for the same env steps.
+    n_envs: int = 128
     q_episodes: int = 30
     dqn_steps: int = 20_000
     seed: int = 1
@@ -119,14 +121,15 @@ LIVE_CREDIT: dict[str, str] = {"mission": "mission_bet", "log_wealth": "bet_outc
 #: Training budgets by preset (``betfolio train --preset``); explicit options override them.
 PRESETS: dict[str, dict[str, int]] = {
     # the demo's training stage: about a minute per seed on the bundled sample
-    "demo": {"live_steps": 200_000, "n_envs": 256, "q_episodes": 20, "dqn_steps": 4_000},
+    "demo": {"live_steps": 200_000, "n_envs": 128, "q_episodes": 20, "dqn_steps": 4_000},
     # the real run: 5 leagues x 5 training seasons, 5 seeds within 10 minutes on two cores
-    "full": {"live_steps": 300_000, "n_envs": 256, "q_episodes": 30, "dqn_steps": 20_000},
+    # (the live worker gets the planted-edge benchmark's budget: 600k steps over 128 envs, 52 PPO updates)
+    "full": {"live_steps": 600_000, "n_envs": 128, "q_episodes": 30, "dqn_steps": 20_000},
 }
 
 
 #: Budgets without a preset, the same for `betfolio train` and :func:`betfolio.api.train_agents`.
-DEFAULT_BUDGETS: dict[str, int] = {"live_steps": 300_000, "n_envs": 256, "q_episodes": 60, "dqn_steps": 20_000}
+DEFAULT_BUDGETS: dict[str, int] = {"live_steps": 300_000, "n_envs": 128, "q_episodes": 60, "dqn_steps": 20_000}
 
 
 def preset_settings(name: str | None, **overrides: Any) -> dict[str, Any]:
