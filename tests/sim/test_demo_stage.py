@@ -37,3 +37,24 @@ def test_demo_stage_replays_every_match_and_compares_rewards(sqlite_engine, tmp_
     saved = json.loads((tmp_path / "report" / "sim" / "results.json").read_text())
     assert saved["policies"]["no bet"]["bets_per_match"] == 0
     assert "modelled" in console.export_text()
+
+
+def test_a_match_whose_data_ends_early_is_replayed_beside_the_full_ones() -> None:
+    """A recorded in-play track cut mid-match ends its episode early; the others still play to full time (the
+    demo run a second time on its store, which then holds such a track, used to stop with a RuntimeError)."""
+    from dataclasses import replace
+
+    from betfolio.jobs.demo.sim_stage import evaluate_policies
+    from betfolio.sim.batched import sample_bank
+
+    bank = sample_bank()
+    short = replace(bank, last_minute=bank.last_minute.copy())
+    short.last_minute[0] = 38
+    results = evaluate_policies(short)
+    full = evaluate_policies(bank)
+    for name in POLICIES:
+        assert results[name]["matches"] == bank.n_matches
+        assert all(np.isfinite(v) for v in results[name]["returns"].values())
+    assert results["no bet"]["bets_per_match"] == 0
+    # the favourite is backed at kick-off in every match, the short one included
+    assert results["favourite 0'"]["bets_per_match"] == full["favourite 0'"]["bets_per_match"]

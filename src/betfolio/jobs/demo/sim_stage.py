@@ -67,38 +67,49 @@ POLICIES: dict[str, Policy] = {
 
 
 def evaluate_policies(bank: TimelineBank, seed: int = 0) -> dict[str, dict[str, Any]]:
-    """Every policy over every match of ``bank`` (variant 0), once per reward; JSON-ready results per policy."""
-    rows = np.arange(bank.n_matches)
+    """Every policy over every match of ``bank`` (variant 0), once per reward; JSON-ready results per policy.
+
+    A match whose data ends early (an in-play track recorded mid-match) ends before the others, and a simulator
+    without auto-reset stops at its first ended episode; so each group of matches of one length is replayed on its
+    own simulator and the groups' figures are pooled (one group, the usual case, is one replay as before)."""
+    groups = [np.flatnonzero(bank.last_minute == last) for last in np.unique(bank.last_minute)]
     results: dict[str, dict[str, Any]] = {}
     for name, policy in POLICIES.items():
         entry: dict[str, Any] = {"returns": {}}
         for reward in REWARD_NAMES:  # the same seed gives the same trajectory under every reward
-            sim = BatchedLiveSim(len(rows), seed=seed, bank=bank, reward=reward, autoreset=False)
-            obs, mask = sim.reset_to(rows, seed=seed)
             rng = np.random.default_rng(seed)
-            staked = payout = attempts = rejected = 0.0
-            total = np.zeros(len(rows))
-            info: dict[str, Any] = {}
-            for minute in range(MINUTES):
-                action = policy(minute, obs, mask, rng)
-                obs, r, terminated, truncated, mask, info = sim.step(action)
-                total += r
-                staked += float(info["stake"].sum())
-                attempts += float((action != 0).sum())
-                rejected += float((info["reject_reason"] != BetReject.NONE).sum())
-                if (terminated | truncated).all():
-                    break
-            entry["returns"][reward] = float(total.mean())
-            equity = info["equity"]
-            payout = float(equity.sum() - len(rows) + staked)  # equity = 1 − stakes + payouts per match
+            staked = attempts = rejected = 0.0
+            totals: list[np.ndarray] = []
+            equity: list[np.ndarray] = []
+            bets: list[np.ndarray] = []
+            for rows in groups:
+                sim = BatchedLiveSim(len(rows), seed=seed, bank=bank, reward=reward, autoreset=False)
+                obs, mask = sim.reset_to(rows, seed=seed)
+                total = np.zeros(len(rows))
+                info: dict[str, Any] = {}
+                for minute in range(MINUTES):
+                    action = policy(minute, obs, mask, rng)
+                    obs, r, terminated, truncated, mask, info = sim.step(action)
+                    total += r
+                    staked += float(info["stake"].sum())
+                    attempts += float((action != 0).sum())
+                    rejected += float((info["reject_reason"] != BetReject.NONE).sum())
+                    if (terminated | truncated).all():
+                        break
+                totals.append(total)
+                equity.append(info["equity"])
+                bets.append(sim.episode.bets.copy())
+            final = np.concatenate(equity)
+            entry["returns"][reward] = float(np.concatenate(totals).mean())
+            payout = float(final.sum() - len(final) + staked)  # equity = 1 − stakes + payouts per match
             entry.update(
                 {
-                    "matches": len(rows),
-                    "bets_per_match": float(sim.episode.bets.mean()),
+                    "matches": len(final),
+                    "bets_per_match": float(np.concatenate(bets).mean()),
                     "rejected_share": rejected / attempts if attempts else 0.0,
                     "turnover": staked,
                     "roi": (payout - staked) / staked if staked else 0.0,
-                    "mean_log_growth": float(np.log(equity).mean()),
+                    "mean_log_growth": float(np.log(final).mean()),
                 }
             )
         results[name] = entry
