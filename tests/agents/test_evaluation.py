@@ -300,3 +300,13 @@ def test_the_hrl_portfolio_passes_every_bet_through_the_risk_chain() -> None:
     assert book.trade_day(DAYS[1], {"greedy": 1.0}) == []  # 4 % of 1050 = 42 < the minimum stake
     assert [r.reason for r in book.portfolio.refusals] == ["below_min_stake"]
     assert book.equity == pytest.approx(1050.0)
+
+
+def test_the_demo_evaluates_on_the_latest_season_it_can_replay(sample_store: tuple[Engine, Path]) -> None:
+    """A season without a replayable match (a provider's few fixtures, results but no prices) is skipped as the
+    demo's evaluation season instead of stopping the training stage."""
+    from betfolio.jobs.demo.training_stage import _replayable
+
+    engine, _root = sample_store
+    assert _replayable(engine, "2022-23")
+    assert not _replayable(engine, "2031-32")
